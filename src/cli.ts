@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { describeError, UserError } from './common/errors.js';
+import { SEGLOSS_VERSION } from './common/version.js';
+
+/** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
+type CommandRegistrar = (program: Command) => void;
+const registrars: CommandRegistrar[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('segloss')
+    .description('Profile a segmentation dataset, recommend a loss recipe, and verify it by a short real training.')
+    .version(SEGLOSS_VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .exitOverride();
+  for (const register of registrars) register(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 the run failed, 2 bad usage or bad input. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message; help and version are not errors.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+    }
+    process.stderr.write(`segloss: ${describeError(error)}\n`);
+    if (process.env.SEGLOSS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error instanceof UserError ? error.exitCode : 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
+  const code = await main(process.argv.slice(2));
+  // Worker pools and wasm threads can keep Node alive; the run is over.
+  process.exit(code);
+}

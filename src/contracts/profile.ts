@@ -1,0 +1,130 @@
+/**
+ * DatasetProfile: what profiler/ measures, what rules/ reads. Plain JSON, versioned.
+ * Every share is in [0, 1]; every count is a plain integer; `null` means "not measurable here"
+ * (for example boundary measures on a masks-only dataset), never "zero".
+ */
+export const PROFILE_SCHEMA_VERSION = 1 as const;
+
+/** Upper edges (exclusive) of the article's object-area bins in pixels: <100, 100-1k, 1k-10k, >=10k. */
+export const OBJECT_AREA_BIN_EDGES = [100, 1000, 10000] as const;
+export const OBJECT_AREA_BIN_LABELS = ['<100', '100-1k', '1k-10k', '>=10k'] as const;
+
+/** A 95% confidence interval [low, high]; null when the whole dataset was profiled (no sampling error). */
+export type Interval = [number, number];
+
+/** A pair (or lone file) the run left out, and what the user can do about it. */
+export interface SkippedItem {
+  file: string;
+  problem: string;
+  fix: string;
+}
+
+export interface ObjectScaleStats {
+  /** 8-connected components of this class over all profiled masks. */
+  count: number;
+  /** Counts per OBJECT_AREA_BIN_LABELS bin. */
+  areaHistogram: [number, number, number, number];
+  /** Area percentiles in pixels (null when the class has no objects). */
+  areaP10: number | null;
+  areaP50: number | null;
+  areaP90: number | null;
+  areaMin: number | null;
+  areaMax: number | null;
+}
+
+export interface ClassBoundaryStats {
+  /** Label-boundary pixels of this class (a 4-neighbour has another valid class). */
+  boundaryPixels: number;
+  /** Share of those pixels lying on low-contrast edges (see README for the exact rule). */
+  ambiguousShare: number | null;
+  /** Mean contrast-to-noise ratio across this class's boundary rings. */
+  meanContrast: number | null;
+}
+
+export interface ClassProfile {
+  id: number;
+  name: string;
+  pixelCount: number;
+  /** pixelCount / all valid (non-ignored) pixels. */
+  pixelShare: number;
+  pixelShareCI95: Interval | null;
+  /** Number of profiled images whose mask contains this class. */
+  imagesWithClass: number;
+  imageShare: number;
+  imageShareCI95: Interval | null;
+  objects: ObjectScaleStats;
+  boundary: ClassBoundaryStats | null;
+}
+
+/**
+ * The flat facts the rule engine reads. Names are stable API: rule files refer to them.
+ * Documented in README (section "Profile facts").
+ */
+export interface ProfileAggregates {
+  numClasses: number;
+  imagesProfiled: number;
+  validPixels: number;
+  ignoredPixels: number;
+  /** Share of class 0 (background) among valid pixels. */
+  backgroundShare: number;
+  backgroundShareCI95: Interval | null;
+  /** 1 - backgroundShare. */
+  foregroundShare: number;
+  foregroundShareCI95: Interval | null;
+  /** Smallest share among foreground classes present in the profile (ids >= 1 with pixels > 0). */
+  smallestForegroundShare: number;
+  smallestForegroundShareCI95: Interval | null;
+  smallestForegroundClassId: number;
+  /** Foreground classes that never appear in the profiled masks. */
+  absentClassIds: number[];
+  /** Largest class share / smallest present class share. */
+  imbalanceRatio: number;
+  /** Foreground classes with a share below 1% of valid pixels. */
+  rareClassCount: number;
+  /** All 8-connected foreground objects. */
+  objectCount: number;
+  /** Share of foreground objects with area < 100 px. */
+  smallObjectShare: number | null;
+  /** log10(p90 / p10) of foreground object areas: how many decades object sizes span. */
+  scaleSpreadDecades: number | null;
+  objectAreaP10: number | null;
+  objectAreaP50: number | null;
+  objectAreaP90: number | null;
+  /** Share of label-boundary pixels on low-contrast edges; null without images. */
+  ambiguousBoundaryShare: number | null;
+  ambiguousBoundaryShareCI95: Interval | null;
+  meanBoundaryContrast: number | null;
+}
+
+export interface DatasetProfile {
+  schemaVersion: typeof PROFILE_SCHEMA_VERSION;
+  kind: 'DatasetProfile';
+  createdAt: string;
+  tool: { name: 'segloss'; version: string };
+  dataset: {
+    root: string | null;
+    imagesDir: string | null;
+    masksDir: string;
+    hasImages: boolean;
+    pairsFound: number;
+    pairsProfiled: number;
+    ignoreIndex: number | null;
+    classNames: string[];
+    /** Width x height range over profiled masks. */
+    minSize: [number, number] | null;
+    maxSize: [number, number] | null;
+    skipped: SkippedItem[];
+    /** Set when --sample N profiled a seeded subset. */
+    sample: { size: number; seed: number; population: number } | null;
+  };
+  /** The exact rules and parameters behind the boundary measure, so a profile explains itself. */
+  method: {
+    connectivity: 8;
+    areaBinEdges: number[];
+    boundary: { description: string; parameters: Record<string, number> } | null;
+  };
+  classes: ClassProfile[];
+  aggregates: ProfileAggregates;
+  /** Seconds spent, for the record. */
+  elapsedSeconds: number;
+}

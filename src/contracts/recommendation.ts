@@ -1,0 +1,86 @@
+import type { LossSpec, ScaleAwareWeighting } from './losses.js';
+
+export const RECOMMENDATION_SCHEMA_VERSION = 1 as const;
+
+export type Domain = 'satellite' | 'medical' | 'driving';
+export type Priority = 'stability' | 'rare-class-recall' | 'boundaries';
+export const DOMAINS: Domain[] = ['satellite', 'medical', 'driving'];
+export const PRIORITIES: Priority[] = ['stability', 'rare-class-recall', 'boundaries'];
+
+export interface ClassWeights {
+  values: number[];
+  /** e.g. 'median-frequency', 'inverse-sqrt-frequency', 'article' */
+  method: string;
+  /** The formula in words, e.g. 'w_c = median(f) / f_c, clipped to [0.1, 10]'. */
+  formula: string;
+}
+
+export type OptimizerName = 'adam' | 'adamw' | 'sgd';
+export type ScheduleName = 'constant' | 'cosine' | 'poly';
+
+/** A complete training recipe: everything verify/ needs and export/ writes out. */
+export interface Recipe {
+  /** Stable id, e.g. 'combo-satellite', 'ce', 'focal'. */
+  id: string;
+  /** One line for people, e.g. 'Combo 0.7 Dice + 0.3 CE (satellite recipe)'. */
+  title: string;
+  loss: LossSpec;
+  classWeights: ClassWeights | null;
+  scaleAware: ScaleAwareWeighting | null;
+  optimizer: { name: OptimizerName; lr: number; weightDecay: number; momentum: number | null; nesterov: boolean };
+  schedule: { name: ScheduleName; warmupFraction: number; power: number | null; minLrFactor: number };
+  gradientClipNorm: number | null;
+  /** Share of crops centred on a rare-class pixel (0 = uniform random crops). */
+  rareClassOversampling: number;
+  /** Rule names that set parts of this recipe, in the order they applied. */
+  derivedFrom: string[];
+}
+
+export interface TraceCondition {
+  fact: string;
+  /** The fact's value as the engine saw it (null when unknown). */
+  value: number | string | boolean | null;
+  operator: string;
+  threshold: number | string | boolean | null | Array<number | string>;
+  outcome: boolean;
+}
+
+export interface TraceEntry {
+  rule: string;
+  /** File the rule came from. */
+  source: string;
+  /** Flowchart node this rule decides, e.g. 'imbalance', 'boundaries', 'stability', 'scenario', 'extension'. */
+  step: string;
+  rationale: string;
+  conditions: TraceCondition[];
+  /** all/any combination of the conditions. */
+  fired: boolean;
+  /** What the rule did when it fired, in words. */
+  effect: string | null;
+}
+
+export interface Recommendation {
+  schemaVersion: typeof RECOMMENDATION_SCHEMA_VERSION;
+  kind: 'Recommendation';
+  createdAt: string;
+  tool: { name: 'segloss'; version: string };
+  input: {
+    /** Path of the profile or dataset it was made from. */
+    profileSource: string;
+    domain: Domain | null;
+    priority: Priority | null;
+    ruleFiles: string[];
+    numClasses: number;
+    classNames: string[];
+    ignoreIndex: number | null;
+  };
+  /** The facts as given to the engine (flat names). */
+  facts: Record<string, number | string | boolean | null>;
+  recipe: Recipe;
+  /** Path through the flowchart, e.g. ['imbalanced', 'boundaries clear', 'stability needed', 'Combo']. */
+  path: string[];
+  alternatives: Array<{ rank: number; recipe: Recipe; reason: string }>;
+  /** Assumptions made for missing facts, and how to supply them. */
+  assumptions: string[];
+  trace: TraceEntry[];
+}

@@ -1,0 +1,74 @@
+import type { Recipe } from './recommendation.js';
+
+export const VERIFICATION_SCHEMA_VERSION = 1 as const;
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface MetricWithCI {
+  value: number;
+  /** Bootstrap 95% CI over val images; null when there were too few images. */
+  ci95: [number, number] | null;
+}
+
+export interface CandidateMetrics {
+  meanDice: MetricWithCI;
+  /** Recall of the rarest class in the training data. */
+  rarestClassRecall: MetricWithCI;
+  boundaryIoU: MetricWithCI;
+  perClass: Array<{ id: number; name: string; dice: number | null; recall: number | null; precision: number | null; iou: number | null; boundaryIoU: number | null }>;
+  /** Coefficient of variation of the training loss over the last third of training (lower = steadier). */
+  stability: number | null;
+}
+
+export type CandidateStatus = 'ok' | 'diverged' | 'interrupted' | 'failed';
+
+export interface CandidateResult {
+  id: string;
+  label: string;
+  isRecommended: boolean;
+  recipe: Recipe;
+  status: CandidateStatus;
+  /** Why it diverged or failed, with the step. */
+  statusDetail: string | null;
+  stepsDone: number;
+  wallSeconds: number;
+  /** Training loss per step, downsampled to at most 200 points. */
+  lossCurve: number[];
+  metrics: CandidateMetrics | null;
+  /** Across seeds when --seeds K > 1: mean and standard deviation of each headline metric. */
+  seedSpread: Record<string, { mean: number; std: number }> | null;
+  overlays: string[];
+}
+
+export interface Verdict {
+  outcome: 'confirmed' | 'tied' | 'beaten' | 'inconclusive';
+  /** The best candidate by the primary metric. */
+  winnerId: string | null;
+  /** One sentence a user can act on. */
+  sentence: string;
+  details: string[];
+}
+
+export interface VerificationReport {
+  schemaVersion: typeof VERIFICATION_SCHEMA_VERSION;
+  kind: 'VerificationReport';
+  createdAt: string;
+  tool: { name: 'segloss'; version: string };
+  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }> };
+  settings: {
+    steps: number | null;
+    budgetSeconds: number | null;
+    seeds: number[];
+    cropSize: number;
+    batchSize: number;
+    model: { depth: number; baseWidth: number; parameters: number };
+    trainImages: number;
+    valImages: number;
+    rarestClassId: number;
+    primaryMetric: 'meanDice';
+  };
+  candidates: CandidateResult[];
+  verdict: Verdict;
+  interrupted: boolean;
+}
