@@ -1,0 +1,220 @@
+/**
+ * Fast convolution gradients for the wasm backend, built from XNNPACK forward convolutions.
+ *
+ * Stock tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (a conv net cannot train) and a slow
+ * scalar Conv2DBackpropInput. Both gradients are forward convolutions in disguise:
+ *
+ * - Input gradient: dx = conv(dy', flip(W) with in/out channels swapped), where dy' is dy with
+ *   (stride - 1) zeros inserted between rows/columns and padded by k-1-pad (cropped where that
+ *   is negative). At stride 1 with non-negative padding the padding is left to the convolution.
+ * - Filter gradient: swap batch and channel axes, x -> [Ci, H, W, N], dy -> filter [OH, OW, N, Co];
+ *   a stride-1 convolution whose filter (dy) is dilated by the original stride gives
+ *   [Ci, kh, kw, Co], transposed back to [kh, kw, Ci, Co].
+ *
+ * Memory rules of the wasm backend that this module follows: intermediates created inside a
+ * kernel are invisible to tf.tidy, so each is freed with `backend.disposeData`; XNNPACK caches a
+ * packed operator per filter tensor, which that disposal also releases; typed-array views of the
+ * wasm heap detach when the heap grows, so views are taken only after every allocation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+type TensorInfo = tf.TensorInfo;
+type Pads = { top: number; bottom: number; left: number; right: number };
+
+interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  pads: Pads;
+}
+
+function geometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: { strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: string },
+): ConvGeometry {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
+    throw new Error(`segloss wasm conv gradients support NHWC only, got ${attrs.dataFormat}`);
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    pads: { top: info.padInfo.top, bottom: info.padInfo.bottom, left: info.padInfo.left, right: info.padInfo.right },
+  };
+}
+
+function runKernel(name: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>): TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
+  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
+}
+
+/** A stride-1 XNNPACK convolution with explicit padding (all pads must be >= 0). */
+function conv(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, pads: Pads, dilation: [number, number]): TensorInfo {
+  return runKernel('Conv2D', backend, { x, filter }, {
+    strides: [1, 1],
+    pad: [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]],
+    dilations: dilation,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  });
+}
+
+/** [kh, kw, Ci, Co] -> [kh, kw, Co, Ci] with both spatial axes reversed. */
+function flippedSwappedFilter(backend: BackendWasm, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const src = backend.typedArrayFromHeap(filter) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const srcBase = ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
+      const dstBase = (y * kw + x) * co * ci;
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) dst[dstBase + o * ci + i] = src[srcBase + i * co + o];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dy with (stride-1) zeros between rows/columns, then `top`/`left` rows/columns of padding
+ * (negative = cropped) and sized to `rows` x `cols`.
+ */
+function dilatedPaddedGradient(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  stride: [number, number],
+  top: number,
+  left: number,
+  rows: number,
+  cols: number,
+): TensorInfo {
+  const [n, oh, ow, c] = dy.shape as [number, number, number, number];
+  const out = backend.makeOutput([n, rows, cols, c], 'float32');
+  const src = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  dst.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      const r = y * stride[0] + top;
+      if (r < 0 || r >= rows) continue;
+      for (let x = 0; x < ow; x++) {
+        const col = x * stride[1] + left;
+        if (col < 0 || col >= cols) continue;
+        const s = ((b * oh + y) * ow + x) * c;
+        dst.set(src.subarray(s, s + c), ((b * rows + r) * cols + col) * c);
+      }
+    }
+  }
+  return out;
+}
+
+export function conv2DBackpropInputWasm(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  backend: BackendWasm;
+  attrs: { inputShape: [number, number, number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: string };
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const g = geometry(attrs.inputShape, inputs.filter.shape as [number, number, number, number], attrs);
+  const flipped = flippedSwappedFilter(backend, inputs.filter);
+  const top = g.filterHeight - 1 - g.pads.top;
+  const left = g.filterWidth - 1 - g.pads.left;
+  const zeroInsertedHeight = (g.outHeight - 1) * g.strideHeight + 1;
+  const zeroInsertedWidth = (g.outWidth - 1) * g.strideWidth + 1;
+  const bottom = g.inHeight + g.filterHeight - 1 - zeroInsertedHeight - top;
+  const right = g.inWidth + g.filterWidth - 1 - zeroInsertedWidth - left;
+  let dx: TensorInfo;
+  if (g.strideHeight === 1 && g.strideWidth === 1 && Math.min(top, left, bottom, right) >= 0) {
+    dx = conv(backend, inputs.dy, flipped, { top, bottom, left, right }, [1, 1]);
+  } else {
+    const padded = dilatedPaddedGradient(
+      backend,
+      inputs.dy,
+      [g.strideHeight, g.strideWidth],
+      top,
+      left,
+      g.inHeight + g.filterHeight - 1,
+      g.inWidth + g.filterWidth - 1,
+    );
+    dx = conv(backend, padded, flipped, { top: 0, bottom: 0, left: 0, right: 0 }, [1, 1]);
+    backend.disposeData(padded.dataId);
+  }
+  backend.disposeData(flipped.dataId);
+  return dx;
+}
+
+export function conv2DBackpropFilterWasm(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: BackendWasm;
+  attrs: { filterShape: [number, number, number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: string };
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const g = geometry(inputs.x.shape as [number, number, number, number], attrs.filterShape, attrs);
+  // Rows/columns of x past the last one any output reads contribute nothing: crop them so the
+  // convolution's output is exactly filterHeight x filterWidth.
+  const bottom = g.filterHeight + (g.outHeight - 1) * g.strideHeight - g.inHeight - g.pads.top;
+  const right = g.filterWidth + (g.outWidth - 1) * g.strideWidth - g.inWidth - g.pads.left;
+  let x = inputs.x;
+  if (bottom < 0 || right < 0) {
+    x = runKernel('Slice', backend, { x }, {
+      begin: [0, 0, 0, 0],
+      size: [g.batch, g.inHeight + Math.min(0, bottom), g.inWidth + Math.min(0, right), g.inChannels],
+    });
+  }
+  const xSwapped = runKernel('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
+  if (x !== inputs.x) backend.disposeData(x.dataId);
+  const dyAsFilter = runKernel('Transpose', backend, { x: inputs.dy }, { perm: [1, 2, 0, 3] });
+  const swapped = conv(
+    backend,
+    xSwapped,
+    dyAsFilter,
+    { top: g.pads.top, bottom: Math.max(0, bottom), left: g.pads.left, right: Math.max(0, right) },
+    [g.strideHeight, g.strideWidth],
+  );
+  backend.disposeData(xSwapped.dataId);
+  backend.disposeData(dyAsFilter.dataId);
+  const dw = runKernel('Transpose', backend, { x: swapped }, { perm: [1, 2, 0, 3] });
+  backend.disposeData(swapped.dataId);
+  return dw;
+}
+
+let registered = false;
+
+/** Replaces the wasm backend's Conv2DBackpropInput and adds Conv2DBackpropFilter. Idempotent. */
+export function registerWasmConvGradientKernels(): void {
+  if (registered) return;
+  for (const name of ['Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  }
+  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilterWasm as unknown as tf.KernelFunc });
+  registered = true;
+}
