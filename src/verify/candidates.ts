@@ -1,0 +1,134 @@
+/**
+ * Which recipes verify trains: the recommended one plus baselines, each a full Recipe.
+ *
+ * Baselines are the plain losses of the article's comparison table. They copy the recommended
+ * recipe's optimiser, learning rate, schedule, gradient clipping and rare-class oversampling, so
+ * the loss is the one thing that differs, except:
+ *  - class weights and scale-aware weighting are dropped (a baseline is the plain loss);
+ *  - Dice-family losses get at least 10% linear warm-up (the article: pure Dice did not converge
+ *    early without warm-up / a lower LR);
+ *  - `nnunet` is nnU-Net's whole recipe (its own optimiser and schedule), as a reference point.
+ */
+import { UserError } from '../common/errors.js';
+import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossSpec } from '../contracts/losses.js';
+import type { Recipe, Recommendation } from '../contracts/recommendation.js';
+
+export interface CandidatePlan {
+  id: string;
+  label: string;
+  isRecommended: boolean;
+  recipe: Recipe;
+  /** How this recipe was derived from the recommended one, for the report. */
+  derivation: string;
+}
+
+export const DEFAULT_CANDIDATES = ['recommended', 'ce', 'focal', 'dice', 'combo'] as const;
+export const DICE_WARMUP_FRACTION = 0.1;
+
+interface Baseline {
+  title: string;
+  loss: LossSpec;
+  /** Replace the optimiser and schedule too (a whole reference recipe). */
+  recipe?: Pick<Recipe, 'optimizer' | 'schedule' | 'gradientClipNorm'>;
+}
+
+const DICE_FAMILY = new Set<LossName>(['dice', 'stable_log_dice', 'combo', 'generalized_dice', 'tversky', 'focal_tversky']);
+
+/** Baselines by name. `ce`, `focal`, `dice`, `combo` are the article's four; every catalogue loss is available with its defaults. */
+export const BASELINES: Record<string, Baseline> = {
+  ...Object.fromEntries(LOSS_NAMES.map((name) => [name, { title: `${LOSS_CATALOGUE[name].title} (baseline)`, loss: { name, params: {} } }])),
+  focal: { title: 'Focal gamma=2 (baseline)', loss: { name: 'focal', params: { gamma: 2 } } },
+  combo: { title: 'Combo 0.7 Dice + 0.3 CE (baseline)', loss: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3 } } },
+  nnunet: {
+    title: 'nnU-Net DiceCE, SGD 1e-2 poly (reference)',
+    loss: { name: 'combo', params: { diceWeight: 1, ceWeight: 1, includeBackground: false, batch: true } },
+    recipe: {
+      optimizer: { name: 'sgd', lr: 1e-2, weightDecay: 3e-5, momentum: 0.99, nesterov: true },
+      schedule: { name: 'poly', warmupFraction: 0, power: 0.9, minLrFactor: 0 },
+      gradientClipNorm: 12,
+    },
+  },
+};
+
+export const CANDIDATE_NAMES = ['recommended', 'alternatives', ...Object.keys(BASELINES)];
+
+/** Parses `--candidates a,b,c`; unknown names are a usage error listing the valid ones. */
+export function parseCandidateNames(text: string): string[] {
+  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (names.length === 0) throw new UserError('--candidates is empty', { fix: `list some of: ${CANDIDATE_NAMES.join(', ')}` });
+  const unknown = names.filter((n) => !CANDIDATE_NAMES.includes(n));
+  if (unknown.length > 0) {
+    throw new UserError(`unknown candidate${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`, {
+      fix: `valid candidates: ${CANDIDATE_NAMES.join(', ')}`,
+    });
+  }
+  return [...new Set(names)];
+}
+
+/** The loss spec with every catalogue default filled in, as a canonical string (for deduplication). */
+export function lossKey(loss: LossSpec): string {
+  const params: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(LOSS_CATALOGUE[loss.name].params).sort(([a], [b]) => a.localeCompare(b))) {
+    params[key] = loss.params[key] ?? spec.default;
+  }
+  return JSON.stringify([loss.name, params]);
+}
+
+/**
+ * Candidate recipes for the given names, in order, deduplicated by loss spec (the first wins, so
+ * a baseline equal to the recommended loss is dropped). Returns the plans and notes on drops.
+ */
+export function buildCandidates(recommendation: Recommendation, names: readonly string[]): { plans: CandidatePlan[]; notes: string[] } {
+  const recommended = recommendation.recipe;
+  const wanted: CandidatePlan[] = [];
+  for (const name of names) {
+    if (name === 'recommended') {
+      wanted.push({ id: 'recommended', label: recommended.title, isRecommended: true, recipe: recommended, derivation: 'the recommendation as given' });
+    } else if (name === 'alternatives') {
+      for (const alt of recommendation.alternatives) {
+        wanted.push({ id: `alt-${alt.rank}`, label: alt.recipe.title, isRecommended: false, recipe: alt.recipe, derivation: `ranked alternative ${alt.rank}: ${alt.reason}` });
+      }
+    } else {
+      wanted.push(baselinePlan(name, recommended));
+    }
+  }
+  const plans: CandidatePlan[] = [];
+  const notes: string[] = [];
+  const seen = new Map<string, CandidatePlan>();
+  for (const plan of wanted) {
+    const key = lossKey(plan.recipe.loss);
+    const earlier = seen.get(key);
+    if (earlier) {
+      notes.push(`skipped ${plan.id}: same loss as ${earlier.id} (${earlier.label})`);
+      continue;
+    }
+    seen.set(key, plan);
+    plans.push(plan);
+  }
+  return { plans, notes };
+}
+
+export function baselinePlan(name: string, recommended: Recipe): CandidatePlan {
+  const baseline = BASELINES[name];
+  const changes: string[] = ['no class weights or scale-aware weighting'];
+  let schedule = recommended.schedule;
+  if (DICE_FAMILY.has(baseline.loss.name) && !baseline.recipe && schedule.warmupFraction < DICE_WARMUP_FRACTION) {
+    schedule = { ...schedule, warmupFraction: DICE_WARMUP_FRACTION };
+    changes.push(`warm-up raised to ${DICE_WARMUP_FRACTION * 100}% of steps (Dice needs it)`);
+  }
+  const recipe: Recipe = {
+    ...recommended,
+    id: name,
+    title: baseline.title,
+    loss: baseline.loss,
+    classWeights: null,
+    scaleAware: null,
+    schedule,
+    derivedFrom: [`segloss verify baseline "${name}"`],
+    ...(baseline.recipe ?? {}),
+  };
+  const derivation = baseline.recipe
+    ? "nnU-Net's own optimiser, schedule and clipping"
+    : `the recommended recipe's optimiser, LR, schedule and clipping; ${changes.join('; ')}`;
+  return { id: name, label: baseline.title, isRecommended: false, recipe, derivation };
+}
