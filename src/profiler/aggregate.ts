@@ -1,0 +1,213 @@
+/**
+ * Folds per-mask statistics into a DatasetProfile. Memory depends on the number of classes,
+ * never on the number of images: counts are summed, object areas go into bounded sketches and
+ * sampling variances into running sums.
+ */
+import { OBJECT_AREA_BIN_EDGES, PROFILE_SCHEMA_VERSION, type ClassProfile, type DatasetProfile, type Interval, type SkippedItem } from '../contracts/profile.js';
+import { TOOL_INFO } from '../common/version.js';
+import { AreaAccumulator } from './area-sketch.js';
+import { boundaryDescription, type BoundaryOptions } from './boundary.js';
+import type { MaskStats } from './mask-stats.js';
+import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
+
+/** A foreground class is rare below this share of valid pixels. */
+export const RARE_CLASS_SHARE = 0.01;
+
+interface ClassTotals {
+  pixelCount: number;
+  imagesWithClass: number;
+  /** sum(y), sum(y^2), sum(x*y) over images, y = this class's pixels, x = the image's valid pixels. */
+  sumY: number;
+  sumYY: number;
+  sumXY: number;
+  objects: AreaAccumulator;
+  boundaryPixels: number;
+  ambiguousPixels: number;
+  contrastSum: number;
+}
+
+export interface ProfileContext {
+  root: string | null;
+  imagesDir: string | null;
+  masksDir: string;
+  hasImages: boolean;
+  pairsFound: number;
+  ignoreIndex: number | null;
+  classNames: string[] | null;
+  numClasses: number | null;
+  skipped: SkippedItem[];
+  sample: { size: number; seed: number; population: number } | null;
+  boundary: BoundaryOptions;
+}
+
+export class ProfileAccumulator {
+  private readonly classes: ClassTotals[] = [];
+  private images = 0;
+  private validPixels = 0;
+  private ignoredPixels = 0;
+  /** n, sum(x), sum(x^2) over images of valid pixels x: the shared denominator of class shares. */
+  private readonly valid = { n: 0, sumX: 0, sumXX: 0 };
+  private readonly ambiguous = new RatioSums();
+  private imagesWithBoundary = 0;
+  private minSize: [number, number] | null = null;
+  private maxSize: [number, number] | null = null;
+
+  get imagesProfiled(): number {
+    return this.images;
+  }
+
+  add(stats: MaskStats): void {
+    this.images++;
+    this.validPixels += stats.validPixels;
+    this.ignoredPixels += stats.ignoredPixels;
+    this.minSize = this.minSize ? [Math.min(this.minSize[0], stats.width), Math.min(this.minSize[1], stats.height)] : [stats.width, stats.height];
+    this.maxSize = this.maxSize ? [Math.max(this.maxSize[0], stats.width), Math.max(this.maxSize[1], stats.height)] : [stats.width, stats.height];
+    this.ensureClasses(stats.pixelCounts.length);
+    const x = stats.validPixels;
+    this.valid.n++;
+    this.valid.sumX += x;
+    this.valid.sumXX += x * x;
+    // Every image is a cluster for every class; an absent class adds y = 0 (nothing to add).
+    stats.pixelCounts.forEach((count, c) => {
+      const totals = this.classes[c];
+      totals.pixelCount += count;
+      if (count > 0) totals.imagesWithClass++;
+      totals.sumY += count;
+      totals.sumYY += count * count;
+      totals.sumXY += count * x;
+      const sketch = stats.objects[c];
+      if (sketch) totals.objects.merge(sketch);
+    });
+    if (stats.boundary) {
+      this.imagesWithBoundary++;
+      let boundary = 0;
+      let ambiguous = 0;
+      stats.boundary.perClass.forEach((b, c) => {
+        const totals = this.classes[c];
+        totals.boundaryPixels += b.boundaryPixels;
+        totals.ambiguousPixels += b.ambiguousPixels;
+        totals.contrastSum += b.contrastSum;
+        boundary += b.boundaryPixels;
+        ambiguous += b.ambiguousPixels;
+      });
+      this.ambiguous.add(ambiguous, boundary);
+    }
+  }
+
+  private ensureClasses(count: number): void {
+    while (this.classes.length < count) {
+      this.classes.push({ pixelCount: 0, imagesWithClass: 0, sumY: 0, sumYY: 0, sumXY: 0, objects: new AreaAccumulator(), boundaryPixels: 0, ambiguousPixels: 0, contrastSum: 0 });
+    }
+  }
+
+  toProfile(context: ProfileContext, elapsedSeconds: number): DatasetProfile {
+    const numClasses = Math.max(context.numClasses ?? 0, context.classNames?.length ?? 0, this.classes.length);
+    this.ensureClasses(numClasses);
+    const sampled = context.sample !== null;
+    const population = context.sample?.population ?? this.images;
+    const shareCI = (c: number): Interval | null =>
+      sampled ? ratioInterval({ ...this.valid, sumY: this.classes[c].sumY, sumYY: this.classes[c].sumYY, sumXY: this.classes[c].sumXY }, population) : null;
+    const valid = this.validPixels;
+    const measuredBoundary = context.hasImages && this.imagesWithBoundary > 0;
+    const ignore = context.ignoreIndex;
+
+    const classes: ClassProfile[] = [];
+    for (let c = 0; c < numClasses; c++) {
+      if (c === ignore) continue;
+      const t = this.classes[c];
+      classes.push({
+        id: c,
+        name: context.classNames?.[c] ?? `class ${c}`,
+        pixelCount: t.pixelCount,
+        pixelShare: valid > 0 ? t.pixelCount / valid : 0,
+        pixelShareCI95: shareCI(c),
+        imagesWithClass: t.imagesWithClass,
+        imageShare: this.images > 0 ? t.imagesWithClass / this.images : 0,
+        imageShareCI95: sampled ? proportionInterval(t.imagesWithClass, this.images, population) : null,
+        objects: {
+          count: t.objects.count,
+          areaHistogram: [...t.objects.articleBins],
+          areaP10: t.objects.quantile(0.1),
+          areaP50: t.objects.quantile(0.5),
+          areaP90: t.objects.quantile(0.9),
+          areaMin: t.objects.count ? t.objects.min : null,
+          areaMax: t.objects.count ? t.objects.max : null,
+        },
+        boundary: measuredBoundary
+          ? {
+              boundaryPixels: t.boundaryPixels,
+              ambiguousShare: t.boundaryPixels > 0 ? t.ambiguousPixels / t.boundaryPixels : null,
+              meanContrast: t.boundaryPixels > 0 ? t.contrastSum / t.boundaryPixels : null,
+            }
+          : null,
+      });
+    }
+
+    const foreground = classes.filter((c) => c.id !== 0);
+    const presentForeground = foreground.filter((c) => c.pixelCount > 0);
+    const smallest = presentForeground.reduce<ClassProfile | null>((min, c) => (min === null || c.pixelShare < min.pixelShare ? c : min), null);
+    const presentShares = classes.filter((c) => c.pixelCount > 0).map((c) => c.pixelShare);
+    const foregroundObjects = new AreaAccumulator();
+    for (const c of foreground) foregroundObjects.merge(this.classes[c.id].objects.toSketch());
+    const p10 = foregroundObjects.quantile(0.1);
+    const p90 = foregroundObjects.quantile(0.9);
+    const backgroundShare = valid > 0 && ignore !== 0 ? this.classes[0].pixelCount / valid : 0;
+    const backgroundCI = ignore !== 0 ? shareCI(0) : null;
+    const totalBoundary = classes.reduce((s, c) => s + (c.boundary?.boundaryPixels ?? 0), 0);
+    const totalAmbiguous = classes.reduce((s, c) => s + this.classes[c.id].ambiguousPixels, 0);
+    const totalContrast = classes.reduce((s, c) => s + this.classes[c.id].contrastSum, 0);
+
+    return {
+      schemaVersion: PROFILE_SCHEMA_VERSION,
+      kind: 'DatasetProfile',
+      createdAt: new Date().toISOString(),
+      tool: { ...TOOL_INFO },
+      dataset: {
+        root: context.root,
+        imagesDir: context.imagesDir,
+        masksDir: context.masksDir,
+        hasImages: context.hasImages,
+        pairsFound: context.pairsFound,
+        pairsProfiled: this.images,
+        ignoreIndex: context.ignoreIndex,
+        classNames: classes.map((c) => c.name),
+        minSize: this.minSize,
+        maxSize: this.maxSize,
+        skipped: context.skipped,
+        sample: context.sample,
+      },
+      method: {
+        connectivity: 8,
+        areaBinEdges: [...OBJECT_AREA_BIN_EDGES],
+        boundary: measuredBoundary ? { description: boundaryDescription(context.boundary), parameters: { ...context.boundary } } : null,
+      },
+      classes,
+      aggregates: {
+        numClasses: classes.length,
+        imagesProfiled: this.images,
+        validPixels: valid,
+        ignoredPixels: this.ignoredPixels,
+        backgroundShare,
+        backgroundShareCI95: backgroundCI,
+        foregroundShare: 1 - backgroundShare,
+        foregroundShareCI95: backgroundCI ? [1 - backgroundCI[1], 1 - backgroundCI[0]] : null,
+        smallestForegroundShare: smallest?.pixelShare ?? 0,
+        smallestForegroundShareCI95: smallest?.pixelShareCI95 ?? null,
+        smallestForegroundClassId: smallest?.id ?? -1,
+        absentClassIds: foreground.filter((c) => c.pixelCount === 0).map((c) => c.id),
+        imbalanceRatio: presentShares.length > 0 ? Math.max(...presentShares) / Math.min(...presentShares) : 1,
+        rareClassCount: presentForeground.filter((c) => c.pixelShare < RARE_CLASS_SHARE).length,
+        objectCount: foregroundObjects.count,
+        smallObjectShare: foregroundObjects.count > 0 ? foregroundObjects.articleBins[0] / foregroundObjects.count : null,
+        scaleSpreadDecades: p10 !== null && p90 !== null ? Math.log10(p90 / p10) : null,
+        objectAreaP10: p10,
+        objectAreaP50: foregroundObjects.quantile(0.5),
+        objectAreaP90: p90,
+        ambiguousBoundaryShare: measuredBoundary && totalBoundary > 0 ? totalAmbiguous / totalBoundary : null,
+        ambiguousBoundaryShareCI95: measuredBoundary && sampled ? this.ambiguous.interval(population) : null,
+        meanBoundaryContrast: measuredBoundary && totalBoundary > 0 ? totalContrast / totalBoundary : null,
+      },
+      elapsedSeconds,
+    };
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Boundary ambiguity: how many label-boundary pixels lie on edges that the image barely shows.
+ *
+ * Rule (also written into every profile's `method.boundary.description`):
+ * 1. Label-boundary pixel: a valid (non-ignored) pixel with a 4-neighbour of another valid class.
+ * 2. Grey = the single channel, or luma 0.299 R + 0.587 G + 0.114 B.
+ * 3. Noise sigma of the image: 1.4826 * median(|L|) / 6, where L is the 3x3 high-pass residual
+ *    [1 -2 1; -2 4 -2; 1 -2 1] (zero on any linear ramp, unit noise gain 6) taken on every other
+ *    pixel in each direction; floored at `minNoise` grey levels. Robust to edges (a minority of
+ *    pixels) and independent of brightness.
+ * 4. Edges are taken between objects (8-connected components of one class; the background is one
+ *    big object, so it is split by what it touches): for every pair of 4-neighbours p, q of
+ *    different valid classes, the step d = mean grey of up to `radius` pixels from p away from q
+ *    (staying in p's class) minus the mean of up to `radius` pixels from q away from p (staying in
+ *    q's class). Both orientations of the pair are sampled. Steps are pooled per object pair
+ *    {object(p), object(q)}: one "edge".
+ * 5. An edge's contrast-to-noise ratio: CNR = sqrt(max(0, mean(d^2) - noise part)) / sigma, where
+ *    the noise part is sigma^2 * mean(1/n_in + 1/n_out), what pure noise adds to mean(d^2). The RMS
+ *    of local steps, so an edge darker on one side and brighter on another still shows contrast;
+ *    bias-corrected, so noise alone does not look like an edge.
+ * 6. A boundary pixel's contrast is the lowest CNR of the edges it lies on; it is ambiguous when
+ *    that is below `threshold`. Mean boundary contrast = mean of that contrast over boundary pixels.
+ */
+import type { LabelArray } from './components.js';
+
+export interface BoundaryOptions {
+  /** Pixels sampled on each side of an edge. Default 2. */
+  radius: number;
+  /** CNR below which an object's edge is ambiguous. Default 1.5. */
+  threshold: number;
+  /** Smallest noise sigma in grey levels (a noiseless image still has 8-bit quantisation). Default 1. */
+  minNoise: number;
+}
+
+export const DEFAULT_BOUNDARY_OPTIONS: BoundaryOptions = { radius: 2, threshold: 1.5, minNoise: 1 };
+
+/** The rule in words, with the parameters filled in; goes into every profile's method section. */
+export function boundaryDescription(o: BoundaryOptions): string {
+  return (
+    'Label-boundary pixels are valid pixels with a 4-neighbour of another valid class. ' +
+    `Image noise sigma = 1.4826 * median |3x3 high-pass residual [1 -2 1; -2 4 -2; 1 -2 1]| / 6 on the grey image (floored at ${o.minNoise} grey level). ` +
+    `For each pair of 4-neighbours p, q of different classes, the step d = mean grey of up to ${o.radius} px from p away from q (within p's class) minus the same from q away from p. ` +
+    'Steps are pooled per edge, an edge being the border between two objects (8-connected components of one class). ' +
+    'Edge contrast-to-noise ratio CNR = sqrt(max(0, mean(d^2) - sigma^2 * mean(1/n_p + 1/n_q))) / sigma (RMS step with the noise part removed, in units of noise). ' +
+    `A boundary pixel takes the lowest CNR of the edges it lies on and is ambiguous when that is below ${o.threshold}. ` +
+    'Mean boundary contrast is the mean of that CNR over boundary pixels.'
+  );
+}
+
+export interface ClassBoundaryCounts {
+  boundaryPixels: number;
+  ambiguousPixels: number;
+  /** Sum over boundary pixels of their object's CNR. */
+  contrastSum: number;
+}
+
+export interface BoundaryMeasure {
+  noiseSigma: number;
+  perClass: ClassBoundaryCounts[];
+}
+
+/** Grey levels as float; single channel as is, RGB as luma. */
+export function toGrey(image: { channels: 1 | 3; data: Uint8Array }, pixels: number): Float32Array {
+  const grey = new Float32Array(pixels);
+  const d = image.data;
+  if (image.channels === 1) {
+    for (let i = 0; i < pixels; i++) grey[i] = d[i];
+  } else {
+    for (let i = 0, j = 0; i < pixels; i++, j += 3) grey[i] = 0.299 * d[j] + 0.587 * d[j + 1] + 0.114 * d[j + 2];
+  }
+  return grey;
+}
+
+/** Robust noise sigma from the median absolute 3x3 high-pass residual (see the module comment). */
+export function estimateNoise(grey: Float32Array, width: number, height: number): number {
+  const scale = 4; // residual histogram in quarter grey levels
+  const maxBin = 16 * 255 * scale;
+  const histogram = new Uint32Array(maxBin + 1);
+  let n = 0;
+  for (let y = 1; y < height - 1; y += 2) {
+    for (let x = 1; x < width - 1; x += 2) {
+      const i = y * width + x;
+      const up = i - width;
+      const down = i + width;
+      const r =
+        grey[up - 1] - 2 * grey[up] + grey[up + 1] -
+        2 * grey[i - 1] + 4 * grey[i] - 2 * grey[i + 1] +
+        grey[down - 1] - 2 * grey[down] + grey[down + 1];
+      const bin = Math.min(maxBin, Math.round(Math.abs(r) * scale));
+      histogram[bin]++;
+      n++;
+    }
+  }
+  if (n === 0) return 0;
+  const half = Math.ceil(n / 2);
+  let seen = 0;
+  for (let b = 0; b <= maxBin; b++) {
+    seen += histogram[b];
+    if (seen >= half) return (1.4826 * (b / scale)) / 6;
+  }
+  return (1.4826 * 16 * 255) / 6;
+}
+
+/**
+ * @param objectIds per-pixel object number (1..objectCount) for every valid pixel
+ * @param objectClass class id of each object number
+ * @param isValid   label value -> counts (false for the ignore index)
+ */
+export function measureBoundary(
+  labels: LabelArray,
+  width: number,
+  height: number,
+  grey: Float32Array,
+  objectIds: Int32Array,
+  objectCount: number,
+  isValid: Uint8Array,
+  classCount: number,
+  options: BoundaryOptions = DEFAULT_BOUNDARY_OPTIONS,
+): BoundaryMeasure {
+  const sigma = Math.max(options.minNoise, estimateNoise(grey, width, height));
+  const r = options.radius;
+  const edges = new EdgeTable(objectCount);
+  // One entry per (boundary pixel, neighbouring edge): pixel index and edge number.
+  let entryPixel: Int32Array = new Int32Array(8192);
+  let entryEdge: Int32Array = new Int32Array(8192);
+  let entries = 0;
+  let lastCount = 0; // pixels averaged by the last sideMean call
+
+  const sideMean = (start: number, x: number, y: number, dx: number, dy: number, label: number): number => {
+    let sum = 0;
+    let n = 0;
+    let i = start;
+    const step = dy * width + dx;
+    while (n < r && x >= 0 && x < width && y >= 0 && y < height && labels[i] === label) {
+      sum += grey[i];
+      n++;
+      x += dx;
+      y += dy;
+      i += step;
+    }
+    lastCount = n;
+    return sum / n;
+  };
+
+  const visit = (i: number, x: number, y: number, c: number, dx: number, dy: number): void => {
+    const q = i + dy * width + dx;
+    const other = labels[q];
+    if (other === c || !isValid[other]) return;
+    const inner = sideMean(i, x, y, -dx, -dy, c);
+    const nIn = lastCount;
+    const outer = sideMean(q, x + dx, y + dy, dx, dy, other);
+    const nOut = lastCount;
+    const d = inner - outer;
+    const edge = edges.edgeOf(objectIds[i], objectIds[q]);
+    edges.add(edge, d * d, 1 / nIn + 1 / nOut);
+    if (entries === entryPixel.length) {
+      entryPixel = grow(entryPixel);
+      entryEdge = grow(entryEdge);
+    }
+    entryPixel[entries] = i;
+    entryEdge[entries++] = edge;
+  };
+
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i++) {
+      const c = labels[i];
+      if (!isValid[c]) continue;
+      // Fast path: interior pixels (all four neighbours share the class) are most of the mask.
+      if (x > 0 && x < width - 1 && y > 0 && y < height - 1 && labels[i - 1] === c && labels[i + 1] === c && labels[i - width] === c && labels[i + width] === c) continue;
+      if (x < width - 1) visit(i, x, y, c, 1, 0);
+      if (x > 0) visit(i, x, y, c, -1, 0);
+      if (y < height - 1) visit(i, x, y, c, 0, 1);
+      if (y > 0) visit(i, x, y, c, 0, -1);
+    }
+  }
+
+  const cnr = edges.contrastToNoise(sigma);
+  const perClass: ClassBoundaryCounts[] = Array.from({ length: classCount }, () => ({ boundaryPixels: 0, ambiguousPixels: 0, contrastSum: 0 }));
+  for (let k = 0; k < entries; ) {
+    const pixel = entryPixel[k];
+    let contrast = Infinity;
+    for (; k < entries && entryPixel[k] === pixel; k++) contrast = Math.min(contrast, cnr[entryEdge[k]]);
+    const counts = perClass[labels[pixel]];
+    counts.boundaryPixels++;
+    counts.contrastSum += contrast;
+    if (contrast < options.threshold) counts.ambiguousPixels++;
+  }
+  return { noiseSigma: sigma, perClass };
+}
+
+function grow(array: Int32Array): Int32Array {
+  const grown = new Int32Array(array.length * 2);
+  grown.set(array);
+  return grown;
+}
+
+/** Pooled step statistics per unordered object pair. */
+class EdgeTable {
+  private readonly index = new Map<number, number>();
+  private sumSquares: number[] = [];
+  private noiseFactor: number[] = [];
+  private steps: number[] = [];
+
+  constructor(private readonly objectCount: number) {}
+
+  edgeOf(a: number, b: number): number {
+    const key = a < b ? a * (this.objectCount + 1) + b : b * (this.objectCount + 1) + a;
+    let edge = this.index.get(key);
+    if (edge === undefined) {
+      edge = this.steps.length;
+      this.index.set(key, edge);
+      this.sumSquares.push(0);
+      this.noiseFactor.push(0);
+      this.steps.push(0);
+    }
+    return edge;
+  }
+
+  add(edge: number, squaredStep: number, noiseFactor: number): void {
+    this.sumSquares[edge] += squaredStep;
+    this.noiseFactor[edge] += noiseFactor;
+    this.steps[edge]++;
+  }
+
+  contrastToNoise(sigma: number): Float64Array {
+    const cnr = new Float64Array(this.steps.length);
+    for (let e = 0; e < cnr.length; e++) {
+      const signal = (this.sumSquares[e] - sigma * sigma * this.noiseFactor[e]) / this.steps[e];
+      cnr[e] = Math.sqrt(Math.max(0, signal)) / sigma;
+    }
+    return cnr;
+  }
+}
