@@ -34,6 +34,20 @@ export interface Recipe {
   rareClassOversampling: number;
   /** Rule names that set parts of this recipe, in the order they applied. */
   derivedFrom: string[];
+  /**
+   * Label smoothing for a loss whose catalogue entry has no labelSmoothing parameter (Focal in the
+   * driving recipe): targets become (1-e)*onehot + e/C before the loss. Losses that have the
+   * parameter (ce, combo, ohem_ce) carry it in loss.params instead. Absent or null: none.
+   */
+  labelSmoothing?: number | null;
+  /**
+   * Online hard example mining on the CE term of a compound loss (combo): only the hardest
+   * keepRatio share of valid pixels count in its CE term, as ohem_ce does. A plain CE recipe uses
+   * the ohem_ce loss instead. Absent or null: none.
+   */
+  ohem?: { keepRatio: number } | null;
+  /** Advice that goes with the recipe but that segloss does not train (e.g. a boundary term). */
+  notes?: string[];
 }
 
 export interface TraceCondition {
@@ -43,6 +57,8 @@ export interface TraceCondition {
   operator: string;
   threshold: number | string | boolean | null | Array<number | string>;
   outcome: boolean;
+  /** 'when': part of the rule's applicability gate; 'if': part of its decision. */
+  role?: 'when' | 'if';
 }
 
 export interface TraceEntry {
@@ -57,6 +73,15 @@ export interface TraceEntry {
   fired: boolean;
   /** What the rule did when it fired, in words. */
   effect: string | null;
+  /** 'decide' (chooses the recipe) or 'finish' (tunes it by its loss). */
+  phase?: 'decide' | 'finish';
+  priority?: number;
+  /** False when the rule's `when` gate did not hold, so neither branch ran. */
+  applicable?: boolean;
+  /** Which effect ran: 'then' (conditions held), 'else', or null (none). */
+  branch?: 'then' | 'else' | null;
+  /** The conditions as one readable expression with each outcome, e.g. 'any(imbalanceRatio ≥ 10 ✓, backgroundShare ≥ 0.85 ✗)'. */
+  logic?: string;
 }
 
 export interface Recommendation {
