@@ -22,6 +22,8 @@ export interface LossParamSpec {
   /** Inclusive range for numbers. */
   min?: number;
   max?: number;
+  /** When true, `min` itself is not allowed (the range is (min, max]). */
+  exclusiveMin?: boolean;
   /** Allowed values for enums. */
   values?: string[];
   nullable?: boolean;
@@ -105,7 +107,7 @@ export const LOSS_CATALOGUE: Record<LossName, { title: string; params: Record<st
   ohem_ce: {
     title: 'OHEM cross-entropy',
     params: {
-      keepRatio: { type: 'number', default: 0.25, min: 0, max: 1, description: 'Share of the hardest valid pixels kept (rounded up, at least 1).' },
+      keepRatio: { type: 'number', default: 0.25, min: 0, exclusiveMin: true, max: 1, description: 'Share of the hardest valid pixels kept (rounded up, at least 1).' },
       labelSmoothing: { type: 'number', default: 0, min: 0, max: 1, description: 'Label smoothing of the CE term.' },
     },
   },
@@ -121,7 +123,11 @@ export interface LossSpec {
 
 /**
  * Per-sample scale-aware weighting (the article's ScaleAwareLoss): each image's base loss is
- * multiplied by the weight of an object-area bin. `binEdges` are the bin upper edges in pixels.
+ * multiplied by the weight of an object-area bin. `binEdges` are the bin upper edges in pixels
+ * (strictly increasing, exclusive); `binWeights` has binEdges.length + 1 entries, smallest-area
+ * bin first (the last bin holds areas >= the last edge). An image takes the weight of the bin of
+ * its smallest foreground object (8-connected, per class); images without objects weigh 1; the
+ * batch loss is the weighted mean over images. See src/losses/scale-aware.ts.
  */
 export interface ScaleAwareWeighting {
   binEdges: number[];

@@ -1,0 +1,57 @@
+/**
+ * Focal loss, softmax form (MONAI FocalLoss with use_softmax=True, reduction "mean").
+ *
+ *   term_{i,c} = -a_c * w_c * (1 - p_{i,c})^gamma * log p_{i,c} * t_{i,c}
+ *   Focal = sum over valid pixels i and classes c of term_{i,c} / (valid pixels * C)
+ *
+ * a_c (alpha, optional) is 1-alpha for class 0 and alpha for every other class, as MONAI's
+ * softmax_focal_loss does; w_c are the optional class weights, applied per class as MONAI's
+ * `weight` (no renormalisation). gamma = 0 and no alpha is CE divided by C. (1-p) is computed as
+ * -expm1(log p) for accuracy near p = 1 and floored at 1e-12 so gamma < 1 keeps a finite gradient.
+ * Per image: the same with the sums and the count taken over that image.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { divideByCount, segmentationTargets } from './targets.js';
+
+export interface FocalOptions {
+  gamma: number;
+  /** null: no alpha weighting. */
+  alpha: number | null;
+  classWeights: number[] | null;
+  ignoreIndex: number | null;
+}
+
+function focalTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: FocalOptions): { terms: tf.Tensor4D; valid: tf.Tensor4D } {
+  const numClasses = logits.shape[3];
+  const { oneHot, valid } = segmentationTargets(labels, numClasses, options.ignoreIndex);
+  const logProbs = tf.logSoftmax(logits);
+  const oneMinusP = tf.maximum(tf.neg(tf.expm1(logProbs)), 1e-12);
+  const modulation = options.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, options.gamma);
+  let terms = tf.neg(tf.mul(tf.mul(modulation, logProbs), oneHot)) as tf.Tensor4D;
+  const classFactors = focalClassFactors(numClasses, options);
+  if (classFactors) terms = tf.mul(terms, tf.tensor1d(classFactors, 'float32'));
+  return { terms, valid };
+}
+
+/** a_c * w_c per class, or null when both are absent. */
+function focalClassFactors(numClasses: number, options: FocalOptions): number[] | null {
+  if (options.alpha === null && !options.classWeights) return null;
+  return Array.from({ length: numClasses }, (_, c) => {
+    const alphaFactor = options.alpha === null ? 1 : c === 0 ? 1 - options.alpha : options.alpha;
+    return alphaFactor * (options.classWeights ? options.classWeights[c] : 1);
+  });
+}
+
+export function focalLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: FocalOptions): tf.Scalar {
+  return tf.tidy(() => {
+    const { terms, valid } = focalTerms(logits, labels, options);
+    return divideByCount(tf.sum(terms), tf.mul(tf.sum(valid), logits.shape[3])) as tf.Scalar;
+  });
+}
+
+export function focalPerImage(logits: tf.Tensor4D, labels: tf.Tensor3D, options: FocalOptions): tf.Tensor1D {
+  return tf.tidy(() => {
+    const { terms, valid } = focalTerms(logits, labels, options);
+    return divideByCount(tf.sum(terms, [1, 2, 3]), tf.mul(tf.sum(valid, [1, 2, 3]), logits.shape[3])) as tf.Tensor1D;
+  });
+}

@@ -1,0 +1,2 @@
+export * from './confusion.js';
+export * from './boundary-iou.js';
