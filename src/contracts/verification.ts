@@ -39,6 +39,8 @@ export interface CandidateResult {
   /** Across seeds when --seeds K > 1: mean and standard deviation of each headline metric. */
   seedSpread: Record<string, { mean: number; std: number }> | null;
   overlays: string[];
+  /** How this candidate's recipe was derived from the recommended one (baselines), in words. */
+  derivation?: string;
 }
 
 export interface Verdict {
@@ -71,4 +73,6 @@ export interface VerificationReport {
   candidates: CandidateResult[];
   verdict: Verdict;
   interrupted: boolean;
+  /** What the run decided on its own (subset taken, crop size lowered, candidates dropped as duplicates, recipe parts not trainable). */
+  notes?: string[];
 }

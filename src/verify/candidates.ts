@@ -12,6 +12,7 @@
 import { UserError } from '../common/errors.js';
 import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossSpec } from '../contracts/losses.js';
 import type { Recipe, Recommendation } from '../contracts/recommendation.js';
+import { trainableLoss } from './trainer.js';
 
 export interface CandidatePlan {
   id: string;
@@ -96,7 +97,7 @@ export function buildCandidates(recommendation: Recommendation, names: readonly 
   const notes: string[] = [];
   const seen = new Map<string, CandidatePlan>();
   for (const plan of wanted) {
-    const key = lossKey(plan.recipe.loss);
+    const key = lossKey(trainableLoss(plan.recipe).loss);
     const earlier = seen.get(key);
     if (earlier) {
       notes.push(`skipped ${plan.id}: same loss as ${earlier.id} (${earlier.label})`);

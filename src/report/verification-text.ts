@@ -1,0 +1,116 @@
+/**
+ * Plain-text rendering of a VerificationReport: the article's comparison table (rows mean Dice,
+ * rarest-class recall, Boundary IoU, stability; a column per candidate; the winner marked), the
+ * verdict, per-class scores and how the run was set up.
+ */
+import type { CandidateResult, MetricWithCI, VerificationReport } from '../contracts/verification.js';
+
+const ANSI = { bold: '\u001b[1m', green: '\u001b[32m', red: '\u001b[31m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' };
+
+export function formatVerificationText(report: VerificationReport, options: { color: boolean }): string {
+  const paint = (code: keyof typeof ANSI, text: string) => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
+  const s = report.settings;
+  const lines: string[] = [];
+  const stepsText = s.steps !== null ? `${s.steps} steps per candidate` : 'no steps run';
+  lines.push(paint('bold', 'Verification'));
+  lines.push(
+    `${report.candidates.length} candidates, ${stepsText}${s.budgetSeconds !== null ? ` (from a ${Math.round(s.budgetSeconds)}s budget)` : ''}, ` +
+      `seed${s.seeds.length > 1 ? 's' : ''} ${s.seeds.join(', ')}; ${s.trainImages} train / ${s.valImages} val images, ` +
+      `${s.cropSize}px crops, batch ${s.batchSize}; U-Net depth ${s.model.depth}, width ${s.model.baseWidth} (${s.model.parameters.toLocaleString('en-US')} parameters)`,
+  );
+  lines.push(`backend: ${report.backend.name} (${report.backend.detail}, ${report.backend.threads} thread${report.backend.threads === 1 ? '' : 's'})`);
+  if (report.interrupted) lines.push(paint('yellow', 'interrupted (Ctrl-C): unfinished candidates have no metrics'));
+  lines.push('');
+
+  const winner = report.verdict.winnerId;
+  const header = (c: CandidateResult) => `${c.id}${c.isRecommended ? ' (rec.)' : ''}${c.id === winner ? ' *' : ''}`;
+  const rows: Array<[string, (c: CandidateResult) => string]> = [
+    ['mean Dice', (c) => metric(c.metrics?.meanDice)],
+    ['  95% CI', (c) => interval(c.metrics?.meanDice)],
+    ['rarest-class recall', (c) => metric(c.metrics?.rarestClassRecall)],
+    ['  95% CI', (c) => interval(c.metrics?.rarestClassRecall)],
+    ['boundary IoU', (c) => metric(c.metrics?.boundaryIoU)],
+    ['  95% CI', (c) => interval(c.metrics?.boundaryIoU)],
+    ['stability (loss CV)', (c) => (c.metrics?.stability != null ? `${c.metrics.stability.toFixed(3)} ${stabilityWord(c.metrics.stability)}` : 'n/a')],
+    ['steps', (c) => String(c.stepsDone)],
+    ['wall time', (c) => `${c.wallSeconds.toFixed(0)}s`],
+    ['status', (c) => c.status],
+  ];
+  if (report.candidates.some((c) => c.seedSpread)) {
+    rows.splice(7, 0, ['mean Dice over seeds', (c) => spread(c, 'meanDice')], ['rare recall over seeds', (c) => spread(c, 'rarestClassRecall')]);
+  }
+  const firstWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const widths = report.candidates.map((c) => Math.max(header(c).length, ...rows.map(([, cell]) => cell(c).length)) + 2);
+  const rarest = report.candidates.find((c) => c.metrics)?.metrics?.perClass[s.rarestClassId]?.name ?? String(s.rarestClassId);
+  lines.push(''.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, header(c).padEnd(widths[i]))).join(''));
+  for (const [name, cell] of rows) lines.push(name.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, cell(c).padEnd(widths[i]))).join(''));
+  lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));
+  lines.push('');
+
+  const outcomeColour = { confirmed: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
+  lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${report.verdict.sentence}`);
+  for (const detail of report.verdict.details) lines.push(`  - ${detail}`);
+  lines.push('');
+
+  const scored = report.candidates.filter((c) => c.metrics);
+  if (scored.length > 0) {
+    lines.push(paint('bold', 'Per-class Dice / recall on val'));
+    const classes = scored[0].metrics!.perClass;
+    const nameWidth = Math.max(...classes.map((k) => k.name.length)) + 2;
+    const colWidth = Math.max(13, ...scored.map((c) => c.id.length + 2));
+    lines.push(''.padEnd(nameWidth) + scored.map((c) => c.id.padEnd(colWidth)).join(''));
+    for (const k of classes) {
+      lines.push(
+        k.name.padEnd(nameWidth) +
+          scored.map((c) => {
+            const pc = c.metrics!.perClass[k.id];
+            return `${num(pc.dice)} / ${num(pc.recall)}`.padEnd(colWidth);
+          }).join(''),
+      );
+    }
+    lines.push('');
+  }
+
+  lines.push(paint('bold', 'Candidates'));
+  for (const c of report.candidates) {
+    const r = c.recipe;
+    lines.push(`  ${c.id}: ${c.label} - ${r.loss.name}, ${r.optimizer.name} lr ${r.optimizer.lr}, ${r.schedule.name} schedule, warm-up ${Math.round(r.schedule.warmupFraction * 100)}%` +
+      `${r.gradientClipNorm !== null ? `, clip ${r.gradientClipNorm}` : ''}${r.classWeights ? ', class weights' : ''}${r.rareClassOversampling ? `, ${Math.round(r.rareClassOversampling * 100)}% rare-class crops` : ''}`);
+    if (c.derivation) lines.push(paint('dim', `      ${c.derivation}`));
+    if (c.statusDetail) lines.push(`      ${c.status}: ${c.statusDetail}`);
+    for (const path of c.overlays) lines.push(paint('dim', `      overlay: ${path}`));
+  }
+  for (const skipped of report.backend.skipped) lines.push(paint('dim', `backend ${skipped.name} not used: ${skipped.why}`));
+  for (const n of report.notes ?? []) lines.push(paint('dim', `note: ${n}`));
+  return `${lines.join('\n')}\n`;
+
+  function colour(c: CandidateResult, text: string): string {
+    if (c.id === winner) return paint('green', text);
+    if (c.status === 'diverged' || c.status === 'failed') return paint('red', text);
+    return text;
+  }
+}
+
+function metric(m: MetricWithCI | undefined): string {
+  return m ? m.value.toFixed(3) : '-';
+}
+
+function interval(m: MetricWithCI | undefined): string {
+  return m?.ci95 ? `${m.ci95[0].toFixed(3)}-${m.ci95[1].toFixed(3)}` : '';
+}
+
+function num(v: number | null): string {
+  return v === null ? ' n/a ' : v.toFixed(3);
+}
+
+function spread(c: CandidateResult, key: string): string {
+  const s = c.seedSpread?.[key];
+  return s ? `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}` : '-';
+}
+
+/** The article's words for training stability, from the loss CV over the last third. */
+export function stabilityWord(cv: number): string {
+  if (cv < 0.1) return 'stable';
+  if (cv < 0.25) return 'moderate';
+  return 'swings';
+}

@@ -1,0 +1,303 @@
+/**
+ * The verification run on data already in memory: split, candidates, budget, training of every
+ * candidate under every seed, evaluation, verdict. `runVerification` (index.ts) loads the data
+ * and the recommendation and calls this.
+ */
+import { TOOL_INFO } from '../common/version.js';
+import { UserError } from '../common/errors.js';
+import type { TrainingEvent } from '../contracts/events.js';
+import type { Recommendation } from '../contracts/recommendation.js';
+import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
+import { buildCandidates, type CandidatePlan } from './candidates.js';
+import { channelStatistics, classPixelCounts, createCropSampler, rareClassesOf, type VerifyImage } from './data.js';
+import { predictImage } from './predict.js';
+import { deriveSeed } from './random.js';
+import { candidateMetrics, headline, HEADLINE_METRICS, pairedDifferenceCI, poolSeeds, scoreImage, type ImageScore } from './scores.js';
+import { splitByImage } from './split.js';
+import { downsample, lossStability, mean, std } from './stats.js';
+import { trainCandidate, type TrainingOutcome } from './train-candidate.js';
+import { lossContextFor, trainableLoss, type Trainer, type TrainerFactory } from './trainer.js';
+import { decideVerdict, type VerdictCandidate } from './verdict.js';
+
+export interface VerifyData {
+  images: VerifyImage[];
+  numClasses: number;
+  classNames: string[];
+  ignoreIndex: number | null;
+  /** Notes from loading (subset taken, pairs skipped), passed on as messages. */
+  notes: string[];
+}
+
+/** Settings of a run; every field has a documented default in DEFAULT_RUN_SETTINGS. */
+export interface RunSettings {
+  /** Steps per candidate (per seed); null = derive from budgetSeconds. */
+  steps: number | null;
+  /** Total wall-clock budget for all candidates and seeds, in seconds (used when steps is null). */
+  budgetSeconds: number;
+  candidates: string[];
+  backend: 'auto' | BackendName;
+  threads?: number;
+  /** Number of seeds K; seeds are seed, seed+1, ..., seed+K-1. */
+  seeds: number;
+  seed: number;
+  cropSize: number;
+  batchSize: number;
+  valFraction: number;
+  flips: boolean;
+  model: { depth: number; baseWidth: number };
+  /** Val images per candidate rendered as overlay PNGs when an overlay directory is given. */
+  overlayImages: number;
+}
+
+export const DEFAULT_RUN_SETTINGS: RunSettings = {
+  steps: null,
+  budgetSeconds: 300,
+  candidates: ['recommended', 'ce', 'focal', 'dice', 'combo'],
+  backend: 'auto',
+  seeds: 1,
+  seed: 0,
+  cropSize: 64,
+  batchSize: 8,
+  valFraction: 0.2,
+  flips: true,
+  model: { depth: 3, baseWidth: 16 },
+  overlayImages: 4,
+};
+
+/** Budget mode: fewer steps than this per candidate and the budget is too small to mean anything. */
+export const MIN_BUDGET_STEPS = 10;
+/** Budget mode: share of each candidate's slice kept for evaluation and overhead. */
+const TRAINING_SHARE_OF_BUDGET = 0.85;
+
+export interface RunHooks {
+  createTrainer: TrainerFactory;
+  onEvent: (event: TrainingEvent) => void;
+  signal?: AbortSignal;
+  /** Called with each candidate's val predictions of the first seed, to render overlays. */
+  onPredictions?: (plan: CandidatePlan, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
+}
+
+interface SeedRun {
+  outcome: TrainingOutcome;
+  stepsDone: number;
+  scores: ImageScore[] | null;
+}
+
+export async function runOnData(data: VerifyData, recommendation: Recommendation, settings: RunSettings, hooks: RunHooks): Promise<VerificationReport> {
+  const { numClasses, ignoreIndex } = data;
+  const runNotes: string[] = [];
+  const message = (text: string) => {
+    runNotes.push(text);
+    hooks.onEvent({ kind: 'message', text });
+  };
+  data.notes.forEach(message);
+  if (data.images.length === 0) throw new UserError('verify found no usable image/mask pairs', { fix: 'check the dataset folder (see `segloss profile` for what was skipped)' });
+
+  const counts = data.images.map((im) => classPixelCounts(im.labels, numClasses));
+  const split = splitByImage(counts, { valFraction: settings.valFraction, seed: deriveSeed(settings.seed, 'split') });
+  const train = split.train.map((i) => data.images[i]);
+  const val = split.val.map((i) => data.images[i]);
+  const trainTotals = sumCounts(split.train.map((i) => counts[i]), numClasses);
+  const valTotals = sumCounts(split.val.map((i) => counts[i]), numClasses);
+  const rarestClassId = rarestClass(trainTotals, valTotals);
+  const cropSize = effectiveCropSize(settings.cropSize, train, settings.model.depth);
+  if (cropSize !== settings.cropSize) message(`crop size lowered from ${settings.cropSize} to ${cropSize} px to fit the smallest training image`);
+  const normalisation = channelStatistics(train);
+  const { plans, notes } = buildCandidates(recommendation, settings.candidates);
+  notes.forEach(message);
+  for (const plan of plans) {
+    const { unsupported } = trainableLoss(plan.recipe);
+    if (unsupported.length) message(`${plan.id}: the loss library cannot train ${unsupported.join(' or ')}; this candidate trains without it`);
+  }
+  const seeds = Array.from({ length: settings.seeds }, (_, k) => settings.seed + k);
+  message(`${train.length} training and ${val.length} validation images; rarest class ${data.classNames[rarestClassId] ?? rarestClassId}; ${plans.length} candidates x ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`);
+
+  const runs = new Map<string, SeedRun[]>(plans.map((p) => [p.id, []]));
+  const overlays = new Map<string, string[]>();
+  let totalSteps = settings.steps ?? 0;
+  let backend: VerificationReport['backend'] | null = null;
+  let parameterCount = 0;
+  let interrupted = false;
+  const modelFor = (seed: number) => ({ numClasses, inputChannels: train[0].channels, depth: settings.model.depth, baseWidth: settings.model.baseWidth, seed });
+
+  for (const seed of seeds) {
+    if (hooks.signal?.aborted) break;
+    const first = plans[0].recipe;
+    const trainer = await hooks.createTrainer({
+      backend: settings.backend,
+      threads: settings.threads,
+      model: modelFor(seed),
+      loss: trainableLoss(first).loss,
+      lossContext: lossContextFor(first, numClasses, ignoreIndex),
+      optimizer: first.optimizer,
+      gradientClipNorm: first.gradientClipNorm,
+    });
+    try {
+      backend ??= { ...trainer.backend };
+      parameterCount = trainer.parameterCount;
+      const sampler = { cropSize, batchSize: settings.batchSize, rareClasses: rareClassesOf(trainTotals), numClasses, flips: settings.flips, seed: deriveSeed(seed, 'crops') };
+      if (settings.steps === null && totalSteps === 0) {
+        totalSteps = await stepsForBudget(trainer, plans[0], { train, normalisation, sampler, numClasses, ignoreIndex, valPixels: val.reduce((s, im) => s + im.width * im.height, 0), budgetSeconds: settings.budgetSeconds, slices: plans.length * seeds.length });
+        message(`budget ${settings.budgetSeconds}s: ${totalSteps} steps per candidate`);
+      }
+      for (const plan of plans) {
+        if (hooks.signal?.aborted) break;
+        const eventId = seeds.length > 1 ? `${plan.id}#${seed}` : plan.id;
+        hooks.onEvent({ kind: 'candidate-start', candidateId: eventId, label: plan.label, totalSteps, budgetSeconds: settings.steps === null ? settings.budgetSeconds / (plans.length * seeds.length) : null });
+        const outcome = await trainCandidate({ trainer, plan, eventId, train, normalisation, sampler, totalSteps, numClasses, ignoreIndex, onEvent: hooks.onEvent, signal: hooks.signal });
+        let scores: ImageScore[] | null = null;
+        if (outcome.status === 'ok') {
+          hooks.onEvent({ kind: 'evaluating', candidateId: eventId });
+          const predictions: Uint8Array[] = [];
+          for (const image of val) predictions.push(await predictImage(trainer, image, normalisation, settings.model.depth));
+          scores = val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex));
+          if (seed === seeds[0] && hooks.onPredictions) overlays.set(plan.id, await hooks.onPredictions(plan, val, predictions));
+        }
+        runs.get(plan.id)!.push({ outcome, stepsDone: outcome.losses.length, scores });
+        if (outcome.status === 'interrupted') interrupted = true;
+      }
+    } finally {
+      await trainer.dispose();
+    }
+  }
+  if (hooks.signal?.aborted) interrupted = true;
+
+  const metricSeed = deriveSeed(settings.seed, 'bootstrap');
+  const candidates: CandidateResult[] = plans.map((plan) => {
+    const planRuns = runs.get(plan.id)!;
+    const firstRun = planRuns[0];
+    const finished = planRuns.filter((r) => r.scores !== null);
+    const status = firstRun ? worstStatus(planRuns) : 'interrupted';
+    const metrics = firstRun?.scores
+      ? candidateMetrics(firstRun.scores, { numClasses, classNames: data.classNames, rarestClassId, seed: metricSeed, stability: lossStability(firstRun.outcome.losses) })
+      : null;
+    return {
+      id: plan.id,
+      label: plan.label,
+      isRecommended: plan.isRecommended,
+      recipe: plan.recipe,
+      status,
+      statusDetail: firstRun ? (planRuns.find((r) => r.outcome.status !== 'ok')?.outcome.statusDetail ?? null) : 'not started: the run was interrupted',
+      stepsDone: firstRun?.stepsDone ?? 0,
+      wallSeconds: planRuns.reduce((s, r) => s + r.outcome.wallSeconds, 0),
+      lossCurve: firstRun ? downsample(firstRun.outcome.losses) : [],
+      metrics,
+      seedSpread: seeds.length > 1 && finished.length > 0 ? seedSpread(finished, numClasses, rarestClassId) : null,
+      overlays: overlays.get(plan.id) ?? [],
+      derivation: plan.derivation,
+    };
+  });
+
+  const pooledScores = new Map(plans.map((p) => {
+    const finished = runs.get(p.id)!.filter((r) => r.scores !== null).map((r) => r.scores!);
+    return [p.id, finished.length === seeds.length && finished.length > 0 ? poolSeeds(finished) : null] as const;
+  }));
+  const verdictCandidates: VerdictCandidate[] = candidates.map((c) => {
+    const scores = pooledScores.get(c.id);
+    return { id: c.id, label: c.label, isRecommended: c.isRecommended, status: c.status, statusDetail: c.statusDetail, scores: scores ? headline(scores, scores.map((_, i) => i), numClasses, rarestClassId) : null };
+  });
+  const verdict = decideVerdict(
+    verdictCandidates,
+    (a, b, metric) => pairedDifferenceCI(pooledScores.get(a)!, pooledScores.get(b)!, metric, { numClasses, rarestClassId, seed: metricSeed }),
+    val.length,
+  );
+  if (interrupted) verdict.details.unshift('The run was interrupted (Ctrl-C): only finished candidates were evaluated.');
+
+  return {
+    schemaVersion: VERIFICATION_SCHEMA_VERSION,
+    kind: 'VerificationReport',
+    createdAt: new Date().toISOString(),
+    tool: { ...TOOL_INFO },
+    backend: backend ?? { name: 'cpu', detail: 'no backend was started (interrupted before training)', threads: 0, skipped: [] },
+    settings: {
+      steps: totalSteps || null,
+      budgetSeconds: settings.steps === null ? settings.budgetSeconds : null,
+      seeds,
+      cropSize,
+      batchSize: settings.batchSize,
+      model: { ...settings.model, parameters: parameterCount },
+      trainImages: train.length,
+      valImages: val.length,
+      rarestClassId,
+      primaryMetric: 'meanDice',
+    },
+    candidates,
+    verdict,
+    interrupted,
+    notes: runNotes,
+  };
+}
+
+function sumCounts(rows: number[][], numClasses: number): number[] {
+  const out = new Array<number>(numClasses).fill(0);
+  for (const row of rows) row.forEach((v, c) => (out[c] += v));
+  return out;
+}
+
+/**
+ * The rarest class: the foreground class with the smallest share of training pixels among those
+ * present in both train and val (so its recall is measurable); failing that, the rarest present
+ * in train; failing that, class 0.
+ */
+export function rarestClass(trainTotals: number[], valTotals: number[]): number {
+  const pick = (ids: number[]) => (ids.length ? ids.reduce((a, b) => (trainTotals[b] < trainTotals[a] ? b : a)) : null);
+  const foreground = trainTotals.map((_, c) => c).filter((c) => c > 0 && trainTotals[c] > 0);
+  return pick(foreground.filter((c) => valTotals[c] > 0)) ?? pick(foreground) ?? 0;
+}
+
+/** The crop size, lowered to fit the smallest training image and to a multiple of 2^depth. */
+export function effectiveCropSize(requested: number, train: readonly VerifyImage[], depth: number): number {
+  const multiple = 2 ** depth;
+  const smallest = Math.min(requested, ...train.map((im) => Math.min(im.width, im.height)));
+  const size = Math.floor(smallest / multiple) * multiple;
+  if (size < multiple) throw new UserError(`training images are smaller than ${multiple} px, the least the U-Net (depth ${depth}) can take`, { fix: 'use larger images' });
+  return size;
+}
+
+function worstStatus(runs: SeedRun[]): CandidateResult['status'] {
+  for (const status of ['failed', 'diverged', 'interrupted'] as const) if (runs.some((r) => r.outcome.status === status)) return status;
+  return 'ok';
+}
+
+function seedSpread(finished: SeedRun[], numClasses: number, rarestClassId: number): Record<string, { mean: number; std: number }> {
+  const out: Record<string, { mean: number; std: number }> = {};
+  for (const metric of HEADLINE_METRICS) {
+    const values = finished.map((r) => headline(r.scores!, r.scores!.map((_, i) => i), numClasses, rarestClassId)[metric]).filter(Number.isFinite);
+    if (values.length) out[metric] = { mean: mean(values), std: std(values) };
+  }
+  const stabilities = finished.map((r) => lossStability(r.outcome.losses)).filter((v): v is number => v !== null);
+  if (stabilities.length) out.stability = { mean: mean(stabilities), std: std(stabilities) };
+  return out;
+}
+
+/**
+ * Budget mode: time the first candidate's steps (one untimed warm-up step, then three timed), then
+ * give each of the `slices` (candidates x seeds) an equal number of steps so that training fills
+ * 85% of its slice after an estimate of evaluation time (a forward pass over the val pixels,
+ * costed at a third of a training step per batch of crops). The trainer is reset afterwards.
+ */
+async function stepsForBudget(
+  trainer: Trainer,
+  plan: CandidatePlan,
+  ctx: { train: VerifyImage[]; normalisation: ReturnType<typeof channelStatistics>; sampler: { cropSize: number; batchSize: number; rareClasses: number[]; numClasses: number; flips: boolean; seed: number }; numClasses: number; ignoreIndex: number | null; valPixels: number; budgetSeconds: number; slices: number },
+): Promise<number> {
+  const recipe = plan.recipe;
+  await trainer.reset(trainableLoss(recipe).loss, lossContextFor(recipe, ctx.numClasses, ctx.ignoreIndex), recipe.optimizer, recipe.gradientClipNorm);
+  const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
+  await trainer.trainStep(crops.nextBatch(), 0);
+  const timed = 3;
+  const start = performance.now();
+  for (let i = 0; i < timed; i++) await trainer.trainStep(crops.nextBatch(), 0);
+  const secondsPerStep = (performance.now() - start) / 1000 / timed;
+  const batchPixels = ctx.sampler.cropSize ** 2 * ctx.sampler.batchSize;
+  const evalSeconds = ((ctx.valPixels / batchPixels) * secondsPerStep) / 3;
+  const slice = ctx.budgetSeconds / ctx.slices;
+  const steps = Math.floor((slice * TRAINING_SHARE_OF_BUDGET - evalSeconds) / secondsPerStep);
+  if (steps < MIN_BUDGET_STEPS) {
+    throw new UserError(
+      `a budget of ${ctx.budgetSeconds}s leaves ${Math.max(0, steps)} training steps per candidate (one step takes ${secondsPerStep.toFixed(2)}s here)`,
+      { fix: `give at least --budget ${Math.ceil(((MIN_BUDGET_STEPS * secondsPerStep + evalSeconds) * ctx.slices) / TRAINING_SHARE_OF_BUDGET)}s, or fewer --candidates, or --steps N` },
+    );
+  }
+  return steps;
+}

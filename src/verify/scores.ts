@@ -1,0 +1,115 @@
+/**
+ * Validation scores of one candidate, from per-image confusion counts and Boundary IoU.
+ *
+ * Definitions (documented in the README; the ratios and Boundary IoU come from src/metrics):
+ *  - per-class Dice, recall, precision, IoU: pooled over all val images (counts summed, then the
+ *    ratio), ignore-index pixels excluded; null when the ratio is 0/0 (class absent from both
+ *    truth and prediction, or from truth for recall).
+ *  - mean Dice: mean of per-class Dice over all classes, background included (the article's
+ *    "mean over classes"), classes with null Dice skipped. A class absent from the val truth but
+ *    predicted scores 0.
+ *  - rarest-class recall: pooled recall of the rarest class (see run.ts for how it is chosen).
+ *  - Boundary IoU: mean over every (val image, class) pair of Cheng et al.'s Boundary IoU, pairs
+ *    where both boundaries are empty (null) skipped. Per class: mean over images.
+ * CIs: percentile bootstrap over val images, 1000 resamples, seeded.
+ */
+import type { CandidateMetrics } from '../contracts/verification.js';
+import { boundaryIoUPerClass, confusionCounts, meanOfDefined, perClassScores, sumConfusions, type ConfusionMatrix } from '../metrics/index.js';
+import { bootstrapCI } from './stats.js';
+import type { HeadlineMetric } from './verdict.js';
+
+export interface ImageScore {
+  confusion: ConfusionMatrix;
+  /** Boundary IoU per class, null where both boundaries are empty. */
+  boundaryIoU: Array<number | null>;
+}
+
+/** Scores one val image: its confusion counts and per-class Boundary IoU (src/metrics). */
+export function scoreImage(labels: ArrayLike<number>, prediction: Uint8Array, width: number, height: number, numClasses: number, ignoreIndex: number | null): ImageScore {
+  return {
+    confusion: confusionCounts(labels, prediction, numClasses, ignoreIndex),
+    boundaryIoU: boundaryIoUPerClass(labels, prediction, width, height, numClasses, ignoreIndex),
+  };
+}
+
+/** Confusion counts summed over `indices` (with repetition, for the bootstrap). */
+function pooled(scores: readonly ImageScore[], indices: ArrayLike<number>, numClasses: number): ConfusionMatrix {
+  return sumConfusions(Array.from(indices, (i) => scores[i].confusion), numClasses);
+}
+
+/** The three headline metrics over a (re)sample of images; NaN where undefined. */
+export function headline(scores: readonly ImageScore[], indices: ArrayLike<number>, numClasses: number, rarestClassId: number): Record<HeadlineMetric, number> {
+  const perClass = perClassScores(pooled(scores, indices, numClasses));
+  let bSum = 0;
+  let bCount = 0;
+  for (let k = 0; k < indices.length; k++) {
+    for (const v of scores[indices[k]].boundaryIoU) {
+      if (v !== null) {
+        bSum += v;
+        bCount++;
+      }
+    }
+  }
+  return {
+    meanDice: meanOfDefined(perClass.map((c) => c.dice)) ?? Number.NaN,
+    rarestClassRecall: perClass[rarestClassId]?.recall ?? Number.NaN,
+    boundaryIoU: bCount ? bSum / bCount : Number.NaN,
+  };
+}
+
+const METRICS: HeadlineMetric[] = ['meanDice', 'rarestClassRecall', 'boundaryIoU'];
+
+function allIndices(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/** CandidateMetrics (without stability) for one candidate's val scores. */
+export function candidateMetrics(
+  scores: readonly ImageScore[],
+  options: { numClasses: number; classNames: string[]; rarestClassId: number; seed: number; stability: number | null },
+): CandidateMetrics {
+  const { numClasses, rarestClassId } = options;
+  const point = headline(scores, allIndices(scores.length), numClasses, rarestClassId);
+  const withCI = (metric: HeadlineMetric) => ({
+    // A metric undefined on the whole val set (e.g. no rarest-class pixels) is reported as 0 with no CI.
+    value: Number.isFinite(point[metric]) ? point[metric] : 0,
+    ci95: Number.isFinite(point[metric]) ? bootstrapCI(scores.length, (idx) => headline(scores, idx, numClasses, rarestClassId)[metric], { seed: options.seed }) : null,
+  });
+  const perClass = perClassScores(pooled(scores, allIndices(scores.length), numClasses)).map((k) => ({
+    id: k.classId,
+    name: options.classNames[k.classId] ?? String(k.classId),
+    dice: k.dice,
+    recall: k.recall,
+    precision: k.precision,
+    iou: k.iou,
+    boundaryIoU: meanOfDefined(scores.map((s) => s.boundaryIoU[k.classId])),
+  }));
+  return { meanDice: withCI('meanDice'), rarestClassRecall: withCI('rarestClassRecall'), boundaryIoU: withCI('boundaryIoU'), perClass, stability: options.stability };
+}
+
+/** Paired bootstrap CI of (a - b) on a metric: both candidates scored on the same resampled images. */
+export function pairedDifferenceCI(
+  a: readonly ImageScore[],
+  b: readonly ImageScore[],
+  metric: HeadlineMetric,
+  options: { numClasses: number; rarestClassId: number; seed: number },
+): [number, number] | null {
+  return bootstrapCI(
+    a.length,
+    (idx) => headline(a, idx, options.numClasses, options.rarestClassId)[metric] - headline(b, idx, options.numClasses, options.rarestClassId)[metric],
+    { seed: options.seed },
+  );
+}
+
+/** Per-image scores summed over seeds (counts added, Boundary IoU averaged), for seed-pooled comparisons. */
+export function poolSeeds(runs: ReadonlyArray<readonly ImageScore[]>): ImageScore[] {
+  return runs[0].map((_, i) => {
+    const parts = runs.map((r) => r[i]);
+    return {
+      confusion: sumConfusions(parts.map((p) => p.confusion), parts[0].confusion.numClasses),
+      boundaryIoU: parts[0].boundaryIoU.map((_, c) => meanOfDefined(parts.map((p) => p.boundaryIoU[c]))),
+    };
+  });
+}
+
+export { METRICS as HEADLINE_METRICS };
