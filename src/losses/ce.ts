@@ -12,7 +12,7 @@
  * Per image: the same ratio with both sums taken over that image only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { divideByCount, segmentationTargets } from './targets.js';
+import { divideByCount, segmentationTargets, sumPixels } from './targets.js';
 
 export interface CrossEntropyOptions {
   /** e in [0,1]: target = (1-e)*onehot + e/C. */
@@ -48,13 +48,13 @@ export function crossEntropyTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, opti
 export function crossEntropyLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: CrossEntropyOptions): tf.Scalar {
   return tf.tidy(() => {
     const { weightedLoss, trueClassWeight } = crossEntropyTerms(logits, labels, options);
-    return divideByCount(tf.sum(weightedLoss), tf.sum(trueClassWeight)) as tf.Scalar;
+    return divideByCount(sumPixels(weightedLoss), sumPixels(trueClassWeight)) as tf.Scalar;
   });
 }
 
 export function crossEntropyPerImage(logits: tf.Tensor4D, labels: tf.Tensor3D, options: CrossEntropyOptions): tf.Tensor1D {
   return tf.tidy(() => {
     const { weightedLoss, trueClassWeight } = crossEntropyTerms(logits, labels, options);
-    return divideByCount(tf.sum(weightedLoss, [1, 2]), tf.sum(trueClassWeight, [1, 2])) as tf.Tensor1D;
+    return divideByCount(sumPixels(weightedLoss, [1, 2]), sumPixels(trueClassWeight, [1, 2])) as tf.Tensor1D;
   });
 }

@@ -11,7 +11,7 @@
  * Per image: the same with the sums and the count taken over that image.
  */
 import * as tf from '@tensorflow/tfjs';
-import { divideByCount, segmentationTargets } from './targets.js';
+import { divideByCount, segmentationTargets, sumPixels } from './targets.js';
 
 export interface FocalOptions {
   gamma: number;
@@ -45,13 +45,13 @@ function focalClassFactors(numClasses: number, options: FocalOptions): number[] 
 export function focalLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: FocalOptions): tf.Scalar {
   return tf.tidy(() => {
     const { terms, valid } = focalTerms(logits, labels, options);
-    return divideByCount(tf.sum(terms), tf.mul(tf.sum(valid), logits.shape[3])) as tf.Scalar;
+    return divideByCount(sumPixels(terms), tf.mul(tf.sum(valid), logits.shape[3])) as tf.Scalar;
   });
 }
 
 export function focalPerImage(logits: tf.Tensor4D, labels: tf.Tensor3D, options: FocalOptions): tf.Tensor1D {
   return tf.tidy(() => {
     const { terms, valid } = focalTerms(logits, labels, options);
-    return divideByCount(tf.sum(terms, [1, 2, 3]), tf.mul(tf.sum(valid, [1, 2, 3]), logits.shape[3])) as tf.Tensor1D;
+    return divideByCount(sumPixels(terms, [1, 2, 3]), tf.mul(tf.sum(valid, [1, 2, 3]), logits.shape[3])) as tf.Tensor1D;
   });
 }

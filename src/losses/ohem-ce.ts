@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropyTerms, type CrossEntropyOptions } from './ce.js';
-import { divideByCount } from './targets.js';
+import { divideByCount, sumPixels } from './targets.js';
 
 export interface OhemOptions extends CrossEntropyOptions {
   keepRatio: number;
@@ -105,13 +105,13 @@ function keptTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOption
 export function ohemCrossEntropyLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOptions): tf.Scalar {
   return tf.tidy(() => {
     const { loss, weight } = keptTerms(logits, labels, options, false);
-    return divideByCount(tf.sum(loss), tf.sum(weight)) as tf.Scalar;
+    return divideByCount(sumPixels(loss), sumPixels(weight)) as tf.Scalar;
   });
 }
 
 export function ohemCrossEntropyPerImage(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOptions): tf.Tensor1D {
   return tf.tidy(() => {
     const { loss, weight } = keptTerms(logits, labels, options, true);
-    return divideByCount(tf.sum(loss, [1, 2]), tf.sum(weight, [1, 2])) as tf.Tensor1D;
+    return divideByCount(sumPixels(loss, [1, 2]), sumPixels(weight, [1, 2])) as tf.Tensor1D;
   });
 }
