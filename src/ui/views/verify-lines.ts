@@ -1,0 +1,174 @@
+/**
+ * The verify dashboard as lines: a two-line row per candidate (status; progress bar, loss
+ * sparkline, loss, ETA), then the metrics table in the article's layout (metric rows, a column
+ * per candidate, 95% CIs, winner ★) and the verdict.
+ */
+import type { CandidateResult, MetricWithCI, VerificationReport } from '../../contracts/verification.js';
+import { bar, DIVERGED_MARK, fit, fitRight, formatCount, formatDuration, formatMetric, sparkline, truncate, wrapText } from '../format.js';
+import { BLANK, seg, type Line, type Role } from '../lines.js';
+import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from '../verify-state.js';
+
+export const WINNER_MARK = '★';
+export const RECOMMENDED_MARK = '◆';
+
+const STATUS_TEXT: Record<RowStatus, { mark: string; text: string; role: Role }> = {
+  training: { mark: '▶', text: 'training', role: 'accent' },
+  evaluating: { mark: '…', text: 'evaluating', role: 'accent' },
+  ok: { mark: '✓', text: 'done', role: 'good' },
+  diverged: { mark: DIVERGED_MARK, text: 'DIVERGED', role: 'bad' },
+  interrupted: { mark: '‖', text: 'interrupted', role: 'warn' },
+  failed: { mark: '!', text: 'FAILED', role: 'bad' },
+};
+
+function lossText(loss: number | null): string {
+  if (loss === null) return 'loss --';
+  return Number.isFinite(loss) ? `loss ${loss.toFixed(3)}` : `loss ${loss}`;
+}
+
+export function candidateRowLines(row: CandidateRow, width: number): Line[] {
+  const status = STATUS_TEXT[row.status];
+  const right = row.detail && row.status !== 'ok' ? `${status.text}: ${row.detail}` : status.text;
+  const rightText = truncate(right, Math.max(8, Math.floor(width / 2)));
+  const label = fit(row.label, Math.max(6, width - rightText.length - 3));
+  const barWidth = Math.min(20, Math.max(8, Math.floor(width * 0.16)));
+  const steps = row.totalSteps ? fitRight(`${row.step}/${row.totalSteps}`, 2 * String(row.totalSteps).length + 1) : `step ${row.step}`;
+  const loss = fit(lossText(row.lastLoss), 10);
+  const eta = row.status === 'training' ? `ETA ${formatDuration(row.etaSeconds)}` : formatDuration(row.elapsedSeconds);
+  const fixed = 3 + barWidth + 2 + steps.length + 2 + 2 + loss.length + 2 + 9;
+  const sparkWidth = Math.max(4, Math.min(40, width - fixed));
+  return [
+    [seg(`${status.mark} `, status.role), seg(label, 'title'), seg(` ${rightText}`, status.role)],
+    [
+      seg('  ['),
+      seg(bar(rowProgress(row), barWidth), status.role),
+      seg(`] ${steps}  `),
+      seg(sparkline(row.losses, sparkWidth).padEnd(sparkWidth), row.status === 'diverged' ? 'bad' : 'accent'),
+      seg(`  ${loss}`),
+      seg(`  ${fit(eta, 9)}`, 'muted'),
+    ],
+  ];
+}
+
+export function liveLines(state: VerifyState, width: number): Line[] {
+  const lines: Line[] = state.messages.map((text) => [seg(truncate(text, width), 'muted')]);
+  for (const row of state.rows) lines.push(...candidateRowLines(row, width));
+  if (state.rows.length === 0) lines.push([seg('waiting for the first candidate…', 'muted')]);
+  return lines;
+}
+
+/** A finished report's candidates as rows (so the dashboard can show them without the live run). */
+export function rowsFromReport(report: VerificationReport): CandidateRow[] {
+  return report.candidates.map((candidate) => ({
+    id: candidate.id,
+    label: candidate.label,
+    status: candidate.status,
+    step: candidate.stepsDone,
+    totalSteps: report.settings.steps,
+    budgetSeconds: null,
+    losses: candidate.lossCurve,
+    lastLoss: candidate.lossCurve.length > 0 ? candidate.lossCurve[candidate.lossCurve.length - 1] : null,
+    elapsedSeconds: candidate.wallSeconds,
+    etaSeconds: null,
+    detail: candidate.statusDetail,
+  }));
+}
+
+type MetricKey = 'meanDice' | 'rarestClassRecall' | 'boundaryIoU';
+
+interface MetricRowSpec {
+  long: string;
+  short: string;
+  value: (c: CandidateResult) => MetricWithCI | number | null;
+  higherIsBetter: boolean;
+}
+
+function metricRows(report: VerificationReport): MetricRowSpec[] {
+  const rarest = report.candidates.flatMap((c) => c.metrics?.perClass ?? []).find((p) => p.id === report.settings.rarestClassId);
+  const metric = (key: MetricKey) => (c: CandidateResult) => c.metrics?.[key] ?? null;
+  return [
+    { long: 'mean Dice', short: 'mean Dice', value: metric('meanDice'), higherIsBetter: true },
+    { long: rarest ? `recall: ${rarest.name}` : 'rarest-class recall', short: 'rare recall', value: metric('rarestClassRecall'), higherIsBetter: true },
+    { long: 'boundary IoU', short: 'boundary IoU', value: metric('boundaryIoU'), higherIsBetter: true },
+    { long: 'stability (loss CV)', short: 'loss CV', value: (c) => c.metrics?.stability ?? null, higherIsBetter: false },
+  ];
+}
+
+function valueOf(v: MetricWithCI | number | null): number | null {
+  if (v === null) return null;
+  return typeof v === 'number' ? v : v.value;
+}
+
+function failedCell(c: CandidateResult): string | null {
+  if (c.status === 'diverged') return `${DIVERGED_MARK}diverged`;
+  if (c.status === 'failed') return '! failed';
+  return null;
+}
+
+/** The metrics table; candidate columns are split into blocks that fit the width. */
+export function metricsTableLines(report: VerificationReport, width: number): Line[] {
+  const narrow = width < 80;
+  const labelWidth = narrow ? 13 : 20;
+  const colWidth = narrow ? 10 : 12;
+  const perBlock = Math.max(1, Math.floor((width - labelWidth) / colWidth));
+  const winnerId = report.verdict.winnerId;
+  const rows = metricRows(report);
+  const ciText = (ci: [number, number] | null) => (ci ? (narrow ? `${ci[0].toFixed(2)}-${ci[1].toFixed(2)}` : `${ci[0].toFixed(3)}-${ci[1].toFixed(3)}`) : '');
+  const lines: Line[] = [[seg('Metrics on validation', 'heading'), seg(` (${report.settings.valImages} images, 95% bootstrap CIs)`, 'muted')]];
+  for (let start = 0; start < report.candidates.length; start += perBlock) {
+    const block = report.candidates.slice(start, start + perBlock);
+    if (start > 0) lines.push(BLANK);
+    const header: Line = [seg(fit('', labelWidth))];
+    for (const c of block) {
+      const mark = c.id === winnerId ? `${WINNER_MARK} ` : c.isRecommended ? `${RECOMMENDED_MARK} ` : '';
+      header.push(seg(fitRight(truncate(`${mark}${c.label}`, colWidth - 1), colWidth), c.id === winnerId ? 'winner' : 'title'));
+    }
+    lines.push(header);
+    for (const row of rows) {
+      const finite = report.candidates.map((c) => valueOf(row.value(c))).filter((v): v is number => v !== null && Number.isFinite(v));
+      const best = finite.length > 1 ? (row.higherIsBetter ? Math.max(...finite) : Math.min(...finite)) : null;
+      const valueLine: Line = [seg(fit(narrow ? row.short : row.long, labelWidth))];
+      const ciLine: Line = [seg(fit('  95% CI', labelWidth), 'muted')];
+      let anyCi = false;
+      for (const c of block) {
+        const failed = failedCell(c);
+        const v = row.value(c);
+        const value = valueOf(v);
+        const text = failed ?? formatMetric(value);
+        valueLine.push(seg(fitRight(truncate(text, colWidth - 1), colWidth), failed ? 'bad' : value !== null && value === best ? 'good' : undefined));
+        const ci = v !== null && typeof v !== 'number' && !failed ? ciText(v.ci95) : '';
+        anyCi ||= ci !== '';
+        ciLine.push(seg(fitRight(ci, colWidth), 'muted'));
+      }
+      lines.push(valueLine);
+      if (anyCi) lines.push(ciLine);
+    }
+    const steps: Line = [seg(fit('steps, time', labelWidth), 'muted')];
+    for (const c of block) steps.push(seg(fitRight(truncate(`${c.stepsDone}, ${formatDuration(c.wallSeconds)}`, colWidth - 1), colWidth), 'muted'));
+    lines.push(steps);
+  }
+  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged`, width, '').map((text) => [seg(text, 'muted')]));
+  return lines;
+}
+
+export function verdictLines(report: VerificationReport, width: number): Line[] {
+  const outcome = report.verdict.outcome;
+  const role: Role = outcome === 'confirmed' ? 'good' : outcome === 'beaten' ? 'bad' : 'warn';
+  const lines: Line[] = [[seg('Verdict: ', 'heading'), seg(outcome.toUpperCase(), role)]];
+  lines.push(...wrapText(report.verdict.sentence, width - 2, '').map((text) => [seg(`  ${text}`)]));
+  for (const detail of report.verdict.details) lines.push(...wrapText(`- ${detail}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
+  if (report.interrupted) lines.push([seg('  interrupted: results cover the finished part only', 'warn')]);
+  return lines;
+}
+
+export function settingsLines(report: VerificationReport, width: number): Line[] {
+  const s = report.settings;
+  const budget = s.steps !== null ? `${s.steps} steps per candidate` : `budget ${formatDuration(s.budgetSeconds)}`;
+  const text = `backend ${report.backend.name} (${report.backend.threads} thread${report.backend.threads === 1 ? '' : 's'}); ${budget}; ${s.trainImages} train / ${s.valImages} val images; ${s.cropSize} px crops, batch ${s.batchSize}; U-Net depth ${s.model.depth}, width ${s.model.baseWidth}, ${formatCount(s.model.parameters)} parameters`;
+  return [[seg('Verification', 'title')], ...wrapText(text, width - 2, '  ').map((line) => [seg(`  ${line}`, 'muted')])];
+}
+
+/** The whole finished report: header, candidate rows, metrics table, verdict. */
+export function verificationLines(report: VerificationReport, width: number): Line[] {
+  const rows = rowsFromReport(report).flatMap((row) => candidateRowLines(row, width));
+  return [...settingsLines(report, width), BLANK, ...rows, BLANK, ...metricsTableLines(report, width), BLANK, ...verdictLines(report, width)];
+}
