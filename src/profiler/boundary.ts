@@ -59,20 +59,19 @@ export interface BoundaryMeasure {
   perClass: ClassBoundaryCounts[];
 }
 
-/** Grey levels as float; single channel as is, RGB as luma. */
-export function toGrey(image: { channels: 1 | 3; data: Uint8Array }, pixels: number): Float32Array {
-  const grey = new Float32Array(pixels);
+export type GreyImage = Uint8Array | Float32Array;
+
+/** Grey levels: the single channel as is; RGB as luma 0.299 R + 0.587 G + 0.114 B in 8-bit fixed point. */
+export function toGrey(image: { channels: 1 | 3; data: Uint8Array }, pixels: number): GreyImage {
   const d = image.data;
-  if (image.channels === 1) {
-    for (let i = 0; i < pixels; i++) grey[i] = d[i];
-  } else {
-    for (let i = 0, j = 0; i < pixels; i++, j += 3) grey[i] = 0.299 * d[j] + 0.587 * d[j + 1] + 0.114 * d[j + 2];
-  }
+  if (image.channels === 1) return d.length === pixels ? d : d.subarray(0, pixels);
+  const grey = new Uint8Array(pixels);
+  for (let i = 0, j = 0; i < pixels; i++, j += 3) grey[i] = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
   return grey;
 }
 
 /** Robust noise sigma from the median absolute 3x3 high-pass residual (see the module comment). */
-export function estimateNoise(grey: Float32Array, width: number, height: number): number {
+export function estimateNoise(grey: GreyImage, width: number, height: number): number {
   const scale = 4; // residual histogram in quarter grey levels
   const maxBin = 16 * 255 * scale;
   const histogram = new Uint32Array(maxBin + 1);
@@ -110,7 +109,7 @@ export function measureBoundary(
   labels: LabelArray,
   width: number,
   height: number,
-  grey: Float32Array,
+  grey: GreyImage,
   objectIds: Int32Array,
   objectCount: number,
   isValid: Uint8Array,

@@ -3,7 +3,8 @@
  */
 import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import { DEFAULT_BOUNDARY_OPTIONS, measureBoundary, toGrey, type BoundaryOptions, type ClassBoundaryCounts } from './boundary.js';
-import { countAndBound, labelComponents, type LabelArray } from './components.js';
+import type { LabelArray } from './components.js';
+import { labelRuns } from './runs.js';
 
 /** What measureMask needs from a decoded pair (dataset's DecodedPair fits). */
 export interface MaskInput {
@@ -42,37 +43,30 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
   const pixels = width * height;
   if (labels.length !== pixels) throw new Error(`${pair.id}: ${labels.length} labels for a ${width}x${height} mask`);
   const labelValues = labels instanceof Uint8Array ? 256 : 65536;
-  const boxes = countAndBound(labels, width, height, labelValues);
   const ignore = options.ignoreIndex;
-
-  let classCount = options.numClasses ?? 0;
-  for (let v = 0; v < labelValues; v++) if (boxes.counts[v] > 0 && v !== ignore && v + 1 > classCount) classCount = v + 1;
-
-  const isValid = new Uint8Array(labelValues);
-  for (let v = 0; v < classCount; v++) if (v !== ignore) isValid[v] = 1;
-  const pixelCounts = new Array<number>(classCount).fill(0);
-  let validPixels = 0;
-  const present: number[] = [];
-  for (let v = 0; v < classCount; v++) {
-    if (!isValid[v]) continue;
-    pixelCounts[v] = boxes.counts[v];
-    validPixels += boxes.counts[v];
-    if (boxes.counts[v] > 0) present.push(v);
-  }
+  const isValid = new Uint8Array(labelValues).fill(1);
+  if (ignore !== null && ignore < labelValues) isValid[ignore] = 0;
 
   const objectIds = pair.image ? new Int32Array(pixels) : null;
-  const components = labelComponents(labels, width, boxes, present, objectIds);
-  const objects = Array.from({ length: classCount }, () => new AreaAccumulator());
-  let objectCount = 0;
-  for (const { classId, areas } of components) {
-    for (const area of areas) objects[classId].add(area);
-    objectCount += areas.length;
+  const runs = labelRuns(labels, width, height, isValid, objectIds);
+
+  let classCount = options.numClasses ?? 0;
+  for (let v = classCount; v < labelValues; v++) if (runs.counts[v] > 0 && isValid[v]) classCount = v + 1;
+  const pixelCounts = new Array<number>(classCount).fill(0);
+  let validPixels = 0;
+  for (let v = 0; v < classCount; v++) {
+    if (!isValid[v]) continue;
+    pixelCounts[v] = runs.counts[v];
+    validPixels += runs.counts[v];
   }
+
+  const objects = Array.from({ length: classCount }, () => new AreaAccumulator());
+  for (let o = 1; o <= runs.objectCount; o++) objects[runs.objectClass[o]].add(runs.objectArea[o]);
 
   let boundary: MaskStats['boundary'] = null;
   if (pair.image && objectIds) {
     const grey = toGrey(pair.image, pixels);
-    boundary = measureBoundary(labels, width, height, grey, objectIds, objectCount, isValid, classCount, options.boundary ?? DEFAULT_BOUNDARY_OPTIONS);
+    boundary = measureBoundary(labels, width, height, grey, objectIds, runs.objectCount, isValid, classCount, options.boundary ?? DEFAULT_BOUNDARY_OPTIONS);
   }
 
   return {
