@@ -122,15 +122,16 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
 
   for (const seed of seeds) {
     if (hooks.signal?.aborted) break;
-    const first = plans[0].recipe;
+    // Created with plain CE so that a recipe the loss library rejects fails only its own candidate
+    // (each candidate resets the trainer to its own loss).
     const trainer = await hooks.createTrainer({
       backend: settings.backend,
       threads: settings.threads,
       model: modelFor(seed),
-      loss: trainableLoss(first).loss,
-      lossContext: lossContextFor(first, numClasses, ignoreIndex),
-      optimizer: first.optimizer,
-      gradientClipNorm: first.gradientClipNorm,
+      loss: { name: 'ce', params: {} },
+      lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null },
+      optimizer: plans[0].recipe.optimizer,
+      gradientClipNorm: null,
     });
     try {
       backend ??= { ...trainer.backend };

@@ -47,7 +47,7 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
 
 export const BOOTSTRAP_RESAMPLES = 1000;
 /** Fewer val images than this and no CI is given (and the verdict is inconclusive). */
-export const MIN_IMAGES_FOR_CI = 3;
+export const MIN_IMAGES_FOR_CI = 5;
 
 /**
  * Percentile bootstrap 95% CI of a statistic over items (val images): `resamples` times, draw

@@ -17,7 +17,8 @@ export function satelliteRecipe(over: Partial<Recipe> = {}): Recipe {
   };
 }
 
-export function recommendationFor(recipe: Recipe, numClasses = 6): Recommendation {
+export function recommendationFor(given: Recipe, numClasses = 6): Recommendation {
+  const recipe = given.classWeights ? { ...given, classWeights: { ...given.classWeights, values: given.classWeights.values.slice(0, numClasses) } } : given;
   const classNames = ['background', 'roof', 'flat roof', 'industrial', 'greenhouse', 'solar panel'].slice(0, numClasses);
   return {
     schemaVersion: 1,

@@ -109,7 +109,7 @@ describe('runOnData with a scripted trainer', () => {
     // one trainer for one seed, created with the recommended recipe and this model
     expect(log.created).toHaveLength(1);
     expect(log.created[0].model).toEqual({ numClasses: 3, inputChannels: 1, depth: 3, baseWidth: 16, seed: 0 });
-    expect(log.created[0].lossContext.classWeights).toEqual([0.1, 1, 1, 2, 2, 3]);
+    expect(log.created[0].loss).toEqual({ name: 'ce', params: {} });
     // events: start, 20 steps, end, evaluating per finished candidate
     const ceEvents = events.filter((e) => 'candidateId' in e && e.candidateId === 'ce');
     expect(ceEvents[0]).toMatchObject({ kind: 'candidate-start', totalSteps: 20 });

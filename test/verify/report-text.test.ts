@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { formatVerificationText } from '../../src/report/verification-text.js';
+import { DEFAULT_RUN_SETTINGS, runOnData, type VerifyData } from '../../src/verify/run.js';
+import { blendOverlay, writeOverlays } from '../../src/verify/overlays.js';
+import { readRecommendationFile } from '../../src/verify/recommendation-file.js';
+import type { Trainer } from '../../src/verify/trainer.js';
+import { UserError } from '../../src/common/errors.js';
+import { recommendationFor, satelliteRecipe } from './fixtures.js';
+
+function tinyData(): VerifyData {
+  const images = Array.from({ length: 10 }, (_, k) => {
+    const labels = new Uint8Array(16 * 16).map((_, i) => (i % 16 < 8 ? 1 : 0) + (k % 2 && i === 200 ? 1 : 0));
+    const pixels = Uint8Array.from(labels, (c) => 50 + 60 * c);
+    return { id: `t${k}`, width: 16, height: 16, channels: 1, pixels, labels };
+  });
+  return { images, numClasses: 3, classNames: ['background', 'half', 'dot'], ignoreIndex: 255, notes: [] };
+}
+
+/** Predicts the left half as class 1 (right for every image); the Dice candidate diverges. */
+const halfTrainer = async (): Promise<Trainer> => {
+  let loss = 'ce';
+  return {
+    backend: { name: 'cpu', detail: 'scripted', threads: 1, skipped: [{ name: 'wasm', why: 'not wanted here' }] },
+    parameterCount: 99,
+    async trainStep() {
+      return loss === 'dice' ? Number.POSITIVE_INFINITY : 0.5;
+    },
+    async predict(_images, n, h, w) {
+      return new Uint8Array(n * h * w).map((_, i) => (i % w < 8 ? 1 : 0));
+    },
+    async reset(spec) {
+      loss = spec.name;
+    },
+    async dispose() {},
+  };
+};
+
+describe('plain-text verification report', () => {
+  it('shows the article table, the verdict and the diverged candidate', async () => {
+    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, steps: 8, cropSize: 8, batchSize: 2 }, { createTrainer: halfTrainer, onEvent: () => {} });
+    const text = formatVerificationText(report, { color: false });
+    expect(text).toMatch(/^\s+recommended \(rec\.\)/m);
+    for (const row of ['mean Dice', 'rarest-class recall', 'boundary IoU', 'stability (loss CV)']) expect(text).toContain(row);
+    expect(text).toMatch(/Verdict \[(tied|confirmed|beaten|inconclusive)\]: /);
+    expect(text).toMatch(/dice: Soft Dice \(baseline\)/);
+    expect(text).toMatch(/diverged: loss became infinite at step 1/);
+    expect(text).toContain('backend wasm not used: not wanted here');
+    expect(text).not.toContain('\u001b[');
+    expect(formatVerificationText(report, { color: true })).toContain('\u001b[');
+  });
+});
+
+describe('overlays', () => {
+  it('blends predicted classes over the image and writes PNGs', async () => {
+    const data = tinyData();
+    const image = data.images[0];
+    const rgb = blendOverlay(image, image.labels, 3);
+    expect([...rgb.subarray(0, 3)]).toEqual([Math.round(0.5 * 110 + 0.5 * 230), Math.round(0.5 * 110 + 0.5 * 25), Math.round(0.5 * 110 + 0.5 * 75)]);
+    expect([...rgb.subarray(8 * 3, 8 * 3 + 3)]).toEqual([50, 50, 50]);
+    const dir = await mkdtemp(join(tmpdir(), 'segloss-overlay-'));
+    try {
+      const paths = await writeOverlays(dir, 'ce', data.images, data.images.map((im) => im.labels as Uint8Array), 3, 2);
+      expect(paths).toEqual([join(dir, 'overlays', 'ce', 't0.png'), join(dir, 'overlays', 'ce', 't1.png')]);
+      const meta = await sharp(paths[0]).metadata();
+      expect([meta.width, meta.height, meta.channels]).toEqual([16, 16, 3]);
+      expect((await readFile(join(dir, 'overlays', 'truth', 't1.png'))).length).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readRecommendationFile', () => {
+  it('accepts a recommendation and names the file on problems', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'segloss-rec-'));
+    try {
+      const good = join(dir, 'recommendation.json');
+      await writeFile(good, JSON.stringify(recommendationFor(satelliteRecipe())));
+      expect((await readRecommendationFile(good)).recipe.loss.name).toBe('combo');
+      const bad = join(dir, 'bad.json');
+      await writeFile(bad, '{"kind": "DatasetProfile"}');
+      await expect(readRecommendationFile(bad)).rejects.toThrow(/bad\.json: not a Recommendation/);
+      await writeFile(bad, '{nope');
+      await expect(readRecommendationFile(bad)).rejects.toThrow(UserError);
+      await expect(readRecommendationFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json: ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
