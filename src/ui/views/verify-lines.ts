@@ -108,7 +108,7 @@ function failedCell(c: CandidateResult): string | null {
 export function metricsTableLines(report: VerificationReport, width: number): Line[] {
   const narrow = width < 80;
   const labelWidth = narrow ? 13 : 20;
-  const colWidth = narrow ? 10 : 12;
+  const colWidth = narrow ? 10 : Math.min(18, Math.max(12, Math.floor((width - labelWidth) / Math.max(1, report.candidates.length))));
   const perBlock = Math.max(1, Math.floor((width - labelWidth) / colWidth));
   const winnerId = report.verdict.winnerId;
   const rows = metricRows(report);

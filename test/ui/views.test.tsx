@@ -1,0 +1,127 @@
+import React from 'react';
+import { describe, expect, it } from 'vitest';
+import { render } from 'ink-testing-library';
+import { ProfileView } from '../../src/ui/components/ProfileView.js';
+import { ReasoningView } from '../../src/ui/components/ReasoningView.js';
+import { LiveVerifyDashboard, VerifyDashboard } from '../../src/ui/components/VerifyDashboard.js';
+import { createVerifyStore } from '../../src/ui/verify-state.js';
+import type { DatasetProfile, VerificationReport } from '../../src/contracts/index.js';
+import { profileFixture, recommendationFixture, trainingEventsFixture, verificationFixture } from '../fixtures/ui/contracts.js';
+import { frameOf, widestLine } from './helpers.js';
+
+const WIDTHS = [60, 100];
+
+function lineWith(frame: string, text: string): string {
+  const line = frame.split('\n').find((l) => l.includes(text));
+  if (!line) throw new Error(`no line contains "${text}" in:\n${frame}`);
+  return line;
+}
+
+describe('ProfileView', () => {
+  it.each(WIDTHS)('shows every class share with the rarest class visible and marked at %i columns', (width) => {
+    const frame = frameOf(render(<ProfileView profile={profileFixture} width={width} color={false} />).lastFrame());
+    const solar = lineWith(frame, 'solar panel');
+    expect(solar).toContain('0.03%');
+    expect(solar).toContain('◀ rarest');
+    // Log scale: the 0.03% class gets a real bar, not a sliver.
+    expect((solar.match(/█/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect(lineWith(frame, 'background')).toContain('98.7%');
+    // Bars are ordered by share on the log scale.
+    const filled = (name: string) => (lineWith(frame, name).match(/█/g) ?? []).length;
+    expect(filled('background')).toBeGreaterThan(filled('pitched roof'));
+    expect(filled('pitched roof')).toBeGreaterThan(filled('solar panel'));
+    expect(widestLine(frame)).toBeLessThanOrEqual(width);
+  });
+
+  it('shows the object-size histogram over the article bins, the boundary gauge and skipped files', () => {
+    const frame = frameOf(render(<ProfileView profile={profileFixture} width={100} color={false} />).lastFrame());
+    // Foreground bins summed over classes 1..5 of the fixture: 290, 1044, 160, 4.
+    expect(lineWith(frame, '<100')).toMatch(/290\s+19\.4%/);
+    expect(lineWith(frame, '100-1k')).toMatch(/1044\s+69\.7%/);
+    expect(lineWith(frame, '1k-10k')).toMatch(/160/);
+    expect(lineWith(frame, '>=10k')).toMatch(/\b4\b/);
+    expect(frame).toContain('Boundary ambiguity');
+    expect(frame).toContain('30.0%');
+    expect(frame).toContain('Skipped 2 files');
+    expect(frame).toContain('masks/tile_0113.png');
+    expect(frame).toContain('fix: resize the mask');
+  });
+
+  it('says boundaries were not measured on a masks-only dataset', () => {
+    const masksOnly: DatasetProfile = {
+      ...profileFixture,
+      dataset: { ...profileFixture.dataset, hasImages: false, skipped: [] },
+      aggregates: { ...profileFixture.aggregates, ambiguousBoundaryShare: null, meanBoundaryContrast: null },
+    };
+    const frame = frameOf(render(<ProfileView profile={masksOnly} width={60} color={false} />).lastFrame());
+    expect(frame).toContain('not measured: masks only');
+    expect(frame).not.toContain('Skipped');
+  });
+});
+
+describe('ReasoningView', () => {
+  it.each(WIDTHS)('marks the taken branch and shows each decision fact, operator and threshold at %i columns', (width) => {
+    const frame = frameOf(render(<ReasoningView recommendation={recommendationFixture} width={width} color={false} />).lastFrame());
+    expect(frame).toContain('▶ severe-imbalance TAKEN');
+    expect(frame).toContain('· balanced-ce not taken');
+    expect(frame).toContain('smallestForegroundShare = 3e-4 < 0.01 ✓');
+    expect(frame).toContain('ambiguousBoundaryShare = 0.3 ≥ 0.35 ✗');
+    expect(frame).toContain('domain = satellite in [satellite, medical] ✓');
+    expect(frame).toContain('· extension');
+    expect(frame.replace(/\s+/g, ' ')).toContain('severe imbalance → boundaries clear → stability needed → Combo');
+    expect(frame).toContain('Recipe Combo 0.7 Dice + 0.3 CE');
+    expect(frame).toContain('AdamW, lr 3e-4, weight decay 0.01');
+    expect(frame.replace(/\s+/g, ' ')).toContain('[0.1, 1, 1, 2, 2, 3]');
+    expect(frame).toContain('1. Soft Dice with warm-up');
+    expect(widestLine(frame)).toBeLessThanOrEqual(width);
+  });
+});
+
+describe('VerifyDashboard (finished report)', () => {
+  it.each(WIDTHS)('shows the metrics table with the winner, CIs, the diverged run and the verdict at %i columns', (width) => {
+    const frame = frameOf(render(<VerifyDashboard report={verificationFixture} width={width} color={false} />).lastFrame());
+    const header = lineWith(frame, '★');
+    expect(header).toMatch(/★ Combo/);
+    expect(lineWith(frame, 'mean Dice ')).toMatch(/0\.712\s+0\.641\s+0\.668\s+×diverged/);
+    expect(lineWith(frame, 'boundary IoU')).toMatch(/0\.611\s+0\.552\s+0\.577/);
+    expect(frame).toMatch(/0\.67-0\.75|0\.672-0\.752/);
+    expect(lineWith(frame, '× Dice')).toContain('DIVERGED');
+    expect(frame).toContain('Verdict: CONFIRMED');
+    expect(frame.replace(/\s+/g, ' ')).toContain(verificationFixture.verdict.sentence);
+    expect(widestLine(frame)).toBeLessThanOrEqual(width);
+  });
+
+  it('splits the table into column blocks when the candidates do not fit', () => {
+    const many: VerificationReport = {
+      ...verificationFixture,
+      candidates: [...verificationFixture.candidates, ...verificationFixture.candidates.map((c) => ({ ...c, id: `${c.id}-2`, label: `${c.label} v2` }))],
+    };
+    const frame = frameOf(render(<VerifyDashboard report={many} width={60} color={false} />).lastFrame());
+    expect(frame.split('\n').filter((line) => line.startsWith('mean Dice')).length).toBe(2);
+    expect(widestLine(frame)).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('LiveVerifyDashboard', () => {
+  it('updates a row per candidate as training events arrive, then shows the table', async () => {
+    const store = createVerifyStore();
+    const view = render(<LiveVerifyDashboard store={store} width={60} color={false} />);
+    expect(view.lastFrame()).toContain('waiting for the first candidate');
+    for (const event of trainingEventsFixture()) store.dispatch(event);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const live = frameOf(view.lastFrame());
+    expect(lineWith(live, 'Combo 0.7 Dice')).toMatch(/^✓ .*done$/);
+    expect(lineWith(live, '× Dice')).toContain('DIVERGED: loss became NaN');
+    expect(lineWith(live, '12/40')).toContain('×'); // the NaN step in the sparkline
+    expect(lineWith(live, '▶ Focal')).toContain('training');
+    expect(lineWith(live, '20/40')).toMatch(/ETA 5s/);
+    expect(widestLine(live)).toBeLessThanOrEqual(60);
+
+    store.setReport(verificationFixture);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const done = frameOf(view.lastFrame());
+    expect(done).toContain('Verdict: CONFIRMED');
+    expect(done).toMatch(/★ Combo/);
+    view.unmount();
+  });
+});
