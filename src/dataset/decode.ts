@@ -1,0 +1,270 @@
+/**
+ * Decoding one pair into class ids and 8-bit image samples, with every per-pair problem turned
+ * into a PairProblem that names the file and the fix.
+ *
+ * Masks: PNG through the project's own decoder (png.ts: palette indices kept, 16-bit kept, CRCs
+ * checked); TIFF and anything else through sharp. RGB(A) masks go through the colormap; an RGB
+ * mask whose three channels are equal everywhere is read as grey. Images: sharp, 8-bit, alpha
+ * dropped, 1 or 3 channels.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { formatColor, packRgb } from './class-files.js';
+import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
+import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
+
+export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap'>;
+
+type Role = 'mask' | 'image';
+const REEXPORT = (role: Role): string =>
+  role === 'mask' ? 'restore or re-export the mask as a PNG of class ids, or remove the pair' : 'restore or re-export the image, or remove the pair';
+
+async function readBytes(path: string, role: Role): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new PairProblem(path, `cannot read the ${role}: permission denied`, `make it readable (chmod a+r "${path}")`);
+    if (code === 'EISDIR') throw new PairProblem(path, `the ${role} is a directory, not a file`, 'rename or remove the directory');
+    if (code === 'ENOENT') throw new PairProblem(path, `the ${role} disappeared while the dataset was read`, 'run again on a dataset that is not being changed');
+    throw new PairProblem(path, `cannot read the ${role}: ${(error as Error).message}`, 'check the file and the disk');
+  }
+  if (bytes.length === 0) throw new PairProblem(path, `the ${role} is an empty file (0 bytes)`, REEXPORT(role));
+  return bytes;
+}
+
+type Format = 'png' | 'tiff' | 'jpeg' | 'webp' | 'bmp' | 'gif';
+
+/** The format from the first bytes (the extension may lie). */
+export function sniffFormat(b: Uint8Array): Format | null {
+  if (isPng(b)) return 'png';
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))) return 'tiff';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
+  if (b.length >= 4 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
+  return null;
+}
+
+function notAnImage(path: string, bytes: Uint8Array, role: Role): PairProblem {
+  const head = Buffer.from(bytes.subarray(0, 16));
+  const printable = head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127));
+  const start = printable ? `text "${head.toString('latin1').replace(/\s+/g, ' ').trim()}..."` : `bytes ${head.subarray(0, 8).toString('hex')}`;
+  return new PairProblem(path, `not an image: the content is not PNG, TIFF, JPEG, WebP or BMP (it starts with ${start})`, REEXPORT(role));
+}
+
+function sharpProblem(path: string, error: unknown, role: Role, format: Format): PairProblem {
+  const message = (error as Error).message ?? String(error);
+  if (/unsupported image format/i.test(message)) {
+    return new PairProblem(path, `this build of sharp cannot read ${format.toUpperCase()} files`, `convert the ${role} to PNG (or TIFF)`);
+  }
+  if (/truncat|premature|end of (file|data)|unexpected end/i.test(message)) {
+    return new PairProblem(path, `the ${role} is truncated (${format.toUpperCase()} ends early: ${firstLine(message)})`, REEXPORT(role));
+  }
+  return new PairProblem(path, `the ${role} is corrupt (${format.toUpperCase()}: ${firstLine(message)})`, REEXPORT(role));
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].trim();
+}
+
+interface RawSamples {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array | Uint16Array;
+}
+
+/** Mask samples as stored: from png.ts for PNG, else from sharp at the file's own bit depth. */
+async function readMaskSamples(path: string, bytes: Uint8Array): Promise<RawSamples> {
+  const format = sniffFormat(bytes);
+  if (format === null) throw notAnImage(path, bytes, 'mask');
+  if (format === 'png') {
+    try {
+      const png = decodePng(bytes);
+      return { width: png.width, height: png.height, channels: png.channels, data: png.data };
+    } catch (error) {
+      if (!(error instanceof PngError)) throw error;
+      const what = error.kind === 'truncated' ? 'truncated' : 'corrupt';
+      throw new PairProblem(path, `the mask is a ${what} PNG: ${error.message}`, REEXPORT('mask'));
+    }
+  }
+  try {
+    const pipeline = sharp(bytes, { failOn: 'truncated' });
+    const meta = await pipeline.metadata();
+    const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
+    const grey = (meta.channels ?? 1) <= 2;
+    // Without an explicit colour space sharp converts to 8-bit sRGB, losing 16-bit ids.
+    const space = sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
+    const { data, info } = await pipeline.toColourspace(space).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { width: info.width, height: info.height, channels: info.channels, data: samples };
+  } catch (error) {
+    if (error instanceof PairProblem) throw error;
+    throw sharpProblem(path, error, 'mask', format);
+  }
+}
+
+/** Lookup tables built once per colormap (the colormap itself stays plain data for workers). */
+const colormapLookups = new WeakMap<Colormap, Map<number, number>>();
+function colormapLookup(colormap: Colormap): Map<number, number> {
+  let lookup = colormapLookups.get(colormap);
+  if (!lookup) {
+    lookup = new Map(colormap.entries.map((e) => [packRgb(e.color[0], e.color[1], e.color[2]), e.id]));
+    colormapLookups.set(colormap, lookup);
+  }
+  return lookup;
+}
+
+/** Class ids from RGB(A) samples, through the colormap; unknown colours are counted and reported. */
+function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | null): Uint8Array | Uint16Array {
+  const { channels, data } = raw;
+  const pixels = raw.width * raw.height;
+  const shift = data instanceof Uint16Array ? 8 : 0; // 16-bit colour masks: compare the top byte
+  if (!colormap) {
+    // Grey masks saved as RGB (all channels equal) are common and unambiguous.
+    for (let i = 0, j = 0; i < pixels; i++, j += channels) {
+      if (data[j] !== data[j + 1] || data[j] !== data[j + 2]) {
+        throw new PairProblem(
+          path,
+          `RGB colour mask (pixel ${i % raw.width},${Math.floor(i / raw.width)} is ${formatColor([data[j] >> shift, data[j + 1] >> shift, data[j + 2] >> shift])}) but no --colormap was given`,
+          'pass --colormap colors.json mapping each colour to a class id, e.g. {"0": "#000000", "1": "#ff0000"}, or save masks as single-channel class ids',
+        );
+      }
+    }
+    const grey = data instanceof Uint16Array ? new Uint16Array(pixels) : new Uint8Array(pixels);
+    for (let i = 0, j = 0; i < pixels; i++, j += channels) grey[i] = data[j];
+    return grey;
+  }
+  const lookup = colormapLookup(colormap);
+  const maxId = colormap.entries.reduce((m, e) => Math.max(m, e.id), 0);
+  const labels = maxId > 255 ? new Uint16Array(pixels) : new Uint8Array(pixels);
+  const unknown = new Map<number, number>();
+  let lastKey = -1;
+  let lastId = -1;
+  for (let i = 0, j = 0; i < pixels; i++, j += channels) {
+    const key = packRgb(data[j] >> shift, data[j + 1] >> shift, data[j + 2] >> shift);
+    if (key !== lastKey) {
+      lastKey = key;
+      lastId = lookup.get(key) ?? -1;
+    }
+    if (lastId < 0) unknown.set(key, (unknown.get(key) ?? 0) + 1);
+    else labels[i] = lastId;
+  }
+  if (unknown.size > 0) {
+    const listed = [...unknown]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([key, count]) => `${formatColor([(key >> 16) & 255, (key >> 8) & 255, key & 255])}: ${count} px`);
+    const more = unknown.size > 3 ? ` and ${unknown.size - 3} more` : '';
+    throw new PairProblem(
+      path,
+      `${unknown.size} colour${unknown.size > 1 ? 's' : ''} not in the colormap ${colormap.file} (${listed.join('; ')}${more})`,
+      `add the colour${unknown.size > 1 ? 's' : ''} to ${colormap.file} with a class id (or the ignore index), or fix the mask`,
+    );
+  }
+  return labels;
+}
+
+/** Class ids of a mask, checked against numClasses. */
+export async function decodeMask(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array; maxLabel: number }> {
+  const bytes = await readBytes(path, 'mask');
+  const raw = await readMaskSamples(path, bytes);
+  let labels: Uint8Array | Uint16Array;
+  if (raw.channels === 1) labels = raw.data;
+  else if (raw.channels === 2) labels = takeChannel(raw.data, 2, raw.width * raw.height); // grey + alpha: the grey channel
+  else labels = labelsFromColors(path, raw, context.colormap);
+  const maxLabel = checkLabels(path, labels, context);
+  return { width: raw.width, height: raw.height, labels, maxLabel };
+}
+
+function takeChannel(data: Uint8Array | Uint16Array, channels: number, pixels: number): Uint8Array | Uint16Array {
+  const out = data instanceof Uint16Array ? new Uint16Array(pixels) : new Uint8Array(pixels);
+  for (let i = 0, j = 0; i < pixels; i++, j += channels) out[i] = data[j];
+  return out;
+}
+
+/** Returns the largest non-ignored label; throws when an id is >= numClasses. */
+function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
+  const ignore = context.ignoreIndex ?? -1;
+  let max = -1;
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (v > max && v !== ignore) max = v;
+  }
+  const numClasses = context.numClasses;
+  if (numClasses === null || max < numClasses) return max;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (v >= numClasses && v !== ignore) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const listed = [...counts].sort((a, b) => a[0] - b[0]).slice(0, 5).map(([id, n]) => `${id} (${n} px)`);
+  const more = counts.size > 5 ? ` and ${counts.size - 5} more` : '';
+  throw new PairProblem(
+    path,
+    `class id${counts.size > 1 ? 's' : ''} ${listed.join(', ')}${more} out of range: --num-classes is ${numClasses}, so ids run 0..${numClasses - 1}` +
+      (context.ignoreIndex === null ? ' (no ignore index)' : ` (ignore index ${context.ignoreIndex})`),
+    `raise --num-classes, set --ignore-index to the value used for unlabelled pixels, or fix the mask`,
+  );
+}
+
+/** An image as 8-bit samples, 1 or 3 channels. */
+export async function decodeImage(path: string): Promise<{ width: number; height: number; channels: 1 | 3; data: Uint8Array }> {
+  const bytes = await readBytes(path, 'image');
+  const format = sniffFormat(bytes);
+  if (format === null) throw notAnImage(path, bytes, 'image');
+  try {
+    const grey = format === 'png' ? pngIsGrey(path, bytes) : (await sharp(bytes).metadata()).channels! <= 2;
+    // Grey stays one channel; everything else (RGB, palette, CMYK) becomes sRGB. 16-bit is scaled to 8.
+    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+      .toColourspace(grey ? 'b-w' : 'srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: info.channels as 1 | 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (error) {
+    if (error instanceof PairProblem) throw error;
+    throw sharpProblem(path, error, 'image', format);
+  }
+}
+
+function pngIsGrey(path: string, bytes: Uint8Array): boolean {
+  try {
+    const { colorType } = readPngHeader(bytes);
+    return colorType === PngColorType.Grey || colorType === PngColorType.GreyAlpha;
+  } catch (error) {
+    if (error instanceof PngError) throw new PairProblem(path, `the image is a ${error.kind === 'truncated' ? 'truncated' : 'corrupt'} PNG: ${error.message}`, REEXPORT('image'));
+    throw error;
+  }
+}
+
+/** Decodes a pair; throws PairProblem for anything wrong with it. */
+export async function decodePair(pair: DatasetPair, context: DecodeContext): Promise<DecodedPair> {
+  // Both decode at once; when both fail, the mask's problem is the one reported (deterministic).
+  const [maskResult, imageResult] = await Promise.allSettled([
+    decodeMask(pair.maskPath, context),
+    pair.imagePath ? decodeImage(pair.imagePath) : Promise.resolve(null),
+  ]);
+  if (maskResult.status === 'rejected') throw maskResult.reason;
+  if (imageResult.status === 'rejected') throw imageResult.reason;
+  const mask = maskResult.value;
+  const image = imageResult.value;
+  if (image && (image.width !== mask.width || image.height !== mask.height)) {
+    throw new PairProblem(
+      pair.maskPath,
+      `mask is ${mask.width}x${mask.height} but its image ${pair.imagePath} is ${image.width}x${image.height}`,
+      'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
+    );
+  }
+  return {
+    id: pair.id,
+    width: mask.width,
+    height: mask.height,
+    labels: mask.labels,
+    image: image ? { channels: image.channels, data: image.data } : null,
+    maxLabel: mask.maxLabel,
+  };
+}
+

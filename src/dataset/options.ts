@@ -1,0 +1,79 @@
+/** The dataset flags shared by profile, recommend and verify. */
+import { Command, InvalidArgumentError } from 'commander';
+import { UserError } from '../common/errors.js';
+import type { DatasetOptions } from './types.js';
+
+export const DEFAULT_IGNORE_INDEX = 255;
+
+function parseIgnoreIndex(value: string): number | null {
+  if (value.trim().toLowerCase() === 'none') return null;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidArgumentError(`expected a class id in 0..65535 or "none", got "${value}"`);
+  }
+  return n;
+}
+
+function parseNumClasses(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new InvalidArgumentError(`expected a whole number of classes in 1..65535, got "${value}"`);
+  }
+  return n;
+}
+
+/** Adds --images --masks --ignore-index --num-classes --classes --colormap --strict to a command. */
+export function addDatasetOptions(command: Command): Command {
+  return command
+    .option('--images <dir>', 'images folder (default: ROOT/images; none = masks-only)')
+    .option('--masks <dir>', 'label masks folder (default: ROOT/masks)')
+    .option('--ignore-index <n>', 'label value left out of every count and loss, or "none"', parseIgnoreIndex, DEFAULT_IGNORE_INDEX)
+    .option('--num-classes <n>', 'number of classes (default: from --classes/--colormap, else the largest id in the masks + 1)', parseNumClasses)
+    .option('--classes <file>', 'JSON class names: ["background", "roof", ...] or {"0": "background", ...}')
+    .option('--colormap <file>', 'JSON colour -> class id map for RGB masks: {"0": "#000000", "1": "#ff0000", ...}')
+    .option('--strict', 'stop with exit code 2 at the first bad or unpaired file instead of skipping it');
+}
+
+/**
+ * DatasetOptions from parsed commander options (and the command's dataset argument, if any).
+ * Values are checked again here so programmatic callers get the same errors as the CLI.
+ */
+export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?: string): DatasetOptions {
+  const text = (key: string): string | undefined => {
+    const value = opts[key];
+    if (value === undefined || value === null || value === false) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') throw new UserError(`--${key} needs a path`, { fix: `pass --${key} PATH` });
+    return value;
+  };
+  const ignore = opts.ignoreIndex;
+  let ignoreIndex: number | null;
+  if (ignore === undefined) ignoreIndex = DEFAULT_IGNORE_INDEX;
+  else if (ignore === null) ignoreIndex = null;
+  else {
+    try {
+      ignoreIndex = typeof ignore === 'number' ? parseIgnoreIndex(String(ignore)) : parseIgnoreIndex(String(ignore));
+    } catch (error) {
+      throw new UserError(`--ignore-index: ${(error as Error).message}`, { fix: 'for example --ignore-index 255, or --ignore-index none' });
+    }
+  }
+  let numClasses: number | undefined;
+  if (opts.numClasses !== undefined && opts.numClasses !== null) {
+    try {
+      numClasses = parseNumClasses(String(opts.numClasses));
+    } catch (error) {
+      throw new UserError(`--num-classes: ${(error as Error).message}`, { fix: 'for example --num-classes 6' });
+    }
+  }
+  const options: DatasetOptions = { ignoreIndex, strict: Boolean(opts.strict) };
+  if (positionalDir !== undefined) options.root = positionalDir;
+  const images = text('images');
+  const masks = text('masks');
+  const classes = text('classes');
+  const colormap = text('colormap');
+  if (images) options.imagesDir = images;
+  if (masks) options.masksDir = masks;
+  if (numClasses !== undefined) options.numClasses = numClasses;
+  if (classes) options.classNamesFile = classes;
+  if (colormap) options.colormapFile = colormap;
+  return options;
+}

@@ -1,0 +1,111 @@
+/** Indexing a dataset (files, pairing, class metadata) and reading it pair by pair. */
+import type { SkippedItem } from '../contracts/profile.js';
+import { UserError } from '../common/errors.js';
+import { classNamesFromColormap, readClassNames, readColormap } from './class-files.js';
+import { decodePair } from './decode.js';
+import { listImageFiles, pairFiles, resolveFolders } from './files.js';
+import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
+
+/** The UserError --strict raises for a skipped item (exit 2). */
+export function strictError(item: SkippedItem, more = 0): UserError {
+  const others = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
+  return new UserError(`${item.file}: ${item.problem}${others}`, { fix: `${item.fix}; or drop --strict to go on without it`, exitCode: 2 });
+}
+
+function checkOptions(options: DatasetOptions): void {
+  const { ignoreIndex, numClasses } = options;
+  if (ignoreIndex !== null && (!Number.isInteger(ignoreIndex) || ignoreIndex < 0 || ignoreIndex > 65535)) {
+    throw new UserError(`ignore index ${ignoreIndex} is not a whole number in 0..65535`, { fix: 'for example --ignore-index 255, or --ignore-index none' });
+  }
+  if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 65535)) {
+    throw new UserError(`number of classes ${numClasses} is not a whole number in 1..65535`, { fix: 'for example --num-classes 6' });
+  }
+}
+
+/** Class count and names, reconciled across --num-classes, --classes and --colormap. */
+function reconcileClasses(options: DatasetOptions, names: string[] | null, colormap: Colormap | null): { classNames: string[] | null; numClasses: number | null } {
+  const ignore = options.ignoreIndex;
+  const colormapNames = colormap ? classNamesFromColormap(colormap, ignore) : null;
+  const classNames = names ?? colormapNames;
+  const colormapIds = colormap ? colormap.entries.map((e) => e.id).filter((id) => id !== ignore) : [];
+  const colormapCount = colormapIds.length > 0 ? Math.max(...colormapIds) + 1 : null;
+  let numClasses = options.numClasses ?? names?.length ?? colormapCount ?? null;
+  if (options.numClasses !== undefined && names && names.length !== options.numClasses) {
+    throw new UserError(`--num-classes is ${options.numClasses} but ${options.classNamesFile} names ${names.length} classes`, {
+      fix: 'make them agree, or leave --num-classes out',
+    });
+  }
+  if (numClasses !== null && colormapCount !== null && colormapCount > numClasses) {
+    throw new UserError(`${colormap!.file} maps a colour to class ${colormapCount - 1}, but there are only ${numClasses} classes`, {
+      fix: 'make the colormap ids, --classes and --num-classes agree',
+    });
+  }
+  if (numClasses !== null && ignore !== null && ignore < numClasses) {
+    throw new UserError(`the ignore index ${ignore} is also a class id (there are ${numClasses} classes, ids 0..${numClasses - 1})`, {
+      fix: 'pick an --ignore-index outside the class ids (e.g. 255), or --ignore-index none',
+    });
+  }
+  if (classNames && numClasses === null) numClasses = classNames.length;
+  return { classNames, numClasses };
+}
+
+/** Finds the dataset's files, pairs them, and reads --classes / --colormap. */
+export async function indexDataset(options: DatasetOptions): Promise<DatasetIndex> {
+  checkOptions(options);
+  const folders = await resolveFolders(options);
+  const maskNames = await listImageFiles(folders.masksDir, 'masks');
+  if (maskNames.length === 0) {
+    throw new UserError(`no mask files in ${folders.masksDir} (looked for .png, .tif, .tiff, .jpg, .jpeg, .webp, .bmp)`, {
+      fix: 'put one label mask per image in the masks folder, or point --masks at the folder that has them',
+    });
+  }
+  const imageNames = folders.imagesDir ? await listImageFiles(folders.imagesDir, 'images') : [];
+  const { pairs, skipped } = pairFiles(folders.masksDir, maskNames, folders.imagesDir, imageNames);
+  const names = options.classNamesFile ? await readClassNames(options.classNamesFile) : null;
+  const colormap = options.colormapFile ? await readColormap(options.colormapFile) : null;
+  const { classNames, numClasses } = reconcileClasses(options, names, colormap);
+  if (options.strict && skipped.length > 0) throw strictError(skipped[0], skipped.length - 1);
+  if (pairs.length === 0) {
+    throw new UserError(`no mask in ${folders.masksDir} has a matching image in ${folders.imagesDir}`, {
+      fix: 'give each mask the same basename as its image (tile_1.png <-> tile_1.jpg), or leave images out for a masks-only profile',
+    });
+  }
+  return {
+    root: folders.root,
+    imagesDir: folders.imagesDir,
+    masksDir: folders.masksDir,
+    hasImages: folders.imagesDir !== null,
+    pairs,
+    skipped,
+    classNames,
+    numClasses,
+    ignoreIndex: options.ignoreIndex,
+    colormap,
+  };
+}
+
+export interface ReadDatasetHooks {
+  /** Called for every skipped item, those found while indexing first. */
+  onSkip?: (item: SkippedItem) => void;
+  /** Use this index instead of indexing again. */
+  index?: DatasetIndex;
+}
+
+/**
+ * Yields decoded pairs one at a time (memory stays flat). Bad pairs are reported through onSkip
+ * and left out; under `strict` the first one throws UserError (exit 2).
+ */
+export async function* readDataset(options: DatasetOptions, hooks: ReadDatasetHooks = {}): AsyncGenerator<DecodedPair, void, undefined> {
+  const index = hooks.index ?? (await indexDataset(options));
+  for (const item of index.skipped) hooks.onSkip?.(item);
+  for (const pair of index.pairs) {
+    try {
+      yield await decodePair(pair, index);
+    } catch (error) {
+      if (!(error instanceof PairProblem)) throw error;
+      const item = toSkippedItem(error);
+      if (options.strict) throw strictError(item);
+      hooks.onSkip?.(item);
+    }
+  }
+}
