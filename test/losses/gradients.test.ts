@@ -13,11 +13,13 @@ const batch = randomBatch({ seed: 7, shape: SHAPE, ignoreIndex: 255, ignoreShare
 function tfjsValueAndGradient(lossCase: ReturnType<typeof lossCases>[number], input = batch) {
   const context = { ...baseContext, ...lossCase.context };
   const loss = createLoss(lossCase.spec, context);
-  return tf.tidy(() => {
+  const { value, grad } = tf.tidy(() => {
     const { logits, labels } = tensorsOf(input);
-    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => loss(x as tf.Tensor4D, labels))(logits);
-    return { value: value.dataSync()[0], grad: Float64Array.from(grad.dataSync()) };
+    return tf.valueAndGrad((x: tf.Tensor) => loss(x as tf.Tensor4D, labels))(logits);
   });
+  const result = { value: value.dataSync()[0], grad: Float64Array.from(grad.dataSync()) };
+  tf.dispose([value, grad]);
+  return result;
 }
 
 describe.each(BACKENDS)('loss gradients on the %s backend', (backend) => {
@@ -59,5 +61,15 @@ describe.each(BACKENDS)('loss gradients on the %s backend', (backend) => {
     expect(grad.every(Number.isFinite)).toBe(true);
     const context = { ...baseContext, ...lossCase.context };
     expect(Math.abs(value - referenceValue(lossCase.spec, context, perfect))).toBeLessThan(1e-4);
+  });
+
+  it.each(lossCases(4))('$title: leaves no tensors behind', (lossCase) => {
+    const loss = createLoss(lossCase.spec, { ...baseContext, ...lossCase.context });
+    const { logits, labels } = tensorsOf(batch);
+    const before = tf.memory().numTensors;
+    loss(logits, labels).dispose();
+    tf.dispose(tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, labels))(logits));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, labels]);
   });
 });
