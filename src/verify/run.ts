@@ -9,6 +9,7 @@ import type { TrainingEvent } from '../contracts/events.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
+import { UNET_DEFAULTS } from './engine/index.js';
 import { channelStatistics, classPixelCounts, createCropSampler, rareClassesOf, type VerifyImage } from './data.js';
 import { predictImage } from './predict.js';
 import { deriveSeed } from './random.js';
@@ -60,7 +61,7 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   batchSize: 8,
   valFraction: 0.2,
   flips: true,
-  model: { depth: 3, baseWidth: 16 },
+  model: { ...UNET_DEFAULTS },
   overlayImages: 4,
 };
 

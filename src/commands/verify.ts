@@ -1,0 +1,169 @@
+/** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
+import { UserError } from '../common/errors.js';
+import { note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
+import type { TrainingEvent } from '../contracts/events.js';
+import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
+import { BACKEND_ORDER, type BackendName } from '../contracts/verification.js';
+import { formatVerificationText } from '../report/verification-text.js';
+import {
+  CANDIDATE_NAMES,
+  DEFAULT_MAX_IMAGES,
+  DEFAULT_RUN_SETTINGS,
+  formatDuration,
+  parseBudget,
+  parseCandidateNames,
+  readRecommendationFile,
+  runVerification,
+} from '../verify/index.js';
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${value}"`);
+  return n;
+}
+
+/**
+ * Progress on stderr for a plain terminal or a pipe: a line when a candidate starts and ends, and
+ * during training at most every 5 s (rewritten in place on a TTY).
+ */
+export function verifyProgressPrinter(): { onEvent: (e: TrainingEvent) => void; finish: () => void } {
+  const tty = Boolean(process.stderr.isTTY);
+  let lastPrinted = 0;
+  let open = false;
+  const totals = new Map<string, number | null>();
+  const endLine = () => {
+    if (open) process.stderr.write('\n');
+    open = false;
+  };
+  return {
+    onEvent(e) {
+      if (e.kind === 'candidate-start') {
+        totals.set(e.candidateId, e.totalSteps);
+        endLine();
+        note(`[${e.candidateId}] training ${e.label}${e.totalSteps ? `, ${e.totalSteps} steps` : ''}`);
+      } else if (e.kind === 'step') {
+        const now = Date.now();
+        if (now - lastPrinted < 5000 && e.step !== totals.get(e.candidateId)) return;
+        lastPrinted = now;
+        const line = `[${e.candidateId}] step ${e.step}/${totals.get(e.candidateId) ?? '?'}  loss ${e.loss.toPrecision(4)}  lr ${e.lr.toExponential(2)}  ${e.etaSeconds !== null ? `${formatDuration(e.etaSeconds)} left` : ''}`;
+        if (tty) {
+          process.stderr.write(`\r${line}\u001b[K`);
+          open = true;
+        } else note(line);
+      } else if (e.kind === 'candidate-end') {
+        endLine();
+        if (e.status !== 'ok') note(`[${e.candidateId}] ${e.status}${e.detail ? `: ${e.detail}` : ''}`);
+      } else if (e.kind === 'evaluating') {
+        note(`[${e.candidateId}] evaluating on the validation images`);
+      } else if (e.kind === 'message') {
+        endLine();
+        note(e.text);
+      }
+    },
+    finish: endLine,
+  };
+}
+
+/** First Ctrl-C aborts the run (the finished part is still written); a second one exits at once. */
+function interruptOnSigint(controller: AbortController): () => void {
+  const handler = () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\nsegloss: stopped\n');
+      process.exit(1);
+    }
+    process.stderr.write('\nsegloss: stopping after the current step and writing what is finished (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+export function registerVerifyCommand(program: Command): void {
+  const command = program
+    .command('verify')
+    .description('Train the recommended loss recipe and its alternatives briefly on the dataset, compare them on validation images, and give a verdict.')
+    .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks)')
+    .option('--recommendation <file>', 'recommendation.json to verify (default: profile the dataset and run the rules)')
+    .addOption(new Option('--domain <domain>', 'without --recommendation: the domain for the rules').choices(DOMAINS))
+    .addOption(new Option('--priority <priority>', 'without --recommendation: what matters most').choices(PRIORITIES))
+    .option('--rules <file>', 'without --recommendation: extra rule file (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--budget <time>', 'wall-clock budget shared by all candidates, e.g. 90s, 5m, 1h (default 5m)')
+    .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget', wholeNumber(1))
+    .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
+    .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
+    .option('--threads <n>', 'worker threads for the wasm/cpu backends (default: all cores)', wholeNumber(1))
+    .option('--seeds <k>', 'repeat the run with K seeds and report mean and spread', wholeNumber(1), 1)
+    .option('--seed <n>', 'base seed of split, crops, weights and bootstrap', wholeNumber(0), 0)
+    .option('--crop <px>', 'training crop size in pixels (a multiple of 2^model-depth)', wholeNumber(2), DEFAULT_RUN_SETTINGS.cropSize)
+    .option('--batch <n>', 'crops per training step', wholeNumber(1), DEFAULT_RUN_SETTINGS.batchSize)
+    .option('--model-depth <n>', 'U-Net levels (each halves the resolution)', wholeNumber(1), DEFAULT_RUN_SETTINGS.model.depth)
+    .option('--model-width <n>', 'U-Net channels at the first level (doubling per level)', wholeNumber(2), DEFAULT_RUN_SETTINGS.model.baseWidth)
+    .option('--val-fraction <f>', 'share of images held out for validation', fraction, DEFAULT_RUN_SETTINGS.valFraction)
+    .option('--max-images <n>', 'load at most N images (a seeded subset beyond it)', wholeNumber(2), DEFAULT_MAX_IMAGES)
+    .option('--json', 'print only the VerificationReport JSON on stdout')
+    .option('--out <dir>', 'write verification.json and val prediction overlays (overlays/<candidate>/<image>.png) into DIR')
+    .option('--no-color', 'plain text without colour');
+  addDatasetOptions(command);
+  command.action(async (dir: string, opts: Record<string, unknown>) => {
+    const output = outputOptionsFrom(opts as { json?: boolean; out?: string; color?: boolean });
+    if (opts.budget !== undefined && opts.steps !== undefined) {
+      throw new UserError('--budget and --steps both given', { fix: 'use --budget for a time limit or --steps for an exact step count, not both' });
+    }
+    const candidates = opts.candidates !== undefined ? parseCandidateNames(String(opts.candidates)) : undefined;
+    const budgetSeconds = opts.budget !== undefined ? parseBudget(String(opts.budget)) : undefined;
+    const multiple = 2 ** (opts.modelDepth as number);
+    if ((opts.crop as number) % multiple !== 0) {
+      throw new UserError(`--crop ${String(opts.crop)} is not a multiple of ${multiple} (2^model-depth)`, { fix: `use a multiple of ${multiple}, e.g. ${Math.max(multiple, Math.round((opts.crop as number) / multiple) * multiple)}` });
+    }
+    const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
+
+    const progress = verifyProgressPrinter();
+    const controller = new AbortController();
+    const stopListening = interruptOnSigint(controller);
+    let report;
+    try {
+      report = await runVerification(
+        {
+          dataset: datasetOptionsFrom(opts, dir),
+          recommendation,
+          recommend: { domain: (opts.domain as Domain | undefined) ?? null, priority: (opts.priority as Priority | undefined) ?? null, ruleFiles: opts.rules as string[] },
+          steps: (opts.steps as number | undefined) ?? null,
+          budgetSeconds,
+          candidates,
+          backend: opts.backend as 'auto' | BackendName,
+          threads: opts.threads as number | undefined,
+          seeds: opts.seeds as number,
+          seed: opts.seed as number,
+          cropSize: opts.crop as number,
+          batchSize: opts.batch as number,
+          valFraction: opts.valFraction as number,
+          model: { depth: opts.modelDepth as number, baseWidth: opts.modelWidth as number },
+          maxImages: opts.maxImages as number,
+          outDir: output.out,
+        },
+        progress.onEvent,
+        controller.signal,
+      );
+    } finally {
+      stopListening();
+      progress.finish();
+    }
+    if (output.out) {
+      const path = await writeOutputFile(output.out, 'verification.json', `${JSON.stringify(report, null, 2)}\n`);
+      if (!output.json) note(`wrote ${path}`);
+    }
+    if (output.json) printJson(report);
+    else process.stdout.write(formatVerificationText(report, { color: output.color && Boolean(process.stdout.isTTY) }));
+    if (report.interrupted || report.candidates.every((c) => c.status === 'failed')) process.exitCode = 1;
+  });
+}

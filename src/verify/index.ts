@@ -1,0 +1,67 @@
+/**
+ * verify/: a short real training of the recommended recipe and its alternatives on the user's
+ * data, and a verdict with confidence. `runVerification` is what the CLI, the demo and the UI call.
+ */
+import type { DatasetOptions } from '../dataset/index.js';
+import type { TrainingEvent } from '../contracts/events.js';
+import type { Domain, Priority, Recommendation } from '../contracts/recommendation.js';
+import type { VerificationReport } from '../contracts/verification.js';
+import { profileDataset } from '../profiler/index.js';
+import { recommend } from '../rules/engine.js';
+import { loadRuleSet } from '../rules/load.js';
+import { createTrainingEngine } from './engine/index.js';
+import { DEFAULT_MAX_IMAGES, loadVerifyData } from './load.js';
+import { writeOverlays } from './overlays.js';
+import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
+import type { TrainerFactory } from './trainer.js';
+
+export { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from './run.js';
+export { CANDIDATE_NAMES, DEFAULT_CANDIDATES, parseCandidateNames } from './candidates.js';
+export { parseBudget, formatDuration } from './budget.js';
+export { readRecommendationFile } from './recommendation-file.js';
+export { DEFAULT_MAX_IMAGES } from './load.js';
+
+export interface VerifyOptions extends Partial<RunSettings> {
+  /** The dataset to train on (dataset reader options). */
+  dataset: DatasetOptions;
+  /** The recommendation to verify; when absent the dataset is profiled and the rules recommend. */
+  recommendation?: Recommendation | null;
+  /** Used only when `recommendation` is absent: the user's intent and extra rule files. */
+  recommend?: { domain?: Domain | null; priority?: Priority | null; ruleFiles?: string[] };
+  /** At most this many images are loaded (a seeded subset beyond it; default 400). */
+  maxImages?: number;
+  /** Write val prediction overlay PNGs under DIR/overlays (default: none). */
+  outDir?: string | null;
+  /** The training engine (default: src/verify/engine). */
+  createTrainer?: TrainerFactory;
+}
+
+export async function runVerification(options: VerifyOptions, onEvent: (e: TrainingEvent) => void = () => {}, signal?: AbortSignal): Promise<VerificationReport> {
+  const settings: RunSettings = { ...DEFAULT_RUN_SETTINGS, ...definedOnly(options) };
+  const recommendation = options.recommendation ?? (await recommendFor(options, onEvent));
+  const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed });
+  const outDir = options.outDir ?? null;
+  return runOnData(data, recommendation, settings, {
+    createTrainer: options.createTrainer ?? createTrainingEngine,
+    onEvent,
+    signal,
+    onPredictions: outDir ? (plan, images, predictions) => writeOverlays(outDir, plan.id, images, predictions, data.numClasses, settings.overlayImages) : undefined,
+  });
+}
+
+async function recommendFor(options: VerifyOptions, onEvent: (e: TrainingEvent) => void): Promise<Recommendation> {
+  onEvent({ kind: 'message', text: 'no --recommendation given: profiling the dataset and running the rules first' });
+  const profile = await profileDataset({ ...options.dataset });
+  const source = options.dataset.root ?? options.dataset.masksDir ?? 'dataset';
+  return recommend(profile, {
+    intent: { domain: options.recommend?.domain ?? null, priority: options.recommend?.priority ?? null },
+    ruleSet: await loadRuleSet(options.recommend?.ruleFiles ?? []),
+    profileSource: source,
+  });
+}
+
+/** The RunSettings fields of `options` that are set (undefined never overrides a default). */
+function definedOnly(options: VerifyOptions): Partial<RunSettings> {
+  const keys = Object.keys(DEFAULT_RUN_SETTINGS).concat('threads') as Array<keyof RunSettings>;
+  return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as Partial<RunSettings>;
+}

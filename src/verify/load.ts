@@ -1,0 +1,74 @@
+/**
+ * Loads a dataset for verify: indexes it with the dataset reader, takes a seeded subset when it is
+ * large, decodes every pair once into memory, and checks it matches the recommendation.
+ */
+import { UserError } from '../common/errors.js';
+import { decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetOptions } from '../dataset/index.js';
+import type { Recommendation } from '../contracts/recommendation.js';
+import type { VerifyImage } from './data.js';
+import { createRng, shuffled } from './random.js';
+import type { VerifyData } from './run.js';
+
+/** Verify keeps every image in memory: at most this many images ... */
+export const DEFAULT_MAX_IMAGES = 400;
+/** ... and at most this many pixels in total (about 4 bytes each in memory). */
+export const MAX_TOTAL_PIXELS = 64 * 1024 * 1024;
+
+export async function loadVerifyData(dataset: DatasetOptions, recommendation: Recommendation, options: { maxImages: number; seed: number }): Promise<VerifyData> {
+  const index = await indexDataset(dataset);
+  const notes: string[] = index.skipped.map((s) => `skipped ${s.file}: ${s.problem}`);
+  if (dataset.strict && index.skipped.length > 0) throw strictError(index.skipped[0], index.skipped.length - 1);
+  if (!index.hasImages) {
+    throw new UserError(`verify trains on images, but ${index.masksDir} has masks only`, { fix: 'put the images in ROOT/images (or pass --images DIR)' });
+  }
+  let pairs = index.pairs;
+  if (pairs.length > options.maxImages) {
+    pairs = shuffled(pairs, createRng(options.seed)).slice(0, options.maxImages).sort((a, b) => (a.id < b.id ? -1 : 1));
+    notes.push(`using a seeded subset of ${options.maxImages} of ${index.pairs.length} images (--max-images)`);
+  }
+
+  const numClasses = recommendation.input.numClasses;
+  const decoded: VerifyImage[] = [];
+  let totalPixels = 0;
+  for (const pair of pairs) {
+    let result;
+    try {
+      result = await decodePair(pair, index);
+    } catch (error) {
+      if (!(error instanceof PairProblem)) throw error;
+      if (dataset.strict) throw strictError(toSkippedItem(error));
+      notes.push(`skipped ${error.file}: ${error.problem}`);
+      continue;
+    }
+    if (!result.image) continue;
+    if (result.maxLabel >= numClasses) {
+      throw new UserError(`${pair.maskPath} has class id ${result.maxLabel}, but the recommendation is for ${numClasses} classes`, {
+        fix: 'verify the dataset the recommendation was made for, or make a new one with `segloss recommend`',
+      });
+    }
+    if (totalPixels + result.width * result.height > MAX_TOTAL_PIXELS) {
+      notes.push(`stopped loading at ${decoded.length} images: the in-memory cap of ${MAX_TOTAL_PIXELS / 1024 / 1024} megapixels was reached (lower --max-images to choose a seeded subset)`);
+      break;
+    }
+    totalPixels += result.width * result.height;
+    decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
+  }
+  return {
+    images: sameChannelCount(decoded),
+    numClasses,
+    classNames: recommendation.input.classNames.length === numClasses ? recommendation.input.classNames : Array.from({ length: numClasses }, (_, c) => index.classNames?.[c] ?? String(c)),
+    ignoreIndex: index.ignoreIndex,
+    notes,
+  };
+}
+
+/** Grey images are expanded to RGB when the dataset mixes grey and colour images. */
+function sameChannelCount(images: VerifyImage[]): VerifyImage[] {
+  if (!images.some((im) => im.channels === 3) || images.every((im) => im.channels === 3)) return images;
+  return images.map((im) => {
+    if (im.channels === 3) return im;
+    const rgb = new Uint8Array(im.pixels.length * 3);
+    for (let i = 0; i < im.pixels.length; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = im.pixels[i];
+    return { ...im, channels: 3, pixels: rgb };
+  });
+}

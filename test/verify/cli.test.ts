@@ -1,0 +1,95 @@
+/** `segloss verify` end to end on a tiny PNG dataset written here, with a recommendation file. */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { main } from '../../src/cli.js';
+import type { VerificationReport } from '../../src/contracts/verification.js';
+import { createRng } from '../../src/verify/random.js';
+import { recommendationFor, satelliteRecipe } from './fixtures.js';
+
+let dir: string;
+let recFile: string;
+
+async function png(path: string, data: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<void> {
+  await sharp(Buffer.from(data), { raw: { width, height, channels } }).png().toFile(path);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'segloss-verify-cli-'));
+  await mkdir(join(dir, 'data', 'images'), { recursive: true });
+  await mkdir(join(dir, 'data', 'masks'), { recursive: true });
+  const rng = createRng(5);
+  for (let k = 0; k < 12; k++) {
+    const size = 32;
+    const mask = new Uint8Array(size * size);
+    const image = new Uint8Array(size * size * 3);
+    const x0 = rng.int(12);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let c = x >= x0 && x < x0 + 14 && y >= 8 && y < 22 ? 1 : 0;
+        if (k % 3 === 0 && x >= 26 && x < 29 && y >= 26 && y < 29) c = 2;
+        mask[y * size + x] = c;
+        for (let ch = 0; ch < 3; ch++) image[(y * size + x) * 3 + ch] = [40, 150, 230][c] + rng.int(20) - ch * 10;
+      }
+    }
+    await png(join(dir, 'data', 'masks', `tile_${k}.png`), mask, size, size, 1);
+    await png(join(dir, 'data', 'images', `tile_${k}.png`), image, size, size, 3);
+  }
+  recFile = join(dir, 'recommendation.json');
+  await writeFile(recFile, JSON.stringify(recommendationFor(satelliteRecipe({ optimizer: { name: 'adam', lr: 3e-3, weightDecay: 0, momentum: null, nesterov: false } }), 3)));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    process.exitCode = undefined;
+    const code = await main(args);
+    return { code, stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('segloss verify', () => {
+  it('rejects bad usage with exit 2 and a fix, without a stack trace', async () => {
+    const unknown = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--candidates', 'recommended,lovasz']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown candidate "lovasz"/);
+    expect(unknown.stderr).toMatch(/valid candidates: recommended, alternatives, ce, focal/);
+    const both = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '1m', '--steps', '3']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--budget and --steps both given/);
+    const badBudget = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', 'soon']);
+    expect(badBudget.code).toBe(2);
+    expect(badBudget.stderr).toMatch(/"soon" is not a duration/);
+    const badRec = await run(['verify', join(dir, 'data'), '--recommendation', join(dir, 'nope.json'), '--steps', '2']);
+    expect(badRec.code).toBe(2);
+    expect(badRec.stderr).toMatch(/nope\.json/);
+    for (const r of [unknown, both, badBudget, badRec]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('trains, prints the JSON contract and writes verification.json and overlays', async () => {
+    const out = join(dir, 'out');
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--steps', '12', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--json', '--out', out]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as VerificationReport;
+    expect(report.kind).toBe('VerificationReport');
+    expect(report.settings.steps).toBe(12);
+    expect(report.candidates.map((c) => [c.id, c.status, c.stepsDone])).toEqual([['recommended', 'ok', 12], ['ce', 'ok', 12]]);
+    expect(report.candidates[0].overlays.length).toBeGreaterThan(0);
+    for (const path of report.candidates.flatMap((c) => c.overlays)) expect((await stat(path)).size).toBeGreaterThan(0);
+    const written = JSON.parse(await readFile(join(out, 'verification.json'), 'utf8')) as VerificationReport;
+    expect(written.candidates.map((c) => c.metrics)).toEqual(report.candidates.map((c) => c.metrics));
+    expect(r.stderr).toMatch(/\[ce\] training Cross-entropy/);
+  });
+});
