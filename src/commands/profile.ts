@@ -1,0 +1,77 @@
+/** `segloss profile DIR`: measure a dataset and print (or write) its DatasetProfile. */
+import { Command, InvalidArgumentError } from 'commander';
+import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
+import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
+import type { ProfileProgress } from '../contracts/events.js';
+import { profileDataset } from '../profiler/index.js';
+import { formatProfileText } from '../report/profile-text.js';
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** Progress on stderr: once runs last more than 2 s, at most once a second, then a final line. */
+export function progressPrinter(interactive: boolean): { onProgress: (p: ProfileProgress) => void; finish: () => void } {
+  const started = Date.now();
+  let lastPrinted = 0;
+  let last: ProfileProgress | null = null;
+  let printedAny = false;
+  const line = (p: ProfileProgress): string =>
+    `profiling ${p.done}/${p.total} masks, ${p.rate.toFixed(0)} masks/s` +
+    (p.etaSeconds !== null && p.done < p.total ? `, ${Math.ceil(p.etaSeconds)} s left` : '') +
+    (p.skipped ? `, ${p.skipped} skipped` : '');
+  return {
+    onProgress(p) {
+      last = p;
+      const now = Date.now();
+      if (now - started < 2000 || now - lastPrinted < 1000) return;
+      lastPrinted = now;
+      printedAny = true;
+      if (interactive && process.stderr.isTTY) process.stderr.write(`\r${line(p)}\u001b[K`);
+      else note(line(p));
+    },
+    finish() {
+      if (!printedAny || !last) return;
+      if (interactive && process.stderr.isTTY) process.stderr.write(`\r${line(last)}\u001b[K\n`);
+      else note(line(last));
+    },
+  };
+}
+
+export function registerProfileCommand(program: Command): void {
+  const command = program
+    .command('profile')
+    .description('Measure class imbalance, object scale and boundary ambiguity of a segmentation dataset.')
+    .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks), or a folder of masks')
+    .option('--sample <n>', 'profile a seeded random subset of N pairs and report 95% confidence intervals', wholeNumber(1))
+    .option('--seed <n>', 'seed of the --sample subset', wholeNumber(0), 0)
+    .option('--workers <n>', 'worker threads (default: number of cores; 0 = main thread)', wholeNumber(0))
+    .option('--json', 'print only the DatasetProfile JSON on stdout')
+    .option('--out <dir>', 'write profile.json into DIR')
+    .option('--no-color', 'plain text without colour');
+  addDatasetOptions(command);
+  command.action(async (dir: string, opts: Record<string, unknown>) => {
+    const output = outputOptionsFrom(opts as { json?: boolean; out?: string; color?: boolean });
+    const progress = progressPrinter(isInteractive(output));
+    const profile = await profileDataset(
+      {
+        ...datasetOptionsFrom(opts, dir),
+        sample: opts.sample as number | undefined,
+        seed: opts.seed as number,
+        workers: opts.workers as number | undefined,
+      },
+      progress.onProgress,
+    );
+    progress.finish();
+    if (output.out) {
+      const path = await writeOutputFile(output.out, 'profile.json', `${JSON.stringify(profile, null, 2)}\n`);
+      if (!output.json) note(`wrote ${path}`);
+    }
+    if (output.json) printJson(profile);
+    else process.stdout.write(formatProfileText(profile, { color: output.color && Boolean(process.stdout.isTTY) }));
+  });
+}

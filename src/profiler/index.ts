@@ -1,0 +1,149 @@
+/**
+ * profiler/: measures a dataset into a DatasetProfile.
+ *
+ * profileDataset indexes the dataset, optionally draws a seeded sample of pairs, then decodes and
+ * measures pairs in worker threads (piscina), streaming: at most 2 tasks per worker in flight, and
+ * per-mask results are folded into bounded accumulators as they arrive, so memory stays flat
+ * however many images there are.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { indexDataset, strictError, type DatasetIndex, type DatasetOptions, type DatasetPair } from '../dataset/index.js';
+import { UserError } from '../common/errors.js';
+import { workerScript } from '../common/workers.js';
+import type { DatasetProfile, SkippedItem } from '../contracts/profile.js';
+import type { ProfileProgress } from '../contracts/events.js';
+import { ProfileAccumulator } from './aggregate.js';
+import { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
+import type { MeasureOptions } from './mask-stats.js';
+import { decodeContextOf, measurePair, type PairResult } from './measure-pair.js';
+import { sampleIndices } from './sampling.js';
+import type { ProfileWorkerSetup } from './worker.js';
+
+export { measureMask, type MaskStats, type MaskInput, type MeasureOptions } from './mask-stats.js';
+export { ProfileAccumulator } from './aggregate.js';
+export { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
+
+export interface ProfileOptions extends DatasetOptions {
+  /** Profile a seeded random subset of this many pairs (default: all pairs). */
+  sample?: number;
+  /** Seed of the subset (default 0). */
+  seed?: number;
+  /** Worker threads (default: available cores). 0 measures on the main thread. */
+  workers?: number;
+  /** Boundary-ambiguity parameters (defaults in DEFAULT_BOUNDARY_OPTIONS). */
+  boundary?: Partial<BoundaryOptions>;
+}
+
+/** Datasets this small are measured on the main thread: starting workers would cost more. */
+const INLINE_LIMIT = 8;
+
+export async function profileDataset(options: ProfileOptions, onProgress?: (p: ProfileProgress) => void): Promise<DatasetProfile> {
+  const started = performance.now();
+  const index = await indexDataset(options);
+  const { pairs, sample } = choosePairs(index, options);
+  if (pairs.length === 0) {
+    throw new UserError(`no mask could be paired in ${index.masksDir}`, {
+      fix: index.skipped[0]?.fix ?? 'put label masks in ROOT/masks (and images in ROOT/images), or pass --masks DIR',
+    });
+  }
+
+  const boundary: BoundaryOptions = { ...DEFAULT_BOUNDARY_OPTIONS, ...options.boundary };
+  const measure: MeasureOptions = { ignoreIndex: index.ignoreIndex, numClasses: index.numClasses, boundary };
+  const accumulator = new ProfileAccumulator();
+  const skipped: SkippedItem[] = [...index.skipped];
+  let done = 0;
+  const report = (): void => {
+    if (!onProgress) return;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    onProgress({ kind: 'profile-progress', done, total: pairs.length, skipped: skipped.length - index.skipped.length, rate, etaSeconds: rate > 0 ? (pairs.length - done) / rate : null });
+  };
+  const consume = (result: PairResult): void => {
+    done++;
+    if (result.ok) accumulator.add(result.stats);
+    else {
+      if (options.strict) throw strictError(result.skipped);
+      skipped.push(result.skipped);
+    }
+    report();
+  };
+
+  const workers = Math.max(0, Math.floor(options.workers ?? availableParallelism()));
+  if (workers === 0 || pairs.length <= INLINE_LIMIT) {
+    const context = decodeContextOf(index);
+    for (const pair of pairs) consume(await measurePair(pair, context, measure));
+  } else {
+    await runInWorkers(pairs, { context: decodeContextOf(index), measure }, workers, consume);
+  }
+
+  if (accumulator.imagesProfiled === 0) {
+    throw new UserError(`none of the ${pairs.length} pairs in ${index.masksDir} could be read`, { fix: skipped[0]?.fix ?? 'check the files listed above' });
+  }
+  return accumulator.toProfile(
+    {
+      root: index.root,
+      imagesDir: index.hasImages ? index.imagesDir : null,
+      masksDir: index.masksDir,
+      hasImages: index.hasImages,
+      pairsFound: index.pairs.length,
+      ignoreIndex: index.ignoreIndex,
+      classNames: index.classNames,
+      numClasses: index.numClasses,
+      skipped,
+      sample,
+      boundary,
+    },
+    (performance.now() - started) / 1000,
+  );
+}
+
+function choosePairs(index: DatasetIndex, options: ProfileOptions): { pairs: DatasetPair[]; sample: DatasetProfile['dataset']['sample'] } {
+  const population = index.pairs.length;
+  if (options.sample === undefined || options.sample >= population) return { pairs: index.pairs, sample: null };
+  if (!Number.isInteger(options.sample) || options.sample < 1) {
+    throw new UserError(`--sample must be a positive whole number of images, got ${options.sample}`, { fix: 'for example --sample 500' });
+  }
+  const seed = options.seed ?? 0;
+  const pairs = sampleIndices(population, options.sample, seed).map((i) => index.pairs[i]);
+  return { pairs, sample: { size: pairs.length, seed, population } };
+}
+
+/** Streams pairs through a piscina pool, keeping at most 2 tasks per worker in flight. */
+async function runInWorkers(pairs: DatasetPair[], setup: ProfileWorkerSetup, workers: number, consume: (r: PairResult) => void): Promise<void> {
+  const { filename, execArgv } = workerScript(import.meta.url, './worker');
+  const pool = new Piscina({ filename, execArgv, workerData: setup, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  const maxInFlight = 2 * workers;
+  let next = 0;
+  let failure: unknown = null;
+  try {
+    await new Promise<void>((resolve) => {
+      let inFlight = 0;
+      const launch = (): void => {
+        while (failure === null && inFlight < maxInFlight && next < pairs.length) {
+          const pair = pairs[next++];
+          inFlight++;
+          (pool.run(pair) as Promise<PairResult>)
+            .then((result) => {
+              if (failure === null) consume(result);
+            })
+            .catch((error: unknown) => {
+              if (failure === null) failure = error;
+            })
+            .finally(() => {
+              inFlight--;
+              if (inFlight === 0 && (failure !== null || next >= pairs.length)) resolve();
+              else launch();
+            });
+        }
+      };
+      launch();
+    });
+  } finally {
+    await pool.destroy();
+  }
+  if (failure !== null) {
+    if (failure instanceof UserError) throw failure;
+    throw new UserError(`profiling failed: ${(failure as Error).message ?? String(failure)}`, { exitCode: 1 });
+  }
+}
