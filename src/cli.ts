@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { describeError, UserError } from './common/errors.js';
 import { SEGLOSS_VERSION } from './common/version.js';
+import { registerProfileCommand } from './commands/profile.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [];
+const registrars: CommandRegistrar[] = [registerProfileCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')
