@@ -69,6 +69,8 @@ export interface VerificationReport {
     valImages: number;
     rarestClassId: number;
     primaryMetric: 'meanDice';
+    /** Class names by id, as the report's per-class rows use them. */
+    classNames?: string[];
   };
   candidates: CandidateResult[];
   verdict: Verdict;

@@ -41,7 +41,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   }
   const firstWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
   const widths = report.candidates.map((c) => Math.max(header(c).length, ...rows.map(([, cell]) => cell(c).length)) + 2);
-  const rarest = report.candidates.find((c) => c.metrics)?.metrics?.perClass[s.rarestClassId]?.name ?? String(s.rarestClassId);
+  const rarest = s.classNames?.[s.rarestClassId] ?? report.candidates.find((c) => c.metrics)?.metrics?.perClass[s.rarestClassId]?.name ?? String(s.rarestClassId);
   lines.push(''.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, header(c).padEnd(widths[i]))).join(''));
   for (const [name, cell] of rows) lines.push(name.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, cell(c).padEnd(widths[i]))).join(''));
   lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));

@@ -202,6 +202,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     verdictCandidates,
     (a, b, metric) => pairedDifferenceCI(pooledScores.get(a)!, pooledScores.get(b)!, metric, { numClasses, rarestClassId, seed: metricSeed }),
     val.length,
+    { interrupted },
   );
   if (interrupted) verdict.details.unshift('The run was interrupted (Ctrl-C): only finished candidates were evaluated.');
 
@@ -222,6 +223,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       valImages: val.length,
       rarestClassId,
       primaryMetric: 'meanDice',
+      classNames: data.classNames,
     },
     candidates,
     verdict,

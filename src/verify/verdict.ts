@@ -36,7 +36,7 @@ export interface VerdictCandidate {
 /** 95% CI of (a - b) on a metric, paired over val images; null when not computable. */
 export type DifferenceCI = (aId: string, bId: string, metric: HeadlineMetric) => [number, number] | null;
 
-export function decideVerdict(candidates: readonly VerdictCandidate[], differenceCI: DifferenceCI, valImages: number): Verdict {
+export function decideVerdict(candidates: readonly VerdictCandidate[], differenceCI: DifferenceCI, valImages: number, options: { interrupted?: boolean } = {}): Verdict {
   const scored = candidates.filter((c) => c.scores !== null);
   const details = candidates
     .filter((c) => c.status !== 'ok')
@@ -47,6 +47,7 @@ export function decideVerdict(candidates: readonly VerdictCandidate[], differenc
   if (valImages < MIN_IMAGES_FOR_CI) {
     return verdict('inconclusive', best?.id ?? null, `Inconclusive: only ${valImages} validation image${valImages === 1 ? '' : 's'}; give verify a dataset with at least ${Math.ceil(MIN_IMAGES_FOR_CI / 0.2)} images so at least ${MIN_IMAGES_FOR_CI} are held out.`);
   }
+  if (!best && options.interrupted) return verdict('inconclusive', null, 'Inconclusive: the run was interrupted before any candidate finished; run verify again, with a smaller --budget or --steps if time is short.');
   if (!best) return verdict('inconclusive', null, 'Inconclusive: no candidate finished training; lower the learning rate or check the data, then run verify again.');
   const rec = candidates.find((c) => c.isRecommended);
   if (!rec) {

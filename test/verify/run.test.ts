@@ -152,3 +152,40 @@ describe('runOnData with a scripted trainer', () => {
     expect(spread.meanDice.mean).toBeCloseTo(report.candidates[0].metrics!.meanDice.value, 12);
   });
 });
+
+describe('time budget', () => {
+  const sleepyTrainer = (msPerStep: number) => async (): Promise<Trainer> => ({
+    backend: { name: 'cpu', detail: 'scripted', threads: 1, skipped: [] },
+    parameterCount: 1,
+    async trainStep() {
+      await new Promise((r) => setTimeout(r, msPerStep));
+      return 0.5;
+    },
+    async predict(_images, n, h, w) {
+      return new Uint8Array(n * h * w);
+    },
+    async reset() {},
+    async dispose() {},
+  });
+
+  it('turns the budget into an equal step count per candidate that fits in it', async () => {
+    const started = performance.now();
+    const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], budgetSeconds: 3, cropSize: 16, batchSize: 2 }, {
+      createTrainer: sleepyTrainer(20),
+      onEvent: () => {},
+    });
+    const wall = (performance.now() - started) / 1000;
+    // 2 slices of 1.5 s, 85% for training at ~20 ms a step: about 60 steps each
+    expect(report.settings.steps).toBeGreaterThan(35);
+    expect(report.settings.steps).toBeLessThanOrEqual(64);
+    expect(report.settings.budgetSeconds).toBe(3);
+    expect(report.candidates.every((c) => c.stepsDone === report.settings.steps)).toBe(true);
+    expect(wall).toBeLessThan(4);
+  });
+
+  it('refuses a budget too small for 10 steps, saying what would do', async () => {
+    await expect(
+      runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, budgetSeconds: 0.2, cropSize: 16, batchSize: 2 }, { createTrainer: sleepyTrainer(20), onEvent: () => {} }),
+    ).rejects.toThrow(/leaves \d+ training steps per candidate/);
+  });
+});
