@@ -3,6 +3,7 @@
  * its facts and thresholds, the recipe, the alternatives, and the assumptions.
  */
 import type { Recipe, Recommendation, TraceCondition, TraceEntry } from '../contracts/recommendation.js';
+import { FACT_BY_NAME } from '../rules/facts.js';
 
 export interface TextOptions {
   color: boolean;
@@ -39,9 +40,13 @@ function formatValue(value: unknown): string {
 }
 
 function describeCondition(condition: TraceCondition, paint: ReturnType<typeof painter>): string {
-  const mark = condition.value === null ? paint.yellow('?') : condition.outcome ? paint.green('✓') : paint.red('✗');
+  // A null user intent (no --domain / --priority) is a choice, not a missing measurement.
+  const origin = FACT_BY_NAME.get(condition.fact)?.origin;
+  const unknown = condition.value === null && origin === 'profile';
+  const mark = unknown ? paint.yellow('?') : condition.outcome ? paint.green('✓') : paint.red('✗');
   const op = OPERATOR_SYMBOLS[condition.operator] ?? condition.operator;
-  return `${condition.fact} ${paint.bold(formatValue(condition.value))} ${op} ${formatValue(condition.threshold)} ${mark}`;
+  const value = condition.value === null ? (origin === 'intent' ? 'not given' : origin === 'decision' ? 'undecided' : 'unknown') : formatValue(condition.value);
+  return `${condition.fact} ${paint.bold(value)} ${op} ${formatValue(condition.threshold)} ${mark}`;
 }
 
 function decisionLine(entry: TraceEntry, paint: ReturnType<typeof painter>): string[] {

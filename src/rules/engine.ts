@@ -305,6 +305,8 @@ export async function recommend(profile: DatasetProfile, options: RecommendOptio
     draft.derivedFrom = [pending.rule];
     const altState: RunState = { facts: { ...decidedFacts, lossName: pending.spec.loss.name }, draft, path: [], assumptions: [], alternatives: [] };
     await runRules(altState, finishRules, 'finish', null);
+    // What the alternative states explicitly (e.g. nnU-Net's unweighted CE) wins over tuning.
+    if (pending.spec.set) applySettings(altState.draft, pending.spec.set, pending.rule);
     const altRecipe = finalizeDraft(altState.draft, shares, ruleSet.files);
     if (sameLoss(altRecipe.loss, recipe.loss) && !pending.spec.set) continue;
     seen.add(pending.spec.id);

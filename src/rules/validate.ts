@@ -4,6 +4,7 @@
  * recipe settings, and duplicate rule names. Every problem names the file and the rule.
  */
 import { UserError } from '../common/errors.js';
+import { jsonErrorOffset } from './json-position.js';
 import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossParamSpec } from '../contracts/losses.js';
 import { FACT_BY_NAME, DECISION_FACTS, type FactSpec, type FactValue } from './facts.js';
 import {
@@ -52,16 +53,15 @@ export function parseJsonWithPosition(text: string, file: string, what: string):
   try {
     return JSON.parse(text) as Json;
   } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    const lineCol = /line (\d+) column (\d+)/.exec(message);
+    // V8's own wording, minus the position and the echoed snippet (we give line and column).
+    const message = (error as Error).message.replace(/ (in JSON )?at position \d+.*$/, '').replace(/, .*" is not valid JSON$/s, '');
+    const offset = jsonErrorOffset(text);
     let where = '';
-    if (lineCol) where = ` at line ${lineCol[1]}, column ${lineCol[2]}`;
-    else if (position) {
-      const { line, column } = lineColumn(text, Number(position[1]));
-      where = ` at line ${line}, column ${column}`;
+    if (offset >= 0) {
+      const { line, column } = lineColumn(text, Math.min(offset, text.length));
+      where = offset >= text.length ? ` at the end (line ${line}, column ${column})` : ` at line ${line}, column ${column}`;
     }
-    throw new UserError(`${file}: not valid JSON${where}: ${message.replace(/ in JSON at position \d+.*$/, '')}`, {
+    throw new UserError(`${file}: not valid JSON${where}: ${message}`, {
       fix: `fix the JSON syntax of this ${what} (a trailing comma or a missing quote is the usual cause)`,
     });
   }
