@@ -1,0 +1,90 @@
+/**
+ * `segloss recommend DIR | --profile profile.json`: run the rule engine on a dataset's profile and
+ * print the recommended loss recipe with the reasoning behind it.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UserError } from '../common/errors.js';
+import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
+import type { DatasetProfile } from '../contracts/profile.js';
+import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
+import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
+import { profileDataset } from '../profiler/index.js';
+import { formatRecommendationText } from '../report/recommendation-text.js';
+import { recommend } from '../rules/engine.js';
+import { loadRuleSet } from '../rules/load.js';
+import { readProfileFile } from '../rules/profile-input.js';
+import { progressPrinter } from './profile.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+interface RecommendOpts extends Record<string, unknown> {
+  profile?: string;
+  domain?: Domain;
+  priority?: Priority;
+  rules: string[];
+  sample?: number;
+  seed: number;
+  json?: boolean;
+  out?: string;
+  color?: boolean;
+}
+
+export function registerRecommendCommand(program: Command): void {
+  const command = program
+    .command('recommend')
+    .description('Recommend a loss recipe for a dataset with the rule engine, and show the reasoning.')
+    .argument('[dir]', 'dataset root to profile first (ROOT/images + ROOT/masks); or use --profile')
+    .option('--profile <file>', 'use a profile.json written by `segloss profile --out` instead of profiling')
+    .addOption(new Option('--domain <domain>', 'apply the scenario recipe for this domain').choices(DOMAINS))
+    .addOption(new Option('--priority <priority>', 'what matters most to you').choices(PRIORITIES))
+    .option('--rules <file>', 'add or override rules from a rule file (repeatable; later files win)', collect, [])
+    .option('--sample <n>', 'when profiling DIR: a seeded random subset of N pairs', wholeNumber(1))
+    .option('--seed <n>', 'seed of the --sample subset', wholeNumber(0), 0)
+    .option('--json', 'print only the Recommendation JSON on stdout')
+    .option('--out <dir>', 'write recommendation.json (and profile.json when DIR was profiled) into DIR')
+    .option('--no-color', 'plain text without colour');
+  addDatasetOptions(command);
+  command.action(async (dir: string | undefined, opts: RecommendOpts) => {
+    const output = outputOptionsFrom(opts);
+    if (dir && opts.profile) {
+      throw new UserError('give either a dataset DIR or --profile FILE, not both', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
+    }
+    if (!dir && !opts.profile) {
+      throw new UserError('nothing to recommend for: no dataset DIR and no --profile', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
+    }
+    // Rule files are checked before any (possibly long) profiling.
+    const ruleSet = await loadRuleSet(opts.rules);
+    let profile: DatasetProfile;
+    if (opts.profile) profile = await readProfileFile(opts.profile);
+    else {
+      const progress = progressPrinter(isInteractive(output));
+      profile = await profileDataset({ ...datasetOptionsFrom(opts, dir), sample: opts.sample, seed: opts.seed }, progress.onProgress);
+      progress.finish();
+    }
+    const recommendation = await recommend(profile, {
+      intent: { domain: opts.domain ?? null, priority: opts.priority ?? null },
+      ruleSet,
+      profileSource: opts.profile ?? dir ?? '',
+    });
+    if (output.out) {
+      if (!opts.profile) {
+        const path = await writeOutputFile(output.out, 'profile.json', `${JSON.stringify(profile, null, 2)}\n`);
+        if (!output.json) note(`wrote ${path}`);
+      }
+      const path = await writeOutputFile(output.out, 'recommendation.json', `${JSON.stringify(recommendation, null, 2)}\n`);
+      if (!output.json) note(`wrote ${path}`);
+    }
+    if (output.json) printJson(recommendation);
+    else process.stdout.write(formatRecommendationText(recommendation, { color: output.color && Boolean(process.stdout.isTTY) }));
+  });
+}
