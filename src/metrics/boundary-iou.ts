@@ -8,7 +8,8 @@
  *   Boundary IoU = |B_label ∩ B_pred| / |B_label ∪ B_pred|, null when both boundaries are empty
  * Per class c the masks are (label == c) and (prediction == c) over the whole image; pixels with
  * the ignore index are in neither label mask, and (as in the reference cases) still count for
- * the prediction. The erosion is separable (row pass, column pass) with run lengths: O(H*W).
+ * the prediction. Erosion uses run lengths per row then per column (O(H*W)); per class, all
+ * classes are done in one pass over the label map (uniformWindows).
  */
 
 /** Python's round(): to the nearest integer, halves to the even neighbour. */
@@ -88,8 +89,45 @@ export function boundaryIoU(labelMask: Uint8Array, predMask: Uint8Array, width: 
 }
 
 /**
+ * 1 where the (2d+1)x(2d+1) window around a pixel lies inside the image and holds a single value.
+ * For a 0/1 mask, mask AND this is the erosion; for a label map, a class-c pixel is on the class-c
+ * boundary exactly when its window is not uniform. Run lengths of equal values per row, then per
+ * column over the rows that passed: O(H*W) for all classes at once.
+ */
+export function uniformWindows(values: ArrayLike<number>, width: number, height: number, depth: number): Uint8Array {
+  const need = depth + 1;
+  const horizontal = new Uint8Array(width * height);
+  const run = new Int32Array(Math.max(width, height));
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) run[x] = x > 0 && values[row + x] === values[row + x - 1] ? run[x - 1] + 1 : 1;
+    let right = 0;
+    for (let x = width - 1; x >= 0; x--) {
+      right = x < width - 1 && values[row + x] === values[row + x + 1] ? right + 1 : 1;
+      horizontal[row + x] = run[x] >= need && right >= need ? 1 : 0;
+    }
+  }
+  const uniform = new Uint8Array(width * height);
+  const sameAbove = (i: number) => horizontal[i] && horizontal[i - width] && values[i] === values[i - width];
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      const i = y * width + x;
+      run[y] = !horizontal[i] ? 0 : y > 0 && sameAbove(i) ? run[y - 1] + 1 : 1;
+    }
+    let down = 0;
+    for (let y = height - 1; y >= 0; y--) {
+      const i = y * width + x;
+      down = !horizontal[i] ? 0 : y < height - 1 && sameAbove(i + width) ? down + 1 : 1;
+      uniform[i] = run[y] >= need && down >= need ? 1 : 0;
+    }
+  }
+  return uniform;
+}
+
+/**
  * Boundary IoU per class for one image: entry c compares (labels == c) with (predictions == c);
- * null where both boundaries are empty (the class is in neither).
+ * null where both boundaries are empty (the class is in neither). One pass for all classes; equal
+ * to boundaryIoU on each class's pair of masks.
  */
 export function boundaryIoUPerClass(
   labels: ArrayLike<number>,
@@ -105,17 +143,18 @@ export function boundaryIoUPerClass(
     throw new RangeError(`labels and predictions must have ${size} pixels, got ${labels.length} and ${predictions.length}`);
   }
   const d = boundaryDilation(width, height, dilationRatio);
-  const result: Array<number | null> = [];
-  const labelMask = new Uint8Array(size);
-  const predMask = new Uint8Array(size);
-  for (let c = 0; c < numClasses; c++) {
-    let any = false;
-    for (let i = 0; i < size; i++) {
-      labelMask[i] = labels[i] === c && c !== ignoreIndex ? 1 : 0;
-      predMask[i] = predictions[i] === c ? 1 : 0;
-      any ||= labelMask[i] === 1 || predMask[i] === 1;
-    }
-    result.push(any ? iouOfBoundaries(maskBoundary(labelMask, width, height, d), maskBoundary(predMask, width, height, d)) : null);
+  const labelInterior = uniformWindows(labels, width, height, d);
+  const predInterior = uniformWindows(predictions, width, height, d);
+  const intersection = new Float64Array(numClasses);
+  const union = new Float64Array(numClasses);
+  for (let i = 0; i < size; i++) {
+    const l = labels[i];
+    const p = predictions[i];
+    const labelBoundary = !labelInterior[i] && l !== ignoreIndex && l >= 0 && l < numClasses ? l : -1;
+    const predBoundary = !predInterior[i] && p >= 0 && p < numClasses ? p : -1;
+    if (labelBoundary >= 0) union[labelBoundary]++;
+    if (predBoundary >= 0 && predBoundary !== labelBoundary) union[predBoundary]++;
+    if (labelBoundary >= 0 && labelBoundary === predBoundary) intersection[labelBoundary]++;
   }
-  return result;
+  return Array.from(union, (u, c) => (u > 0 ? intersection[c] / u : null));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultFixturesDir, loadReferenceCases } from '../../src/losses/conformance.js';
-import { argmaxClasses, boundaryDilation, boundaryIoU, boundaryIoUPerClass, erodeMask, maskBoundary, roundHalfEven } from '../../src/metrics/index.js';
+import { argmaxClasses, boundaryDilation, boundaryIoU, boundaryIoUPerClass, erodeMask, maskBoundary, roundHalfEven, uniformWindows } from '../../src/metrics/index.js';
 
 /** Naive erosion as cv2 does it on a zero-padded mask: repeat a 3x3 min, outside = 0. */
 function naiveErode(mask: Uint8Array, w: number, h: number, d: number): Uint8Array {
@@ -53,7 +53,10 @@ describe('Boundary IoU', () => {
       const h = 3 + Math.floor(random() * 20);
       const d = 1 + Math.floor(random() * 3);
       const mask = Uint8Array.from({ length: w * h }, () => (random() < 0.8 ? 1 : 0));
-      expect(Array.from(erodeMask(mask, w, h, d))).toEqual(Array.from(naiveErode(mask, w, h, d)));
+      const naive = Array.from(naiveErode(mask, w, h, d));
+      expect(Array.from(erodeMask(mask, w, h, d))).toEqual(naive);
+      const uniform = uniformWindows(mask, w, h, d);
+      expect(Array.from(mask, (m, i) => m & uniform[i])).toEqual(naive);
     }
   });
 
@@ -73,6 +76,32 @@ describe('Boundary IoU', () => {
     const result = boundaryIoUPerClass(labels, predictions, 3, 3, 3, 255);
     expect(result[2]).toBeNull();
     expect(result[1]).toBeCloseTo(3 / 4, 12);
+  });
+
+  it('per class in one pass equals Boundary IoU of each class mask pair', () => {
+    let seed = 5;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 30; trial++) {
+      const w = 4 + Math.floor(random() * 40);
+      const h = 4 + Math.floor(random() * 40);
+      const classes = 2 + Math.floor(random() * 4);
+      // blocky maps so that interiors exist, with a few ignored pixels in the labels
+      const block = 1 + Math.floor(random() * 6);
+      const blockClass = new Map<number, number>();
+      const labelAt = (x: number, y: number) => {
+        const key = Math.floor(x / block) * 1000 + Math.floor(y / block);
+        if (!blockClass.has(key)) blockClass.set(key, Math.floor(random() * classes));
+        return blockClass.get(key)!;
+      };
+      const labels = Int32Array.from({ length: w * h }, (_, i) => (random() < 0.03 ? 255 : labelAt(i % w, Math.floor(i / w))));
+      const predictions = Uint8Array.from(labels, (l) => (l === 255 || random() < 0.1 ? Math.floor(random() * classes) : l));
+      const fast = boundaryIoUPerClass(labels, predictions, w, h, classes, 255);
+      for (let c = 0; c < classes; c++) {
+        const labelMask = Uint8Array.from(labels, (l) => (l === c ? 1 : 0));
+        const predMask = Uint8Array.from(predictions, (p) => (p === c ? 1 : 0));
+        expect(fast[c]).toBe(boundaryIoU(labelMask, predMask, w, h));
+      }
+    }
   });
 
   it('matches the reference cases', () => {
