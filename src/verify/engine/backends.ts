@@ -9,6 +9,19 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../common/errors.js';
 import { BACKEND_ORDER, type BackendName } from '../../contracts/verification.js';
 import { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
+import { registerNormReluKernels } from './norm-relu.js';
+import { registerResizeGradientKernels } from './resize-gradient-kernel.js';
+
+/**
+ * The project's kernels for the wasm and cpu backends. The wasm package is imported first: its
+ * import registers its own kernels, which would replace ours if it came later.
+ */
+export async function registerEngineKernels(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmConvGradientKernels();
+  registerResizeGradientKernels();
+  registerNormReluKernels();
+}
 
 export interface LoadedBackend {
   /** e.g. 'tfjs-node-gpu 4.22.0 on GPU', 'tfjs-backend-wasm 4.22.0 (SIMD, XNNPACK conv gradients)'. */
@@ -104,16 +117,16 @@ export const defaultLoaders: BackendLoaders = {
     return { detail: 'tfjs-node 4.22.0 (libtensorflow 2.9.1, CPU)', threads: cpus().length };
   },
   wasm: async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
+    await registerEngineKernels();
     // The multithreaded wasm build cannot start its workers under Node (blob: URLs); segloss
     // parallelises by data-parallel worker threads instead, each with a single-threaded backend.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    registerWasmConvGradientKernels();
     await activate('wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { detail: `tfjs-backend-wasm 4.22.0 (${simd ? 'SIMD' : 'no SIMD'}, XNNPACK conv gradients)`, threads: 1 };
   },
   cpu: async () => {
+    await registerEngineKernels();
     await activate('cpu');
     return { detail: 'tfjs cpu backend 4.22.0 (pure JavaScript, slow)', threads: 1 };
   },

@@ -1,0 +1,94 @@
+/**
+ * Training speed of the default U-Net: images/s for one training step (batch 8, 6 classes,
+ * Adam, CE) at 64x64 and 128x128 on each available backend, warm-up steps excluded.
+ *   npm run bench:train [-- --json] [-- --steps N]
+ * `--json` prints only a JSON array of {backend, size, batch, imagesPerSecond} rows.
+ */
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createTrainingEngine, selectBackend } from '../src/verify/engine/index.js';
+import { defaultLossModuleUrl } from '../src/verify/engine/replica.js';
+import { createRng } from '../src/verify/random.js';
+import type { BackendName } from '../src/contracts/verification.js';
+
+const json = process.argv.includes('--json');
+const stepsArg = process.argv.indexOf('--steps');
+const measuredSteps = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 5;
+const batchSize = 8;
+const numClasses = 6;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Row { backend: string; size: number; batch: number; imagesPerSecond: number }
+
+function lossModule(): string {
+  const real = defaultLossModuleUrl();
+  if (existsSync(fileURLToPath(real))) return real;
+  log('note: src/losses is not available; timing with the plain CE in bench/ce-loss.ts');
+  return pathToFileURL(fileURLToPath(new URL('./ce-loss.ts', import.meta.url))).href;
+}
+
+async function measure(backend: BackendName, threads: number, size: number, steps: number, warmup: number): Promise<number> {
+  const engine = await createTrainingEngine({
+    backend,
+    threads,
+    model: { numClasses, inputChannels: 3, depth: 3, baseWidth: 16, seed: 1 },
+    loss: { name: 'ce', params: {} },
+    lossContext: { numClasses, ignoreIndex: null, classWeights: null, scaleAware: null },
+    optimizer: { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false },
+    gradientClipNorm: null,
+    lossModule: lossModule(),
+  });
+  try {
+    const rng = createRng(size);
+    const pixels = batchSize * size * size;
+    const batch = {
+      images: Float32Array.from({ length: pixels * 3 }, () => rng.next() * 2 - 1),
+      labels: Int32Array.from({ length: pixels }, () => rng.int(numClasses)),
+      n: batchSize,
+      height: size,
+      width: size,
+    };
+    for (let i = 0; i < warmup; i++) await engine.trainStep(batch, 1e-3);
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) await engine.trainStep(batch, 1e-3);
+    const seconds = (performance.now() - start) / 1000;
+    return (steps * batchSize) / seconds;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const cores = availableParallelism();
+  const rows: Row[] = [];
+  const run = async (label: string, backend: BackendName, threads: number, size: number, steps: number, warmup: number) => {
+    const imagesPerSecond = await measure(backend, threads, size, steps, warmup);
+    rows.push({ backend: label, size, batch: batchSize, imagesPerSecond: Math.round(imagesPerSecond * 10) / 10 });
+    log(`${label.padEnd(22)} ${String(size).padStart(3)}x${size}  batch ${batchSize}  ${imagesPerSecond.toFixed(1)} images/s`);
+  };
+  for (const native of ['tensorflow-gpu', 'tensorflow'] as const) {
+    try {
+      await selectBackend(native);
+      for (const size of [64, 128]) await run(native, native, 1, size, measuredSteps, 2);
+    } catch (error) {
+      log(`${native.padEnd(22)} skipped: ${(error as Error).message}`);
+    }
+  }
+  for (const size of [64, 128]) {
+    await run('wasm', 'wasm', 1, size, measuredSteps, 2);
+    if (cores > 1) await run(`wasm x${cores} workers`, 'wasm', cores, size, measuredSteps, 2);
+  }
+  if (process.argv.includes('--cpu')) await run('cpu', 'cpu', 1, 64, 1, 1);
+  else log('cpu                    skipped: the pure-JS backend takes minutes per step (add --cpu to time one step at 64x64)');
+  if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  else for (const r of rows) process.stdout.write(`${r.backend}\t${r.size}x${r.size}\tbatch ${r.batch}\t${r.imagesPerSecond} images/s\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(String((error as Error)?.stack ?? error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,111 @@
+/**
+ * The training engine verify/ drives: picks a backend, builds the seeded U-Net, and runs training
+ * steps (loss + gradient on the backend, optionally data-parallel over worker threads; global-norm
+ * clipping and the optimiser update on one flat weight array in the main thread).
+ */
+import { availableParallelism } from 'node:os';
+import type { LossContext, LossSpec } from '../../contracts/losses.js';
+import type { Recipe } from '../../contracts/recommendation.js';
+import type { BackendName } from '../../contracts/verification.js';
+import { selectBackend, type BackendLoaders } from './backends.js';
+import { createDataParallelGradientSource } from './data-parallel.js';
+import { createLocalGradientSource, type GradientSource } from './gradient-source.js';
+import { clipGlobalNorm, createOptimizer, type Optimizer } from './optimizers.js';
+import { checkBatch } from './replica.js';
+import { buildUNet } from './unet.js';
+
+export { selectBackend, explainLoadFailure, type BackendLoaders, type SelectedBackend } from './backends.js';
+export { buildUNet, countParameters, UNET_DEFAULTS, type UNet, type UNetOptions } from './unet.js';
+export { createOptimizer, clipGlobalNorm, globalNorm, type Optimizer } from './optimizers.js';
+export { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
+
+export interface EngineOptions {
+  backend: 'auto' | BackendName;
+  /** Data-parallel worker threads for the wasm and cpu backends (default: available cores; 1 = in this thread). */
+  threads?: number;
+  model: { numClasses: number; inputChannels: number; depth: number; baseWidth: number; seed: number };
+  loss: LossSpec;
+  lossContext: LossContext;
+  optimizer: Recipe['optimizer'];
+  gradientClipNorm: number | null;
+  /** Module exporting `createLoss` (default: src/losses/index). For tests and custom losses. */
+  lossModule?: string;
+  /** Backend loaders (default: the real ones). For tests. */
+  loaders?: BackendLoaders;
+}
+
+export interface TrainingEngine {
+  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }> };
+  parameterCount: number;
+  /** images NHWC float32 (already normalised), labels NHW int32 (ignore pixels keep the ignore index). Returns the mean loss of the batch. */
+  trainStep(batch: { images: Float32Array; labels: Int32Array; n: number; height: number; width: number }, learningRate: number): Promise<number>;
+  /** Argmax class per pixel, NHW. */
+  predict(images: Float32Array, n: number, height: number, width: number): Promise<Uint8Array>;
+  /** Resets weights to the seeded initial ones and clears optimiser state (next candidate). */
+  reset(loss: LossSpec, lossContext: LossContext, optimizer: Recipe['optimizer'], gradientClipNorm: number | null): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export async function createTrainingEngine(options: EngineOptions): Promise<TrainingEngine> {
+  const unet = buildUNet(options.model);
+  const selected = await selectBackend(options.backend, options.loaders);
+  const requestedThreads = options.threads ?? availableParallelism();
+  if (!(Number.isInteger(requestedThreads) && requestedThreads >= 1)) {
+    throw new RangeError(`threads must be a positive integer, got ${requestedThreads}`);
+  }
+  // tfjs-node parallelises each op itself; the JS backends get data-parallel workers.
+  const dataParallel = (selected.name === 'wasm' || selected.name === 'cpu') && requestedThreads > 1;
+  let source: GradientSource = dataParallel
+    ? await createDataParallelGradientSource({
+        unet,
+        backend: selected.name,
+        workers: requestedThreads,
+        loss: options.loss,
+        lossContext: options.lossContext,
+        lossModule: options.lossModule,
+      })
+    : await createLocalGradientSource(unet, options.loss, options.lossContext, options.lossModule);
+
+  let weights = unet.initialWeights();
+  const gradients = new Float32Array(unet.size);
+  let optimizer: Optimizer = createOptimizer(options.optimizer, unet.size);
+  let clipNorm = options.gradientClipNorm;
+  let disposed = false;
+  const alive = () => {
+    if (disposed) throw new Error('the training engine was disposed');
+  };
+
+  return {
+    backend: { name: selected.name, detail: selected.detail, threads: dataParallel ? source.threads : selected.threads, skipped: selected.skipped },
+    parameterCount: unet.size,
+    async trainStep(batch, learningRate) {
+      alive();
+      checkBatch(batch, unet.options.inputChannels);
+      const loss = await source.lossAndGradients(weights, batch, gradients);
+      // A non-finite loss or gradient is reported (the caller marks the run diverged) and the
+      // weights are left as they were, so predictions stay usable.
+      if (!Number.isFinite(loss)) return loss;
+      const norm = clipGlobalNorm(gradients, clipNorm);
+      if (!Number.isFinite(norm)) return Number.NaN;
+      optimizer.step(weights, gradients, learningRate);
+      return loss;
+    },
+    async predict(images, n, height, width) {
+      alive();
+      return source.predict(weights, { images, n, height, width });
+    },
+    async reset(loss, lossContext, optimizerSettings, gradientClipNorm) {
+      alive();
+      weights = unet.initialWeights();
+      optimizer = createOptimizer(optimizerSettings, unet.size);
+      clipNorm = gradientClipNorm;
+      await source.setLoss(loss, lossContext);
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await source.dispose();
+      source = null as unknown as GradientSource;
+    },
+  };
+}

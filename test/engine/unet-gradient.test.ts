@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/verify/engine/backends.js';
+import { buildUNet, countParameters } from '../../src/verify/engine/unet.js';
+import { compositeNormRelu, normRelu } from '../../src/verify/engine/norm-relu.js';
+import { ModelReplica, loadLossFactory } from '../../src/verify/engine/replica.js';
+import { createRng } from '../../src/verify/random.js';
+import { inlineCeModule, randomBatch } from './helpers.js';
+
+const context = { numClasses: 3, ignoreIndex: 255, classWeights: null, scaleAware: null };
+
+describe('U-Net', () => {
+  it('counts parameters and draws the same initial weights from the same seed', () => {
+    const unet = buildUNet({ numClasses: 6, inputChannels: 3, seed: 5 });
+    // depth 3, width 16: convs (3x3, no bias), InstanceNorm gamma/beta, 1x1 head with bias.
+    const conv = (i: number, o: number) => 9 * i * o + 2 * o;
+    const block = (i: number, o: number) => conv(i, o) + conv(o, o);
+    const expected = block(3, 16) + block(16, 32) + block(32, 64) + block(64, 128) + block(128 + 64, 64) + block(64 + 32, 32) + block(32 + 16, 16) + 16 * 6 + 6;
+    expect(unet.size).toBe(expected);
+    expect(countParameters({ numClasses: 6, inputChannels: 3, seed: 1 })).toBe(expected);
+    expect(unet.initialWeights()).toEqual(buildUNet({ numClasses: 6, inputChannels: 3, seed: 5 }).initialWeights());
+    expect(unet.initialWeights()).not.toEqual(buildUNet({ numClasses: 6, inputChannels: 3, seed: 6 }).initialWeights());
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`fused InstanceNorm+ReLU matches the composite ops and their gradients on ${backend}`, async () => {
+      await selectBackend(backend);
+      const rng = createRng(3);
+      const shape: [number, number, number, number] = [3, 5, 7, 6];
+      const values = Float32Array.from({ length: 3 * 5 * 7 * 6 }, () => rng.next() * 4 - 1);
+      const x = tf.tensor4d(values, shape);
+      const gamma = tf.tensor1d([1, 0.5, -1, 2, 0.1, 1.5]);
+      const beta = tf.tensor1d([0, 0.2, 0.3, -0.5, 0.1, -0.1]);
+      const r = tf.tensor4d(Float32Array.from({ length: values.length }, () => rng.next() - 0.5), shape);
+      const grads = (f: typeof normRelu) =>
+        tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D), r)))([x, gamma, beta]);
+      const fused = [normRelu(x, gamma, beta), ...grads(normRelu)];
+      const reference = [compositeNormRelu(x, gamma, beta), ...grads(compositeNormRelu)];
+      fused.forEach((t, i) => {
+        const a = t.dataSync();
+        const b = reference[i].dataSync();
+        let num = 0;
+        let den = 0;
+        for (let j = 0; j < a.length; j++) {
+          num += (a[j] - b[j]) ** 2;
+          den += b[j] ** 2;
+        }
+        expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
+      });
+      tf.dispose([x, gamma, beta, r, ...fused, ...reference]);
+    });
+
+    it(`gradient matches finite differences per weight tensor on ${backend} (batch 2, non-square)`, async () => {
+      await selectBackend(backend);
+      const unet = buildUNet({ numClasses: 3, inputChannels: 2, depth: 2, baseWidth: 4, seed: 11 });
+      const replica = new ModelReplica(unet, (await loadLossFactory(inlineCeModule))({ name: 'ce', params: {} }, context));
+      const batch = randomBatch(4, 2, 20, 22, 2, 3);
+      batch.labels[5] = 255;
+      const weights = unet.initialWeights();
+      const gradient = new Float32Array(unet.size);
+      replica.lossAndGradients(weights, batch, gradient);
+      const scratch = new Float32Array(unet.size);
+      const epsilon = 1e-3;
+      // The pure-JS cpu backend is slow: there, check the first conv of each block (the resize
+      // and pooling gradients all flow into them).
+      const checked = backend === 'cpu' ? unet.parameters.filter((p) => p.name.endsWith('conv1')) : unet.parameters;
+      for (const p of checked) {
+        // Derivative along this tensor's own gradient direction: it must equal the gradient's
+        // norm (largest signal over float32 noise; a wrong gradient points elsewhere and falls short).
+        const direction = gradient.slice(p.offset, p.offset + p.size);
+        const analytic = Math.hypot(...direction);
+        for (let i = 0; i < p.size; i++) direction[i] /= analytic;
+        const lossAt = (sign: number) => {
+          const shifted = weights.slice();
+          for (let i = 0; i < p.size; i++) shifted[p.offset + i] += sign * epsilon * direction[i];
+          return replica.lossAndGradients(shifted, batch, scratch);
+        };
+        const numeric = (lossAt(1) - lossAt(-1)) / (2 * epsilon);
+        expect(Math.abs(numeric - analytic), `${p.name}: numeric ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3 + 0.05 * analytic);
+      }
+    });
+  }
+});
