@@ -4,7 +4,8 @@
  * Baselines are the plain losses of the article's comparison table. They copy the recommended
  * recipe's optimiser, learning rate, schedule, gradient clipping and rare-class oversampling, so
  * the loss is the one thing that differs, except:
- *  - class weights and scale-aware weighting are dropped (a baseline is the plain loss);
+ *  - class weights, scale-aware weighting, OHEM and label smoothing are dropped (a baseline is
+ *    the plain loss);
  *  - Dice-family losses get at least 10% linear warm-up (the article: pure Dice did not converge
  *    early without warm-up / a lower LR);
  *  - `nnunet` is nnU-Net's whole recipe (its own optimiser and schedule), as a reference point.
@@ -111,7 +112,7 @@ export function buildCandidates(recommendation: Recommendation, names: readonly 
 
 export function baselinePlan(name: string, recommended: Recipe): CandidatePlan {
   const baseline = BASELINES[name];
-  const changes: string[] = ['no class weights or scale-aware weighting'];
+  const changes: string[] = ['no class weights, scale-aware weighting, OHEM or label smoothing'];
   let schedule = recommended.schedule;
   if (DICE_FAMILY.has(baseline.loss.name) && !baseline.recipe && schedule.warmupFraction < DICE_WARMUP_FRACTION) {
     schedule = { ...schedule, warmupFraction: DICE_WARMUP_FRACTION };
@@ -124,6 +125,9 @@ export function baselinePlan(name: string, recommended: Recipe): CandidatePlan {
     loss: baseline.loss,
     classWeights: null,
     scaleAware: null,
+    ohem: null,
+    labelSmoothing: null,
+    notes: [],
     schedule,
     derivedFrom: [`segloss verify baseline "${name}"`],
     ...(baseline.recipe ?? {}),

@@ -30,7 +30,7 @@ describe('candidates', () => {
   });
 
   it('baselines share the optimiser and schedule, drop weights, and give Dice warm-up', () => {
-    const rec = satelliteRecipe();
+    const rec = satelliteRecipe({ ohem: { keepRatio: 0.25 }, labelSmoothing: 0.1, scaleAware: { binEdges: [100], binWeights: [2, 1] } });
     const { plans } = buildCandidates(recommendationFor(rec), ['recommended', 'ce', 'dice', 'nnunet', 'alternatives']);
     const byId = Object.fromEntries(plans.map((p) => [p.id, p]));
     expect(byId.ce.recipe.optimizer).toEqual(rec.optimizer);
@@ -38,10 +38,28 @@ describe('candidates', () => {
     expect(byId.ce.recipe.gradientClipNorm).toBe(rec.gradientClipNorm);
     expect(byId.ce.recipe.rareClassOversampling).toBe(rec.rareClassOversampling);
     expect(byId.ce.recipe.classWeights).toBeNull();
+    expect(byId.ce.recipe.scaleAware).toBeNull();
+    expect(byId.ce.recipe.ohem).toBeNull();
+    expect(byId.ce.recipe.labelSmoothing).toBeNull();
+    expect(byId.recommended.recipe).toEqual(rec);
     expect(byId.ce.recipe.loss).toEqual({ name: 'ce', params: {} });
     expect(byId.dice.recipe.schedule.warmupFraction).toBe(0.1);
     expect(byId.dice.derivation).toMatch(/warm-up/);
     expect(byId.nnunet.recipe.optimizer.name).toBe('sgd');
     expect(byId['alt-1'].recipe.loss).toEqual({ name: 'focal', params: { gamma: 1.5 } });
+  });
+});
+
+describe('trainableLoss', () => {
+  it('folds recipe-level OHEM and label smoothing into the loss where the library can', async () => {
+    const { trainableLoss } = await import('../../src/verify/trainer.js');
+    expect(trainableLoss(satelliteRecipe({ loss: { name: 'ce', params: {} }, ohem: { keepRatio: 0.3 }, labelSmoothing: 0.1 }))).toEqual({
+      loss: { name: 'ohem_ce', params: { keepRatio: 0.3, labelSmoothing: 0.1 } },
+      unsupported: [],
+    });
+    expect(trainableLoss(satelliteRecipe({ labelSmoothing: 0.05 })).loss.params.labelSmoothing).toBe(0.05);
+    const focal = trainableLoss(satelliteRecipe({ loss: { name: 'focal', params: { gamma: 1.5 } }, labelSmoothing: 0.1, ohem: { keepRatio: 0.25 } }));
+    expect(focal.loss).toEqual({ name: 'focal', params: { gamma: 1.5 } });
+    expect(focal.unsupported).toEqual(['OHEM (keep 0.25) on the focal loss', 'label smoothing 0.1 on the focal loss']);
   });
 });
