@@ -22,6 +22,7 @@ import type { LossFunction, LossImplementation } from './types.js';
 export type { LossFunction, PerImageLossFunction } from './types.js';
 export { resolveLossParams } from './params.js';
 export type { ResolvedLossParams } from './params.js';
+export { areaBin, imageScaleWeights, smallestObjectArea } from './scale-aware.js';
 
 type Builder = (p: ResolvedLossParams, context: LossContext) => LossImplementation;
 
