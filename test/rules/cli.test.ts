@@ -55,7 +55,7 @@ describe('segloss recommend --profile', () => {
     const { code, stdout } = await run(['recommend', '--profile', writeProfile(dir), '--no-color']);
     expect(code).toBe(0);
     expect(stdout).toContain('Path  severe class imbalance → boundaries clear → stable training needed');
-    expect(stdout).toMatch(/severe-imbalance \[imbalance\]\s+any of: imbalanceRatio 3290 ≥ 10 ✓ · backgroundShare 0.987 ≥ 0.85 ✓/);
+    expect(stdout).toMatch(/severe-imbalance \[imbalance\]\s+any of: imbalanceRatio 3290 ≥ 20 ✓ · backgroundShare 0.987 ≥ 0.85 ✓/);
     expect(stdout).toMatch(/boundaries-ambiguous \[boundaries\]\s+ambiguousBoundaryShare unknown ≥ 0.4 \?/);
     expect(stdout).toContain('priority not given = stability ✗');
     expect(stdout).toMatch(/Recipe {2}combo/);

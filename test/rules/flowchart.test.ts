@@ -17,7 +17,7 @@ describe('flowchart: severe class imbalance?', () => {
     expect(entry.fired).toBe(false);
     expect(entry.branch).toBe('else');
     expect(entry.conditions).toEqual([
-      { fact: 'imbalanceRatio', value: expect.closeTo(0.28 / 0.23, 10), operator: 'greaterThanInclusive', threshold: 10, outcome: false, role: 'if' },
+      { fact: 'imbalanceRatio', value: expect.closeTo(0.28 / 0.23, 10), operator: 'greaterThanInclusive', threshold: 20, outcome: false, role: 'if' },
       { fact: 'backgroundShare', value: 0.28, operator: 'greaterThanInclusive', threshold: 0.85, outcome: false, role: 'if' },
     ]);
     expect(rec.facts.imbalanced).toBe(false);
@@ -27,8 +27,8 @@ describe('flowchart: severe class imbalance?', () => {
   });
 
   it.each([
-    [9.99, false],
-    [10, true],
+    [19.99, false],
+    [20, true],
   ])('imbalanceRatio %f (background 0.5) -> imbalanced %s', async (ratio, imbalanced) => {
     const rec = await recommendFor({ aggregates: { imbalanceRatio: ratio, backgroundShare: 0.5, smallestForegroundShare: 0.05 } });
     expect(rec.facts.imbalanced).toBe(imbalanced);
