@@ -1,0 +1,35 @@
+/** `segloss export FILE --to pytorch|monai|keras`: the chosen recipe as code for the user's own trainer. */
+import { Command, Option } from 'commander';
+import { UserError } from '../common/errors.js';
+import { note, writeOutputFile } from '../common/output.js';
+import { dirname, basename, resolve } from 'node:path';
+import { EXPORT_TARGETS, exportSnippet, loadExportSource, type ExportTarget } from '../report/export/index.js';
+
+interface ExportOptions {
+  to: ExportTarget;
+  out?: string;
+  candidate?: string;
+}
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command('export')
+    .description('write the recommended (or winning) recipe as a runnable snippet for your own trainer')
+    .argument('<file>', 'recommendation.json or verification.json written by segloss (--out DIR)')
+    .addOption(new Option('--to <target>', 'pytorch: torch + segmentation_models_pytorch; monai: torch + MONAI losses; keras: tf.keras').choices([...EXPORT_TARGETS]).makeOptionMandatory())
+    .option('--out <file>', 'write the snippet to this file instead of stdout')
+    .option('--candidate <id>', 'with verification.json: export this candidate instead of the winner')
+    .addHelpText('after', '\nFrom verification.json the winning recipe is exported (the recommended one when there is no winner); the snippet header says which.')
+    .action(async (file: string, options: ExportOptions) => {
+      const source = await loadExportSource(file, { candidate: options.candidate ?? null });
+      const snippet = exportSnippet(source, options.to);
+      note(`segloss export: ${source.provenance} ("${source.recipe.id}") as ${options.to}`);
+      if (options.out) {
+        if (options.out.endsWith('/')) throw new UserError(`--out ${options.out} is a directory`, { fix: 'give a file name, e.g. --out loss_recipe.py' });
+        const path = await writeOutputFile(dirname(resolve(options.out)), basename(options.out), snippet);
+        note(`wrote ${path}`);
+      } else {
+        process.stdout.write(snippet);
+      }
+    });
+}

@@ -1,0 +1,22 @@
+/** Writes report.md and the JSON contracts it was made from into one directory. */
+import { isAbsolute, relative } from 'node:path';
+import { writeOutputFile } from '../common/output.js';
+import { overlaysFromVerification, renderReportMarkdown, type ReportInput } from './markdown.js';
+
+export interface WrittenReport {
+  reportPath: string;
+  contractPaths: string[];
+}
+
+export async function writeReport(outDir: string, input: ReportInput): Promise<WrittenReport> {
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  const contractPaths = [
+    await writeOutputFile(outDir, 'profile.json', json(input.profile)),
+    await writeOutputFile(outDir, 'recommendation.json', json(input.recommendation)),
+  ];
+  if (input.verification) contractPaths.push(await writeOutputFile(outDir, 'verification.json', json(input.verification)));
+  // Links in report.md are relative to it, so the folder can be moved or published as is.
+  const overlays = (input.overlays ?? overlaysFromVerification(input.verification)).map((o) => ({ ...o, path: isAbsolute(o.path) ? relative(outDir, o.path) : o.path }));
+  const reportPath = await writeOutputFile(outDir, 'report.md', renderReportMarkdown({ ...input, overlays }));
+  return { reportPath, contractPaths };
+}

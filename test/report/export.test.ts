@@ -1,0 +1,209 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import type { LossName, LossParamValue, Recipe } from '../../src/contracts/index.js';
+import { exportSnippet, loadExportSource, type ExportSource, type ExportTarget } from '../../src/report/export/index.js';
+import { pyFloat } from '../../src/report/export/python.js';
+import { comboRecipe, focalRecipe, recommendationFixture } from '../fixtures/ui/contracts.js';
+
+const FIXTURES = new URL('../fixtures/ui/', import.meta.url);
+const fixture = (name: string) => new URL(name, FIXTURES).pathname;
+
+function sourceFor(recipe: Recipe, ignoreIndex: number | null = 255): ExportSource {
+  return { recipe, provenance: 'a test recipe', numClasses: 6, classNames: recommendationFixture.input.classNames, ignoreIndex, notes: [] };
+}
+
+/** One recipe per loss with non-default parameters, so a snippet that drops or defaults one fails. */
+const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue> }> = [
+  { name: 'ce', params: { labelSmoothing: 0.1 } },
+  { name: 'focal', params: { gamma: 1.5, alpha: 0.25 } },
+  { name: 'dice', params: { includeBackground: false, squaredPred: true, jaccard: false, batch: true, smoothNr: 0.0001, smoothDr: 0.001 } },
+  { name: 'stable_log_dice', params: { smooth: 2e-6, clampMin: 0.02 } },
+  { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, diceForm: 'dice', labelSmoothing: 0.05, includeBackground: false, squaredPred: false, jaccard: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
+  { name: 'generalized_dice', params: { weightType: 'simple', includeBackground: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
+  { name: 'tversky', params: { alpha: 0.3, beta: 0.7, includeBackground: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
+  { name: 'focal_tversky', params: { alpha: 0.3, beta: 0.7, gamma: 0.75, includeBackground: true, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
+  { name: 'ohem_ce', params: { keepRatio: 0.3, labelSmoothing: 0.05 } },
+];
+
+/** What each target must state for a loss: its parameters under the target library's names. */
+function expectedLossText(name: LossName, p: Record<string, LossParamValue>, target: ExportTarget): string[] {
+  const f = (v: LossParamValue) => (typeof v === 'number' ? pyFloat(v) : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v));
+  const monai = target === 'monai';
+  const smp = target === 'pytorch';
+  switch (name) {
+    case 'ce':
+      return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'weight=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX'];
+    case 'focal':
+      return monai ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss('] : [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'class_weights=CLASS_WEIGHTS'];
+    case 'dice':
+      if (monai) return ['DiceLoss(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
+      if (smp) return ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))', `smooth=${f(p.smoothNr)}`, 'squaredPred=true has no smp equivalent', 'one smooth for both terms'];
+      return ['include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
+    case 'stable_log_dice':
+      return [`smooth=${f(p.smooth)}`, `clamp_min=${f(p.clampMin)}`, 'def stable_log_dice_loss'];
+    case 'combo':
+      return [`${f(p.diceWeight)} * `, `${f(p.ceWeight)} * `, `label_smoothing=${f(p.labelSmoothing)}`, ...(monai ? ['include_background=False', 'DiceLoss(', 'DiceCELoss(lambda_dice=0.7, lambda_ce=0.3) written out'] : smp ? ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False', 'def dice_loss'])];
+    case 'generalized_dice':
+      return [monai ? 'GeneralizedDiceLoss(' : 'def generalized_dice_loss', `w_type=${f(p.weightType)}`, 'include_background=False'];
+    case 'tversky':
+      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['include_background=False', 'TverskyLoss('] : smp ? ['smp.losses.TverskyLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False'])];
+    case 'focal_tversky':
+      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['TverskyLoss(', `pow(${f(p.gamma)})`] : target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : [`gamma=${f(p.gamma)}`])];
+    case 'ohem_ce':
+      return [`keep_ratio=${f(p.keepRatio)}`, `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
+  }
+}
+
+const TARGETS: ExportTarget[] = ['pytorch', 'monai', 'keras'];
+const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : null;
+
+/** Snippets to syntax-check with Python's own parser, all in one process at the end (spawning is slow). */
+const snippets: Array<{ label: string; code: string }> = [];
+function assertPythonSyntax(code: string, label = expect.getState().currentTestName ?? 'snippet'): void {
+  snippets.push({ label, code });
+}
+
+describe('export snippets carry every parameter of the recipe', () => {
+  for (const target of TARGETS) {
+    for (const { name, params } of LOSS_CASES) {
+      it(`${target}: ${name}`, () => {
+        const recipe: Recipe = { ...comboRecipe, id: `${name}-case`, loss: { name, params } };
+        const code = exportSnippet(sourceFor(recipe), target);
+        for (const text of expectedLossText(name, params, target)) expect(code, `${target} ${name} should contain ${text}`).toContain(text);
+        assertPythonSyntax(code);
+      });
+    }
+  }
+
+  it.each(TARGETS)('%s: class weights, optimiser, schedule, warm-up and clipping of the satellite recipe', (target) => {
+    const code = exportSnippet(sourceFor(comboRecipe), target);
+    expect(code).toContain('[0.1, 1.0, 1.0, 2.0, 2.0, 3.0]');
+    expect(code).toContain('NUM_CLASSES = 6');
+    expect(code).toContain('IGNORE_INDEX = 255');
+    expect(code).toMatch(target === 'keras' ? /AdamW\(learning_rate=SeglossSchedule\(0\.0003, total_steps\), weight_decay=0\.01, global_clipnorm=1\.0\)/ : /torch\.optim\.AdamW\(model\.parameters\(\), lr=0\.0003, weight_decay=0\.01\)/);
+    expect(code).toContain('0.05 * total_steps');
+    expect(code).toContain('MIN_LR_FACTOR = 0.01');
+    expect(code).toMatch(/cos\(math\.pi \* t\)/);
+    if (target !== 'keras') expect(code).toContain('clip_grad_norm_(model.parameters(), max_norm=1.0)');
+    expect(code).toContain('33% of training crops on a rare-class pixel');
+    assertPythonSyntax(code);
+  });
+
+  it.each(TARGETS)('%s: SGD Nesterov with poly decay, no warm-up, clip 12', (target) => {
+    const code = exportSnippet(sourceFor(focalRecipe), target);
+    if (target === 'keras') {
+      expect(code).toContain('tf.keras.optimizers.SGD(learning_rate=SeglossSchedule(0.01, total_steps), momentum=0.99, nesterov=True, global_clipnorm=12.0)');
+      expect(code).toContain('L2(1.5e-05)'); // coupled weight decay 3e-5 as an L2 regulariser
+      expect(code).toContain('tf.pow(1.0 - t, 0.9)');
+    } else {
+      expect(code).toContain('torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.99, nesterov=True, weight_decay=3e-05)');
+      expect(code).toContain('(1 - t) ** 0.9');
+      expect(code).toContain('max_norm=12.0');
+    }
+    expect(code).toContain('0.0 * total_steps');
+    expect(code).toContain('CLASS_WEIGHTS = None');
+    assertPythonSyntax(code);
+  });
+
+  it('monai: uses DiceCELoss directly when nothing is ignored and CE is unweighted', () => {
+    const recipe: Recipe = { ...comboRecipe, classWeights: null };
+    const code = exportSnippet(sourceFor(recipe, null), 'monai');
+    expect(code).toContain('DiceCELoss(include_background=False, to_onehot_y=True, softmax=True');
+    expect(code).toContain('lambda_dice=0.7, lambda_ce=0.3, label_smoothing=0.0');
+    expect(code).toContain('IGNORE_INDEX = -100');
+    assertPythonSyntax(code);
+  });
+
+  it.each(TARGETS)('%s: scale-aware weighting with its bins and weights', (target) => {
+    const recipe: Recipe = { ...comboRecipe, scaleAware: { binEdges: [100, 1000, 10000], binWeights: [2, 1.5, 1, 1] } };
+    const code = exportSnippet(sourceFor(recipe), target);
+    expect(code).toContain('BIN_EDGES = [100.0, 1000.0, 10000.0]');
+    expect(code).toContain('BIN_WEIGHTS = [2.0, 1.5, 1.0, 1.0]');
+    expect(code).toContain('scale_aware_weights(');
+    assertPythonSyntax(code);
+  });
+});
+
+describe('export snippets are valid Python', () => {
+  it.skipIf(!python)('every snippet generated above parses with python3 ast', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(36);
+    const dir = mkdtempSync(join(tmpdir(), 'segloss-export-'));
+    const files = snippets.map((snippet, index) => {
+      const file = join(dir, `snippet_${index}.py`);
+      writeFileSync(file, snippet.code);
+      return file;
+    });
+    const script = 'import ast, sys\nbad = []\nfor f in sys.argv[1:]:\n    try:\n        ast.parse(open(f).read())\n    except SyntaxError as e:\n        bad.append(f"{f}: {e}")\nprint("\\n".join(bad))';
+    const bad = execFileSync(python!, ['-c', script, ...files], { encoding: 'utf8' }).trim();
+    expect(bad.split('\n').filter(Boolean).map((line) => snippets[Number(/snippet_(\d+)/.exec(line)?.[1])].label + ': ' + line)).toEqual([]);
+  });
+});
+
+describe('export sources', () => {
+  it('takes the winner from verification.json and says so', async () => {
+    const source = await loadExportSource(fixture('verification.json'));
+    expect(source.recipe.id).toBe('combo-satellite');
+    expect(source.provenance).toContain('the winning recipe "combo-satellite"');
+    expect(source.numClasses).toBe(6);
+    expect(source.ignoreIndex).toBe(255);
+    expect(source.notes[0]).toContain('255');
+    const focal = await loadExportSource(fixture('verification.json'), { candidate: 'focal' });
+    expect(focal.recipe.loss.name).toBe('focal');
+  });
+
+  it('takes the recommended recipe from recommendation.json', async () => {
+    const source = await loadExportSource(fixture('recommendation.json'));
+    expect(source.recipe).toEqual(recommendationFixture.recipe);
+    expect(source.provenance).toContain('the recommended recipe');
+  });
+});
+
+describe('segloss export (CLI)', () => {
+  let stderr = '';
+  let stdout = '';
+  beforeEach(() => {
+    stderr = '';
+    stdout = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('prints the snippet on stdout and names the recipe on stderr', async () => {
+    expect(await main(['export', fixture('recommendation.json'), '--to', 'monai'])).toBe(0);
+    expect(stdout).toContain('segloss recipe "combo-satellite"');
+    expect(stderr).toContain('the recommended recipe');
+  });
+
+  it('writes --out FILE', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'segloss-export-')), 'loss.py');
+    expect(await main(['export', fixture('verification.json'), '--to', 'keras', '--out', out])).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('def compute_loss(y_true, y_pred)');
+    expect(stdout).toBe('');
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'segloss-export-bad-'));
+  const badJson = join(dir, 'bad.json');
+  writeFileSync(badJson, '{ not json');
+  const badLoss = join(dir, 'bad-loss.json');
+  writeFileSync(badLoss, JSON.stringify({ ...recommendationFixture, recipe: { ...recommendationFixture.recipe, loss: { name: 'lovasz', params: {} } } }));
+  const cases: Array<[string, string[], RegExp]> = [
+    ['a missing file', ['export', join(dir, 'nope.json'), '--to', 'monai'], /cannot read .*nope\.json: no such file/],
+    ['invalid JSON', ['export', badJson, '--to', 'monai'], /bad\.json is not valid JSON/],
+    ['a profile instead of a recommendation', ['export', fixture('profile.json'), '--to', 'pytorch'], /profile\.json is a DatasetProfile, not a Recommendation or VerificationReport/],
+    ['an unknown loss', ['export', badLoss, '--to', 'keras'], /unknown loss "lovasz"/],
+    ['an unknown candidate', ['export', fixture('verification.json'), '--to', 'keras', '--candidate', 'x'], /no candidate "x"/],
+    ['an unknown target', ['export', fixture('recommendation.json'), '--to', 'jax'], /--to.*jax|jax.*--to|Allowed choices/i],
+    ['no target', ['export', fixture('recommendation.json')], /--to/],
+  ];
+  it.each(cases)('exits 2 with a clear message on %s', async (_name, argv, message) => {
+    expect(await main(argv)).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe('');
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderReportMarkdown } from '../../src/report/markdown.js';
+import { writeReport } from '../../src/report/write-report.js';
+import { profileFixture, recommendationFixture, verificationFixture } from '../fixtures/ui/contracts.js';
+
+const report = renderReportMarkdown({ profile: profileFixture, recommendation: recommendationFixture, verification: verificationFixture });
+
+function tableRow(markdown: string, first: string): string[] {
+  const line = markdown.split('\n').find((l) => l.startsWith(`| ${first} |`));
+  if (!line) throw new Error(`no table row starting with ${first}`);
+  return line.slice(2, -2).split(' | ');
+}
+
+describe('report.md', () => {
+  it('summarises the profile with the rarest class and the three measured challenges', () => {
+    expect(tableRow(report, '5')).toEqual(['5', '**solar panel** (rarest)', '0.03%', '70 (17.5%)', '240', '60', '41.0%']);
+    expect(report).toContain('background 98.7%, smallest foreground class 0.03%, imbalance ratio 3290:1');
+    expect(report).toContain('30.0% of label-boundary pixels are low-contrast');
+    expect(report).toContain('| 290 (19.4%) | 1044 (69.7%) | 160 (10.7%) | 4 (0.27%) |');
+    expect(report).toContain('`masks/tile_0113.png`: mask is 512x512');
+  });
+
+  it('shows the reasoning: the path and every decision with its outcome', () => {
+    expect(report).toContain('**Path through the flowchart:** severe imbalance → boundaries clear → stability needed → Combo');
+    expect(tableRow(report, 'imbalance')).toEqual(['imbalance', '`severe-imbalance`', 'smallestForegroundShare = 3e-4 < 0.01 ✓', '**taken**: severe imbalance: leave plain CE']);
+    expect(report).toContain('| boundaries | `ambiguous-boundaries-focal` | ambiguousBoundaryShare = 0.3 ≥ 0.35 ✗ | not taken |');
+    expect(report).toContain('| optimiser | AdamW, lr 3e-4, weight decay 0.01 |');
+    expect(report).toContain('1. **Soft Dice with warm-up**');
+  });
+
+  it('has the metrics table in the article layout: metric rows, a column per candidate, CIs, winner', () => {
+    const header = tableRow(report, 'metric');
+    expect(header).toEqual(['metric', 'Combo 0.7 Dice + 0.3 CE (recommended) ★', 'Cross-entropy', 'Focal (gamma 2)', 'Dice']);
+    expect(tableRow(report, 'mean Dice')).toEqual(['mean Dice', '**0.712 (0.672-0.752)**', '0.641 (0.591-0.691)', '0.668 (0.618-0.718)', '× diverged']);
+    expect(tableRow(report, 'rarest-class recall (solar panel)')[1]).toBe('**0.402 (0.312-0.492)**');
+    expect(tableRow(report, 'boundary IoU')[3]).toBe('0.577 (0.527-0.627)');
+    expect(tableRow(report, 'stability (loss CV, lower is steadier)')).toEqual(['stability (loss CV, lower is steadier)', '0.080', '**0.050**', '0.140', '× diverged']);
+    expect(report).toContain(`**Verdict (confirmed):** ${verificationFixture.verdict.sentence}`);
+    expect(report).toContain('- Dice: diverged (loss became NaN at step 37)');
+  });
+
+  it('links the overlay PNGs per candidate', () => {
+    expect(report).toContain('## Prediction overlays');
+    expect(report).toContain('](overlays/combo-satellite-0.png)');
+    expect(report).toContain('](overlays/focal-0.png)');
+  });
+
+  it('says verification was not run when it is missing', () => {
+    const partial = renderReportMarkdown({ profile: profileFixture, recommendation: recommendationFixture, verification: null });
+    expect(partial).toContain('Not run.');
+    expect(partial).not.toContain('## Prediction overlays');
+  });
+
+  it('writeReport writes report.md and the contracts, with overlay links relative to the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segloss-report-'));
+    const withAbsolute = {
+      ...verificationFixture,
+      candidates: verificationFixture.candidates.map((c) => ({ ...c, overlays: c.overlays.map((o) => join(dir, o)) })),
+    };
+    const written = await writeReport(dir, { profile: profileFixture, recommendation: recommendationFixture, verification: withAbsolute });
+    expect(written.contractPaths.map((p) => p.slice(dir.length + 1))).toEqual(['profile.json', 'recommendation.json', 'verification.json']);
+    expect(JSON.parse(readFileSync(join(dir, 'recommendation.json'), 'utf8'))).toEqual(recommendationFixture);
+    const markdown = readFileSync(written.reportPath, 'utf8');
+    expect(markdown).toContain('](overlays/combo-satellite-0.png)');
+    expect(markdown).not.toContain(dir);
+  });
+});
+
+describe('fixtures', () => {
+  it('the JSON fixtures match the typed ones (regenerate with npx tsx test/fixtures/ui/write-fixtures.ts)', () => {
+    const read = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/ui/${name}`, import.meta.url), 'utf8'));
+    expect(read('profile.json')).toEqual(profileFixture);
+    expect(read('recommendation.json')).toEqual(recommendationFixture);
+    expect(read('verification.json')).toEqual(verificationFixture);
+  });
+});
