@@ -58,7 +58,7 @@ function errorText(error: unknown): string {
 
 function isModuleNotFound(error: unknown, packageName: string): boolean {
   const text = errorText(error);
-  return /ERR_MODULE_NOT_FOUND|MODULE_NOT_FOUND|Cannot find (package|module)/.test(text) && text.includes(packageName);
+  return /ERR_MODULE_NOT_FOUND|MODULE_NOT_FOUND|Cannot find (package|module)|Could not resolve/.test(text) && text.includes(packageName);
 }
 
 /** A libtensorflow 2.9.1 GPU build that cannot find the CUDA 11 / cuDNN 8 shared libraries. */
