@@ -5,10 +5,11 @@ import { Command, CommanderError } from 'commander';
 import { describeError, UserError } from './common/errors.js';
 import { SEGLOSS_VERSION } from './common/version.js';
 import { registerProfileCommand } from './commands/profile.js';
+import { registerExportCommand } from './commands/export.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [registerProfileCommand];
+const registrars: CommandRegistrar[] = [registerProfileCommand, registerExportCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')
