@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { main } from '../../src/cli.js';
 import type { VerificationReport } from '../../src/contracts/verification.js';
 import { createRng } from '../../src/verify/random.js';
+import { writeSampleDataset } from '../../src/dataset/sample/index.js';
 import { recommendationFor, satelliteRecipe } from './fixtures.js';
 
 let dir: string;
@@ -79,7 +80,7 @@ describe('segloss verify', () => {
 
   it('trains, prints the JSON contract and writes verification.json and overlays', async () => {
     const out = join(dir, 'out');
-    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--steps', '12', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--json', '--out', out]);
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--steps', '12', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--max-images', '11', '--json', '--out', out]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as VerificationReport;
@@ -91,5 +92,32 @@ describe('segloss verify', () => {
     const written = JSON.parse(await readFile(join(out, 'verification.json'), 'utf8')) as VerificationReport;
     expect(written.candidates.map((c) => c.metrics)).toEqual(report.candidates.map((c) => c.metrics));
     expect(r.stderr).toMatch(/\[ce\] training Cross-entropy/);
+    expect(report.notes).toContain('using a seeded subset of 11 of 12 images (--max-images)');
+    expect(report.settings.trainImages + report.settings.valImages).toBe(11);
+  });
+
+  it('refuses a masks-only dataset and a recommendation with fewer classes than the masks', async () => {
+    const masksOnly = await run(['verify', join(dir, 'data', 'masks'), '--recommendation', recFile, '--steps', '2']);
+    expect(masksOnly.code).toBe(2);
+    expect(masksOnly.stderr).toMatch(/verify trains on images, but .* has masks only/);
+    const twoClass = join(dir, 'two-class.json');
+    const rec = JSON.parse(await readFile(recFile, 'utf8'));
+    await writeFile(twoClass, JSON.stringify({ ...rec, input: { ...rec.input, numClasses: 2, classNames: ['a', 'b'] }, recipe: { ...rec.recipe, classWeights: null } }));
+    const mismatch = await run(['verify', join(dir, 'data'), '--recommendation', twoClass, '--steps', '2']);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/tile_0\.png has class id 2, but the recommendation is for 2 classes/);
+  });
+
+  it('without --recommendation profiles the sample dataset and runs the rules first', async () => {
+    const sample = join(dir, 'sample');
+    await writeSampleDataset(sample, { seed: 3, images: 10, size: 64 });
+    const r = await run(['verify', sample, '--domain', 'satellite', '--steps', '3', '--candidates', 'recommended,ce', '--crop', '32', '--batch', '2', '--threads', '1', '--json']);
+    expect(r.stderr).toMatch(/profiling the dataset and running the rules/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as VerificationReport;
+    expect(report.candidates[0].isRecommended).toBe(true);
+    expect(report.candidates[0].recipe.derivedFrom.length).toBeGreaterThan(0);
+    expect(report.candidates[1]).toMatchObject({ id: 'ce', status: 'ok', stepsDone: 3 });
   });
 });
