@@ -6,10 +6,11 @@ import { describeError, UserError } from './common/errors.js';
 import { SEGLOSS_VERSION } from './common/version.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerSampleCommand } from './commands/sample.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [registerProfileCommand, registerExportCommand];
+const registrars: CommandRegistrar[] = [registerProfileCommand, registerExportCommand, registerSampleCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')
