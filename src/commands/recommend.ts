@@ -10,6 +10,7 @@ import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/re
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { profileDataset } from '../profiler/index.js';
 import { formatRecommendationText } from '../report/recommendation-text.js';
+import { recommendationOutput } from '../ui/render.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { readProfileFile } from '../rules/profile-input.js';
@@ -62,6 +63,12 @@ export function registerRecommendCommand(program: Command): void {
     if (!dir && !opts.profile) {
       throw new UserError('nothing to recommend for: no dataset DIR and no --profile', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
     }
+    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'sample'].filter((key) => opts[key] !== undefined);
+    if (opts.profile && datasetFlags.length > 0) {
+      throw new UserError(`dataset flags (${datasetFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) apply when profiling DIR, not to --profile`, {
+        fix: 'drop them, or give the dataset DIR instead of --profile',
+      });
+    }
     // Rule files are checked before any (possibly long) profiling.
     const ruleSet = await loadRuleSet(opts.rules);
     let profile: DatasetProfile;
@@ -85,6 +92,8 @@ export function registerRecommendCommand(program: Command): void {
       if (!output.json) note(`wrote ${path}`);
     }
     if (output.json) printJson(recommendation);
-    else process.stdout.write(formatRecommendationText(recommendation, { color: output.color && Boolean(process.stdout.isTTY) }));
+    // A person at a terminal gets the Ink reasoning view; pipes and files get plain text.
+    else if (isInteractive(output)) process.stdout.write(recommendationOutput(recommendation, { color: output.color, interactive: true }));
+    else process.stdout.write(formatRecommendationText(recommendation, { color: false }));
   });
 }
