@@ -4,13 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { describeError, UserError } from './common/errors.js';
 import { SEGLOSS_VERSION } from './common/version.js';
+import { registerRulesCommand } from './commands/rules.js';
+import { registerRecommendCommand } from './commands/recommend.js';
 import { registerProfileCommand } from './commands/profile.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerSampleCommand } from './commands/sample.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [registerProfileCommand, registerExportCommand, registerSampleCommand];
+const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerVerifyCommand, registerExportCommand, registerSampleCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')
