@@ -139,7 +139,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       parameterCount = trainer.parameterCount;
       const sampler = { cropSize, batchSize: settings.batchSize, rareClasses: rareClassesOf(trainTotals), numClasses, flips: settings.flips, seed: deriveSeed(seed, 'crops') };
       if (settings.steps === null && totalSteps === 0) {
-        totalSteps = await stepsForBudget(trainer, plans[0], { train, normalisation, sampler, numClasses, ignoreIndex, valPixels: val.reduce((s, im) => s + im.width * im.height, 0), budgetSeconds: settings.budgetSeconds, slices: plans.length * seeds.length });
+        totalSteps = await stepsForBudget(trainer, { train, normalisation, sampler, numClasses, ignoreIndex, valPixels: val.reduce((s, im) => s + im.width * im.height, 0), budgetSeconds: settings.budgetSeconds, slices: plans.length * seeds.length });
         message(`budget ${settings.budgetSeconds}s: ${totalSteps} steps per candidate`);
       }
       for (const plan of plans) {
@@ -275,18 +275,18 @@ function seedSpread(finished: SeedRun[], numClasses: number, rarestClassId: numb
 }
 
 /**
- * Budget mode: time the first candidate's steps (one untimed warm-up step, then three timed), then
+ * Budget mode: time training steps (plain CE; one untimed warm-up step, then three timed), then
  * give each of the `slices` (candidates x seeds) an equal number of steps so that training fills
  * 85% of its slice after an estimate of evaluation time (a forward pass over the val pixels,
  * costed at a third of a training step per batch of crops). The trainer is reset afterwards.
  */
 async function stepsForBudget(
   trainer: Trainer,
-  plan: CandidatePlan,
   ctx: { train: VerifyImage[]; normalisation: ReturnType<typeof channelStatistics>; sampler: { cropSize: number; batchSize: number; rareClasses: number[]; numClasses: number; flips: boolean; seed: number }; numClasses: number; ignoreIndex: number | null; valPixels: number; budgetSeconds: number; slices: number },
 ): Promise<number> {
-  const recipe = plan.recipe;
-  await trainer.reset(trainableLoss(recipe).loss, lossContextFor(recipe, ctx.numClasses, ctx.ignoreIndex), recipe.optimizer, recipe.gradientClipNorm);
+  // Timed with plain CE (the trainer is reset by every candidate anyway), so a recipe the loss
+  // library rejects fails only its own candidate, not the whole run.
+  await trainer.reset({ name: 'ce', params: {} }, { numClasses: ctx.numClasses, ignoreIndex: ctx.ignoreIndex, classWeights: null, scaleAware: null }, { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false }, null);
   const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
   await trainer.trainStep(crops.nextBatch(), 0);
   const timed = 3;
