@@ -1,4 +1,6 @@
 /** Indexing a dataset (files, pairing, class metadata) and reading it pair by pair. */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SkippedItem } from '../contracts/profile.js';
 import { UserError } from '../common/errors.js';
 import { classNamesFromColormap, readClassNames, readColormap } from './class-files.js';
@@ -10,6 +12,14 @@ import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type Data
 export function strictError(item: SkippedItem, more = 0): UserError {
   const others = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
   return new UserError(`${item.file}: ${item.problem}${others}`, { fix: `${item.fix}; or drop --strict to go on without it`, exitCode: 2 });
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function checkOptions(options: DatasetOptions): void {
@@ -31,7 +41,7 @@ function reconcileClasses(options: DatasetOptions, names: string[] | null, color
   const colormapCount = colormapIds.length > 0 ? Math.max(...colormapIds) + 1 : null;
   let numClasses = options.numClasses ?? names?.length ?? colormapCount ?? null;
   if (options.numClasses !== undefined && names && names.length !== options.numClasses) {
-    throw new UserError(`--num-classes is ${options.numClasses} but ${options.classNamesFile} names ${names.length} classes`, {
+    throw new UserError(`--num-classes is ${options.numClasses} but the class names file names ${names.length} classes`, {
       fix: 'make them agree, or leave --num-classes out',
     });
   }
@@ -61,7 +71,9 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
   }
   const imageNames = folders.imagesDir ? await listImageFiles(folders.imagesDir, 'images') : [];
   const { pairs, skipped } = pairFiles(folders.masksDir, maskNames, folders.imagesDir, imageNames);
-  const names = options.classNamesFile ? await readClassNames(options.classNamesFile) : null;
+  // Without --classes, ROOT/classes.json (as `segloss sample` writes) names the classes.
+  const namesFile = options.classNamesFile ?? (folders.root && (await isFile(join(folders.root, 'classes.json'))) ? join(folders.root, 'classes.json') : undefined);
+  const names = namesFile ? await readClassNames(namesFile) : null;
   const colormap = options.colormapFile ? await readColormap(options.colormapFile) : null;
   const { classNames, numClasses } = reconcileClasses(options, names, colormap);
   if (options.strict && skipped.length > 0) throw strictError(skipped[0], skipped.length - 1);
