@@ -57,7 +57,7 @@ export function headline(scores: readonly ImageScore[], indices: ArrayLike<numbe
   };
 }
 
-const METRICS: HeadlineMetric[] = ['meanDice', 'rarestClassRecall', 'boundaryIoU'];
+export const HEADLINE_METRICS: HeadlineMetric[] = ['meanDice', 'rarestClassRecall', 'boundaryIoU'];
 
 function allIndices(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
@@ -112,4 +112,3 @@ export function poolSeeds(runs: ReadonlyArray<readonly ImageScore[]>): ImageScor
   });
 }
 
-export { METRICS as HEADLINE_METRICS };
