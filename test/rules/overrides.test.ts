@@ -84,3 +84,23 @@ describe('--rules', () => {
     await expect(recommendFor({ shares: IMBALANCED }, {}, await loadRuleSet([path]))).rejects.toThrow(/no rule chose a loss/);
   });
 });
+
+describe('the shipped example rule file', () => {
+  it('validates and does what it says', async () => {
+    const example = new URL('../../rules/examples/stricter-imbalance.json', import.meta.url).pathname;
+    const ruleSet = await loadRuleSet([example]);
+    expect(ruleSet.overrides.map((o) => o.name)).toEqual(['severe-imbalance', 'nnunet-baseline']);
+    expect(ruleSet.disabled.map((r) => r.name)).toEqual(['nnunet-baseline']);
+    const rec = await recommendFor({ shares: IMBALANCED }, {}, ruleSet);
+    expect(rec.recipe.loss).toEqual({ name: 'ce', params: { labelSmoothing: 0.05 } });
+    expect(rec.path[0]).toBe('classes balanced enough');
+  });
+});
+
+describe('absent classes', () => {
+  it('are stated as an assumption', async () => {
+    const rec = await recommendFor({ shares: [0.9, 0.06, 0.04, 0] });
+    expect(rec.facts.absentClassCount).toBe(1);
+    expect(rec.assumptions.join('\n')).toMatch(/1 foreground class\(es\) never appear in the profiled masks/);
+  });
+});
