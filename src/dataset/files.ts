@@ -94,7 +94,7 @@ export interface Pairing {
 }
 
 /** Groups file names by basename; names sharing a basename are ambiguous and reported. */
-function byBaseName(dir: string, names: string[], role: 'mask' | 'image', skipped: SkippedItem[]): Map<string, string> {
+function byBaseName(dir: string, names: string[], role: 'mask' | 'image', skipped: SkippedItem[], ambiguous = new Set<string>()): Map<string, string> {
   const groups = new Map<string, string[]>();
   for (const name of names) {
     const key = baseName(name);
@@ -108,6 +108,7 @@ function byBaseName(dir: string, names: string[], role: 'mask' | 'image', skippe
       unique.set(key, join(dir, group[0]));
       continue;
     }
+    ambiguous.add(key);
     for (const name of group) {
       skipped.push({
         file: join(dir, name),
@@ -122,7 +123,8 @@ function byBaseName(dir: string, names: string[], role: 'mask' | 'image', skippe
 /** Pairs masks with images by basename; unpaired files on either side become skipped items. */
 export function pairFiles(masksDir: string, maskNames: string[], imagesDir: string | null, imageNames: string[]): Pairing {
   const skipped: SkippedItem[] = [];
-  const masks = byBaseName(masksDir, maskNames, 'mask', skipped);
+  const ambiguousMasks = new Set<string>();
+  const masks = byBaseName(masksDir, maskNames, 'mask', skipped, ambiguousMasks);
   if (imagesDir === null) {
     const pairs = [...masks].map(([id, maskPath]) => ({ id, maskPath, imagePath: null }));
     return { pairs: pairs.sort((a, b) => naturalOrder(a.id, b.id)), skipped };
@@ -149,7 +151,7 @@ export function pairFiles(masksDir: string, maskNames: string[], imagesDir: stri
     pairs.push({ id, maskPath, imagePath });
   }
   for (const [id, imagePath] of images) {
-    if (usedImages.has(id)) continue;
+    if (usedImages.has(id) || ambiguousMasks.has(id)) continue; // the masks' problem already covers it
     skipped.push({
       file: imagePath,
       problem: `image without mask: no file named ${id}.* in ${masksDir}`,

@@ -8,10 +8,13 @@ import { decodePair } from './decode.js';
 import { listImageFiles, pairFiles, resolveFolders } from './files.js';
 import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
 
-/** The UserError --strict raises for a skipped item (exit 2). */
-export function strictError(item: SkippedItem, more = 0): UserError {
-  const others = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
-  return new UserError(`${item.file}: ${item.problem}${others}`, { fix: `${item.fix}; or drop --strict to go on without it`, exitCode: 2 });
+/** The UserError --strict raises for skipped items (exit 2): the first in full, then up to four more files. */
+export function strictError(items: SkippedItem | SkippedItem[]): UserError {
+  const list = Array.isArray(items) ? items : [items];
+  const [first, ...rest] = list;
+  const shown = rest.slice(0, 4).map((item) => `\n  also: ${item.file}: ${item.problem}`).join('');
+  const more = rest.length > 4 ? `\n  and ${rest.length - 4} more` : '';
+  return new UserError(`${first.file}: ${first.problem}${shown}${more}`, { fix: `${first.fix}; or drop --strict to go on without the bad files`, exitCode: 2 });
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -76,7 +79,7 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
   const names = namesFile ? await readClassNames(namesFile) : null;
   const colormap = options.colormapFile ? await readColormap(options.colormapFile) : null;
   const { classNames, numClasses } = reconcileClasses(options, names, colormap);
-  if (options.strict && skipped.length > 0) throw strictError(skipped[0], skipped.length - 1);
+  if (options.strict && skipped.length > 0) throw strictError(skipped);
   if (pairs.length === 0) {
     throw new UserError(`no mask in ${folders.masksDir} has a matching image in ${folders.imagesDir}`, {
       fix: 'give each mask the same basename as its image (tile_1.png <-> tile_1.jpg), or leave images out for a masks-only profile',
