@@ -10,13 +10,13 @@ import type { DatasetProfile } from '../contracts/profile.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import type { VerificationReport } from '../contracts/verification.js';
 import { formatProfileText } from '../report/profile-text.js';
+import { formatRecommendationText } from '../report/recommendation-text.js';
 import { formatVerificationText } from '../report/verification-text.js';
 import { ProfileView } from './components/ProfileView.js';
 import { ReasoningView } from './components/ReasoningView.js';
 import { LiveVerifyDashboard, VerifyDashboard } from './components/VerifyDashboard.js';
 import { formatDuration } from './format.js';
 import { clampWidth } from './hooks/use-view-width.js';
-import { formatRecommendationPlain } from './plain/recommendation-text.js';
 import { createVerifyStore, type VerifyStore } from './verify-state.js';
 
 export interface RenderOptions {
@@ -32,12 +32,14 @@ export interface RenderOptions {
 
 type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
-function target(options: RenderOptions): { stream: Stream; interactive: boolean; columns: number } {
+function target(options: RenderOptions): { stream: Stream; interactive: boolean; columns: number; plainColor: boolean } {
   const stream = (options.stream ?? process.stdout) as Stream;
   return {
     stream,
     interactive: options.interactive ?? Boolean(stream.isTTY),
     columns: clampWidth(options.columns ?? stream.columns),
+    // Plain text is for pipes and files: ANSI styles only when it still lands on a terminal.
+    plainColor: options.color && Boolean(stream.isTTY),
   };
 }
 
@@ -47,20 +49,20 @@ function withNewline(text: string): string {
 
 /** The text a command prints for a profile: the Ink view rendered to a string, or plain text. */
 export function profileOutput(profile: DatasetProfile, options: RenderOptions): string {
-  const { interactive, columns } = target(options);
-  if (!interactive) return withNewline(formatProfileText(profile, { color: options.color }));
+  const { interactive, columns, plainColor } = target(options);
+  if (!interactive) return withNewline(formatProfileText(profile, { color: plainColor }));
   return withNewline(renderToString(React.createElement(ProfileView, { profile, width: columns, color: options.color }), { columns }));
 }
 
 export function recommendationOutput(recommendation: Recommendation, options: RenderOptions): string {
-  const { interactive, columns } = target(options);
-  if (!interactive) return withNewline(formatRecommendationPlain(recommendation, { color: options.color }));
+  const { interactive, columns, plainColor } = target(options);
+  if (!interactive) return withNewline(formatRecommendationText(recommendation, { color: plainColor }));
   return withNewline(renderToString(React.createElement(ReasoningView, { recommendation, width: columns, color: options.color }), { columns }));
 }
 
 export function verificationOutput(report: VerificationReport, options: RenderOptions): string {
-  const { interactive, columns } = target(options);
-  if (!interactive) return withNewline(formatVerificationText(report, { color: options.color }));
+  const { interactive, columns, plainColor } = target(options);
+  if (!interactive) return withNewline(formatVerificationText(report, { color: plainColor }));
   return withNewline(renderToString(React.createElement(VerifyDashboard, { report, width: columns, color: options.color }), { columns }));
 }
 
@@ -98,7 +100,7 @@ export interface VerifyDashboardHandle {
  * short progress lines on stderr (start, every ~20% of steps, end) and the plain report on finish.
  */
 export function startVerifyDashboard(options: VerifyDashboardOptions): VerifyDashboardHandle {
-  const { stream, interactive, columns } = target(options);
+  const { stream, interactive, columns, plainColor } = target(options);
   const showResult = options.showResult ?? true;
   if (interactive && showResult) return startInkDashboard(createVerifyStore(), stream, options.color, options.columns === undefined ? undefined : columns);
   const progress = options.progressStream ?? process.stderr;
@@ -106,7 +108,7 @@ export function startVerifyDashboard(options: VerifyDashboardOptions): VerifyDas
   return {
     onEvent: printer,
     async finish(report) {
-      if (showResult) stream.write(withNewline(formatVerificationText(report, { color: options.color })));
+      if (showResult) stream.write(withNewline(formatVerificationText(report, { color: plainColor })));
     },
     async stop() {},
   };

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatProfileText } from '../../src/report/profile-text.js';
 import { formatVerificationText } from '../../src/report/verification-text.js';
+import { formatRecommendationText } from '../../src/report/recommendation-text.js';
 import { plainProgressPrinter, profileOutput, recommendationOutput, startVerifyDashboard, verificationOutput } from '../../src/ui/render.js';
 import { profileFixture, recommendationFixture, trainingEventsFixture, verificationFixture } from '../fixtures/ui/contracts.js';
 import { widestLine } from './helpers.js';
@@ -24,9 +25,9 @@ describe('rendering layer', () => {
   it('falls back to the plain-text formatters when not on a terminal', () => {
     expect(profileOutput(profileFixture, { color: false, interactive: false })).toBe(`${formatProfileText(profileFixture, { color: false }).replace(/\n$/, '')}\n`);
     expect(verificationOutput(verificationFixture, { color: false, interactive: false })).toBe(`${formatVerificationText(verificationFixture, { color: false }).replace(/\n$/, '')}\n`);
-    const rec = recommendationOutput(recommendationFixture, { color: false, interactive: false });
-    expect(rec).toContain('severe-imbalance TAKEN');
-    expect(rec).toContain('Combo 0.7 Dice + 0.3 CE');
+    expect(recommendationOutput(recommendationFixture, { color: false, interactive: false })).toBe(`${formatRecommendationText(recommendationFixture, { color: false }).replace(/\n$/, '')}\n`);
+    // Piped output carries no ANSI styles even with colour allowed.
+    expect(profileOutput(profileFixture, { color: true, interactive: false, stream: new PassThrough() })).not.toMatch(/\u001b\[/);
   });
 
   it('prints short progress lines and the plain report when verify output is piped', async () => {
