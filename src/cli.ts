@@ -9,11 +9,12 @@ import { registerRecommendCommand } from './commands/recommend.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerSampleCommand } from './commands/sample.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerVerifyCommand, registerExportCommand, registerSampleCommand];
+const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerVerifyCommand, registerExportCommand, registerDemoCommand, registerSampleCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')
