@@ -8,12 +8,16 @@ import { decodePair } from './decode.js';
 import { listImageFiles, pairFiles, resolveFolders } from './files.js';
 import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
 
-/** The UserError --strict raises for skipped items (exit 2): the first in full, then up to four more files. */
-export function strictError(items: SkippedItem | SkippedItem[]): UserError {
+/**
+ * The UserError --strict raises for skipped items (exit 2): the first in full, then up to four
+ * more files; `moreNotListed` counts further problems the caller did not pass.
+ */
+export function strictError(items: SkippedItem | SkippedItem[], moreNotListed = 0): UserError {
   const list = Array.isArray(items) ? items : [items];
   const [first, ...rest] = list;
   const shown = rest.slice(0, 4).map((item) => `\n  also: ${item.file}: ${item.problem}`).join('');
-  const more = rest.length > 4 ? `\n  and ${rest.length - 4} more` : '';
+  const hidden = Math.max(0, rest.length - 4) + moreNotListed;
+  const more = hidden > 0 ? `\n  and ${hidden} more problem${hidden > 1 ? 's' : ''}` : '';
   return new UserError(`${first.file}: ${first.problem}${shown}${more}`, { fix: `${first.fix}; or drop --strict to go on without the bad files`, exitCode: 2 });
 }
 
