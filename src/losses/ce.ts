@@ -12,7 +12,7 @@
  * Per image: the same ratio with both sums taken over that image only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { divideByCount, segmentationTargets, sumPixels } from './targets.js';
+import { divideByCount, segmentationTargets, sumPixels, type Targets } from './targets.js';
 
 export interface CrossEntropyOptions {
   /** e in [0,1]: target = (1-e)*onehot + e/C. */
@@ -29,9 +29,10 @@ export interface CrossEntropyTerms {
   trueClassWeight: tf.Tensor3D;
 }
 
-export function crossEntropyTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: CrossEntropyOptions): CrossEntropyTerms {
+/** Per-pixel terms; `targets` may be passed in when a compound loss already built them. */
+export function crossEntropyTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: CrossEntropyOptions, targets?: Targets): CrossEntropyTerms {
   const numClasses = logits.shape[3];
-  const { oneHot, valid } = segmentationTargets(labels, numClasses, options.ignoreIndex);
+  const { oneHot, valid } = targets ?? segmentationTargets(labels, numClasses, options.ignoreIndex);
   const logProbs = tf.logSoftmax(logits);
   const weights = options.classWeights ? tf.tensor1d(options.classWeights, 'float32') : null;
   const weightedOneHot = weights ? tf.mul(oneHot, weights) : oneHot;

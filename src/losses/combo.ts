@@ -9,9 +9,10 @@
  * Per image: the same weighted sum of the per-image Dice and per-image CE (batch=false only).
  */
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropyLoss, crossEntropyPerImage, type CrossEntropyOptions } from './ce.js';
-import { diceLoss, dicePerImage, type DiceOptions } from './dice.js';
-import { stableLogDiceLoss, stableLogDicePerImage, type StableLogDiceOptions } from './stable-log-dice.js';
+import { crossEntropyTerms, type CrossEntropyOptions } from './ce.js';
+import { diceClassLosses, type DiceOptions } from './dice.js';
+import { stableLogDiceClassLosses, type StableLogDiceOptions } from './stable-log-dice.js';
+import { divideByCount, perImageClassLosses, reduceClassLosses, segmentationTargets, sumPixels } from './targets.js';
 
 export interface ComboOptions {
   diceWeight: number;
@@ -22,19 +23,33 @@ export interface ComboOptions {
   crossEntropy: CrossEntropyOptions;
 }
 
+/** Both terms from one set of targets: the Dice term per class and the CE per-pixel terms. */
+function comboTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: ComboOptions, perImage: boolean) {
+  const targets = segmentationTargets(labels, logits.shape[3], options.crossEntropy.ignoreIndex);
+  const diceClasses =
+    options.diceForm === 'dice'
+      ? diceClassLosses(logits, targets, perImage ? { ...options.dice, batch: false } : options.dice)
+      : stableLogDiceClassLosses(logits, targets, perImage ? { ...options.stableLogDice, batch: false } : options.stableLogDice);
+  return { targets, diceClasses, ce: crossEntropyTerms(logits, labels, options.crossEntropy, targets) };
+}
+
+function weightedSum<T extends tf.Tensor>(dice: T, ce: T, options: ComboOptions): T {
+  return tf.add(tf.mul(dice, options.diceWeight), tf.mul(ce, options.ceWeight)) as T;
+}
+
 export function comboLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: ComboOptions): tf.Scalar {
   return tf.tidy(() => {
-    const dice = options.diceForm === 'dice' ? diceLoss(logits, labels, options.dice) : stableLogDiceLoss(logits, labels, options.stableLogDice);
-    const ce = crossEntropyLoss(logits, labels, options.crossEntropy);
-    return tf.add(tf.mul(dice, options.diceWeight), tf.mul(ce, options.ceWeight)) as tf.Scalar;
+    const { targets, diceClasses, ce } = comboTerms(logits, labels, options, false);
+    const batch = options.diceForm === 'dice' ? options.dice.batch : options.stableLogDice.batch;
+    const dice = reduceClassLosses(diceClasses, targets.valid, batch);
+    return weightedSum(dice, divideByCount(sumPixels(ce.weightedLoss), sumPixels(ce.trueClassWeight)) as tf.Scalar, options);
   });
 }
 
 export function comboPerImage(logits: tf.Tensor4D, labels: tf.Tensor3D, options: ComboOptions): tf.Tensor1D {
   return tf.tidy(() => {
-    const dice =
-      options.diceForm === 'dice' ? dicePerImage(logits, labels, options.dice) : stableLogDicePerImage(logits, labels, options.stableLogDice);
-    const ce = crossEntropyPerImage(logits, labels, options.crossEntropy);
-    return tf.add(tf.mul(dice, options.diceWeight), tf.mul(ce, options.ceWeight)) as tf.Tensor1D;
+    const { targets, diceClasses, ce } = comboTerms(logits, labels, options, true);
+    const dice = perImageClassLosses(diceClasses, targets.valid);
+    return weightedSum(dice, divideByCount(sumPixels(ce.weightedLoss, [1, 2]), sumPixels(ce.trueClassWeight, [1, 2])) as tf.Tensor1D, options);
   });
 }
