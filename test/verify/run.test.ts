@@ -108,7 +108,7 @@ describe('runOnData with a scripted trainer', () => {
     expect(report.settings.valImages).toBeGreaterThanOrEqual(2);
     // one trainer for one seed, created with the recommended recipe and this model
     expect(log.created).toHaveLength(1);
-    expect(log.created[0].model).toEqual({ numClasses: 3, inputChannels: 1, depth: 3, baseWidth: 16, seed: 0 });
+    expect(log.created[0].model).toEqual({ numClasses: 3, inputChannels: 1, depth: 3, baseWidth: 8, seed: 0 });
     expect(log.created[0].loss).toEqual({ name: 'ce', params: {} });
     // events: start, 20 steps, end, evaluating per finished candidate
     const ceEvents = events.filter((e) => 'candidateId' in e && e.candidateId === 'ce');
