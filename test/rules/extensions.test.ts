@@ -72,6 +72,12 @@ describe('scale-aware weights', () => {
     else expect(rec.recipe.scaleAware).toBeNull();
   });
 
+  it('not on balanced data, where the article keeps plain CE', async () => {
+    const rec = await recommendFor({ shares: BALANCED_SHARES, aggregates: { scaleSpreadDecades: 2 } });
+    expect(rec.recipe.scaleAware).toBeNull();
+    expect(traceOf(rec, 'scale-aware-weights').applicable).toBe(false);
+  });
+
   it('unknown spread (no objects) -> none, and the assumption says so', async () => {
     const rec = await recommendFor({ shares: IMBALANCED, aggregates: { scaleSpreadDecades: null } });
     expect(rec.recipe.scaleAware).toBeNull();
