@@ -12,7 +12,7 @@ const context = { numClasses: 3, ignoreIndex: 255, classWeights: null, scaleAwar
 describe('U-Net', () => {
   it('counts parameters and draws the same initial weights from the same seed', () => {
     const unet = buildUNet({ numClasses: 6, inputChannels: 3, seed: 5 });
-    // depth 3, width 16: convs (3x3, no bias), InstanceNorm gamma/beta, 1x1 head with bias.
+    // depth 3, width 16: convs (3x3, no bias; decoders read [upsampled, skip]), InstanceNorm gamma/beta, 1x1 head with bias.
     const conv = (i: number, o: number) => 9 * i * o + 2 * o;
     const block = (i: number, o: number) => conv(i, o) + conv(o, o);
     const expected = block(3, 16) + block(16, 32) + block(32, 64) + block(64, 128) + block(128 + 64, 64) + block(64 + 32, 32) + block(32 + 16, 16) + 16 * 6 + 6;
@@ -60,23 +60,33 @@ describe('U-Net', () => {
       const gradient = new Float32Array(unet.size);
       replica.lossAndGradients(weights, batch, gradient);
       const scratch = new Float32Array(unet.size);
-      const epsilon = 1e-3;
-      // The pure-JS cpu backend is slow: there, check the first conv of each block (the resize
-      // and pooling gradients all flow into them).
-      const checked = backend === 'cpu' ? unet.parameters.filter((p) => p.name.endsWith('conv1')) : unet.parameters;
+      const epsilon = 1e-2;
+      // The pure-JS cpu backend is slow: there, check two convs that every resize and pooling
+      // gradient flows into, with fewer quadrature nodes.
+      const nodes = backend === 'cpu' ? 5 : 9;
+      const checked = backend === 'cpu' ? unet.parameters.filter((p) => ['encoder0.conv1', 'decoder1.conv1'].includes(p.name)) : unet.parameters;
       for (const p of checked) {
-        // Derivative along this tensor's own gradient direction: it must equal the gradient's
-        // norm (largest signal over float32 noise; a wrong gradient points elsewhere and falls short).
+        // Along d = this tensor's gradient direction, L(w + e d) - L(w - e d) must equal the
+        // integral of the analytic directional derivative over [-e, e] (ReLU and max-pool kinks
+        // make one-point finite differences unreliable; the integral identity still holds).
         const direction = gradient.slice(p.offset, p.offset + p.size);
-        const analytic = Math.hypot(...direction);
-        for (let i = 0; i < p.size; i++) direction[i] /= analytic;
-        const lossAt = (sign: number) => {
+        const norm = Math.hypot(...direction);
+        for (let i = 0; i < p.size; i++) direction[i] /= norm;
+        const at = (t: number) => {
           const shifted = weights.slice();
-          for (let i = 0; i < p.size; i++) shifted[p.offset + i] += sign * epsilon * direction[i];
-          return replica.lossAndGradients(shifted, batch, scratch);
+          for (let i = 0; i < p.size; i++) shifted[p.offset + i] += t * direction[i];
+          const loss = replica.lossAndGradients(shifted, batch, scratch);
+          let slope = 0;
+          for (let i = 0; i < p.size; i++) slope += direction[i] * scratch[p.offset + i];
+          return { loss, slope };
         };
-        const numeric = (lossAt(1) - lossAt(-1)) / (2 * epsilon);
-        expect(Math.abs(numeric - analytic), `${p.name}: numeric ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3 + 0.05 * analytic);
+        const samples = Array.from({ length: nodes }, (_, i) => at(-epsilon + (2 * epsilon * i) / (nodes - 1)));
+        const step = (2 * epsilon) / (nodes - 1);
+        const integral = samples.reduce((sum, s, i) => sum + s.slope * (i === 0 || i === nodes - 1 ? step / 2 : step), 0);
+        const difference = samples[nodes - 1].loss - samples[0].loss;
+        expect(Math.abs(difference - integral) / (2 * epsilon), `${p.name}: ΔL ${difference}, ∫ slope ${integral}`).toBeLessThan(
+          5e-4 + 0.02 * (norm + Math.abs(integral) / (2 * epsilon)),
+        );
       }
     });
   }

@@ -3,8 +3,11 @@
  *
  * Encoder: `depth` levels of [conv3x3 -> InstanceNorm -> ReLU] x 2, each followed by a 2x2
  * stride-2 max-pool (non-overlapping windows: the wasm MaxPoolGrad is only right for those);
- * a bottleneck block; decoder: nearest-neighbour upsampling to the skip's size, concatenation
- * with the skip, the same block; a 1x1 head gives logits NHWC. Widths double per level from
+ * a bottleneck block; decoder: nearest-neighbour upsampling to the skip's size, then the same
+ * block on [upsampled, skip]; a 1x1 head gives logits NHWC. The decoder's first conv over the
+ * concatenation is computed as conv(upsampled, W_up) + conv(skip, W_skip) (the same function
+ * with W = [W_up; W_skip] along input channels): it avoids Concat and its SplitV gradient,
+ * which are slow channel-strided copies on wasm. Widths double per level from
  * `baseWidth`. InstanceNorm (nnU-Net's choice) normalises each image on its own, so a batch
  * split across data-parallel workers gives the same gradients as the whole batch.
  *
@@ -75,10 +78,13 @@ export function buildUNet(input: UNetOptions): UNet {
     offset += size;
     return parameters.length - 1;
   };
-  const conv3x3 = (name: string, inChannels: number, outChannels: number) =>
-    add(name, [3, 3, inChannels, outChannels], { kind: 'normal', std: Math.sqrt(2 / (9 * inChannels)) });
-  const block = (name: string, inChannels: number, outChannels: number) => ({
-    conv1: conv3x3(`${name}.conv1`, inChannels, outChannels),
+  /** He-normal init; `fanInChannels` counts every input channel of the (possibly split) conv. */
+  const conv3x3 = (name: string, inChannels: number, outChannels: number, fanInChannels = inChannels) =>
+    add(name, [3, 3, inChannels, outChannels], { kind: 'normal', std: Math.sqrt(2 / (9 * fanInChannels)) });
+  /** `skipChannels` > 0: the first conv also reads a skip connection (its own weight tensor). */
+  const block = (name: string, inChannels: number, outChannels: number, skipChannels = 0) => ({
+    conv1: conv3x3(`${name}.conv1`, inChannels, outChannels, inChannels + skipChannels),
+    conv1Skip: skipChannels > 0 ? conv3x3(`${name}.conv1.skip`, skipChannels, outChannels, inChannels + skipChannels) : -1,
     gamma1: add(`${name}.norm1.gamma`, [outChannels], { kind: 'constant', value: 1 }),
     beta1: add(`${name}.norm1.beta`, [outChannels], { kind: 'constant', value: 0 }),
     conv2: conv3x3(`${name}.conv2`, outChannels, outChannels),
@@ -91,14 +97,16 @@ export function buildUNet(input: UNetOptions): UNet {
     block(`encoder${level}`, level === 0 ? options.inputChannels : width(level - 1), width(level)),
   );
   const bottleneck = block('bottleneck', options.depth === 0 ? options.inputChannels : width(options.depth - 1), width(options.depth));
-  const decoder = Array.from({ length: options.depth }, (_, level) => block(`decoder${level}`, width(level + 1) + width(level), width(level)));
+  const decoder = Array.from({ length: options.depth }, (_, level) => block(`decoder${level}`, width(level + 1), width(level), width(level)));
   const headWeight = add('head.weight', [1, 1, width(0), options.numClasses], { kind: 'normal', std: Math.sqrt(1 / width(0)) });
   const headBias = add('head.bias', [options.numClasses], { kind: 'constant', value: 0 });
   const size = offset;
 
   type Block = ReturnType<typeof block>;
-  const runBlock = (w: tf.Tensor[], b: Block, x: tf.Tensor4D): tf.Tensor4D => {
-    const h = normRelu(tf.conv2d(x, w[b.conv1] as tf.Tensor4D, 1, 'same'), w[b.gamma1] as tf.Tensor1D, w[b.beta1] as tf.Tensor1D);
+  const runBlock = (w: tf.Tensor[], b: Block, x: tf.Tensor4D, skip?: tf.Tensor4D): tf.Tensor4D => {
+    let z = tf.conv2d(x, w[b.conv1] as tf.Tensor4D, 1, 'same');
+    if (skip) z = tf.add(z, tf.conv2d(skip, w[b.conv1Skip] as tf.Tensor4D, 1, 'same'));
+    const h = normRelu(z, w[b.gamma1] as tf.Tensor1D, w[b.beta1] as tf.Tensor1D);
     return normRelu(tf.conv2d(h, w[b.conv2] as tf.Tensor4D, 1, 'same'), w[b.gamma2] as tf.Tensor1D, w[b.beta2] as tf.Tensor1D);
   };
 
@@ -129,7 +137,7 @@ export function buildUNet(input: UNetOptions): UNet {
       for (let level = options.depth - 1; level >= 0; level--) {
         const skip = skips[level];
         const up = tf.image.resizeNearestNeighbor(h, [skip.shape[1], skip.shape[2]]);
-        h = runBlock(w, decoder[level], tf.concat([up, skip], 3));
+        h = runBlock(w, decoder[level], up, skip);
       }
       const logits = tf.conv2d(h, w[headWeight] as tf.Tensor4D, 1, 'valid');
       return tf.add(logits, w[headBias]) as tf.Tensor4D;
