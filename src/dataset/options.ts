@@ -5,8 +5,9 @@ import type { DatasetOptions } from './types.js';
 
 export const DEFAULT_IGNORE_INDEX = 255;
 
-function parseIgnoreIndex(value: string): number | null {
-  if (value.trim().toLowerCase() === 'none') return null;
+/** A class id, or 'none' (commander cannot store null from a parser, so 'none' stays a string). */
+function parseIgnoreIndex(value: string): number | 'none' {
+  if (value.trim().toLowerCase() === 'none') return 'none';
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) {
     throw new InvalidArgumentError(`expected a class id in 0..65535 or "none", got "${value}"`);
@@ -51,7 +52,8 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
   else if (ignore === null) ignoreIndex = null;
   else {
     try {
-      ignoreIndex = typeof ignore === 'number' ? parseIgnoreIndex(String(ignore)) : parseIgnoreIndex(String(ignore));
+      const parsed = parseIgnoreIndex(String(ignore));
+      ignoreIndex = parsed === 'none' ? null : parsed;
     } catch (error) {
       throw new UserError(`--ignore-index: ${(error as Error).message}`, { fix: 'for example --ignore-index 255, or --ignore-index none' });
     }

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/common/errors.js';
+import { addDatasetOptions, datasetOptionsFrom } from '../../src/dataset/index.js';
+
+function parse(args: string[]): Record<string, unknown> {
+  const command = addDatasetOptions(new Command('x').argument('[dir]').exitOverride().configureOutput({ writeErr: () => undefined }));
+  command.parse(args, { from: 'user' });
+  return command.opts();
+}
+
+describe('shared dataset flags', () => {
+  it('defaults: ignore index 255, not strict, ROOT from the argument', () => {
+    expect(datasetOptionsFrom(parse(['data']), 'data')).toEqual({ root: 'data', ignoreIndex: 255, strict: false });
+  });
+
+  it('every flag', () => {
+    const opts = parse(['--images', 'i', '--masks', 'm', '--ignore-index', 'none', '--num-classes', '6', '--classes', 'n.json', '--colormap', 'c.json', '--strict']);
+    expect(datasetOptionsFrom(opts)).toEqual({
+      imagesDir: 'i',
+      masksDir: 'm',
+      ignoreIndex: null,
+      numClasses: 6,
+      classNamesFile: 'n.json',
+      colormapFile: 'c.json',
+      strict: true,
+    });
+    expect(datasetOptionsFrom(parse(['--ignore-index', '0'])).ignoreIndex).toBe(0);
+  });
+
+  it('bad numbers are usage errors (exit 2) at parse time and from code', () => {
+    for (const args of [['--num-classes', '0'], ['--num-classes', '2.5'], ['--ignore-index', '-1'], ['--ignore-index', 'abc']]) {
+      expect(() => parse(args)).toThrow(CommanderError);
+    }
+    expect(() => datasetOptionsFrom({ numClasses: 'six' })).toThrow(UserError);
+    expect(() => datasetOptionsFrom({ ignoreIndex: 70000 })).toThrow(/--ignore-index/);
+  });
+});
