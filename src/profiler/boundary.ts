@@ -8,40 +8,45 @@
  *    [1 -2 1; -2 4 -2; 1 -2 1] (zero on any linear ramp, unit noise gain 6) taken on every other
  *    pixel in each direction; floored at `minNoise` grey levels. Robust to edges (a minority of
  *    pixels) and independent of brightness.
- * 4. Edges are taken between objects (8-connected components of one class; the background is one
- *    big object, so it is split by what it touches): for every pair of 4-neighbours p, q of
- *    different valid classes, the step d = mean grey of up to `radius` pixels from p away from q
- *    (staying in p's class) minus the mean of up to `radius` pixels from q away from p (staying in
- *    q's class). Both orientations of the pair are sampled. Steps are pooled per object pair
- *    {object(p), object(q)}: one "edge".
- * 5. An edge's contrast-to-noise ratio: CNR = sqrt(max(0, mean(d^2) - noise part)) / sigma, where
- *    the noise part is sigma^2 * mean(1/n_in + 1/n_out), what pure noise adds to mean(d^2). The RMS
- *    of local steps, so an edge darker on one side and brighter on another still shows contrast;
- *    bias-corrected, so noise alone does not look like an edge.
- * 6. A boundary pixel's contrast is the lowest CNR of the edges it lies on; it is ambiguous when
- *    that is below `threshold`. Mean boundary contrast = mean of that contrast over boundary pixels.
+ * 4. For every pair of 4-neighbours p, q of different valid classes, the step d = mean grey of the
+ *    pixels 1..`radius` px beyond p, walking away from q and staying in p's class, minus the same
+ *    beyond q walking away from p (the `skip` = 1 pixel right at the edge on each side is left out:
+ *    it is a mixed pixel under anti-aliasing, blur or a 1 px label offset; a class too thin for
+ *    that uses the pixels from the edge on). Steps are oriented from the lower to the higher
+ *    object number and pooled per *edge*: the border between two objects (8-connected components
+ *    of one class; the background is split into its own components).
+ * 5. An edge's contrast-to-noise ratio: CNR = sqrt(max(0, mean(d)^2 - noise part)) / sigma, where
+ *    the noise part = sigma^2 * sum(1/n_p + 1/n_q) / steps^2 is what pure noise adds to mean(d)^2.
+ *    The mean step is the object-versus-surroundings contrast along that edge; ground texture that
+ *    is brighter on one side and darker on another averages out, as it does for the eye.
+ * 6. A boundary pixel takes the lowest CNR of the edges it lies on; it is ambiguous when that is
+ *    below `threshold` (1.5). Mean boundary contrast = mean of that CNR over boundary pixels.
+ * Tuned on the sample generator (truth: edges rendered low-contrast, within 0.5 sigma): all-sharp
+ * datasets give 0, all-low-contrast ~0.99-1.0, 30% mixed within 0.08 of truth over seeds and sizes.
  */
 import type { LabelArray } from './components.js';
 
 export interface BoundaryOptions {
-  /** Pixels sampled on each side of an edge. Default 2. */
+  /** Pixels averaged on each side of an edge. Default 2. */
   radius: number;
+  /** Pixels right at the edge left out of each side's mean: mixed (anti-aliased, blurred, mislabelled) pixels. Default 1. */
+  skip: number;
   /** CNR below which an object's edge is ambiguous. Default 1.5. */
   threshold: number;
   /** Smallest noise sigma in grey levels (a noiseless image still has 8-bit quantisation). Default 1. */
   minNoise: number;
 }
 
-export const DEFAULT_BOUNDARY_OPTIONS: BoundaryOptions = { radius: 2, threshold: 1.5, minNoise: 1 };
+export const DEFAULT_BOUNDARY_OPTIONS: BoundaryOptions = { radius: 2, skip: 1, threshold: 1.5, minNoise: 1 };
 
 /** The rule in words, with the parameters filled in; goes into every profile's method section. */
 export function boundaryDescription(o: BoundaryOptions): string {
   return (
     'Label-boundary pixels are valid pixels with a 4-neighbour of another valid class. ' +
-    `Image noise sigma = 1.4826 * median |3x3 high-pass residual [1 -2 1; -2 4 -2; 1 -2 1]| / 6 on the grey image (floored at ${o.minNoise} grey level). ` +
-    `For each pair of 4-neighbours p, q of different classes, the step d = mean grey of up to ${o.radius} px from p away from q (within p's class) minus the same from q away from p. ` +
+    `Image noise sigma = 1.4826 * median |3x3 high-pass residual [1 -2 1; -2 4 -2; 1 -2 1]| / 6 on the grey (luma) image, floored at ${o.minNoise} grey level. ` +
+    `For each pair of 4-neighbours p, q of different classes, the step d = mean grey of the pixels ${o.skip + 1}..${o.skip + o.radius} px beyond p away from q (within p's class; the ${o.skip} px at the edge is left out as a mixed pixel) minus the same beyond q. ` +
     'Steps are pooled per edge, an edge being the border between two objects (8-connected components of one class). ' +
-    'Edge contrast-to-noise ratio CNR = sqrt(max(0, mean(d^2) - sigma^2 * mean(1/n_p + 1/n_q))) / sigma (RMS step with the noise part removed, in units of noise). ' +
+    'Edge contrast-to-noise ratio CNR = sqrt(max(0, mean(d)^2 - sigma^2 * sum(1/n_p + 1/n_q) / steps^2)) / sigma: the mean step across the edge in units of noise, with the part noise alone adds removed. ' +
     `A boundary pixel takes the lowest CNR of the edges it lies on and is ambiguous when that is below ${o.threshold}. ` +
     'Mean boundary contrast is the mean of that CNR over boundary pixels.'
   );
@@ -118,6 +123,7 @@ export function measureBoundary(
 ): BoundaryMeasure {
   const sigma = Math.max(options.minNoise, estimateNoise(grey, width, height));
   const r = options.radius;
+  const skip = options.skip;
   const edges = new EdgeTable(objectCount);
   // One entry per (boundary pixel, neighbouring edge): pixel index and edge number.
   let entryPixel: Int32Array = new Int32Array(8192);
@@ -125,20 +131,18 @@ export function measureBoundary(
   let entries = 0;
   let lastCount = 0; // pixels averaged by the last sideMean call
 
+  // Mean grey of the pixels at distances skip .. skip+r-1 from `start` along (dx, dy) while the label
+  // stays `label`; when the class is too thin for that, the pixels from distance 0 instead.
   const sideMean = (start: number, x: number, y: number, dx: number, dy: number, label: number): number => {
-    let sum = 0;
-    let n = 0;
-    let i = start;
     const step = dy * width + dx;
-    while (n < r && x >= 0 && x < width && y >= 0 && y < height && labels[i] === label) {
-      sum += grey[i];
-      n++;
-      x += dx;
-      y += dy;
-      i += step;
-    }
-    lastCount = n;
-    return sum / n;
+    let length = 0; // pixels of `label` from start, up to skip + r
+    for (let cx = x, cy = y, i = start; length < skip + r && cx >= 0 && cx < width && cy >= 0 && cy < height && labels[i] === label; cx += dx, cy += dy, i += step) length++;
+    const from = length > skip ? skip : 0;
+    const to = Math.min(length, from + r);
+    let sum = 0;
+    for (let k = from, i = start + from * step; k < to; k++, i += step) sum += grey[i];
+    lastCount = to - from;
+    return sum / lastCount;
   };
 
   const visit = (i: number, x: number, y: number, c: number, dx: number, dy: number): void => {
@@ -149,9 +153,10 @@ export function measureBoundary(
     const nIn = lastCount;
     const outer = sideMean(q, x + dx, y + dy, dx, dy, other);
     const nOut = lastCount;
-    const d = inner - outer;
+    // Orient every step of an edge the same way: from the lower object number to the higher.
+    const d = objectIds[i] < objectIds[q] ? inner - outer : outer - inner;
     const edge = edges.edgeOf(objectIds[i], objectIds[q]);
-    edges.add(edge, d * d, 1 / nIn + 1 / nOut);
+    edges.add(edge, d, 1 / nIn + 1 / nOut);
     if (entries === entryPixel.length) {
       entryPixel = grow(entryPixel);
       entryEdge = grow(entryEdge);
@@ -196,7 +201,7 @@ function grow(array: Int32Array): Int32Array {
 /** Pooled step statistics per unordered object pair. */
 class EdgeTable {
   private readonly index = new Map<number, number>();
-  private sumSquares: number[] = [];
+  private sumSteps: number[] = [];
   private noiseFactor: number[] = [];
   private steps: number[] = [];
 
@@ -208,24 +213,27 @@ class EdgeTable {
     if (edge === undefined) {
       edge = this.steps.length;
       this.index.set(key, edge);
-      this.sumSquares.push(0);
+      this.sumSteps.push(0);
       this.noiseFactor.push(0);
       this.steps.push(0);
     }
     return edge;
   }
 
-  add(edge: number, squaredStep: number, noiseFactor: number): void {
-    this.sumSquares[edge] += squaredStep;
+  add(edge: number, step: number, noiseFactor: number): void {
+    this.sumSteps[edge] += step;
     this.noiseFactor[edge] += noiseFactor;
     this.steps[edge]++;
   }
 
+  /** |mean step| / sigma, with the part noise alone adds to the squared mean removed. */
   contrastToNoise(sigma: number): Float64Array {
     const cnr = new Float64Array(this.steps.length);
     for (let e = 0; e < cnr.length; e++) {
-      const signal = (this.sumSquares[e] - sigma * sigma * this.noiseFactor[e]) / this.steps[e];
-      cnr[e] = Math.sqrt(Math.max(0, signal)) / sigma;
+      const n = this.steps[e];
+      const mean = this.sumSteps[e] / n;
+      const noiseVariance = (sigma * sigma * this.noiseFactor[e]) / (n * n);
+      cnr[e] = Math.sqrt(Math.max(0, mean * mean - noiseVariance)) / sigma;
     }
     return cnr;
   }

@@ -109,31 +109,49 @@ function choosePairs(index: DatasetIndex, options: ProfileOptions): { pairs: Dat
   return { pairs, sample: { size: pairs.length, seed, population } };
 }
 
-/** Streams pairs through a piscina pool, keeping at most 2 tasks per worker in flight. */
+/**
+ * Streams pairs through a piscina pool. At most 2 tasks per worker are in flight or waiting, and
+ * results are consumed in pair order, so a profile does not depend on thread timing.
+ */
 async function runInWorkers(pairs: DatasetPair[], setup: ProfileWorkerSetup, workers: number, consume: (r: PairResult) => void): Promise<void> {
   const { filename, execArgv } = workerScript(import.meta.url, './worker');
   const pool = new Piscina({ filename, execArgv, workerData: setup, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
-  const maxInFlight = 2 * workers;
-  let next = 0;
+  const maxPending = 2 * workers;
+  const finished = new Map<number, PairResult>();
+  let next = 0; // next pair to launch
+  let consumed = 0; // pairs consumed so far, in order
   let failure: unknown = null;
   try {
     await new Promise<void>((resolve) => {
       let inFlight = 0;
+      const settle = (): void => {
+        while (failure === null && finished.has(consumed)) {
+          const result = finished.get(consumed)!;
+          finished.delete(consumed);
+          consumed++;
+          try {
+            consume(result);
+          } catch (error) {
+            failure = error;
+          }
+        }
+        if (inFlight === 0 && (failure !== null || consumed >= pairs.length)) resolve();
+        else launch();
+      };
       const launch = (): void => {
-        while (failure === null && inFlight < maxInFlight && next < pairs.length) {
-          const pair = pairs[next++];
+        while (failure === null && inFlight + finished.size < maxPending && next < pairs.length) {
+          const position = next++;
           inFlight++;
-          (pool.run(pair) as Promise<PairResult>)
+          (pool.run(pairs[position]) as Promise<PairResult>)
             .then((result) => {
-              if (failure === null) consume(result);
+              finished.set(position, result);
             })
             .catch((error: unknown) => {
               if (failure === null) failure = error;
             })
             .finally(() => {
               inFlight--;
-              if (inFlight === 0 && (failure !== null || next >= pairs.length)) resolve();
-              else launch();
+              settle();
             });
         }
       };

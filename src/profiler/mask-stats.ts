@@ -32,7 +32,7 @@ export interface MaskStats {
   ignoredPixels: number;
   /** Valid pixel count per class id. */
   pixelCounts: number[];
-  /** Object areas per class id (8-connected components). */
+  /** Object areas per class id (8-connected components); empty for class 0, the background. */
   objects: AreaSketch[];
   /** Null when the pair has no image. */
   boundary: { noiseSigma: number; perClass: ClassBoundaryCounts[] } | null;
@@ -61,7 +61,9 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
   }
 
   const objects = Array.from({ length: classCount }, () => new AreaAccumulator());
-  for (let o = 1; o <= runs.objectCount; o++) objects[runs.objectClass[o]].add(runs.objectArea[o]);
+  // Objects are foreground things (buildings, panels, ...): class 0, the background, is labelled
+  // (its regions are needed for boundary edges) but not counted as objects.
+  for (let o = 1; o <= runs.objectCount; o++) if (runs.objectClass[o] !== 0) objects[runs.objectClass[o]].add(runs.objectArea[o]);
 
   let boundary: MaskStats['boundary'] = null;
   if (pair.image && objectIds) {

@@ -4,7 +4,9 @@
  * Pixel shares are ratio estimators under cluster sampling (each image is a cluster of pixels):
  * R = sum(y_i) / sum(x_i), with the linearisation (Taylor) variance
  *   V(R) = (1 - n/N) / (n * xbar^2) * sum((y_i - R x_i)^2) / (n - 1)
- * including the finite-population correction; CI = R +- 1.96 sqrt(V), clipped to [0, 1].
+ * including the finite-population correction; CI = R +- t sqrt(V), clipped to [0, 1], with t the
+ * 97.5% Student-t quantile on n - 1 degrees of freedom (1.96 for large n; wider for small samples,
+ * where the normal quantile under-covers).
  * Image shares (a proportion of images) use the Wilson score interval with the finite-population
  * correction applied to n (n_eff = n / (1 - n/N)).
  * The running sums below keep memory flat however many images are sampled.
@@ -12,6 +14,17 @@
 import type { Interval } from '../contracts/profile.js';
 
 const Z95 = 1.959963984540054;
+
+/** 97.5% quantile of Student's t with `df` degrees of freedom (Cornish-Fisher series; < 0.5% off for df >= 3). */
+export function tQuantile975(df: number): number {
+  const exact = [Infinity, 12.706, 4.303, 3.182, 2.776, 2.571];
+  if (df < exact.length) return exact[Math.max(1, df)];
+  const z = Z95;
+  const z3 = z ** 3;
+  const z5 = z ** 5;
+  const z7 = z ** 7;
+  return z + (z3 + z) / (4 * df) + (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3);
+}
 
 /** mulberry32: a small, fast, well-mixed 32-bit PRNG; same seed, same subset on every machine. */
 export function seededRandom(seed: number): () => number {
@@ -80,7 +93,7 @@ export function ratioInterval(
   const residual = Math.max(0, s.sumYY - 2 * r * s.sumXY + r * r * s.sumXX) / (n - 1);
   const xbar = s.sumX / n;
   const fpc = Math.max(0, 1 - n / population);
-  const half = Z95 * Math.sqrt((fpc * residual) / (n * xbar * xbar));
+  const half = tQuantile975(n - 1) * Math.sqrt((fpc * residual) / (n * xbar * xbar));
   return [clamp01(r - half), clamp01(r + half)];
 }
 
