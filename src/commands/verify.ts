@@ -3,15 +3,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
 import { note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
-import type { TrainingEvent } from '../contracts/events.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
-import { BACKEND_ORDER, type BackendName } from '../contracts/verification.js';
-import { formatVerificationText } from '../report/verification-text.js';
+import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
+import { startVerifyDashboard } from '../ui/render.js';
 import {
   CANDIDATE_NAMES,
   DEFAULT_MAX_IMAGES,
   DEFAULT_RUN_SETTINGS,
-  formatDuration,
   parseBudget,
   parseCandidateNames,
   readRecommendationFile,
@@ -30,48 +28,6 @@ function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${value}"`);
   return n;
-}
-
-/**
- * Progress on stderr for a plain terminal or a pipe: a line when a candidate starts and ends, and
- * during training at most every 5 s (rewritten in place on a TTY).
- */
-export function verifyProgressPrinter(): { onEvent: (e: TrainingEvent) => void; finish: () => void } {
-  const tty = Boolean(process.stderr.isTTY);
-  let lastPrinted = 0;
-  let open = false;
-  const totals = new Map<string, number | null>();
-  const endLine = () => {
-    if (open) process.stderr.write('\n');
-    open = false;
-  };
-  return {
-    onEvent(e) {
-      if (e.kind === 'candidate-start') {
-        totals.set(e.candidateId, e.totalSteps);
-        endLine();
-        note(`[${e.candidateId}] training ${e.label}${e.totalSteps ? `, ${e.totalSteps} steps` : ''}`);
-      } else if (e.kind === 'step') {
-        const now = Date.now();
-        if (now - lastPrinted < 5000 && e.step !== totals.get(e.candidateId)) return;
-        lastPrinted = now;
-        const line = `[${e.candidateId}] step ${e.step}/${totals.get(e.candidateId) ?? '?'}  loss ${e.loss.toPrecision(4)}  lr ${e.lr.toExponential(2)}  ${e.etaSeconds !== null ? `${formatDuration(e.etaSeconds)} left` : ''}`;
-        if (tty) {
-          process.stderr.write(`\r${line}\u001b[K`);
-          open = true;
-        } else note(line);
-      } else if (e.kind === 'candidate-end') {
-        endLine();
-        if (e.status !== 'ok') note(`[${e.candidateId}] ${e.status}${e.detail ? `: ${e.detail}` : ''}`);
-      } else if (e.kind === 'evaluating') {
-        note(`[${e.candidateId}] evaluating on the validation images`);
-      } else if (e.kind === 'message') {
-        endLine();
-        note(e.text);
-      }
-    },
-    finish: endLine,
-  };
 }
 
 /** First Ctrl-C aborts the run (the finished part is still written); a second one exits at once. */
@@ -127,10 +83,12 @@ export function registerVerifyCommand(program: Command): void {
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
 
-    const progress = verifyProgressPrinter();
+    // On a terminal: the live Ink dashboard, then the metrics table and verdict. Otherwise progress
+    // lines on stderr and the plain-text report on stdout (or only the JSON contract with --json).
+    const dashboard = startVerifyDashboard({ color: output.color, showResult: !output.json });
     const controller = new AbortController();
     const stopListening = interruptOnSigint(controller);
-    let report;
+    let report: VerificationReport;
     try {
       report = await runVerification(
         {
@@ -151,19 +109,21 @@ export function registerVerifyCommand(program: Command): void {
           maxImages: opts.maxImages as number,
           outDir: output.out,
         },
-        progress.onEvent,
+        dashboard.onEvent,
         controller.signal,
       );
+    } catch (error) {
+      await dashboard.stop();
+      throw error;
     } finally {
       stopListening();
-      progress.finish();
     }
+    await dashboard.finish(report);
     if (output.out) {
       const path = await writeOutputFile(output.out, 'verification.json', `${JSON.stringify(report, null, 2)}\n`);
       if (!output.json) note(`wrote ${path}`);
     }
     if (output.json) printJson(report);
-    else process.stdout.write(formatVerificationText(report, { color: output.color && Boolean(process.stdout.isTTY) }));
     if (report.interrupted || report.candidates.every((c) => c.status === 'failed')) process.exitCode = 1;
   });
 }

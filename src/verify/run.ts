@@ -158,6 +158,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
           scores = val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex));
           if (seed === seeds[0] && hooks.onPredictions) overlays.set(plan.id, await hooks.onPredictions(plan, val, predictions));
         }
+        hooks.onEvent({ kind: 'candidate-end', candidateId: eventId, status: outcome.status, detail: outcome.statusDetail });
         runs.get(plan.id)!.push({ outcome, stepsDone: outcome.losses.length, scores });
         if (outcome.status === 'interrupted') interrupted = true;
       }

@@ -38,10 +38,8 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Traini
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const losses: number[] = [];
-  const done = (status: CandidateStatus, statusDetail: string | null): TrainingOutcome => {
-    onEvent({ kind: 'candidate-end', candidateId: input.eventId, status, detail: statusDetail });
-    return { status, statusDetail, losses, wallSeconds: elapsed() };
-  };
+  // The caller sends 'candidate-end' after it has evaluated the candidate.
+  const done = (status: CandidateStatus, statusDetail: string | null): TrainingOutcome => ({ status, statusDetail, losses, wallSeconds: elapsed() });
   try {
     await trainer.reset(trainableLoss(recipe).loss, lossContextFor(recipe, input.numClasses, input.ignoreIndex), recipe.optimizer, recipe.gradientClipNorm);
     const crops = createCropSampler(input.train, input.normalisation, { ...input.sampler, rareClassOversampling: recipe.rareClassOversampling });

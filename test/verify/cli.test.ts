@@ -91,7 +91,7 @@ describe('segloss verify', () => {
     for (const path of report.candidates.flatMap((c) => c.overlays)) expect((await stat(path)).size).toBeGreaterThan(0);
     const written = JSON.parse(await readFile(join(out, 'verification.json'), 'utf8')) as VerificationReport;
     expect(written.candidates.map((c) => c.metrics)).toEqual(report.candidates.map((c) => c.metrics));
-    expect(r.stderr).toMatch(/\[ce\] training Cross-entropy/);
+    expect(r.stderr).toMatch(/training ce \(Cross-entropy \(baseline\)\): 12 steps/);
     expect(report.notes).toContain('using a seeded subset of 11 of 12 images (--max-images)');
     expect(report.settings.trainImages + report.settings.valImages).toBe(11);
   });

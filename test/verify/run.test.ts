@@ -114,8 +114,8 @@ describe('runOnData with a scripted trainer', () => {
     const ceEvents = events.filter((e) => 'candidateId' in e && e.candidateId === 'ce');
     expect(ceEvents[0]).toMatchObject({ kind: 'candidate-start', totalSteps: 20 });
     expect(ceEvents.filter((e) => e.kind === 'step')).toHaveLength(20);
-    expect(ceEvents.at(-2)).toMatchObject({ kind: 'candidate-end', status: 'ok' });
-    expect(ceEvents.at(-1)).toMatchObject({ kind: 'evaluating' });
+    expect(ceEvents.at(-2)).toMatchObject({ kind: 'evaluating' });
+    expect(ceEvents.at(-1)).toMatchObject({ kind: 'candidate-end', status: 'ok' });
     const lastStep = ceEvents.filter((e) => e.kind === 'step').at(-1)!;
     expect(lastStep).toMatchObject({ step: 20, etaSeconds: 0 });
     expect(report.verdict.outcome).not.toBe('beaten');
