@@ -144,6 +144,7 @@ function verificationSection(report: VerificationReport): string[] {
     metricRow('boundary IoU', (c) => c.metrics?.boundaryIoU),
     ['stability (loss CV, lower is steadier)', ...report.candidates.map((c) => {
       if (c.status === 'diverged') return '× diverged';
+      if (c.status === 'failed') return 'failed';
       const v = c.metrics?.stability;
       if (v == null) return 'n/a';
       return v === bestStability ? `**${formatMetric(v)}**` : formatMetric(v);
@@ -154,7 +155,8 @@ function verificationSection(report: VerificationReport): string[] {
   lines.push('★ winner by mean Dice; bold: best in the row.', '');
   lines.push(`**Verdict (${report.verdict.outcome}):** ${report.verdict.sentence}`, '');
   for (const detail of report.verdict.details) lines.push(`- ${detail}`);
-  const problems = report.candidates.filter((c) => c.status !== 'ok');
+  // Candidates that did not finish, unless the verdict already says why.
+  const problems = report.candidates.filter((c) => c.status !== 'ok' && !report.verdict.details.some((d) => c.statusDetail && d.includes(c.statusDetail)));
   for (const c of problems) lines.push(`- ${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`);
   if (report.interrupted) lines.push('- The run was interrupted: results cover the finished part only.');
   if (report.verdict.details.length || problems.length || report.interrupted) lines.push('');

@@ -1,7 +1,8 @@
 /** Writes report.md and the JSON contracts it was made from into one directory. */
-import { isAbsolute, relative } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import { writeOutputFile } from '../common/output.js';
-import { overlaysFromVerification, renderReportMarkdown, type ReportInput } from './markdown.js';
+import { overlaysFromVerification, renderReportMarkdown, type ReportInput, type ReportOverlay } from './markdown.js';
 
 export interface WrittenReport {
   reportPath: string;
@@ -16,7 +17,18 @@ export async function writeReport(outDir: string, input: ReportInput): Promise<W
   ];
   if (input.verification) contractPaths.push(await writeOutputFile(outDir, 'verification.json', json(input.verification)));
   // Links in report.md are relative to it, so the folder can be moved or published as is.
-  const overlays = (input.overlays ?? overlaysFromVerification(input.verification)).map((o) => ({ ...o, path: isAbsolute(o.path) ? relative(outDir, o.path) : o.path }));
+  const overlays = (input.overlays ?? [...(input.verification ? await truthOverlays(outDir) : []), ...overlaysFromVerification(input.verification)])
+    .map((o) => ({ ...o, path: isAbsolute(o.path) ? relative(outDir, o.path) : o.path }));
   const reportPath = await writeOutputFile(outDir, 'report.md', renderReportMarkdown({ ...input, overlays }));
   return { reportPath, contractPaths };
+}
+
+/** The ground-truth overlays verify writes beside the candidates' (overlays/truth/*.png), if any. */
+async function truthOverlays(outDir: string): Promise<ReportOverlay[]> {
+  try {
+    const files = (await readdir(join(outDir, 'overlays', 'truth'))).filter((name) => name.endsWith('.png')).sort();
+    return files.map((name) => ({ candidateId: 'truth', label: 'Ground truth', path: join('overlays', 'truth', name) }));
+  } catch {
+    return [];
+  }
 }

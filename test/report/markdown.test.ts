@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,12 +60,16 @@ describe('report.md', () => {
       ...verificationFixture,
       candidates: verificationFixture.candidates.map((c) => ({ ...c, overlays: c.overlays.map((o) => join(dir, o)) })),
     };
+    mkdirSync(join(dir, 'overlays', 'truth'), { recursive: true });
+    writeFileSync(join(dir, 'overlays', 'truth', 'tile_0001.png'), '');
     const written = await writeReport(dir, { profile: profileFixture, recommendation: recommendationFixture, verification: withAbsolute });
     expect(written.contractPaths.map((p) => p.slice(dir.length + 1))).toEqual(['profile.json', 'recommendation.json', 'verification.json']);
     expect(JSON.parse(readFileSync(join(dir, 'recommendation.json'), 'utf8'))).toEqual(recommendationFixture);
     const markdown = readFileSync(written.reportPath, 'utf8');
     expect(markdown).toContain('](overlays/combo-satellite-0.png)');
     expect(markdown).not.toContain(dir);
+    expect(markdown).toContain('### Ground truth');
+    expect(markdown.indexOf('### Ground truth')).toBeLessThan(markdown.indexOf('### Combo'));
   });
 });
 

@@ -146,7 +146,7 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
     for (const c of block) steps.push(seg(fitRight(truncate(`${c.stepsDone}, ${formatDuration(c.wallSeconds)}`, colWidth - 1), colWidth), 'muted'));
     lines.push(steps);
   }
-  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged`, width, '').map((text) => [seg(text, 'muted')]));
+  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed`, width, '').map((text) => [seg(text, 'muted')]));
   return lines;
 }
 
