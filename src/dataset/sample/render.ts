@@ -134,7 +134,8 @@ export function renderImage(layout: Layout, random: Random, urban: boolean): { r
   }
 
   const buildings = objects.filter((o): o is Building => o.kind === 'building');
-  // Shadow halos of low-contrast buildings (ground only).
+  // Shadow halos of low-contrast buildings: the ground around and under the building (its soft
+  // edge lets some of the ground under it show).
   for (const b of buildings) {
     if (!b.lowContrast) continue;
     const depth = random.uniform(0.15, 0.35);
@@ -142,9 +143,9 @@ export function renderImage(layout: Layout, random: Random, urban: boolean): { r
     for (let y = y0; y < y1; y++) {
       for (let x = x0; x < x1; x++) {
         const i = y * width + x;
-        if (objectIds[i] !== 0) continue;
+        if (objectIds[i] !== 0 && objectIds[i] !== b.id) continue;
         const d = buildingDistance(b, x, y);
-        if (d <= 0 || d >= 6) continue;
+        if (d >= 6) continue;
         canvas.scale(i, 1 - depth * (d <= 3.5 ? 1 : (6 - d) / 2.5));
       }
     }
