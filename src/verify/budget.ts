@@ -1,4 +1,6 @@
 import { UserError } from '../common/errors.js';
+import { createCropSampler, type CropSamplerOptions, type Normalisation, type VerifyImage } from './data.js';
+import type { Trainer } from './trainer.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -31,4 +33,52 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const rest = s % 60;
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${rest ? `${rest}s` : ''}`;
+}
+
+/** Budget mode: fewer steps than this per candidate and the budget is too small to mean anything. */
+export const MIN_BUDGET_STEPS = 10;
+/** Budget mode: share of each candidate's slice kept for training (the rest: evaluation, overhead). */
+const TRAINING_SHARE_OF_BUDGET = 0.85;
+
+/**
+ * Budget mode: time training steps (plain CE; one untimed warm-up step, then three timed), then
+ * give each of the `slices` (candidates x seeds) an equal number of steps so that training fills
+ * 85% of its slice after an estimate of evaluation time (a forward pass over the val pixels,
+ * costed at a third of a training step per batch of crops). The trainer is reset afterwards.
+ */
+export async function stepsForBudget(
+  trainer: Trainer,
+  ctx: {
+    train: readonly VerifyImage[];
+    normalisation: Normalisation;
+    sampler: Omit<CropSamplerOptions, 'rareClassOversampling'>;
+    numClasses: number;
+    ignoreIndex: number | null;
+    /** Pixels of all val images, to estimate evaluation time. */
+    valPixels: number;
+    budgetSeconds: number;
+    /** Equal shares of the budget: candidates x seeds. */
+    slices: number;
+  },
+): Promise<number> {
+  // Timed with plain CE (the trainer is reset by every candidate anyway), so a recipe the loss
+  // library rejects fails only its own candidate, not the whole run.
+  await trainer.reset({ name: 'ce', params: {} }, { numClasses: ctx.numClasses, ignoreIndex: ctx.ignoreIndex, classWeights: null, scaleAware: null }, { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false }, null);
+  const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
+  await trainer.trainStep(crops.nextBatch(), 0);
+  const timed = 3;
+  const start = performance.now();
+  for (let i = 0; i < timed; i++) await trainer.trainStep(crops.nextBatch(), 0);
+  const secondsPerStep = (performance.now() - start) / 1000 / timed;
+  const batchPixels = ctx.sampler.cropSize ** 2 * ctx.sampler.batchSize;
+  const evalSeconds = ((ctx.valPixels / batchPixels) * secondsPerStep) / 3;
+  const slice = ctx.budgetSeconds / ctx.slices;
+  const steps = Math.floor((slice * TRAINING_SHARE_OF_BUDGET - evalSeconds) / secondsPerStep);
+  if (steps < MIN_BUDGET_STEPS) {
+    throw new UserError(
+      `a budget of ${ctx.budgetSeconds}s leaves ${Math.max(0, steps)} training steps per candidate (one step takes ${secondsPerStep.toFixed(2)}s here)`,
+      { fix: `give at least --budget ${Math.ceil(((MIN_BUDGET_STEPS * secondsPerStep + evalSeconds) * ctx.slices) / TRAINING_SHARE_OF_BUDGET)}s, or fewer --candidates, or --steps N` },
+    );
+  }
+  return steps;
 }

@@ -8,16 +8,17 @@ import { UserError } from '../common/errors.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
+import { stepsForBudget } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { UNET_DEFAULTS } from './engine/index.js';
-import { channelStatistics, classPixelCounts, createCropSampler, rareClassesOf, type VerifyImage } from './data.js';
+import { channelStatistics, classPixelCounts, rareClassesOf, type VerifyImage } from './data.js';
 import { predictImage } from './predict.js';
 import { deriveSeed } from './random.js';
 import { candidateMetrics, headline, HEADLINE_METRICS, pairedDifferenceCI, poolSeeds, scoreImage, type ImageScore } from './scores.js';
 import { splitByImage } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { trainCandidate, type TrainingOutcome } from './train-candidate.js';
-import { lossContextFor, trainableLoss, type Trainer, type TrainerFactory } from './trainer.js';
+import { trainableLoss, type TrainerFactory } from './trainer.js';
 import { decideVerdict, type VerdictCandidate } from './verdict.js';
 
 export interface VerifyData {
@@ -68,10 +69,6 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   overlayImages: 4,
 };
 
-/** Budget mode: fewer steps than this per candidate and the budget is too small to mean anything. */
-export const MIN_BUDGET_STEPS = 10;
-/** Budget mode: share of each candidate's slice kept for evaluation and overhead. */
-const TRAINING_SHARE_OF_BUDGET = 0.85;
 
 export interface RunHooks {
   createTrainer: TrainerFactory;
@@ -276,36 +273,4 @@ function seedSpread(finished: SeedRun[], numClasses: number, rarestClassId: numb
   const stabilities = finished.map((r) => lossStability(r.outcome.losses)).filter((v): v is number => v !== null);
   if (stabilities.length) out.stability = { mean: mean(stabilities), std: std(stabilities) };
   return out;
-}
-
-/**
- * Budget mode: time training steps (plain CE; one untimed warm-up step, then three timed), then
- * give each of the `slices` (candidates x seeds) an equal number of steps so that training fills
- * 85% of its slice after an estimate of evaluation time (a forward pass over the val pixels,
- * costed at a third of a training step per batch of crops). The trainer is reset afterwards.
- */
-async function stepsForBudget(
-  trainer: Trainer,
-  ctx: { train: VerifyImage[]; normalisation: ReturnType<typeof channelStatistics>; sampler: { cropSize: number; batchSize: number; rareClasses: number[]; numClasses: number; flips: boolean; seed: number }; numClasses: number; ignoreIndex: number | null; valPixels: number; budgetSeconds: number; slices: number },
-): Promise<number> {
-  // Timed with plain CE (the trainer is reset by every candidate anyway), so a recipe the loss
-  // library rejects fails only its own candidate, not the whole run.
-  await trainer.reset({ name: 'ce', params: {} }, { numClasses: ctx.numClasses, ignoreIndex: ctx.ignoreIndex, classWeights: null, scaleAware: null }, { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false }, null);
-  const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
-  await trainer.trainStep(crops.nextBatch(), 0);
-  const timed = 3;
-  const start = performance.now();
-  for (let i = 0; i < timed; i++) await trainer.trainStep(crops.nextBatch(), 0);
-  const secondsPerStep = (performance.now() - start) / 1000 / timed;
-  const batchPixels = ctx.sampler.cropSize ** 2 * ctx.sampler.batchSize;
-  const evalSeconds = ((ctx.valPixels / batchPixels) * secondsPerStep) / 3;
-  const slice = ctx.budgetSeconds / ctx.slices;
-  const steps = Math.floor((slice * TRAINING_SHARE_OF_BUDGET - evalSeconds) / secondsPerStep);
-  if (steps < MIN_BUDGET_STEPS) {
-    throw new UserError(
-      `a budget of ${ctx.budgetSeconds}s leaves ${Math.max(0, steps)} training steps per candidate (one step takes ${secondsPerStep.toFixed(2)}s here)`,
-      { fix: `give at least --budget ${Math.ceil(((MIN_BUDGET_STEPS * secondsPerStep + evalSeconds) * ctx.slices) / TRAINING_SHARE_OF_BUDGET)}s, or fewer --candidates, or --steps N` },
-    );
-  }
-  return steps;
 }
