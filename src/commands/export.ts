@@ -19,7 +19,7 @@ export function registerExportCommand(program: Command): void {
     .addOption(new Option('--to <target>', 'pytorch: torch + segmentation_models_pytorch; monai: torch + MONAI losses; keras: tf.keras').choices([...EXPORT_TARGETS]).makeOptionMandatory())
     .option('--out <file>', 'write the snippet to this file instead of stdout')
     .option('--candidate <id>', 'with verification.json: export this candidate instead of the winner')
-    .addHelpText('after', '\nFrom verification.json the winning recipe is exported (the recommended one when there is no winner); the snippet header says which.')
+    .addHelpText('after', '\nFrom verification.json: the winner when the verdict is confirmed or beaten, else the recommended recipe (if it finished); the snippet header says which.')
     .action(async (file: string, options: ExportOptions) => {
       const source = await loadExportSource(file, { candidate: options.candidate ?? null });
       const snippet = exportSnippet(source, options.to);

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
-import type { LossName, LossParamValue, Recipe } from '../../src/contracts/index.js';
+import type { LossName, LossParamValue, Recipe, VerificationReport } from '../../src/contracts/index.js';
 import { exportSnippet, loadExportSource, type ExportSource, type ExportTarget } from '../../src/report/export/index.js';
+import { chooseCandidate } from '../../src/report/export/source.js';
 import { pyFloat } from '../../src/report/export/python.js';
-import { comboRecipe, focalRecipe, recommendationFixture } from '../fixtures/ui/contracts.js';
+import { comboRecipe, focalRecipe, recommendationFixture, verificationFixture } from '../fixtures/ui/contracts.js';
 
 const FIXTURES = new URL('../fixtures/ui/', import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
@@ -153,6 +154,17 @@ describe('export sources', () => {
     expect(source.notes[0]).toContain('255');
     const focal = await loadExportSource(fixture('verification.json'), { candidate: 'focal' });
     expect(focal.recipe.loss.name).toBe('focal');
+  });
+
+  it('keeps the recommended recipe when the verdict is tied or inconclusive, takes the winner when beaten', () => {
+    const withOutcome = (outcome: VerificationReport['verdict']['outcome'], winnerId: string) => ({ ...verificationFixture, verdict: { ...verificationFixture.verdict, outcome, winnerId } });
+    expect(chooseCandidate(withOutcome('tied', 'focal')).candidate.id).toBe('combo-satellite');
+    expect(chooseCandidate(withOutcome('inconclusive', 'focal')).candidate.id).toBe('combo-satellite');
+    expect(chooseCandidate(withOutcome('beaten', 'focal')).candidate.id).toBe('focal');
+    const failedRecommended = { ...withOutcome('inconclusive', 'focal'), candidates: verificationFixture.candidates.map((c) => (c.isRecommended ? { ...c, status: 'failed' as const, metrics: null } : c)) };
+    const chosen = chooseCandidate(failedRecommended);
+    expect(chosen.candidate.id).toBe('focal');
+    expect(chosen.why).toContain('the recommended run did not finish');
   });
 
   it('takes the recommended recipe from recommendation.json', async () => {

@@ -202,6 +202,7 @@ export function kerasSnippet(source: ExportSource): string {
   ];
   const lossFn = scale
     ? [
+        ...(recipe.loss.params.batch === true ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).') : []),
         'def compute_loss(y_true, y_pred):',
         '    """Scale-aware: the per-image loss weighted by scale_aware_weights, normalised by their sum. y_pred: logits (N, H, W, C)."""',
         '    weights = scale_aware_weights(y_true)',

@@ -74,11 +74,7 @@ function fromVerification(report: VerificationReport, file: string, candidateId:
     if (!candidate) throw new UserError(`${file} has no candidate "${candidateId}"`, { fix: `use one of: ${report.candidates.map((c) => c.id).join(', ')}` });
     why = `candidate "${candidate.id}" (asked for)`;
   } else {
-    const winner = report.verdict?.winnerId ? report.candidates.find((c) => c.id === report.verdict.winnerId) : undefined;
-    candidate = winner ?? report.candidates.find((c) => c.isRecommended) ?? report.candidates[0];
-    why = winner
-      ? `the winning recipe "${winner.id}" (verdict: ${report.verdict.outcome}${winner.isRecommended ? ', it is the recommended one' : ''})`
-      : `the recommended recipe "${candidate.id}" (no winner in the verdict)`;
+    ({ candidate, why } = chooseCandidate(report));
   }
   const perClass = report.candidates.find((c) => c.metrics)?.metrics?.perClass ?? null;
   const weights = candidate.recipe?.classWeights?.values;
@@ -90,6 +86,26 @@ function fromVerification(report: VerificationReport, file: string, candidateId:
     ignoreIndex: DEFAULT_IGNORE_INDEX,
     notes: [`verification.json does not record the ignore index: ${DEFAULT_IGNORE_INDEX} (segloss's default) is assumed; change IGNORE_INDEX if you trained with another`],
   };
+}
+
+/**
+ * Which recipe a verification supports: the winner when the verdict is decisive (confirmed or
+ * beaten); the recommended recipe when it is tied or inconclusive (the evidence favours no other),
+ * unless the recommended run did not finish.
+ */
+export function chooseCandidate(report: VerificationReport): { candidate: VerificationReport['candidates'][number]; why: string } {
+  const outcome = report.verdict?.outcome ?? 'inconclusive';
+  const winner = report.verdict?.winnerId ? report.candidates.find((c) => c.id === report.verdict.winnerId) : undefined;
+  const recommended = report.candidates.find((c) => c.isRecommended);
+  if (winner && (outcome === 'confirmed' || outcome === 'beaten')) {
+    return { candidate: winner, why: `the winning recipe "${winner.id}" (verdict: ${outcome}${winner.isRecommended ? ', it is the recommended one' : ''})` };
+  }
+  if (recommended && recommended.status === 'ok') {
+    return { candidate: recommended, why: `the recommended recipe "${recommended.id}" (verdict: ${outcome}, so no other recipe is shown better)` };
+  }
+  if (winner) return { candidate: winner, why: `the best finished recipe "${winner.id}" (verdict: ${outcome}; the recommended run did not finish)` };
+  const first = recommended ?? report.candidates[0];
+  return { candidate: first, why: `the ${first.isRecommended ? 'recommended' : 'first'} recipe "${first.id}" (verdict: ${outcome}, no winner)` };
 }
 
 /** Loads a recommendation.json or verification.json; a clear UserError (exit 2) on anything else. */

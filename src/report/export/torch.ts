@@ -351,8 +351,12 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   const helpers = [...new Set(code.helpers), ...(scale ? [SCALE_AWARE] : [])];
   const lossName = scale ? 'base_loss' : 'compute_loss';
   const lossFn = [`def ${lossName}(logits, target):`, `    """logits: (N, C, H, W) raw scores (no softmax); target: (N, H, W) int64 class indices."""`, ...indent(code.body)];
+  const batchNote = scale && recipe.loss.params.batch === true
+    ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).')
+    : [];
   const scaled = scale
     ? [
+        ...batchNote,
         'def compute_loss(logits, target):',
         '    """Scale-aware: the per-image base loss weighted by scale_aware_weights, normalised by their sum."""',
         '    weights = scale_aware_weights(target)',
