@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/verify/engine/backends.js';
 import { buildUNet, countParameters } from '../../src/verify/engine/unet.js';
-import { compositeNormRelu, normRelu } from '../../src/verify/engine/norm-relu.js';
+import { compositeNormRelu, normRelu, setFusedNormRelu } from '../../src/verify/engine/norm-relu.js';
 import { ModelReplica, loadLossFactory } from '../../src/verify/engine/replica.js';
 import { createRng } from '../../src/verify/random.js';
 import { inlineCeModule, randomBatch } from './helpers.js';
@@ -34,7 +34,9 @@ describe('U-Net', () => {
       const r = tf.tensor4d(Float32Array.from({ length: values.length }, () => rng.next() - 0.5), shape);
       const grads = (f: typeof normRelu) =>
         tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D), r)))([x, gamma, beta]);
+      setFusedNormRelu(true);
       const fused = [normRelu(x, gamma, beta), ...grads(normRelu)];
+      setFusedNormRelu(null);
       const reference = [compositeNormRelu(x, gamma, beta), ...grads(compositeNormRelu)];
       fused.forEach((t, i) => {
         const a = t.dataSync();

@@ -2,10 +2,11 @@
  * InstanceNorm (per image and channel over H x W, biased variance, eps 1e-5, affine gamma/beta,
  * as torch.nn.InstanceNorm2d(affine=True)) followed by ReLU.
  *
- * On the wasm and cpu backends this is one fused kernel forward and one backward (plain loops
- * over the tensors' memory) instead of ~10 tfjs ops forward and ~20 backward: the small ops and
- * their engine overhead cost about a third of a training step. Other backends (tfjs-node, where
- * JS loops would copy device memory) use the same maths as composite tfjs ops.
+ * On the pure-JS cpu backend this is one fused kernel forward and one backward (plain loops)
+ * instead of ~10 tfjs ops forward and ~20 backward. On wasm the fused kernels were measured no
+ * faster than the composite ops (SIMD elementwise kernels vs JS loops; a whole training step
+ * took the same CPU time), so wasm and tfjs-node run the composite ops. The fused kernels are
+ * registered for wasm too, so both paths can be compared there (tests do).
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelMemory } from './kernel-memory.js';
@@ -13,16 +14,20 @@ import { kernelMemory } from './kernel-memory.js';
 export const NORM_EPSILON = 1e-5;
 const FORWARD = 'SeglossInstanceNormRelu';
 const BACKWARD = 'SeglossInstanceNormReluGrad';
+/** Backends that have the fused kernels; `normRelu` uses them only on FUSED_BY_DEFAULT. */
 const FUSED_BACKENDS = ['wasm', 'cpu'] as const;
+const FUSED_BY_DEFAULT = ['cpu'];
 
-let useFused = true;
-/** For A/B measurements. */
-export function setFusedNormRelu(enabled: boolean): void {
-  useFused = enabled;
+let fusedOverride: boolean | null = null;
+/** Forces the fused kernels on (true) or off (false) on the backends that have them; null = default. */
+export function setFusedNormRelu(enabled: boolean | null): void {
+  fusedOverride = enabled;
 }
 
 export function normRelu(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
-  if (useFused && (FUSED_BACKENDS as readonly string[]).includes(tf.getBackend())) {
+  const backend = tf.getBackend();
+  const fused = (FUSED_BACKENDS as readonly string[]).includes(backend) && (fusedOverride ?? FUSED_BY_DEFAULT.includes(backend));
+  if (fused) {
     registerNormReluKernels();
     const [y] = tf.engine().runKernel(FORWARD, { x, gamma, beta } as unknown as tf.NamedTensorMap, {}) as tf.Tensor[];
     return y as tf.Tensor4D;
@@ -62,14 +67,16 @@ export function normReluForward(
     const end = (b + 1) * pixels * c;
     for (let k = 0; k < c; k++) {
       const start = b * pixels * c + k;
+      // One pass for both moments, accumulated in float64 (exact enough for float32 data).
       let sum = 0;
-      for (let i = start; i < end; i += c) sum += x[i];
-      const mean = sum / pixels;
-      let squares = 0;
+      let sumSquares = 0;
       for (let i = start; i < end; i += c) {
-        const d = x[i] - mean;
-        squares += d * d;
+        const v = x[i];
+        sum += v;
+        sumSquares += v * v;
       }
+      const mean = sum / pixels;
+      const squares = Math.max(0, sumSquares - sum * mean);
       const invStd = 1 / Math.sqrt(squares / pixels + NORM_EPSILON);
       meanOut[b * c + k] = mean;
       invStdOut[b * c + k] = invStd;
