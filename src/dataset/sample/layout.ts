@@ -121,7 +121,9 @@ function signedDistance(b: Pick<Building, 'cx' | 'cy' | 'halfLength' | 'halfWidt
   const dy = py - b.cy;
   const qx = Math.abs(dx * cos + dy * sin) - b.halfLength;
   const qy = Math.abs(-dx * sin + dy * cos) - b.halfWidth;
-  return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0);
+  const ox = qx > 0 ? qx : 0;
+  const oy = qy > 0 ? qy : 0;
+  return Math.sqrt(ox * ox + oy * oy) + Math.min(Math.max(qx, qy), 0);
 }
 
 /** Distance (negative inside) from a pixel centre to a building's outline. */
@@ -176,8 +178,9 @@ class Scene {
       }
     }
     let area = 0;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
+    const [rx0, ry0, rx1, ry1] = buildingBounds(b, 0, this.width, this.height);
+    for (let y = ry0; y < ry1; y++) {
+      for (let x = rx0; x < rx1; x++) {
         if (signedDistance(b, x + 0.5, y + 0.5, cos, sin) > 0) continue;
         const i = y * this.width + x;
         this.mask[i] = b.classId;

@@ -41,38 +41,53 @@ const chromaOf = (c: Rgb): Rgb => {
   return [c[0] - l, c[1] - l, c[2] - l];
 };
 
-/** Smooth random field in [-1, 1] with features about `cell` px across (bilinear value noise). */
-function valueNoise(width: number, height: number, cell: number, random: Random): Float32Array {
-  const gw = Math.ceil(width / cell) + 2;
-  const gh = Math.ceil(height / cell) + 2;
-  const grid = new Float32Array(gw * gh);
-  for (let i = 0; i < grid.length; i++) grid[i] = random.uniform(-1, 1);
-  const out = new Float32Array(width * height);
-  const column = new Int32Array(width);
-  const weight = new Float32Array(width);
-  for (let x = 0; x < width; x++) {
-    const fx = x / cell;
-    column[x] = Math.floor(fx);
-    const t = fx - column[x];
-    weight[x] = t * t * (3 - 2 * t);
-  }
-  for (let y = 0; y < height; y++) {
-    const fy = y / cell;
-    const gy = Math.floor(fy);
-    let ty = fy - gy;
-    ty = ty * ty * (3 - 2 * ty);
-    const row0 = gy * gw;
-    const row1 = row0 + gw;
+/**
+ * Smooth random field in [-1, 1] with features about `cell` px across (value noise with
+ * smoothstep interpolation). Rows are filled one at a time: the grid is interpolated down to the
+ * row once, then each pixel is one interpolation along it.
+ */
+class ValueNoise {
+  private readonly grid: Float32Array;
+  private readonly gw: number;
+  private readonly column: Int32Array;
+  private readonly weight: Float32Array;
+  private readonly rowValues: Float32Array;
+
+  constructor(
+    width: number,
+    height: number,
+    private readonly cell: number,
+    random: Random,
+  ) {
+    this.gw = Math.ceil(width / cell) + 2;
+    const gh = Math.ceil(height / cell) + 2;
+    this.grid = new Float32Array(this.gw * gh);
+    for (let i = 0; i < this.grid.length; i++) this.grid[i] = random.uniform(-1, 1);
+    this.column = new Int32Array(width);
+    this.weight = new Float32Array(width);
     for (let x = 0; x < width; x++) {
-      const gx = column[x];
-      const tx = weight[x];
-      const top = grid[row0 + gx] + (grid[row0 + gx + 1] - grid[row0 + gx]) * tx;
-      const bottom = grid[row1 + gx] + (grid[row1 + gx + 1] - grid[row1 + gx]) * tx;
-      out[y * width + x] = top + (bottom - top) * ty;
+      const fx = x / cell;
+      this.column[x] = Math.floor(fx);
+      this.weight[x] = smoothstep(fx - this.column[x]);
+    }
+    this.rowValues = new Float32Array(this.gw);
+  }
+
+  /** Writes row y of the field into `out`. */
+  row(y: number, out: Float32Array): void {
+    const fy = y / this.cell;
+    const gy = Math.floor(fy);
+    const ty = smoothstep(fy - gy);
+    const { grid, gw, rowValues, column, weight } = this;
+    for (let g = 0; g < gw; g++) rowValues[g] = grid[gy * gw + g] + (grid[(gy + 1) * gw + g] - grid[gy * gw + g]) * ty;
+    for (let x = 0; x < out.length; x++) {
+      const a = rowValues[column[x]];
+      out[x] = a + (rowValues[column[x] + 1] - a) * weight[x];
     }
   }
-  return out;
 }
+
+const smoothstep = (t: number): number => t * t * (3 - 2 * t);
 
 class Canvas {
   readonly r: Float32Array;
@@ -184,15 +199,23 @@ export function renderImage(layout: Layout, random: Random, urban: boolean): { r
 function paintGround(canvas: Canvas, ground: Rgb, random: Random): void {
   // Base colour with two octaves of low-frequency texture (fields, wear, moisture) and a tint.
   const { width, height, r, g, b } = canvas;
-  const coarse = valueNoise(width, height, 64, random);
-  const fine = valueNoise(width, height, 20, random);
-  const tint = valueNoise(width, height, 48, random);
-  for (let i = 0; i < width * height; i++) {
-    const t = 10 * coarse[i] + 4 * fine[i];
-    const k = 6 * tint[i];
-    r[i] = ground[0] + t + k;
-    g[i] = ground[1] + t;
-    b[i] = ground[2] + t - k;
+  const coarse = new ValueNoise(width, height, 64, random);
+  const fine = new ValueNoise(width, height, 20, random);
+  const tint = new ValueNoise(width, height, 48, random);
+  const coarseRow = new Float32Array(width);
+  const fineRow = new Float32Array(width);
+  const tintRow = new Float32Array(width);
+  for (let y = 0; y < height; y++) {
+    coarse.row(y, coarseRow);
+    fine.row(y, fineRow);
+    tint.row(y, tintRow);
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      const t = 10 * coarseRow[x] + 4 * fineRow[x];
+      const k = 6 * tintRow[x];
+      r[i] = ground[0] + t + k;
+      g[i] = ground[1] + t;
+      b[i] = ground[2] + t - k;
+    }
   }
 }
 
@@ -215,25 +238,24 @@ function paintRoad(canvas: Canvas, road: Road, color: Rgb): void {
 /** Adds sensor noise (mostly luminance, a little chroma), applies the exposure, rounds to bytes. */
 function expose(canvas: Canvas, sigma: number, gain: number, offset: number, seed: number): Uint8Array {
   const { width, height, r, g, b } = canvas;
-  const rgb = new Uint8Array(width * height * 3);
+  // Clamped bytes: out-of-range values saturate, fractions round.
+  const rgb = new Uint8ClampedArray(width * height * 3);
   const table = NORMAL_TABLE;
-  const chroma = 0.25 * sigma;
+  const noise = gain * sigma;
+  const chroma = 0.25 * noise;
+  const base = offset;
   let state = seed | 0; // xorshift32, kept in a local so it stays an unboxed int
   for (let i = 0, j = 0; i < width * height; i++, j += 3) {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    const n = sigma * table[state & 0xffff];
+    const n = base + noise * table[state & 0xffff];
     const c = (state >>> 16) & 0xffff;
-    rgb[j] = toByte(gain * (r[i] + n + chroma * table[c]) + offset);
-    rgb[j + 1] = toByte(gain * (g[i] + n + chroma * table[(c * 7 + 1) & 0xffff]) + offset);
-    rgb[j + 2] = toByte(gain * (b[i] + n + chroma * table[(c * 13 + 2) & 0xffff]) + offset);
+    rgb[j] = gain * r[i] + n + chroma * table[c];
+    rgb[j + 1] = gain * g[i] + n + chroma * table[(c * 7 + 1) & 0xffff];
+    rgb[j + 2] = gain * b[i] + n + chroma * table[(c * 13 + 2) & 0xffff];
   }
-  return rgb;
-}
-
-function toByte(v: number): number {
-  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  return new Uint8Array(rgb.buffer);
 }
 
 /** Roof texture per class, in units of its amplitude: pitched faces, corrugation, greenhouse ribs. */
