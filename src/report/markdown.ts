@@ -50,7 +50,7 @@ function profileSection(profile: DatasetProfile): string[] {
         `${formatShare(c.pixelShare)}${ci(c.pixelShareCI95)}`,
         `${c.imagesWithClass} (${formatShare(c.imageShare)})`,
         String(c.objects.count),
-        c.objects.areaP50 === null ? 'n/a' : formatNumber(c.objects.areaP50),
+        c.objects.areaP50 === null ? 'n/a' : String(Math.round(c.objects.areaP50)),
         c.boundary?.ambiguousShare == null ? 'n/a' : formatShare(c.boundary.ambiguousShare),
       ]),
       [true, false, true, true, true, true, true],
@@ -59,8 +59,8 @@ function profileSection(profile: DatasetProfile): string[] {
   );
   lines.push(
     `- **Class imbalance**: background ${formatShare(a.backgroundShare)}${ci(a.backgroundShareCI95)}, smallest foreground class ${formatShare(a.smallestForegroundShare)}${ci(a.smallestForegroundShareCI95)}, imbalance ratio ${formatNumber(Math.round(a.imbalanceRatio))}:1, ${a.rareClassCount} foreground class(es) under 1%${a.absentClassIds.length ? `; absent: ${a.absentClassIds.join(', ')}` : ''}.`,
-    `- **Object scale**: ${a.objectCount} foreground objects (8-connected); ${a.smallObjectShare === null ? 'no objects' : `${formatShare(a.smallObjectShare)} under 100 px`}${a.scaleSpreadDecades === null ? '' : `; sizes span ${formatNumber(a.scaleSpreadDecades)} decades (p10 ${formatNumber(a.objectAreaP10 ?? 0)}, p50 ${formatNumber(a.objectAreaP50 ?? 0)}, p90 ${formatNumber(a.objectAreaP90 ?? 0)} px)`}.`,
-    `- **Boundary ambiguity**: ${a.ambiguousBoundaryShare === null ? 'not measured (masks only)' : `${formatShare(a.ambiguousBoundaryShare)}${ci(a.ambiguousBoundaryShareCI95)} of label-boundary pixels are low-contrast${a.meanBoundaryContrast === null ? '' : `; mean boundary contrast ${formatNumber(a.meanBoundaryContrast)}`}`}.`,
+    `- **Object scale**: ${a.objectCount} foreground objects (8-connected); ${a.smallObjectShare === null ? 'no objects' : `${formatShare(a.smallObjectShare)} under 100 px`}${a.scaleSpreadDecades === null ? '' : `; sizes span ${a.scaleSpreadDecades.toFixed(1)} decades (p10 ${Math.round(a.objectAreaP10 ?? 0)}, p50 ${Math.round(a.objectAreaP50 ?? 0)}, p90 ${Math.round(a.objectAreaP90 ?? 0)} px)`}.`,
+    `- **Boundary ambiguity**: ${a.ambiguousBoundaryShare === null ? 'not measured (masks only)' : `${formatShare(a.ambiguousBoundaryShare)}${ci(a.ambiguousBoundaryShareCI95)} of label-boundary pixels are low-contrast${a.meanBoundaryContrast === null ? '' : `; mean boundary contrast ${a.meanBoundaryContrast.toFixed(1)}`}`}.`,
     '',
   );
   const bins = [0, 0, 0, 0];

@@ -68,7 +68,8 @@ export function objectSizeLines(profile: DatasetProfile, width: number): Line[] 
   });
   const a = profile.aggregates;
   if (a.scaleSpreadDecades !== null) {
-    const spread = `sizes span ${formatNumber(a.scaleSpreadDecades)} decades (p10 ${formatNumber(a.objectAreaP10 ?? 0)}, p50 ${formatNumber(a.objectAreaP50 ?? 0)}, p90 ${formatNumber(a.objectAreaP90 ?? 0)} px)`;
+    const px = (area: number | null) => (area === null ? 'n/a' : String(Math.round(area)));
+    const spread = `sizes span ${a.scaleSpreadDecades.toFixed(1)} decades (p10 ${px(a.objectAreaP10)}, p50 ${px(a.objectAreaP50)}, p90 ${px(a.objectAreaP90)} px)`;
     lines.push(...wrapText(spread, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   }
   return lines;
@@ -86,7 +87,7 @@ export function boundaryLines(profile: DatasetProfile, width: number): Line[] {
   const gaugeWidth = Math.max(6, Math.min(30, width - 14));
   const ci = a.ambiguousBoundaryShareCI95 ? ` (95% CI ${formatShare(a.ambiguousBoundaryShareCI95[0])}-${formatShare(a.ambiguousBoundaryShareCI95[1])})` : '';
   const lines: Line[] = [heading, [seg('  ['), seg(bar(share, gaugeWidth), role), seg(`] ${formatShare(share)}`)]];
-  lines.push(...wrapText(`of label-boundary pixels are low-contrast${ci}${a.meanBoundaryContrast !== null ? `; mean contrast ${formatNumber(a.meanBoundaryContrast)}` : ''}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
+  lines.push(...wrapText(`of label-boundary pixels are low-contrast${ci}${a.meanBoundaryContrast !== null ? `; mean contrast ${a.meanBoundaryContrast.toFixed(1)}` : ''}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   return lines;
 }
 

@@ -120,7 +120,9 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
     const header: Line = [seg(fit('', labelWidth))];
     for (const c of block) {
       const mark = c.id === winnerId ? `${WINNER_MARK} ` : c.isRecommended ? `${RECOMMENDED_MARK} ` : '';
-      header.push(seg(fitRight(truncate(`${mark}${c.label}`, colWidth - 1), colWidth), c.id === winnerId ? 'winner' : 'title'));
+      // The label when it fits, else the (short) candidate id, else the label cut.
+      const name = `${mark}${c.label}`.length <= colWidth - 1 || `${mark}${c.id}`.length > colWidth - 1 ? c.label : c.id;
+      header.push(seg(fitRight(truncate(`${mark}${name}`, colWidth - 1), colWidth), c.id === winnerId ? 'winner' : 'title'));
     }
     lines.push(header);
     for (const row of rows) {
