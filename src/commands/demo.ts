@@ -114,6 +114,9 @@ export function registerDemoCommand(program: Command): void {
         );
       } catch (error) {
         await dashboard.stop();
+        // Keep what the first stages found: report.md and the contracts without a verification.
+        const written = await writeReport(outDir, { profile, recommendation, verification: null });
+        note(`wrote ${written.reportPath} without a verification (it stopped: see below)`);
         throw error;
       } finally {
         stopListening();

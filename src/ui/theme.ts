@@ -21,8 +21,3 @@ const STYLES: Record<Role, TextProps> = {
 export function styleFor(role: Role | undefined, color: boolean): TextProps {
   return color && role ? STYLES[role] : {};
 }
-
-/** The colour setting the CLI honours: off under NO_COLOR (any value) or when asked. */
-export function colorEnabled(requested = true): boolean {
-  return requested && !process.env.NO_COLOR;
-}
