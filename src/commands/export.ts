@@ -14,7 +14,7 @@ interface ExportOptions {
 export function registerExportCommand(program: Command): void {
   program
     .command('export')
-    .description('write the recommended (or winning) recipe as a runnable snippet for your own trainer')
+    .description('Write the recommended (or winning) recipe as a runnable snippet for your own trainer (PyTorch, MONAI or Keras).')
     .argument('<file>', 'recommendation.json or verification.json written by segloss (--out DIR)')
     .addOption(new Option('--to <target>', 'pytorch: torch + segmentation_models_pytorch; monai: torch + MONAI losses; keras: tf.keras').choices([...EXPORT_TARGETS]).makeOptionMandatory())
     .option('--out <file>', 'write the snippet to this file instead of stdout')

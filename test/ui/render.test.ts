@@ -65,3 +65,20 @@ describe('rendering layer', () => {
     expect(lines).toEqual(['training ce (CE): 1m30s budget']);
   });
 });
+
+describe('live Ink dashboard on a terminal', () => {
+  it('draws candidate rows while training and ends with the metrics table and verdict', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 60, rows: 40 });
+    let written = '';
+    terminal.on('data', (chunk) => (written += chunk));
+    const dashboard = startVerifyDashboard({ color: false, stream: terminal });
+    for (const event of trainingEventsFixture()) dashboard.onEvent(event);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await dashboard.finish(verificationFixture);
+    const screen = written.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(screen).toContain('Combo 0.7 Dice + 0.3 CE');
+    expect(screen).toContain('DIVERGED');
+    expect(screen).toContain('Verdict: CONFIRMED');
+    expect(screen).toMatch(/mean Dice\s+0\.712/);
+  });
+});
