@@ -70,6 +70,7 @@ function firstLine(text: string): string {
 }
 
 interface RawSamples {
+  format: Format;
   width: number;
   height: number;
   channels: number;
@@ -83,7 +84,7 @@ async function readMaskSamples(path: string, bytes: Uint8Array): Promise<RawSamp
   if (format === 'png') {
     try {
       const png = decodePng(bytes);
-      return { width: png.width, height: png.height, channels: png.channels, data: png.data };
+      return { format, width: png.width, height: png.height, channels: png.channels, data: png.data };
     } catch (error) {
       if (!(error instanceof PngError)) throw error;
       const what = error.kind === 'truncated' ? 'truncated' : 'corrupt';
@@ -99,7 +100,7 @@ async function readMaskSamples(path: string, bytes: Uint8Array): Promise<RawSamp
     const space = sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
     const { data, info } = await pipeline.toColourspace(space).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
     const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return { width: info.width, height: info.height, channels: info.channels, data: samples };
+    return { format, width: info.width, height: info.height, channels: info.channels, data: samples };
   } catch (error) {
     if (error instanceof PairProblem) throw error;
     throw sharpProblem(path, error, 'mask', format);
@@ -118,7 +119,7 @@ function colormapLookup(colormap: Colormap): Map<number, number> {
 }
 
 /** Class ids from RGB(A) samples, through the colormap; unknown colours are counted and reported. */
-function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | null): Uint8Array | Uint16Array {
+function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | null, lossy: boolean): Uint8Array | Uint16Array {
   const { channels, data } = raw;
   const pixels = raw.width * raw.height;
   const shift = data instanceof Uint16Array ? 8 : 0; // 16-bit colour masks: compare the top byte
@@ -161,7 +162,9 @@ function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | nu
     throw new PairProblem(
       path,
       `${unknown.size} colour${unknown.size > 1 ? 's' : ''} not in the colormap ${colormap.file} (${listed.join('; ')}${more})`,
-      `add the colour${unknown.size > 1 ? 's' : ''} to ${colormap.file} with a class id (or the ignore index), or fix the mask`,
+      lossy
+        ? 'save masks losslessly (PNG or TIFF): JPEG compression invents colours at every edge'
+        : `add the colour${unknown.size > 1 ? 's' : ''} to ${colormap.file} with a class id (or the ignore index), or fix the mask`,
     );
   }
   return labels;
@@ -174,7 +177,7 @@ export async function decodeMask(path: string, context: DecodeContext): Promise<
   let labels: Uint8Array | Uint16Array;
   if (raw.channels === 1) labels = raw.data;
   else if (raw.channels === 2) labels = takeChannel(raw.data, 2, raw.width * raw.height); // grey + alpha: the grey channel
-  else labels = labelsFromColors(path, raw, context.colormap);
+  else labels = labelsFromColors(path, raw, context.colormap, raw.format === 'jpeg' || raw.format === 'webp');
   const maxLabel = checkLabels(path, labels, context);
   return { width: raw.width, height: raw.height, labels, maxLabel };
 }

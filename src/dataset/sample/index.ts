@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../../common/errors.js';
 import type { SampleTruth } from '../../contracts/sample.js';
-import { articleLayout, balancedLayout, newBudget, ARTICLE_TARGETS, BALANCED_TARGETS, SAMPLE_CLASS_NAMES, type Layout } from './layout.js';
+import { articleLayout, balancedLayout, newBudget, ARTICLE_TARGETS, BALANCED_TARGETS, SAMPLE_CLASS_NAMES, type Layout, type LayoutBudget } from './layout.js';
 import { mixSeed, Random } from './prng.js';
 import { renderImage } from './render.js';
 import { AMBIGUITY_RULE, measureLayout } from './truth.js';
@@ -68,7 +68,7 @@ export function resolveSampleOptions(options: Partial<SampleOptions> = {}): Samp
 export class SampleGenerator {
   readonly options: SampleOptions;
   private readonly budgetRandom: Random;
-  private readonly budget;
+  private readonly budget: LayoutBudget;
   private index = 0;
   private readonly classCount = SAMPLE_CLASS_NAMES.length;
   private readonly pixelCounts: number[];
