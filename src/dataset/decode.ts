@@ -163,7 +163,7 @@ function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | nu
       path,
       `${unknown.size} colour${unknown.size > 1 ? 's' : ''} not in the colormap ${colormap.file} (${listed.join('; ')}${more})`,
       lossy
-        ? 'save masks losslessly (PNG or TIFF): JPEG compression invents colours at every edge'
+        ? 'save masks losslessly (PNG or TIFF): lossy JPEG/WebP compression invents colours at every edge'
         : `add the colour${unknown.size > 1 ? 's' : ''} to ${colormap.file} with a class id (or the ignore index), or fix the mask`,
     );
   }
