@@ -2,9 +2,11 @@
  * Training speed of the default U-Net: images/s for one training step (batch 8, 6 classes,
  * Adam, CE) at 64x64 and 128x128 on each available backend, warm-up steps excluded.
  *   npm run bench:train [-- --json] [-- --steps N]
- * `--json` prints only a JSON array of {backend, size, batch, imagesPerSecond} rows.
+ * `--json` prints only a JSON array of {backend, size, batch, imagesPerSecond} rows. Progress,
+ * images per CPU-second and the load average go to stderr: on a busy machine wall-clock speed
+ * falls with the load, CPU time much less.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createTrainingEngine, selectBackend } from '../src/verify/engine/index.js';
@@ -28,7 +30,13 @@ function lossModule(): string {
   return pathToFileURL(fileURLToPath(new URL('./ce-loss.ts', import.meta.url))).href;
 }
 
-async function measure(backend: BackendName, threads: number, size: number, steps: number, warmup: number): Promise<number> {
+interface Measurement {
+  imagesPerSecond: number;
+  /** Images per second of CPU time used by the whole process (all threads): the speed an idle machine would show per busy core. */
+  imagesPerCpuSecond: number;
+}
+
+async function measure(backend: BackendName, threads: number, size: number, steps: number, warmup: number): Promise<Measurement> {
   const engine = await createTrainingEngine({
     backend,
     threads,
@@ -51,9 +59,11 @@ async function measure(backend: BackendName, threads: number, size: number, step
     };
     for (let i = 0; i < warmup; i++) await engine.trainStep(batch, 1e-3);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < steps; i++) await engine.trainStep(batch, 1e-3);
     const seconds = (performance.now() - start) / 1000;
-    return (steps * batchSize) / seconds;
+    const cpu = process.cpuUsage(cpuStart);
+    return { imagesPerSecond: (steps * batchSize) / seconds, imagesPerCpuSecond: (steps * batchSize) / ((cpu.user + cpu.system) / 1e6) };
   } finally {
     await engine.dispose();
   }
@@ -63,9 +73,12 @@ async function main(): Promise<void> {
   const cores = availableParallelism();
   const rows: Row[] = [];
   const run = async (label: string, backend: BackendName, threads: number, size: number, steps: number, warmup: number) => {
-    const imagesPerSecond = await measure(backend, threads, size, steps, warmup);
+    const { imagesPerSecond, imagesPerCpuSecond } = await measure(backend, threads, size, steps, warmup);
     rows.push({ backend: label, size, batch: batchSize, imagesPerSecond: Math.round(imagesPerSecond * 10) / 10 });
-    log(`${label.padEnd(22)} ${String(size).padStart(3)}x${size}  batch ${batchSize}  ${imagesPerSecond.toFixed(1)} images/s`);
+    log(
+      `${label.padEnd(22)} ${String(size).padStart(3)}x${size}  batch ${batchSize}  ${imagesPerSecond.toFixed(1)} images/s` +
+        `  (${imagesPerCpuSecond.toFixed(1)} per CPU-second; load average ${loadavg()[0].toFixed(1)} on ${cores} cores)`,
+    );
   };
   for (const native of ['tensorflow-gpu', 'tensorflow'] as const) {
     try {

@@ -101,6 +101,24 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
+/**
+ * Runs `start` and removes any uncaughtException / unhandledRejection listeners it added. The
+ * wasm backend's Emscripten glue installs listeners that rethrow, which turns any later stray
+ * error into a crash printing a whole line of minified code instead of segloss's own message.
+ */
+async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<void> {
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const listeners = (event: string) => process.listeners(event as 'exit') as Array<(...args: unknown[]) => void>;
+  const before = events.map((event) => new Set(listeners(event)));
+  try {
+    await start();
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of listeners(event)) if (!before[i].has(listener)) process.removeListener(event, listener);
+    });
+  }
+}
+
 export const defaultLoaders: BackendLoaders = {
   'tensorflow-gpu': async () => {
     await importOptional('@tensorflow/tfjs-node-gpu');
@@ -121,7 +139,7 @@ export const defaultLoaders: BackendLoaders = {
     // The multithreaded wasm build cannot start its workers under Node (blob: URLs); segloss
     // parallelises by data-parallel worker threads instead, each with a single-threaded backend.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await activate('wasm');
+    await withoutNewProcessHandlers(() => activate('wasm'));
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { detail: `tfjs-backend-wasm 4.22.0 (${simd ? 'SIMD' : 'no SIMD'}, XNNPACK conv gradients)`, threads: 1 };
   },
