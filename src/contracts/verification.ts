@@ -71,6 +71,8 @@ export interface VerificationReport {
     primaryMetric: 'meanDice';
     /** Class names by id, as the report's per-class rows use them. */
     classNames?: string[];
+    /** Mean Dice on val of predicting background (class 0) everywhere: what "learned nothing" scores. */
+    allBackgroundMeanDice?: number;
   };
   candidates: CandidateResult[];
   verdict: Verdict;

@@ -44,6 +44,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const rarest = s.classNames?.[s.rarestClassId] ?? report.candidates.find((c) => c.metrics)?.metrics?.perClass[s.rarestClassId]?.name ?? String(s.rarestClassId);
   lines.push(''.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, header(c).padEnd(widths[i]))).join(''));
   for (const [name, cell] of rows) lines.push(name.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, cell(c).padEnd(widths[i]))).join(''));
+  if (s.allBackgroundMeanDice !== undefined) lines.push(paint('dim', `all-background baseline (predicting class 0 everywhere): mean Dice ${s.allBackgroundMeanDice.toFixed(3)}`));
   lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));
   lines.push('');
 
@@ -57,7 +58,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
     lines.push(paint('bold', 'Per-class Dice / recall on val'));
     const classes = scored[0].metrics!.perClass;
     const nameWidth = Math.max(...classes.map((k) => k.name.length)) + 2;
-    const colWidth = Math.max(13, ...scored.map((c) => c.id.length + 2));
+    const colWidth = Math.max(15, ...scored.map((c) => c.id.length + 2));
     lines.push(''.padEnd(nameWidth) + scored.map((c) => c.id.padEnd(colWidth)).join(''));
     for (const k of classes) {
       lines.push(

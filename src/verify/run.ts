@@ -205,6 +205,13 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     val.length,
     { interrupted },
   );
+  const background = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length), im.width, im.height, numClasses, ignoreIndex));
+  const allBackgroundMeanDice = val.length ? headline(background, background.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
+  for (const c of candidates) {
+    if (c.metrics && Number.isFinite(allBackgroundMeanDice) && c.metrics.meanDice.value <= allBackgroundMeanDice) {
+      verdict.details.push(`${c.label} is no better than predicting background everywhere (mean Dice ${c.metrics.meanDice.value.toFixed(3)} vs ${allBackgroundMeanDice.toFixed(3)}): it has not learned in this budget`);
+    }
+  }
   if (interrupted) verdict.details.unshift('The run was interrupted (Ctrl-C): only finished candidates were evaluated.');
 
   return {
@@ -225,6 +232,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       rarestClassId,
       primaryMetric: 'meanDice',
       classNames: data.classNames,
+      ...(Number.isFinite(allBackgroundMeanDice) ? { allBackgroundMeanDice } : {}),
     },
     candidates,
     verdict,

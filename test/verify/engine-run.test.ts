@@ -59,6 +59,7 @@ describe('verification on the real engine', () => {
     const background = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length), im.width, im.height, 3, 255));
     const baseline = headline(background, background.map((_, i) => i), 3, first.settings.rarestClassId).meanDice;
 
+    expect(first.settings.allBackgroundMeanDice).toBeCloseTo(baseline, 12);
     expect(first.backend.name).toBe('wasm');
     expect(first.candidates.map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
     for (const c of first.candidates) expect(c.metrics!.meanDice.value).toBeGreaterThan(baseline + 0.05);
