@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
@@ -268,6 +268,19 @@ describe('writeSampleDataset and `segloss sample`', () => {
         k++;
       }
       expect(k).toBe(3);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('replaces an earlier sample in OUT but never overwrites foreign files', async () => {
+    const { dir, cleanup } = tempDir('segloss-sample-again-');
+    try {
+      await writeSampleDataset(dir, { images: 4, size: 64 });
+      await writeSampleDataset(dir, { images: 2, size: 64 });
+      expect(readdirSync(join(dir, 'masks'))).toEqual(['tile_0001.png', 'tile_0002.png']);
+      writeFileSync(join(dir, 'images', 'holiday.jpg'), 'x');
+      await expect(writeSampleDataset(dir, { images: 2, size: 64 })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('holiday.jpg') });
     } finally {
       cleanup();
     }

@@ -2,7 +2,7 @@
  * The synthetic sample dataset: satellite-like tiles in the article's setting (or a balanced
  * urban variant) with exact ground truth. Pure and seeded: the same options give the same bytes.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../../common/errors.js';
@@ -161,6 +161,27 @@ export function encodeSampleMask(item: SampleItem): Promise<Buffer> {
 }
 
 /**
+ * An earlier sample in OUT (it has truth.json) is replaced: its tiles are removed so a smaller
+ * run does not leave stale pairs behind. Any other files in OUT/images or OUT/masks stop the run.
+ */
+async function clearPreviousSample(outDir: string, dirs: string[]): Promise<void> {
+  const hasTruth = await stat(join(outDir, 'truth.json')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const foreign = names.filter((n) => !/^tile_\d+\.png$/.test(n));
+    if (names.length > 0 && (!hasTruth || foreign.length > 0)) {
+      throw new UserError(`${dir} already holds files (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`, {
+        fix: 'write the sample to a new or empty folder',
+      });
+    }
+    await Promise.all(names.map((n) => rm(join(dir, n), { force: true })));
+  }
+}
+
+/**
  * Writes OUT/images/*.png (RGB), OUT/masks/*.png (8-bit class ids), OUT/classes.json and
  * OUT/truth.json. Encoding runs on libvips threads while the next tile is generated.
  */
@@ -168,6 +189,7 @@ export async function writeSampleDataset(outDir: string, options: Partial<Sample
   const generator = new SampleGenerator(options);
   const imagesDir = join(outDir, 'images');
   const masksDir = join(outDir, 'masks');
+  await clearPreviousSample(outDir, [imagesDir, masksDir]);
   try {
     await mkdir(imagesDir, { recursive: true });
     await mkdir(masksDir, { recursive: true });
