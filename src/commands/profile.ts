@@ -4,7 +4,7 @@ import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
 import type { ProfileProgress } from '../contracts/events.js';
 import { profileDataset } from '../profiler/index.js';
-import { formatProfileText } from '../report/profile-text.js';
+import { profileOutput } from '../ui/render.js';
 
 function wholeNumber(min: number) {
   return (value: string): number => {
@@ -72,6 +72,7 @@ export function registerProfileCommand(program: Command): void {
       if (!output.json) note(`wrote ${path}`);
     }
     if (output.json) printJson(profile);
-    else process.stdout.write(formatProfileText(profile, { color: output.color && Boolean(process.stdout.isTTY) }));
+    // Ink view on a terminal, plain text (src/report/profile-text.ts) when piped.
+    else process.stdout.write(profileOutput(profile, { color: output.color }));
   });
 }
