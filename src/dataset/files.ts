@@ -85,6 +85,11 @@ export async function resolveFolders(options: { root?: string; imagesDir?: strin
   let imagesDir: string | null = null;
   if (options.imagesDir) imagesDir = resolve(options.imagesDir);
   else if (root && masksDir !== root && (await isDirectory(join(root, 'images')))) imagesDir = join(root, 'images');
+  if (imagesDir === masksDir) {
+    throw new UserError(`images and masks are the same folder (${masksDir}), so every file would pair with itself`, {
+      fix: 'keep masks and images in separate folders (ROOT/masks and ROOT/images), or leave --images out for a masks-only profile',
+    });
+  }
   return { root, imagesDir, masksDir };
 }
 

@@ -219,6 +219,14 @@ describe('bad folders and class files: UserError, exit 2, naming the path and th
     });
   });
 
+  it('--images and --masks naming one folder', async () => {
+    writeGoodPairs(root, 1);
+    await expect(indexDataset({ masksDir: join(root, 'masks'), imagesDir: join(root, 'masks'), ignoreIndex: 255, strict: false })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('the same folder'),
+    });
+  });
+
   it('empty masks folder', async () => {
     mkdirSync(join(root, 'masks'));
     mkdirSync(join(root, 'images'));
