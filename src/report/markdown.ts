@@ -9,6 +9,7 @@ import type { CandidateResult, MetricWithCI, VerificationReport } from '../contr
 import { formatDuration, formatMetric, formatNumber, formatShare } from '../ui/format.js';
 import { conditionText, traceByStep } from '../ui/views/reasoning-lines.js';
 import { recipeRows } from './recipe-summary.js';
+import { stabilityWord } from './verification-text.js';
 
 /** A prediction overlay image to link, with its path relative to report.md. */
 export interface ReportOverlay {
@@ -142,12 +143,13 @@ function verificationSection(report: VerificationReport): string[] {
     metricRow('mean Dice', (c) => c.metrics?.meanDice),
     metricRow(`rarest-class recall${rarest ? ` (${rarest.name})` : ''}`, (c) => c.metrics?.rarestClassRecall),
     metricRow('boundary IoU', (c) => c.metrics?.boundaryIoU),
-    ['stability (loss CV, lower is steadier)', ...report.candidates.map((c) => {
+    ['training stability (loss CV, lower is steadier)', ...report.candidates.map((c) => {
       if (c.status === 'diverged') return '× diverged';
       if (c.status === 'failed') return 'failed';
       const v = c.metrics?.stability;
       if (v == null) return 'n/a';
-      return v === bestStability ? `**${formatMetric(v)}**` : formatMetric(v);
+      const text = `${formatMetric(v)} (${stabilityWord(v)})`;
+      return v === bestStability ? `**${text}**` : text;
     })],
     ['steps (time)', ...report.candidates.map((c) => `${c.stepsDone} (${formatDuration(c.wallSeconds)})`)],
   ];

@@ -37,7 +37,7 @@ describe('report.md', () => {
     expect(tableRow(report, 'mean Dice')).toEqual(['mean Dice', '**0.712 (0.672-0.752)**', '0.641 (0.591-0.691)', '0.668 (0.618-0.718)', '× diverged']);
     expect(tableRow(report, 'rarest-class recall (solar panel)')[1]).toBe('**0.402 (0.312-0.492)**');
     expect(tableRow(report, 'boundary IoU')[3]).toBe('0.577 (0.527-0.627)');
-    expect(tableRow(report, 'stability (loss CV, lower is steadier)')).toEqual(['stability (loss CV, lower is steadier)', '0.080', '**0.050**', '0.140', '× diverged']);
+    expect(tableRow(report, 'training stability (loss CV, lower is steadier)')).toEqual(['training stability (loss CV, lower is steadier)', '0.080 (stable)', '**0.050 (stable)**', '0.140 (moderate)', '× diverged']);
     expect(report).toContain(`**Verdict (confirmed):** ${verificationFixture.verdict.sentence}`);
     expect(report).toContain('- Dice: diverged (loss became NaN at step 37)');
   });
