@@ -100,6 +100,14 @@ export interface LayoutBudget {
   ambiguous: number;
 }
 
+/** The x range [from, to) of a pixel row where |a - x * sin| < half (a road's footprint). */
+export function roadSpan(a: number, sin: number, half: number, width: number): [number, number] {
+  if (Math.abs(sin) < 1e-9) return Math.abs(a) < half ? [0, width] : [0, 0];
+  const p = (a - half) / sin;
+  const q = (a + half) / sin;
+  return [Math.max(0, Math.floor(Math.min(p, q))), Math.min(width, Math.ceil(Math.max(p, q)) + 1)];
+}
+
 export function newBudget(random: Random, targets: number[], width: number, height: number): LayoutBudget {
   // A random start spreads the rare big objects (factories) over different images per seed.
   return { pixels: targets.map((t) => t * width * height * random.uniform(0, 1.5)), boundary: 0, ambiguous: 0 };
@@ -129,6 +137,13 @@ function signedDistance(b: Pick<Building, 'cx' | 'cy' | 'halfLength' | 'halfWidt
 /** Distance (negative inside) from a pixel centre to a building's outline. */
 export function buildingDistance(b: Building, x: number, y: number): number {
   return signedDistance(b, x + 0.5, y + 0.5, Math.cos(b.angle), Math.sin(b.angle));
+}
+
+/** buildingDistance for one building, with its rotation computed once (for per-pixel loops). */
+export function distanceField(b: Pick<Building, 'cx' | 'cy' | 'halfLength' | 'halfWidth' | 'angle'>): (x: number, y: number) => number {
+  const cos = Math.cos(b.angle);
+  const sin = Math.sin(b.angle);
+  return (x, y) => signedDistance(b, x + 0.5, y + 0.5, cos, sin);
 }
 
 /** Pixel bounds [x0, x1) x [y0, y1) of a building grown by `grow` px, clamped to the image. */
@@ -217,11 +232,12 @@ class Scene {
   addRoad(road: Road): void {
     const cos = Math.cos(road.angle);
     const sin = Math.sin(road.angle);
+    const half = road.width / 2 + 0.5;
     for (let y = 0; y < this.height; y++) {
-      for (let x = 0; x < this.width; x++) {
-        // distance from the centre line
-        if (Math.abs(-(x + 0.5 - road.x) * sin + (y + 0.5 - road.y) * cos) <= road.width / 2 + 0.5) this.ground[y * this.width + x] = 1;
-      }
+      // Distance from the centre line along a row: |a - x * sin|; only the span near the road is visited.
+      const a = (y + 0.5 - road.y) * cos - (0.5 - road.x) * sin;
+      const [from, to] = roadSpan(a, sin, half + 1, this.width);
+      for (let x = from; x < to; x++) if (Math.abs(a - x * sin) <= half) this.ground[y * this.width + x] = 1;
     }
     this.roads.push(road);
   }

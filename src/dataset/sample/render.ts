@@ -11,7 +11,7 @@
  * Per image: noise sigma 1.5-7 grey levels, brightness gain 0.8-1.15 and offset +-15, ground
  * colour, low-frequency ground texture, roads and trees.
  */
-import { buildingBounds, buildingDistance, CLASS, type Building, type Layout, type Panel, type Road } from './layout.js';
+import { buildingBounds, CLASS, distanceField, roadSpan, type Building, type Layout, type Panel, type Road } from './layout.js';
 import { NORMAL_TABLE, type Random } from './prng.js';
 
 type Rgb = [number, number, number];
@@ -154,12 +154,13 @@ export function renderImage(layout: Layout, random: Random, urban: boolean): { r
   for (const b of buildings) {
     if (!b.lowContrast) continue;
     const depth = random.uniform(0.15, 0.35);
+    const distance = distanceField(b);
     const [x0, y0, x1, y1] = buildingBounds(b, 6, width, height);
     for (let y = y0; y < y1; y++) {
       for (let x = x0; x < x1; x++) {
         const i = y * width + x;
         if (objectIds[i] !== 0 && objectIds[i] !== b.id) continue;
-        const d = buildingDistance(b, x, y);
+        const d = distance(x, y);
         if (d >= 6) continue;
         canvas.scale(i, 1 - depth * (d <= 3.5 ? 1 : (6 - d) / 2.5));
       }
@@ -170,13 +171,14 @@ export function renderImage(layout: Layout, random: Random, urban: boolean): { r
   const rings = new Map<number, Rgb>();
   for (const b of buildings) {
     const [x0, y0, x1, y1] = buildingBounds(b, 3, width, height);
+    const distance = distanceField(b);
     const sum: Rgb = [0, 0, 0];
     let n = 0;
     for (let y = y0; y < y1; y++) {
       for (let x = x0; x < x1; x++) {
         const i = y * width + x;
         if (objectIds[i] !== 0) continue;
-        const d = buildingDistance(b, x, y);
+        const d = distance(x, y);
         if (d <= 0 || d > 3) continue;
         sum[0] += canvas.r[i];
         sum[1] += canvas.g[i];
@@ -225,9 +227,10 @@ function paintRoad(canvas: Canvas, road: Road, color: Rgb): void {
   const sin = Math.sin(road.angle);
   const half = road.width / 2 + 0.5;
   for (let y = 0; y < height; y++) {
-    // Distance from the centre line is linear in x along a row: d = a + x * step.
+    // Distance from the centre line is linear in x along a row: |a - x * sin|.
     const a = (y + 0.5 - road.y) * cos - (0.5 - road.x) * sin;
-    for (let x = 0; x < width; x++) {
+    const [from, to] = roadSpan(a, sin, half, width);
+    for (let x = from; x < to; x++) {
       const d = Math.abs(a - x * sin);
       if (d >= half) continue;
       canvas.blend(y * width + x, color, Math.min(1, half - d));
@@ -295,20 +298,22 @@ function drawBuilding(canvas: Canvas, layout: Layout, b: Building, ring: Rgb, si
   if (!b.lowContrast && delta > 0) {
     // Cast shadow on the ground beside a bright roof: only makes its edge stronger.
     const depth = random.uniform(0.2, 0.35);
-    const shifted = { ...b, cx: b.cx + shadow.dx, cy: b.cy + shadow.dy };
+    const shifted = distanceField({ ...b, cx: b.cx + shadow.dx, cy: b.cy + shadow.dy });
+    const own = distanceField(b);
     for (let y = y0; y < y1; y++) {
       for (let x = x0; x < x1; x++) {
         const i = y * width + x;
-        if (objectIds[i] !== 0 || buildingDistance(b, x, y) <= 0) continue;
-        if (buildingDistance(shifted, x, y) <= 0) canvas.scale(i, 1 - depth);
+        if (objectIds[i] !== 0 || own(x, y) <= 0) continue;
+        if (shifted(x, y) <= 0) canvas.scale(i, 1 - depth);
       }
     }
   }
 
+  const distance = distanceField(b);
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
       const i = y * width + x;
-      const d = buildingDistance(b, x, y);
+      const d = distance(x, y);
       // Sharp: exactly the mask. Low contrast: a soft edge over ~1.2 px.
       const alpha = b.lowContrast ? clamp01(0.5 - d / 1.2) : d <= 0 ? 1 : 0;
       if (alpha <= 0) continue;
