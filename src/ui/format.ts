@@ -14,6 +14,14 @@ export function formatShare(share: number | null): string {
   return `${Number(percent.toPrecision(2))}%`;
 }
 
+/** A share with two significant digits below 10% (for CI bounds of rare classes): 0.024%, 0.38%. */
+export function formatShareFine(share: number | null): string {
+  if (share === null || !Number.isFinite(share)) return 'n/a';
+  const percent = share * 100;
+  if (percent === 0 || percent >= 10) return formatShare(share);
+  return `${Number(percent.toPrecision(2))}%`;
+}
+
 /** A metric value (Dice, recall, IoU) with three decimals. */
 export function formatMetric(value: number | null): string {
   return value === null || !Number.isFinite(value) ? 'n/a' : value.toFixed(3);

@@ -125,3 +125,17 @@ describe('LiveVerifyDashboard', () => {
     view.unmount();
   });
 });
+
+describe('ProfileView on a sampled profile', () => {
+  it('prints each class share with its 95% CI', () => {
+    const sampled: DatasetProfile = {
+      ...profileFixture,
+      dataset: { ...profileFixture.dataset, sample: { size: 100, seed: 0, population: 400 } },
+      classes: profileFixture.classes.map((c) => ({ ...c, pixelShareCI95: [c.pixelShare * 0.8, c.pixelShare * 1.2] as [number, number] })),
+    };
+    const frame = frameOf(render(<ProfileView profile={sampled} width={60} color={false} />).lastFrame());
+    expect(frame.replace(/\s+/g, ' ')).toContain('seeded sample of 100 from 400');
+    expect(frame).toContain('95% CI 0.024% to 0.036%'); // solar panel: 0.03% x 0.8 .. x 1.2
+    expect(widestLine(frame)).toBeLessThanOrEqual(60);
+  });
+});

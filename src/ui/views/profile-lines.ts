@@ -1,6 +1,6 @@
 /** The profile view as lines: class shares on a log scale, object sizes, boundary gauge, skips. */
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile } from '../../contracts/profile.js';
-import { bar, fit, fitRight, formatNumber, formatShare, logFraction, logScaleFloor, truncate, wrapText } from '../format.js';
+import { bar, fit, fitRight, formatNumber, formatShare, formatShareFine, logFraction, logScaleFloor, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line } from '../lines.js';
 
 const SHARE_WIDTH = 7;
@@ -29,7 +29,7 @@ export function classShareLines(profile: DatasetProfile, width: number): Line[] 
   const lines: Line[] = [[seg('Class shares', 'heading'), seg(` (log scale ${formatShare(floor)} to 100%)`, 'muted')]];
   for (const cls of profile.classes) {
     const rarest = cls.id === rarestId;
-    const ci = cls.pixelShareCI95 ? ` ±${formatShare((cls.pixelShareCI95[1] - cls.pixelShareCI95[0]) / 2)}` : '';
+    const ci = cls.pixelShareCI95 ? ` ${formatShareFine(cls.pixelShareCI95[0])} to ${formatShareFine(cls.pixelShareCI95[1])}` : '';
     const line: Line = [
       seg(`  ${fit(cls.name, nameWidth)} `),
       seg(bar(logFraction(cls.pixelShare, floor), barWidth), rarest ? 'rare' : cls.id === 0 ? 'muted' : 'accent'),
