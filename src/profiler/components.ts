@@ -1,7 +1,9 @@
 /**
- * 8-connected components of every class of a label mask, with opencv-wasm's
- * connectedComponentsWithStats run on one binary mask per class, cropped to that class's
- * bounding box (small classes cost little). Every cv.Mat is freed before returning.
+ * The opencv-wasm reference for connected components: connectedComponentsWithStats
+ * (connectivity 8) on one binary mask per class, cropped to that class's bounding box. Every cv.Mat
+ * is freed before returning. The profiler itself uses the run-length labelling in runs.ts, which
+ * gives the same components ~19x faster (bench/components-compare.ts); this module is the oracle
+ * test/profiler/components.test.ts checks it against.
  */
 import { openCv, type CvMat } from './opencv.js';
 

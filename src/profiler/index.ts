@@ -53,10 +53,13 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
   const accumulator = new ProfileAccumulator();
   const skipped: SkippedItem[] = [...index.skipped];
   let done = 0;
+  let firstDone = 0; // time of the first result: the rate leaves worker start-up out
   const report = (): void => {
     if (!onProgress) return;
-    const seconds = (performance.now() - started) / 1000;
-    const rate = seconds > 0 ? done / seconds : 0;
+    const now = performance.now();
+    if (done === 1) firstDone = now;
+    const seconds = (now - firstDone) / 1000;
+    const rate = done > 1 && seconds > 0 ? (done - 1) / seconds : 0;
     onProgress({ kind: 'profile-progress', done, total: pairs.length, skipped: skipped.length - index.skipped.length, rate, etaSeconds: rate > 0 ? (pairs.length - done) / rate : null });
   };
   const consume = (result: PairResult): void => {
