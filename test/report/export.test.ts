@@ -219,3 +219,39 @@ describe('segloss export (CLI)', () => {
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
+
+describe('exported PyTorch LR schedule matches the one segloss trained with', () => {
+  it.skipIf(!python)('lr_factor from the snippet equals verify/schedule.ts learningRateAt at every step', async () => {
+    const { learningRateAt } = await import('../../src/verify/schedule.js');
+    const schedules: Array<Recipe['schedule']> = [
+      { name: 'cosine', warmupFraction: 0.05, power: null, minLrFactor: 0.01 },
+      { name: 'poly', warmupFraction: 0, power: 0.9, minLrFactor: 0 },
+      { name: 'constant', warmupFraction: 0.1, power: null, minLrFactor: 1 },
+      { name: 'poly', warmupFraction: 0.25, power: null, minLrFactor: 0.1 },
+    ];
+    const totalSteps = 37;
+    const cases = schedules.map((schedule) => {
+      const code = exportSnippet(sourceFor({ ...comboRecipe, schedule }), 'pytorch');
+      const constant = /^MIN_LR_FACTOR = .*$/m.exec(code)?.[0] ?? '';
+      const fn = /^def make_scheduler[\s\S]*?return torch\.optim\.lr_scheduler\.LambdaLR\(optimizer, lr_factor\)$/m.exec(code)?.[0];
+      if (!fn) throw new Error('make_scheduler not found in the snippet');
+      return { code: `${constant}\n${fn}`, expected: Array.from({ length: totalSteps }, (_, step) => learningRateAt(step, totalSteps, 1, schedule)) };
+    });
+    // A stand-in for torch.optim.lr_scheduler.LambdaLR that hands back the factor function.
+    const script = [
+      'import json, math, sys, types',
+      'torch = types.SimpleNamespace(optim=types.SimpleNamespace(lr_scheduler=types.SimpleNamespace(LambdaLR=lambda optimizer, f: f)))',
+      'out = []',
+      'for code in json.loads(sys.stdin.read()):',
+      '    scope = {"math": math, "torch": torch}',
+      '    exec(code, scope)',
+      `    f = scope["make_scheduler"](None, ${totalSteps})`,
+      `    out.append([f(step) for step in range(${totalSteps})])`,
+      'print(json.dumps(out))',
+    ].join('\n');
+    const result = spawnSync(python!, ['-c', script], { input: JSON.stringify(cases.map((c) => c.code)), encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    const factors = JSON.parse(result.stdout) as number[][];
+    cases.forEach((c, i) => c.expected.forEach((lr, step) => expect(factors[i][step], `schedule ${i} step ${step}`).toBeCloseTo(lr, 12)));
+  });
+});
