@@ -15,7 +15,7 @@ import { writeReport } from '../report/write-report.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { renderProfile, renderRecommendation, startVerifyDashboard } from '../ui/render.js';
-import { parseBudget, runVerification } from '../verify/index.js';
+import { CANDIDATE_NAMES, DEFAULT_RUN_SETTINGS, parseBudget, parseCandidateNames, runVerification } from '../verify/index.js';
 import { progressPrinter } from './profile.js';
 
 /** 40 tiles hold out 8 for validation: enough for bootstrap CIs (verify wants at least 5). */
@@ -25,6 +25,7 @@ interface DemoOptions {
   out: string;
   budget?: string;
   steps?: number;
+  candidates?: string;
   images: number;
   seed: number;
   json?: boolean;
@@ -60,6 +61,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'where the sample dataset, report.md, the JSON contracts and the overlays go', DEMO_DEFAULTS.out)
     .option('--budget <time>', `training budget shared by all candidates, e.g. 90s, 5m (default ${DEMO_DEFAULTS.budget})`)
     .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget', wholeNumber(1))
+    .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
     .option('--images <n>', 'number of sample image/mask pairs to generate', wholeNumber(4), DEMO_DEFAULTS.images)
     .option('--seed <n>', 'seed of the sample dataset', wholeNumber(0), DEMO_DEFAULTS.seed)
     .option('--json', 'print only {profile, recommendation, verification} as one JSON object on stdout')
@@ -69,6 +71,7 @@ export function registerDemoCommand(program: Command): void {
         throw new UserError('--budget and --steps both given', { fix: 'use --budget for a time limit or --steps for an exact step count, not both' });
       }
       const budgetSeconds = opts.steps !== undefined ? undefined : parseBudget(opts.budget ?? DEMO_DEFAULTS.budget);
+      const candidates = opts.candidates !== undefined ? parseCandidateNames(opts.candidates) : undefined;
       const output = outputOptionsFrom({ json: opts.json, out: opts.out, color: opts.color });
       const interactive = Boolean(process.stdout.isTTY) && !output.json;
       const outDir = resolve(opts.out);
@@ -108,7 +111,7 @@ export function registerDemoCommand(program: Command): void {
       let verification: VerificationReport;
       try {
         verification = await runVerification(
-          { dataset, recommendation, steps: opts.steps ?? null, budgetSeconds, outDir },
+          { dataset, recommendation, steps: opts.steps ?? null, budgetSeconds, candidates, outDir },
           (event: TrainingEvent) => dashboard.onEvent(event),
           controller.signal,
         );

@@ -25,3 +25,14 @@ describe('segloss demo (bad usage, before any work starts)', () => {
     expect(stderr).toMatch(/--images.*expected a whole number >= 4/);
   });
 });
+
+describe('segloss demo --candidates', () => {
+  it('refuses an unknown candidate before any work starts', async () => {
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await main(['demo', '--candidates', 'ce,lovasz', '--out', '/nonexistent/never-written'])).toBe(2);
+    expect(stderr).toMatch(/lovasz/);
+    vi.restoreAllMocks();
+  });
+});
