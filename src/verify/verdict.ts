@@ -57,6 +57,9 @@ export function decideVerdict(candidates: readonly VerdictCandidate[], differenc
     if (rec.status === 'diverged') {
       return verdict('beaten', best.id, `Switch to ${best.label}: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) while ${best.label} reached mean Dice ${fmt(best.scores!.meanDice)}.`);
     }
+    if (rec.status === 'failed') {
+      return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} could not be trained (${rec.statusDetail ?? 'unknown error'}); fix the recipe or the rule that made it, then run verify again.`);
+    }
     return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} did not finish (${rec.status}); run verify again.`);
   }
 

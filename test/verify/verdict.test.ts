@@ -60,6 +60,10 @@ describe('verdict', () => {
   it('inconclusive with too few val images or when everything diverged', () => {
     const cs = [cand('rec', 0.8), cand('ce', 0.6)];
     expect(decideVerdict(cs, ciFrom(cs, 0.05), 2).outcome).toBe('inconclusive');
+    const failed = [cand('rec', null, { status: 'failed', statusDetail: 'loss "combo": bad option' }), cand('ce', 0.6)];
+    const v = decideVerdict(failed, ciFrom(failed, 0.05), 20);
+    expect(v.outcome).toBe('inconclusive');
+    expect(v.sentence).toMatch(/could not be trained \(loss "combo": bad option\); fix the recipe/);
     const dead = [cand('rec', null, { status: 'diverged' }), cand('ce', null, { status: 'diverged' })];
     expect(decideVerdict(dead, () => null, 20).outcome).toBe('inconclusive');
   });
