@@ -41,7 +41,8 @@ export const MIN_BUDGET_STEPS = 10;
 const TRAINING_SHARE_OF_BUDGET = 0.85;
 
 /**
- * Budget mode: time training steps (plain CE; one untimed warm-up step, then three timed), then
+ * Budget mode: time training steps (plain CE; three untimed warm-up steps, as the first steps
+ * of a fresh engine are slow, then five timed), then
  * give each of the `slices` (candidates x seeds) an equal number of steps so that training fills
  * 85% of its slice after an estimate of evaluation time (a forward pass over the val pixels,
  * costed at a third of a training step per batch of crops). The trainer is reset afterwards.
@@ -65,8 +66,8 @@ export async function stepsForBudget(
   // library rejects fails only its own candidate, not the whole run.
   await trainer.reset({ name: 'ce', params: {} }, { numClasses: ctx.numClasses, ignoreIndex: ctx.ignoreIndex, classWeights: null, scaleAware: null }, { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false }, null);
   const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
-  await trainer.trainStep(crops.nextBatch(), 0);
-  const timed = 3;
+  for (let i = 0; i < 3; i++) await trainer.trainStep(crops.nextBatch(), 0);
+  const timed = 5;
   const start = performance.now();
   for (let i = 0; i < timed; i++) await trainer.trainStep(crops.nextBatch(), 0);
   const secondsPerStep = (performance.now() - start) / 1000 / timed;
