@@ -64,7 +64,7 @@ export function decideVerdict(candidates: readonly VerdictCandidate[], differenc
   }
 
   const others = scored.filter((c) => c !== rec);
-  for (const other of others) details.push(...secondaryDifferences(rec, other, differenceCI));
+  details.push(...secondaryDifferences(rec, others, differenceCI));
 
   const better = others.filter((o) => lowerBound(differenceCI(o.id, rec.id, 'meanDice')) > 0);
   if (better.length > 0) {
@@ -85,13 +85,20 @@ export function decideVerdict(candidates: readonly VerdictCandidate[], differenc
   return verdict('tied', best.id, `Keep the recommended ${rec.label}: ${lead}, tied within the 95% CI with ${listLabels(tiedWith)}; a longer --budget or more validation images would separate them.`);
 }
 
-function secondaryDifferences(rec: VerdictCandidate, other: VerdictCandidate, differenceCI: DifferenceCI): string[] {
+/** One line per secondary metric and direction listing the candidates significantly better/worse than the recommended one. */
+function secondaryDifferences(rec: VerdictCandidate, others: readonly VerdictCandidate[], differenceCI: DifferenceCI): string[] {
   const out: string[] = [];
   for (const metric of ['rarestClassRecall', 'boundaryIoU'] as const) {
-    const ci = differenceCI(other.id, rec.id, metric);
-    if (!ci || (ci[0] <= 0 && ci[1] >= 0)) continue;
-    const diff = other.scores![metric] - rec.scores![metric];
-    out.push(`${other.label} ${ci[0] > 0 ? 'beat' : 'trailed'} the recommended recipe on ${METRIC_LABELS[metric]} by ${fmtSigned(diff)} (95% CI ${fmtSigned(ci[0])} to ${fmtSigned(ci[1])})`);
+    const better: string[] = [];
+    const worse: string[] = [];
+    for (const other of others) {
+      const ci = differenceCI(other.id, rec.id, metric);
+      if (!ci || (ci[0] <= 0 && ci[1] >= 0)) continue;
+      const entry = `${other.label} ${fmtSigned(other.scores![metric] - rec.scores![metric])}`;
+      (ci[0] > 0 ? better : worse).push(entry);
+    }
+    if (better.length) out.push(`Significantly higher ${METRIC_LABELS[metric]} than the recommended recipe: ${better.join(', ')}`);
+    if (worse.length) out.push(`Significantly lower ${METRIC_LABELS[metric]} than the recommended recipe: ${worse.join(', ')}`);
   }
   return out;
 }

@@ -71,6 +71,6 @@ describe('verdict', () => {
   it('reports significant secondary-metric differences in details', () => {
     const cs = [cand('rec', 0.8), cand('ce', 0.8, { scores: { meanDice: 0.8, rarestClassRecall: 0.9, boundaryIoU: 0.5 } })];
     const v = decideVerdict(cs, ciFrom(cs, 0.05), 20);
-    expect(v.details.join('\n')).toMatch(/CE beat the recommended recipe on rarest-class recall by \+0\.400/);
+    expect(v.details).toContain('Significantly higher rarest-class recall than the recommended recipe: CE +0.400');
   });
 });
