@@ -120,4 +120,16 @@ describe('segloss verify', () => {
     expect(report.candidates[0].recipe.derivedFrom.length).toBeGreaterThan(0);
     expect(report.candidates[1]).toMatchObject({ id: 'ce', status: 'ok', stepsDone: 3 });
   });
+
+  it('fits a tiny --budget on the real engine', async () => {
+    const started = performance.now();
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '12s', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--json']);
+    const wall = (performance.now() - started) / 1000;
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as VerificationReport;
+    expect(report.settings.budgetSeconds).toBe(12);
+    expect(report.settings.steps).toBeGreaterThanOrEqual(10);
+    expect(report.candidates.map((c) => c.stepsDone)).toEqual([report.settings.steps, report.settings.steps]);
+    expect(wall).toBeLessThan(12 * 1.5);
+  });
 });
