@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { interruptOnSigint } from '../common/interrupt.js';
 import { note, outputOptionsFrom, printJson } from '../common/output.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { VerificationReport } from '../contracts/verification.js';
@@ -38,20 +39,6 @@ function wholeNumber(min: number) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
     return n;
   };
-}
-
-/** Ctrl-C once: stop training after the current step and write what is finished; twice: quit. */
-function interruptOnSigint(controller: AbortController): () => void {
-  const handler = () => {
-    if (controller.signal.aborted) {
-      process.stderr.write('\nsegloss: stopped\n');
-      process.exit(1);
-    }
-    process.stderr.write('\nsegloss: stopping after the current step and writing what is finished (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
 }
 
 export function registerDemoCommand(program: Command): void {

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
+import { interruptOnSigint } from '../common/interrupt.js';
 import { note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
@@ -28,20 +29,6 @@ function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${value}"`);
   return n;
-}
-
-/** First Ctrl-C aborts the run (the finished part is still written); a second one exits at once. */
-function interruptOnSigint(controller: AbortController): () => void {
-  const handler = () => {
-    if (controller.signal.aborted) {
-      process.stderr.write('\nsegloss: stopped\n');
-      process.exit(1);
-    }
-    process.stderr.write('\nsegloss: stopping after the current step and writing what is finished (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
 }
 
 export function registerVerifyCommand(program: Command): void {

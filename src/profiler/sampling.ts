@@ -11,6 +11,7 @@
  * correction applied to n (n_eff = n / (1 - n/N)).
  * The running sums below keep memory flat however many images are sampled.
  */
+import { mulberry32 } from '../common/random.js';
 import type { Interval } from '../contracts/profile.js';
 
 const Z95 = 1.959963984540054;
@@ -26,17 +27,8 @@ export function tQuantile975(df: number): number {
   return z + (z3 + z) / (4 * df) + (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3);
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; same seed, same subset on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Same seed, same subset on every machine. */
+export const seededRandom = mulberry32;
 
 /** `size` distinct indices of 0..population-1, without replacement, in ascending order. */
 export function sampleIndices(population: number, size: number, seed: number): number[] {

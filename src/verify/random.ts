@@ -1,3 +1,5 @@
+import { mulberry32 } from '../common/random.js';
+
 /**
  * A small seeded PRNG (mulberry32) so every candidate sees the same crops in the same order and a
  * run is reproducible from its seed. Not cryptographic; 32-bit state is plenty for crop sampling.
@@ -10,14 +12,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(Math.floor(seed) ^ 0x9e3779b9);
   return { next, int: (n) => Math.floor(next() * n) };
 }
 

@@ -1,16 +1,8 @@
 /** Seeded pseudo-random numbers for the sample generator (no Math.random anywhere). */
+import { mulberry32 } from '../../common/random.js';
 
-/** mulberry32: a small, fast 32-bit generator; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 /** Mixes numbers into one 32-bit seed (splitmix-style), so every image and purpose gets its own stream. */
 export function mixSeed(...parts: number[]): number {

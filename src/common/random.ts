@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small, fast, well-mixed 32-bit PRNG returning floats in [0, 1). Every seeded
+ * choice in segloss (sample generation, profile subsets, crops) draws from it, so a seed gives the
+ * same result on every machine. Not cryptographic.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
