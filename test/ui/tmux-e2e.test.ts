@@ -33,7 +33,7 @@ describe.skipIf(!hasTmux)('segloss recommend in a real terminal (tmux; skipped w
     const done = join(mkdtempSync(join(tmpdir(), 'segloss-tmux-')), 'exit-codes');
     const recommend = `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(join(root, 'src/cli.ts'))} recommend --profile ${JSON.stringify(join(root, 'test/fixtures/ui/profile.json'))} --domain satellite`;
     // The pane outlives the commands (sleep) so the screen can be read; exit codes go to a file.
-    const command = `cd ${JSON.stringify(root)} && env -u NO_COLOR TERM=xterm-256color ${recommend}; a=$?; echo ${MARKER}; NO_COLOR=1 ${recommend}; echo "$a $?" > ${JSON.stringify(done)}; sleep 60`;
+    const command = `cd ${JSON.stringify(root)} && env -u NO_COLOR -u CI TERM=xterm-256color ${recommend}; a=$?; echo ${MARKER}; env -u CI NO_COLOR=1 ${recommend}; echo "$a $?" > ${JSON.stringify(done)}; sleep 60`;
     tmux('new-session', '-d', '-s', session, '-x', String(COLUMNS), '-y', '400', command);
     const deadline = Date.now() + 50_000;
     while (!existsSync(done) || readFileSync(done, 'utf8').trim() === '') {
