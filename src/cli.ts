@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { describeError, UserError } from './common/errors.js';
 import { SEGLOSS_VERSION } from './common/version.js';
@@ -11,6 +9,7 @@ import { registerVerifyCommand } from './commands/verify.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSampleCommand } from './commands/sample.js';
+import { isEntryPoint } from './common/entry-point.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
@@ -45,16 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
   });

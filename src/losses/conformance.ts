@@ -5,7 +5,7 @@
  * mismatch above 1e-5 or any key it cannot evaluate, 2 on a bad directory or case file.
  * Relative error = |ours - expected| / max(|expected|, 1e-3) (absolute for values below 1e-3).
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { boundaryIoUPerClass } from '../metrics/boundary-iou.js';
 import { fixtureLossForKey } from './fixture-keys.js';
 import { createLoss } from './index.js';
 import { BOUNDARY_TABLE_KEY, parseReferenceCase, type ReferenceCase } from './reference-case.js';
+import { isEntryPoint } from '../common/entry-point.js';
 
 export const CONFORMANCE_TOLERANCE = 1e-5;
 
@@ -210,15 +211,6 @@ async function useBackend(name: string): Promise<void> {
   await tf.ready();
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

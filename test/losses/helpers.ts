@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { LossContext, LossSpec } from '../../src/contracts/losses.js';
 import { resolveLossParams } from '../../src/losses/index.js';
 import { referenceLoss, type Batch } from './reference.js';
+import { mulberry32 } from '../../src/common/random.js';
 
 export const BACKENDS = ['cpu', 'wasm'] as const;
 
@@ -12,16 +13,7 @@ export async function useBackend(name: string): Promise<void> {
 }
 
 /** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
