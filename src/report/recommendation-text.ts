@@ -4,21 +4,12 @@
  */
 import type { Recipe, Recommendation, TraceCondition, TraceEntry } from '../contracts/recommendation.js';
 import { FACT_BY_NAME } from '../rules/facts.js';
+import { OPERATOR_SYMBOLS } from '../rules/rule-types.js';
 
 export interface TextOptions {
   color: boolean;
 }
 
-const OPERATOR_SYMBOLS: Record<string, string> = {
-  equal: '=',
-  notEqual: '≠',
-  in: 'in',
-  notIn: 'not in',
-  lessThan: '<',
-  lessThanInclusive: '≤',
-  greaterThan: '>',
-  greaterThanInclusive: '≥',
-};
 
 function painter(color: boolean) {
   const wrap = (code: string) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -44,7 +35,7 @@ function describeCondition(condition: TraceCondition, paint: ReturnType<typeof p
   const origin = FACT_BY_NAME.get(condition.fact)?.origin;
   const unknown = condition.value === null && origin === 'profile';
   const mark = unknown ? paint.yellow('?') : condition.outcome ? paint.green('✓') : paint.red('✗');
-  const op = OPERATOR_SYMBOLS[condition.operator] ?? condition.operator;
+  const op = (OPERATOR_SYMBOLS as Record<string, string>)[condition.operator] ?? condition.operator;
   const value = condition.value === null ? (origin === 'intent' ? 'not given' : origin === 'decision' ? 'undecided' : 'unknown') : formatValue(condition.value);
   return `${condition.fact} ${paint.bold(value)} ${op} ${formatValue(condition.threshold)} ${mark}`;
 }

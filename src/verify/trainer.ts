@@ -5,6 +5,7 @@
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
 import type { BackendName } from '../contracts/verification.js';
+import type { EngineOptions } from './engine/index.js';
 import type { TrainingBatch } from './data.js';
 
 export interface Trainer {
@@ -16,15 +17,8 @@ export interface Trainer {
   dispose(): Promise<void>;
 }
 
-export interface TrainerOptions {
-  backend: 'auto' | BackendName;
-  threads?: number;
-  model: { numClasses: number; inputChannels: number; depth: number; baseWidth: number; seed: number };
-  loss: LossSpec;
-  lossContext: LossContext;
-  optimizer: Recipe['optimizer'];
-  gradientClipNorm: number | null;
-}
+/** What a trainer needs: the engine's options without its test hooks. */
+export type TrainerOptions = Omit<EngineOptions, 'lossModule' | 'loaders'>;
 
 export type TrainerFactory = (options: TrainerOptions) => Promise<Trainer>;
 
