@@ -75,6 +75,22 @@ export function rareClassesOf(trainClassPixels: readonly number[]): number[] {
   return [present.reduce((a, b) => (b.count < a.count ? b : a)).id];
 }
 
+/** Floor of every class's prior: keeps rare classes' softmax gradients alive (RetinaNet's pi = 0.01). */
+export const MIN_CLASS_PRIOR = 0.01;
+
+/**
+ * Class priors for the U-Net's head-bias initialisation: each class's share of the training
+ * pixels, floored at MIN_CLASS_PRIOR and renormalised. The untrained network then predicts the
+ * class frequencies rather than 1/C each, so a short training spends its steps on telling the
+ * classes apart instead of first learning how rare the foreground is.
+ */
+export function classPriorsOf(trainClassPixels: readonly number[]): number[] {
+  const total = trainClassPixels.reduce((a, b) => a + b, 0);
+  const floored = trainClassPixels.map((count) => Math.max(MIN_CLASS_PRIOR, total > 0 ? count / total : 0));
+  const sum = floored.reduce((a, b) => a + b, 0);
+  return floored.map((p) => p / sum);
+}
+
 export interface CropSamplerOptions {
   cropSize: number;
   batchSize: number;

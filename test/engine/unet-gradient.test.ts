@@ -22,6 +22,23 @@ describe('U-Net', () => {
     expect(unet.initialWeights()).not.toEqual(buildUNet({ numClasses: 6, inputChannels: 3, seed: 6 }).initialWeights());
   });
 
+  it('starts the head bias at log(class prior) when priors are given, and rejects bad priors', () => {
+    const priors = [0.9, 0.06, 0.04];
+    const unet = buildUNet({ numClasses: 3, inputChannels: 1, depth: 1, baseWidth: 2, seed: 5, classPriors: priors });
+    const plain = buildUNet({ numClasses: 3, inputChannels: 1, depth: 1, baseWidth: 2, seed: 5 });
+    const bias = unet.parameters.find((p) => p.name === 'head.bias')!;
+    const weights = unet.initialWeights();
+    expect([...weights.subarray(bias.offset, bias.offset + 3)]).toEqual(priors.map((p) => Math.fround(Math.log(p))));
+    // Everything else is the seeded draw, unchanged.
+    const rest = (w: Float32Array) => [...w.subarray(0, bias.offset)];
+    expect(rest(weights)).toEqual(rest(plain.initialWeights()));
+    // Softmax of the bias alone is the prior (the untrained head predicts class frequencies).
+    const e = priors.map((p) => Math.exp(Math.log(p)));
+    expect(e.map((v) => v / e.reduce((a, b) => a + b))).toEqual(priors.map((p) => expect.closeTo(p, 12)));
+    expect(() => buildUNet({ numClasses: 3, inputChannels: 1, seed: 1, classPriors: [0.5, 0.5] })).toThrow(/classPriors must be 3 positive/);
+    expect(() => buildUNet({ numClasses: 2, inputChannels: 1, seed: 1, classPriors: [1, 0] })).toThrow(/positive/);
+  });
+
   for (const backend of ['wasm', 'cpu'] as const) {
     it(`fused InstanceNorm+ReLU matches the composite ops and their gradients on ${backend}`, async () => {
       await selectBackend(backend);

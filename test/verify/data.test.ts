@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { splitByImage } from '../../src/verify/split.js';
-import { channelStatistics, classPixelCounts, createCropSampler, rareClassesOf, type VerifyImage } from '../../src/verify/data.js';
+import { channelStatistics, classPixelCounts, classPriorsOf, createCropSampler, MIN_CLASS_PRIOR, rareClassesOf, type VerifyImage } from '../../src/verify/data.js';
 import { createRng } from '../../src/verify/random.js';
 
 describe('splitByImage', () => {
@@ -57,6 +57,15 @@ describe('crops', () => {
     expect(rareClassesOf(totals)).toEqual([2]);
     expect(rareClassesOf([50, 30, 20])).toEqual([2]);
     expect(rareClassesOf([100, 0, 0])).toEqual([]);
+  });
+
+  it('gives class priors from train shares, floored for rare and absent classes, summing to 1', () => {
+    const priors = classPriorsOf([9700, 250, 50, 0]);
+    expect(priors.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    // 0.97, 0.025, then 0.005 and 0 floored to 0.01, renormalised by 1.015.
+    expect(priors).toEqual([0.97, 0.025, 0.01, 0.01].map((p) => expect.closeTo(p / 1.015, 12)));
+    expect(Math.min(...priors)).toBeGreaterThanOrEqual(MIN_CLASS_PRIOR / 1.015 - 1e-15);
+    expect(classPriorsOf([0, 0])).toEqual([0.5, 0.5]);
   });
 
   it('normalises per channel to zero mean and unit std over train', () => {

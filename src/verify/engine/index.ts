@@ -23,7 +23,7 @@ export interface EngineOptions {
   backend: 'auto' | BackendName;
   /** Data-parallel worker threads for the wasm and cpu backends (default: available cores; 1 = in this thread). */
   threads?: number;
-  model: { numClasses: number; inputChannels: number; depth: number; baseWidth: number; seed: number };
+  model: { numClasses: number; inputChannels: number; depth: number; baseWidth: number; seed: number; classPriors?: number[] | null };
   loss: LossSpec;
   lossContext: LossContext;
   optimizer: Recipe['optimizer'];

@@ -27,6 +27,13 @@ export interface UNetOptions {
   baseWidth?: number;
   /** Seed of the initial weights: the same seed gives the same weights. */
   seed: number;
+  /**
+   * Initial class priors (numClasses shares summing to 1): the head bias starts at log(prior),
+   * so the untrained network already predicts the class frequencies instead of a uniform
+   * 1/numClasses ("prior probability" initialisation, Lin et al. 2017, Focal Loss for Dense
+   * Object Detection, sec. 4.1). Default: none (bias 0).
+   */
+  classPriors?: number[] | null;
 }
 
 export interface ParameterSpec {
@@ -59,6 +66,12 @@ function validate(options: Required<UNetOptions>): void {
   positiveInt('inputChannels', options.inputChannels, 1);
   positiveInt('depth', options.depth, 0);
   positiveInt('baseWidth', options.baseWidth, 1);
+  const priors = options.classPriors;
+  if (priors !== null) {
+    if (priors.length !== options.numClasses || !priors.every((p) => Number.isFinite(p) && p > 0)) {
+      throw new RangeError(`U-Net classPriors must be ${options.numClasses} positive numbers, got [${priors.join(', ')}]`);
+    }
+  }
 }
 
 export function buildUNet(input: UNetOptions): UNet {
@@ -68,6 +81,7 @@ export function buildUNet(input: UNetOptions): UNet {
     numClasses: input.numClasses,
     inputChannels: input.inputChannels,
     seed: input.seed,
+    classPriors: input.classPriors ?? null,
   };
   validate(options);
   const parameters: ParameterSpec[] = [];
@@ -100,6 +114,8 @@ export function buildUNet(input: UNetOptions): UNet {
   const decoder = Array.from({ length: options.depth }, (_, level) => block(`decoder${level}`, width(level + 1), width(level), width(level)));
   const headWeight = add('head.weight', [1, 1, width(0), options.numClasses], { kind: 'normal', std: Math.sqrt(1 / width(0)) });
   const headBias = add('head.bias', [options.numClasses], { kind: 'constant', value: 0 });
+  const priors = options.classPriors;
+  const priorBias = priors ? priors.map((p) => Math.log(p / priors.reduce((a, b) => a + b, 0))) : null;
   const size = offset;
 
   type Block = ReturnType<typeof block>;
@@ -122,6 +138,7 @@ export function buildUNet(input: UNetOptions): UNet {
         if (p.init.kind === 'constant') target.fill(p.init.value);
         else for (let i = 0; i < p.size; i++) target[i] = standardNormal(rng) * p.init.std;
       }
+      if (priorBias) weights.set(priorBias, parameters[headBias].offset);
       return weights;
     },
     forward(w, images) {
