@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/verify/engine/backends.js';
 import { buildUNet, countParameters } from '../../src/verify/engine/unet.js';
-import { compositeNormRelu, normRelu, setFusedNormRelu } from '../../src/verify/engine/norm-relu.js';
+import { compositeNormRelu, customGradientNormRelu, normRelu, setFusedNormRelu } from '../../src/verify/engine/norm-relu.js';
 import { ModelReplica, loadLossFactory } from '../../src/verify/engine/replica.js';
 import { createRng } from '../../src/verify/random.js';
 import { inlineCeModule, randomBatch } from './helpers.js';
@@ -40,7 +40,7 @@ describe('U-Net', () => {
   });
 
   for (const backend of ['wasm', 'cpu'] as const) {
-    it(`fused InstanceNorm+ReLU matches the composite ops and their gradients on ${backend}`, async () => {
+    it(`fused and hand-differentiated InstanceNorm+ReLU match the composite ops and their autodiff gradients on ${backend}`, async () => {
       await selectBackend(backend);
       const rng = createRng(3);
       const shape: [number, number, number, number] = [3, 5, 7, 6];
@@ -54,19 +54,22 @@ describe('U-Net', () => {
       setFusedNormRelu(true);
       const fused = [normRelu(x, gamma, beta), ...grads(normRelu)];
       setFusedNormRelu(null);
+      const handWritten = [customGradientNormRelu(x, gamma, beta), ...grads(customGradientNormRelu)];
       const reference = [compositeNormRelu(x, gamma, beta), ...grads(compositeNormRelu)];
-      fused.forEach((t, i) => {
-        const a = t.dataSync();
-        const b = reference[i].dataSync();
-        let num = 0;
-        let den = 0;
-        for (let j = 0; j < a.length; j++) {
-          num += (a[j] - b[j]) ** 2;
-          den += b[j] ** 2;
-        }
-        expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
-      });
-      tf.dispose([x, gamma, beta, r, ...fused, ...reference]);
+      for (const candidate of [fused, handWritten]) {
+        candidate.forEach((t, i) => {
+          const a = t.dataSync();
+          const b = reference[i].dataSync();
+          let num = 0;
+          let den = 0;
+          for (let j = 0; j < a.length; j++) {
+            num += (a[j] - b[j]) ** 2;
+            den += b[j] ** 2;
+          }
+          expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
+        });
+      }
+      tf.dispose([x, gamma, beta, r, ...fused, ...handWritten, ...reference]);
     });
 
     it(`gradient matches finite differences per weight tensor on ${backend} (batch 2, non-square)`, async () => {
