@@ -51,6 +51,14 @@ export const LOSS_CATALOGUE: Record<LossName, { title: string; params: Record<st
     params: {
       gamma: { type: 'number', default: 2, min: 0, description: 'Focusing exponent on (1-p).' },
       alpha: { type: 'number', default: null, min: 0, max: 1, nullable: true, description: 'Weight 1-alpha on class 0 and alpha on the others; null = none.' },
+      labelSmoothing: {
+        type: 'number',
+        default: 0,
+        min: 0,
+        max: 1,
+        description:
+          'Target q = (1-e)*onehot + e/C; each class c adds -a_c*w_c*q_c*(1-p_c)^gamma*log p_c (Keras CategoricalFocalCrossentropy label_smoothing). 0 = the plain focal loss.',
+      },
     },
   },
   dice: { title: 'Soft Dice', params: { ...diceConventions } },
@@ -68,6 +76,14 @@ export const LOSS_CATALOGUE: Record<LossName, { title: string; params: Record<st
       ceWeight: { type: 'number', default: 1, min: 0, description: 'Weight of the CE term (the article: 0.3; MONAI DiceCE lambda_ce: 1).' },
       diceForm: { type: 'enum', default: 'dice', values: ['dice', 'stable_log_dice'], description: 'Which Dice term.' },
       labelSmoothing: { type: 'number', default: 0, min: 0, max: 1, description: 'Label smoothing of the CE term.' },
+      ohemKeepRatio: {
+        type: 'number',
+        default: 1,
+        min: 0,
+        exclusiveMin: true,
+        max: 1,
+        description: 'OHEM on the CE term: only the ceil(r * valid) hardest valid pixels count, as in ohem_ce (the article: 0.25). 1 = every pixel (off).',
+      },
       ...diceConventions,
     },
   },

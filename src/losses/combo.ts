@@ -5,12 +5,17 @@
  * The Dice term is the soft Dice (dice.ts, with its conventions) or, with diceForm
  * 'stable_log_dice', the article's stable log Dice (stable-log-dice.ts, its own smooth 1e-6 and
  * clamp 0.01; includeBackground and batch apply to both forms). The CE term is cross-entropy with
- * the context's class weights and the given label smoothing (ce.ts).
- * Per image: the same weighted sum of the per-image Dice and per-image CE (batch=false only).
+ * the context's class weights and the given label smoothing (ce.ts); with ohemKeepRatio r < 1 it
+ * is OHEM CE instead (ohem-ce.ts, same selection and reduction as the ohem_ce loss: the class-
+ * weighted mean over the ceil(r * valid) hardest valid pixels, ranked on unweighted CE), i.e. the
+ * article's satellite recipe "0.7 Dice + 0.3 CE with OHEM". r = 1 is the plain CE term.
+ * Per image: the same weighted sum of the per-image Dice and per-image CE (batch=false only); the
+ * OHEM hard pixels are then chosen within each image, as ohem_ce's per-image form does.
  */
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropyTerms, type CrossEntropyOptions } from './ce.js';
 import { diceClassLosses, type DiceOptions } from './dice.js';
+import { ohemCrossEntropyTerms } from './ohem-ce.js';
 import { stableLogDiceClassLosses, type StableLogDiceOptions } from './stable-log-dice.js';
 import { divideByCount, perImageClassLosses, reduceClassLosses, segmentationTargets, sumPixels } from './targets.js';
 
@@ -21,6 +26,8 @@ export interface ComboOptions {
   dice: DiceOptions;
   stableLogDice: StableLogDiceOptions;
   crossEntropy: CrossEntropyOptions;
+  /** OHEM keep ratio of the CE term, in (0, 1]; 1 = no mining (every valid pixel counts). */
+  ohemKeepRatio: number;
 }
 
 /** Both terms from one set of targets: the Dice term per class and the CE per-pixel terms. */
@@ -30,7 +37,11 @@ function comboTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: ComboOpti
     options.diceForm === 'dice'
       ? diceClassLosses(logits, targets, perImage ? { ...options.dice, batch: false } : options.dice)
       : stableLogDiceClassLosses(logits, targets, perImage ? { ...options.stableLogDice, batch: false } : options.stableLogDice);
-  return { targets, diceClasses, ce: crossEntropyTerms(logits, labels, options.crossEntropy, targets) };
+  const ce =
+    options.ohemKeepRatio < 1
+      ? ohemCrossEntropyTerms(logits, labels, { ...options.crossEntropy, keepRatio: options.ohemKeepRatio }, perImage, targets)
+      : crossEntropyTerms(logits, labels, options.crossEntropy, targets);
+  return { targets, diceClasses, ce };
 }
 
 function weightedSum<T extends tf.Tensor>(dice: T, ce: T, options: ComboOptions): T {

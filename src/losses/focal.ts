@@ -1,8 +1,18 @@
 /**
  * Focal loss, softmax form (MONAI FocalLoss with use_softmax=True, reduction "mean").
  *
- *   term_{i,c} = -a_c * w_c * (1 - p_{i,c})^gamma * log p_{i,c} * t_{i,c}
+ *   term_{i,c} = -a_c * w_c * (1 - p_{i,c})^gamma * log p_{i,c} * q_{i,c}
  *   Focal = sum over valid pixels i and classes c of term_{i,c} / (valid pixels * C)
+ *
+ * q is the target: the one-hot t without label smoothing; with label smoothing e,
+ * q = (1-e)*t + e/C (torch's label_smoothing target, as ce.ts uses). Every class of a pixel then
+ * contributes its own focal term with its own modulation (1 - p_c)^gamma and its own a_c * w_c:
+ * the convention of Keras's CategoricalFocalCrossentropy(label_smoothing=e), which smooths y_true
+ * the same way and sums alpha * (1 - p_c)^gamma * (-q_c log p_c) over the classes. (MONAI,
+ * kornia, smp and mmdet focal losses have no label smoothing; the other variant seen in the wild,
+ * (1 - p_true)^gamma times smoothed CE, is no library's.) With e = 0 this is exactly the loss
+ * without smoothing (the one-hot path is used unchanged); with gamma = 0 and no alpha it is the
+ * smoothed CE of ce.ts divided by C.
  *
  * a_c (alpha, optional) is 1-alpha for class 0 and alpha for every other class, as MONAI's
  * softmax_focal_loss does; w_c are the optional class weights, applied per class as MONAI's
@@ -17,6 +27,8 @@ export interface FocalOptions {
   gamma: number;
   /** null: no alpha weighting. */
   alpha: number | null;
+  /** e in [0,1]: target q = (1-e)*onehot + e/C at valid pixels; 0 = plain one-hot targets. */
+  labelSmoothing: number;
   classWeights: number[] | null;
   ignoreIndex: number | null;
 }
@@ -27,7 +39,10 @@ function focalTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: FocalOpti
   const logProbs = tf.logSoftmax(logits);
   const oneMinusP = tf.maximum(tf.neg(tf.expm1(logProbs)), 1e-12);
   const modulation = options.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, options.gamma);
-  let terms = tf.neg(tf.mul(tf.mul(modulation, logProbs), oneHot)) as tf.Tensor4D;
+  const e = options.labelSmoothing;
+  // q = (1-e)*onehot + (e/C)*valid: ignored pixels keep a zero target, so they add nothing.
+  const target = e === 0 ? oneHot : tf.add(tf.mul(oneHot, 1 - e), tf.mul(valid, e / numClasses));
+  let terms = tf.neg(tf.mul(tf.mul(modulation, logProbs), target)) as tf.Tensor4D;
   const classFactors = focalClassFactors(numClasses, options);
   if (classFactors) terms = tf.mul(terms, tf.tensor1d(classFactors, 'float32'));
   return { terms, valid };

@@ -61,7 +61,7 @@ const BUILDERS: Record<LossName, Builder> = {
     return { batch: (x, y) => crossEntropyLoss(x, y, o), perImage: (x, y) => crossEntropyPerImage(x, y, o) };
   },
   focal: (p, c) => {
-    const o: FocalOptions = { gamma: num(p, 'gamma'), alpha: p.alpha as number | null, classWeights: c.classWeights, ignoreIndex: c.ignoreIndex };
+    const o: FocalOptions = { gamma: num(p, 'gamma'), alpha: p.alpha as number | null, labelSmoothing: num(p, 'labelSmoothing'), classWeights: c.classWeights, ignoreIndex: c.ignoreIndex };
     return { batch: (x, y) => focalLoss(x, y, o), perImage: (x, y) => focalPerImage(x, y, o) };
   },
   dice: (p, c) => {
@@ -83,6 +83,7 @@ const BUILDERS: Record<LossName, Builder> = {
       dice,
       stableLogDice: { smooth: 1e-6, clampMin: 0.01, includeBackground: dice.includeBackground, batch: dice.batch, ignoreIndex: c.ignoreIndex },
       crossEntropy: crossEntropyOptions(p, c),
+      ohemKeepRatio: num(p, 'ohemKeepRatio'),
     };
     return { batch: (x, y) => comboLoss(x, y, o), perImage: dice.batch ? null : (x, y) => comboPerImage(x, y, o) };
   },

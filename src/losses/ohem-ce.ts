@@ -13,8 +13,8 @@
  * Per image: k and K are chosen within each image.
  */
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropyTerms, type CrossEntropyOptions } from './ce.js';
-import { divideByCount, sumPixels } from './targets.js';
+import { crossEntropyTerms, type CrossEntropyOptions, type CrossEntropyTerms } from './ce.js';
+import { divideByCount, sumPixels, type Targets } from './targets.js';
 
 export interface OhemOptions extends CrossEntropyOptions {
   keepRatio: number;
@@ -93,25 +93,31 @@ function validPixels(labels: tf.Tensor3D, ignoreIndex: number | null): Uint8Arra
   return valid;
 }
 
-function keptTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOptions, perImage: boolean) {
-  const weighted = crossEntropyTerms(logits, labels, options);
-  const hardness = options.classWeights ? crossEntropyTerms(logits, labels, { ...options, classWeights: null }).weightedLoss : weighted.weightedLoss;
+/**
+ * The CE per-pixel terms of ce.ts with every pixel outside the hard set K zeroed (both the weighted
+ * loss and the true-class weight), so that sum(weightedLoss) / sum(trueClassWeight) is the OHEM
+ * value. K is chosen within each image when `perImage`, else over the whole batch. `targets` may be
+ * passed in when a compound loss (combo) already built them. Not wrapped in tf.tidy: call inside one.
+ */
+export function ohemCrossEntropyTerms(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOptions, perImage: boolean, targets?: Targets): CrossEntropyTerms {
+  const weighted = crossEntropyTerms(logits, labels, options, targets);
+  const hardness = options.classWeights ? crossEntropyTerms(logits, labels, { ...options, classWeights: null }, targets).weightedLoss : weighted.weightedLoss;
   const [n, h, w] = labels.shape;
   const maskValues = hardExampleMask(hardness.dataSync() as Float32Array, validPixels(labels, options.ignoreIndex), perImage ? h * w : n * h * w, options.keepRatio);
   const mask = tf.tensor3d(maskValues, [n, h, w], 'float32');
-  return { loss: tf.mul(weighted.weightedLoss, mask), weight: tf.mul(weighted.trueClassWeight, mask) };
+  return { weightedLoss: tf.mul(weighted.weightedLoss, mask) as tf.Tensor3D, trueClassWeight: tf.mul(weighted.trueClassWeight, mask) as tf.Tensor3D };
 }
 
 export function ohemCrossEntropyLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOptions): tf.Scalar {
   return tf.tidy(() => {
-    const { loss, weight } = keptTerms(logits, labels, options, false);
-    return divideByCount(sumPixels(loss), sumPixels(weight)) as tf.Scalar;
+    const { weightedLoss, trueClassWeight } = ohemCrossEntropyTerms(logits, labels, options, false);
+    return divideByCount(sumPixels(weightedLoss), sumPixels(trueClassWeight)) as tf.Scalar;
   });
 }
 
 export function ohemCrossEntropyPerImage(logits: tf.Tensor4D, labels: tf.Tensor3D, options: OhemOptions): tf.Tensor1D {
   return tf.tidy(() => {
-    const { loss, weight } = keptTerms(logits, labels, options, true);
-    return divideByCount(sumPixels(loss, [1, 2]), sumPixels(weight, [1, 2])) as tf.Tensor1D;
+    const { weightedLoss, trueClassWeight } = ohemCrossEntropyTerms(logits, labels, options, true);
+    return divideByCount(sumPixels(weightedLoss, [1, 2]), sumPixels(trueClassWeight, [1, 2])) as tf.Tensor1D;
   });
 }

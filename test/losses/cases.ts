@@ -22,6 +22,9 @@ export function lossCases(classes: number): LossCase[] {
     { title: 'focal gamma 1.5 alpha 0.25', spec: { name: 'focal', params: { gamma: 1.5, alpha: 0.25 } } },
     { title: 'focal gamma 0.5 weighted', spec: { name: 'focal', params: { gamma: 0.5 } }, context: { classWeights: weights(classes) } },
     { title: 'focal gamma 0', spec: { name: 'focal', params: { gamma: 0 } } },
+    { title: 'focal label smoothing 0.1', spec: { name: 'focal', params: { labelSmoothing: 0.1 } } },
+    { title: 'focal gamma 1.5 alpha 0.25 weighted + smoothing 0.2', spec: { name: 'focal', params: { gamma: 1.5, alpha: 0.25, labelSmoothing: 0.2 } }, context: { classWeights: weights(classes) } },
+    { title: 'focal gamma 0.5 smoothing 0.3', spec: { name: 'focal', params: { gamma: 0.5, labelSmoothing: 0.3 } } },
     { title: 'dice', spec: { name: 'dice', params: {} } },
     { title: 'dice no background', spec: { name: 'dice', params: { includeBackground: false } } },
     { title: 'dice batch', spec: { name: 'dice', params: { batch: true } } },
@@ -36,6 +39,13 @@ export function lossCases(classes: number): LossCase[] {
       context: { classWeights: weights(classes) },
     },
     { title: 'combo no background, batch, smoothing', spec: { name: 'combo', params: { includeBackground: false, batch: true, labelSmoothing: 0.1 } } },
+    { title: 'combo 0.7 dice + 0.3 ohem ce 0.25', spec: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, ohemKeepRatio: 0.25 } } },
+    {
+      title: 'combo stable log dice + weighted ohem ce 0.4 + smoothing',
+      spec: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, diceForm: 'stable_log_dice', ohemKeepRatio: 0.4, labelSmoothing: 0.1 } },
+      context: { classWeights: weights(classes) },
+    },
+    { title: 'combo batch dice + ohem ce 0.5', spec: { name: 'combo', params: { batch: true, ohemKeepRatio: 0.5 } } },
     { title: 'generalized dice', spec: { name: 'generalized_dice', params: {} } },
     { title: 'generalized dice simple', spec: { name: 'generalized_dice', params: { weightType: 'simple' } } },
     { title: 'generalized dice uniform batch', spec: { name: 'generalized_dice', params: { weightType: 'uniform', batch: true } } },
@@ -51,5 +61,7 @@ export function lossCases(classes: number): LossCase[] {
     { title: 'scale-aware combo weighted', spec: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3 } }, context: { scaleAware, classWeights: weights(classes) } },
     { title: 'scale-aware focal tversky', spec: { name: 'focal_tversky', params: {} }, context: { scaleAware } },
     { title: 'scale-aware ohem', spec: { name: 'ohem_ce', params: { keepRatio: 0.3 } }, context: { scaleAware } },
+    { title: 'scale-aware combo ohem 0.25 weighted', spec: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, ohemKeepRatio: 0.25 } }, context: { scaleAware, classWeights: weights(classes) } },
+    { title: 'scale-aware focal smoothing 0.1', spec: { name: 'focal', params: { gamma: 1.5, labelSmoothing: 0.1 } }, context: { scaleAware } },
   ];
 }

@@ -57,7 +57,8 @@ describe('createLoss validates at construction', () => {
   });
 
   it('fills defaults (MONAI) and keeps given values', () => {
-    expect(resolveLossParams({ name: 'focal', params: { gamma: 1.5 } })).toEqual({ gamma: 1.5, alpha: null });
+    expect(resolveLossParams({ name: 'focal', params: { gamma: 1.5 } })).toEqual({ gamma: 1.5, alpha: null, labelSmoothing: 0 });
+    expect(resolveLossParams({ name: 'combo', params: {} })).toMatchObject({ labelSmoothing: 0, ohemKeepRatio: 1 });
     expect(resolveLossParams({ name: 'dice', params: {} })).toEqual({
       includeBackground: true,
       squaredPred: false,

@@ -197,10 +197,17 @@ export function referenceLoss(name: LossName, p: Params, ctx: LossContext, batch
         if (!isValid(y, ctx)) continue;
         count++;
         const alpha = p.alpha as number | null;
-        const a = alpha === null ? 1 : y === 0 ? 1 - alpha : alpha;
-        const wy = ctx.classWeights ? ctx.classWeights[y] : 1;
-        const py = probs[i * c + y];
-        sum += -a * wy * Math.pow(1 - py, p.gamma as number) * Math.log(py);
+        // Smoothed target q_k = (1-e)[k = y] + e/C; every class k adds its own focal term
+        // (Keras CategoricalFocalCrossentropy's label_smoothing). e = 0: only k = y counts.
+        const e = (p.labelSmoothing as number | undefined) ?? 0;
+        for (let k = 0; k < c; k++) {
+          const q = (1 - e) * (k === y ? 1 : 0) + e / c;
+          if (q === 0) continue;
+          const a = alpha === null ? 1 : k === 0 ? 1 - alpha : alpha;
+          const wk = ctx.classWeights ? ctx.classWeights[k] : 1;
+          const pk = probs[i * c + k];
+          sum += -a * wk * q * Math.pow(1 - pk, p.gamma as number) * Math.log(pk);
+        }
       }
       return count ? sum / (count * c) : 0;
     }
@@ -231,7 +238,10 @@ export function referenceLoss(name: LossName, p: Params, ctx: LossContext, batch
                 return -Math.log(Math.max(d, 0.01));
               });
             })();
-      return (p.diceWeight as number) * dice + (p.ceWeight as number) * crossEntropy(batch, ctx, p.labelSmoothing as number);
+      // CE term: OHEM CE (the ohem_ce formula) when ohemKeepRatio < 1, plain CE otherwise.
+      const keepRatio = (p.ohemKeepRatio as number | undefined) ?? 1;
+      const ce = keepRatio < 1 ? ohem(batch, ctx, { keepRatio, labelSmoothing: p.labelSmoothing }) : crossEntropy(batch, ctx, p.labelSmoothing as number);
+      return (p.diceWeight as number) * dice + (p.ceWeight as number) * ce;
     }
     case 'generalized_dice': {
       const s = stats(batch, ctx, p.batch as boolean);

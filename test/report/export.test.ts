@@ -8,7 +8,7 @@ import type { LossName, LossParamValue, Recipe, VerificationReport } from '../..
 import { exportSnippet, loadExportSource, type ExportSource, type ExportTarget } from '../../src/report/export/index.js';
 import { chooseCandidate } from '../../src/report/export/source.js';
 import { pyFloat } from '../../src/report/export/python.js';
-import { comboRecipe, focalRecipe, recommendationFixture, verificationFixture } from '../fixtures/ui/contracts.js';
+import { comboRecipe, diceRecipe, focalRecipe, recommendationFixture, verificationFixture } from '../fixtures/ui/contracts.js';
 
 const FIXTURES = new URL('../fixtures/ui/', import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
@@ -20,10 +20,12 @@ function sourceFor(recipe: Recipe, ignoreIndex: number | null = 255): ExportSour
 /** One recipe per loss with non-default parameters, so a snippet that drops or defaults one fails. */
 const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue> }> = [
   { name: 'ce', params: { labelSmoothing: 0.1 } },
-  { name: 'focal', params: { gamma: 1.5, alpha: 0.25 } },
+  { name: 'focal', params: { gamma: 1.5, alpha: 0.25, labelSmoothing: 0.1 } },
   { name: 'dice', params: { includeBackground: false, squaredPred: true, jaccard: false, batch: true, smoothNr: 0.0001, smoothDr: 0.001 } },
   { name: 'stable_log_dice', params: { smooth: 2e-6, clampMin: 0.02 } },
   { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, diceForm: 'dice', labelSmoothing: 0.05, includeBackground: false, squaredPred: false, jaccard: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
+  { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, diceForm: 'dice', labelSmoothing: 0.05, ohemKeepRatio: 0.25, includeBackground: false, squaredPred: false, jaccard: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
+  { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, diceForm: 'stable_log_dice', labelSmoothing: 0, ohemKeepRatio: 0.4 } },
   { name: 'generalized_dice', params: { weightType: 'simple', includeBackground: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
   { name: 'tversky', params: { alpha: 0.3, beta: 0.7, includeBackground: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
   { name: 'focal_tversky', params: { alpha: 0.3, beta: 0.7, gamma: 0.75, includeBackground: true, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
@@ -39,7 +41,9 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
     case 'ce':
       return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'weight=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX'];
     case 'focal':
-      return monai ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss('] : [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'class_weights=CLASS_WEIGHTS'];
+      return monai
+        ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss(', `label_smoothing = ${f(p.labelSmoothing)}`, 'onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid', 'focal(logits, onehot)']
+        : [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'class_weights=CLASS_WEIGHTS', `label_smoothing=${f(p.labelSmoothing)}`, 'label_smoothing / NUM_CLASSES'];
     case 'dice':
       if (monai) return ['DiceLoss(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
       if (smp) return ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))', `smooth=${f(p.smoothNr)}`, 'squaredPred=true has no smp equivalent', 'one smooth for both terms'];
@@ -47,6 +51,18 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
     case 'stable_log_dice':
       return [`smooth=${f(p.smooth)}`, `clamp_min=${f(p.clampMin)}`, 'def stable_log_dice_loss'];
     case 'combo':
+      if (p.ohemKeepRatio !== undefined && (p.ohemKeepRatio as number) < 1) {
+        // OHEM on the CE term: the ohem_ce helper with keep_ratio, weights and smoothing; no plain CE call.
+        return [
+          `${f(p.diceWeight)} * `,
+          `${f(p.ceWeight)} * ohem_cross_entropy(logits, `,
+          `keep_ratio=${f(p.ohemKeepRatio)}`,
+          `label_smoothing=${f(p.labelSmoothing)}`,
+          'class_weights=CLASS_WEIGHTS',
+          'def ohem_cross_entropy(',
+          ...(p.diceForm === 'stable_log_dice' ? ['def stable_log_dice_loss'] : []),
+        ];
+      }
       return [`${f(p.diceWeight)} * `, `${f(p.ceWeight)} * `, `label_smoothing=${f(p.labelSmoothing)}`, ...(monai ? ['include_background=False', 'DiceLoss(', 'DiceCELoss(lambda_dice=0.7, lambda_ce=0.3) written out'] : smp ? ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False', 'def dice_loss'])];
     case 'generalized_dice':
       return [monai ? 'GeneralizedDiceLoss(' : 'def generalized_dice_loss', `w_type=${f(p.weightType)}`, 'include_background=False'];
@@ -70,8 +86,8 @@ function assertPythonSyntax(code: string, label = expect.getState().currentTestN
 
 describe('export snippets carry every parameter of the recipe', () => {
   for (const target of TARGETS) {
-    for (const { name, params } of LOSS_CASES) {
-      it(`${target}: ${name}`, () => {
+    for (const [index, { name, params }] of LOSS_CASES.entries()) {
+      it(`${target}: ${name} (case ${index})`, () => {
         const recipe: Recipe = { ...comboRecipe, id: `${name}-case`, loss: { name, params } };
         const code = exportSnippet(sourceFor(recipe), target);
         for (const text of expectedLossText(name, params, target)) expect(code, `${target} ${name} should contain ${text}`).toContain(text);
@@ -117,6 +133,37 @@ describe('export snippets carry every parameter of the recipe', () => {
     expect(code).toContain('lambda_dice=0.7, lambda_ce=0.3, label_smoothing=0.0');
     expect(code).toContain('IGNORE_INDEX = -100');
     assertPythonSyntax(code);
+  });
+
+  it.each(TARGETS)('%s: the recipe-level OHEM and label smoothing are folded in as verify trains them', (target) => {
+    // The satellite recipe as the rules write it: every combo default in the spec, OHEM at recipe level.
+    const satellite: Recipe = { ...comboRecipe, loss: { name: 'combo', params: { ...comboRecipe.loss.params, ohemKeepRatio: 1 } }, ohem: { keepRatio: 0.25 } };
+    const combo = exportSnippet(sourceFor(satellite), target);
+    expect(combo).toContain('keep_ratio=0.25');
+    expect(combo).toContain('def ohem_cross_entropy(');
+    expect(combo).toContain('ohemKeepRatio 0.25'); // the header's loss line
+    assertPythonSyntax(combo, `${target}: satellite recipe with OHEM`);
+    // No ignore index and no class weights would otherwise pick MONAI's DiceCELoss, which has no OHEM.
+    const plain = exportSnippet(sourceFor({ ...satellite, classWeights: null }, null), target);
+    expect(plain).not.toContain('DiceCELoss(include_background');
+    expect(plain).toContain('keep_ratio=0.25, label_smoothing=0.0, class_weights=None');
+    assertPythonSyntax(plain, `${target}: satellite recipe with OHEM, unweighted`);
+    // The driving recipe: focal with recipe-level label smoothing.
+    const driving = exportSnippet(sourceFor({ ...focalRecipe, labelSmoothing: 0.1 }), target);
+    expect(driving).toContain(target === 'monai' ? 'label_smoothing = 0.1' : 'label_smoothing=0.1');
+    assertPythonSyntax(driving, `${target}: focal with recipe-level label smoothing`);
+    // What no loss parameter expresses is named in the header instead of silently dropped.
+    const dice = exportSnippet(sourceFor({ ...diceRecipe, labelSmoothing: 0.1, ohem: { keepRatio: 0.25 } }), target);
+    expect(dice).toContain('Note: OHEM (keep 0.25) on the dice loss cannot be expressed');
+    expect(dice).toContain('Note: label smoothing 0.1 on the dice loss cannot be expressed');
+  });
+
+  it.each(TARGETS)('%s: focal and combo without the new parameters export as before', (target) => {
+    const focal = exportSnippet(sourceFor(focalRecipe), target);
+    if (target === 'monai') expect(focal).not.toContain('label_smoothing');
+    else expect(focal).toContain('label_smoothing=0.0');
+    const combo = exportSnippet(sourceFor(comboRecipe), target);
+    expect(combo).not.toContain('ohem_cross_entropy');
   });
 
   it.each(TARGETS)('%s: scale-aware weighting with its bins and weights', (target) => {

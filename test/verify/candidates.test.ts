@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCandidates, DEFAULT_CANDIDATES, lossKey, parseCandidateNames } from '../../src/verify/candidates.js';
 import { UserError } from '../../src/common/errors.js';
+import type { LossSpec } from '../../src/contracts/losses.js';
 import { recommendationFor, satelliteRecipe } from './fixtures.js';
 
 describe('candidates', () => {
@@ -58,8 +59,46 @@ describe('trainableLoss', () => {
       unsupported: [],
     });
     expect(trainableLoss(satelliteRecipe({ labelSmoothing: 0.05 })).loss.params.labelSmoothing).toBe(0.05);
+    // Focal: label smoothing is focal's own parameter now; OHEM has no CE term to act on.
     const focal = trainableLoss(satelliteRecipe({ loss: { name: 'focal', params: { gamma: 1.5 } }, labelSmoothing: 0.1, ohem: { keepRatio: 0.25 } }));
-    expect(focal.loss).toEqual({ name: 'focal', params: { gamma: 1.5 } });
-    expect(focal.unsupported).toEqual(['OHEM (keep 0.25) on the focal loss', 'label smoothing 0.1 on the focal loss']);
+    expect(focal.loss).toEqual({ name: 'focal', params: { gamma: 1.5, labelSmoothing: 0.1 } });
+    expect(focal.unsupported).toEqual(['OHEM (keep 0.25) on the focal loss']);
+  });
+
+  it('trains the article satellite recipe whole: combo with OHEM on its CE term', async () => {
+    const { trainableLoss } = await import('../../src/verify/trainer.js');
+    expect(trainableLoss(satelliteRecipe({ ohem: { keepRatio: 0.25 } }))).toEqual({
+      loss: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, ohemKeepRatio: 0.25 } },
+      unsupported: [],
+    });
+    // Rules write every catalogue default into the spec: ohemKeepRatio 1 (off) does not block the recipe's OHEM.
+    const filled = trainableLoss(satelliteRecipe({ loss: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, labelSmoothing: 0, ohemKeepRatio: 1 } }, ohem: { keepRatio: 0.25 }, labelSmoothing: 0.1 }));
+    expect(filled.loss.params).toMatchObject({ ohemKeepRatio: 0.25, labelSmoothing: 0.1 });
+    expect(filled.unsupported).toEqual([]);
+    // A spec that already mines or smooths keeps its own values.
+    const own = trainableLoss(satelliteRecipe({ loss: { name: 'combo', params: { ohemKeepRatio: 0.5, labelSmoothing: 0.2 } }, ohem: { keepRatio: 0.25 }, labelSmoothing: 0.1 }));
+    expect(own.loss.params).toEqual({ ohemKeepRatio: 0.5, labelSmoothing: 0.2 });
+    // Focal: a spec at the default 0 takes the recipe's smoothing (the driving recipe).
+    expect(trainableLoss(satelliteRecipe({ loss: { name: 'focal', params: { gamma: 1.5, alpha: null, labelSmoothing: 0 } }, labelSmoothing: 0.1 })).loss.params.labelSmoothing).toBe(0.1);
+    // Without extras the spec is unchanged (no parameter added).
+    expect(trainableLoss(satelliteRecipe()).loss).toEqual({ name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3 } });
+  });
+
+  it('still lists what no loss parameter can express (Dice-family losses)', async () => {
+    const { trainableLoss } = await import('../../src/verify/trainer.js');
+    const dice = trainableLoss(satelliteRecipe({ loss: { name: 'dice', params: {} }, labelSmoothing: 0.1, ohem: { keepRatio: 0.25 } }));
+    expect(dice.loss).toEqual({ name: 'dice', params: {} });
+    expect(dice.unsupported).toEqual(['OHEM (keep 0.25) on the dice loss', 'label smoothing 0.1 on the dice loss']);
+  });
+
+  it('folds into specs the loss library accepts', async () => {
+    const { trainableLoss } = await import('../../src/verify/trainer.js');
+    const { createLoss } = await import('../../src/losses/index.js');
+    const context = { numClasses: 6, ignoreIndex: 255, classWeights: null, scaleAware: null };
+    const losses: LossSpec[] = [{ name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3 } }, { name: 'focal', params: { gamma: 1.5 } }, { name: 'ce', params: {} }];
+    for (const loss of losses) {
+      const folded = trainableLoss(satelliteRecipe({ loss, ohem: { keepRatio: 0.25 }, labelSmoothing: 0.1 })).loss;
+      expect(() => createLoss(folded, context)).not.toThrow();
+    }
   });
 });

@@ -30,9 +30,12 @@ const CROSS_ENTROPY = `def cross_entropy(logits, onehot, valid, label_smoothing=
     loss = (1.0 - label_smoothing) * nll + (label_smoothing / NUM_CLASSES) * smooth
     return tf.math.divide_no_nan(tf.reduce_sum(loss), tf.reduce_sum(onehot * w))`;
 
-const FOCAL = `def focal_loss(logits, onehot, valid, gamma, alpha=None, class_weights=None):
+const FOCAL = `def focal_loss(logits, onehot, valid, gamma, alpha=None, class_weights=None, label_smoothing=0.0):
     """Softmax focal loss (MONAI FocalLoss(use_softmax=True) reduction): sum of -a_c w_c (1-p)^gamma t log p
-    over valid pixels and classes / (valid pixels * C); a_c = 1 - alpha for class 0, alpha for the others."""
+    over valid pixels and classes / (valid pixels * C); a_c = 1 - alpha for class 0, alpha for the others.
+    Label smoothing e: t = (1-e)*onehot + e/C, as tf.keras.losses.CategoricalFocalCrossentropy(label_smoothing=e)
+    smooths y_true (that class has no ignore index, class weights or per-class alpha, hence this function)."""
+    onehot = onehot * (1.0 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid[..., None]
     log_p = tf.nn.log_softmax(logits, axis=-1)
     one_minus_p = tf.maximum(-tf.math.expm1(log_p), 1e-12)
     factors = tf.ones([NUM_CLASSES], logits.dtype)
@@ -106,7 +109,7 @@ function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
     case 'ce':
       return { helpers: [CROSS_ENTROPY], body: [`return ${ce}`] };
     case 'focal':
-      return { helpers: [FOCAL], body: [`return focal_loss(logits, onehot, valid, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${weights})`] };
+      return { helpers: [FOCAL], body: [`return focal_loss(logits, onehot, valid, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${weights}, label_smoothing=${num(p, 'labelSmoothing')})`] };
     case 'dice':
       return { helpers: [OVERLAP, DICE], body: [`return dice_loss(probs, onehot, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})`] };
     case 'stable_log_dice':
@@ -115,7 +118,12 @@ function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
       const dice = p.diceForm === 'stable_log_dice'
         ? { helpers: [OVERLAP, STABLE_LOG_DICE], call: `stable_log_dice_loss(probs, onehot, ${bg})` }
         : { helpers: [OVERLAP, DICE], call: `dice_loss(probs, onehot, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})` };
-      return { helpers: [CROSS_ENTROPY, ...dice.helpers], body: [`return ${num(p, 'diceWeight')} * ${dice.call} + ${num(p, 'ceWeight')} * ${ce}`] };
+      // OHEM on the CE term (ohemKeepRatio < 1): the same ohem_cross_entropy as the ohem_ce loss.
+      const ohem = Number(p.ohemKeepRatio ?? 1) < 1;
+      const ceTerm = ohem
+        ? `ohem_cross_entropy(logits, onehot, valid, keep_ratio=${num(p, 'ohemKeepRatio')}, label_smoothing=${num(p, 'labelSmoothing')}, class_weights=${weights})`
+        : ce;
+      return { helpers: [CROSS_ENTROPY, ...(ohem ? [OHEM] : []), ...dice.helpers], body: [`return ${num(p, 'diceWeight')} * ${dice.call} + ${num(p, 'ceWeight')} * ${ceTerm}`] };
     }
     case 'generalized_dice':
       return { helpers: [OVERLAP, GENERALIZED_DICE], body: [`return generalized_dice_loss(probs, onehot, w_type=${num(p, 'weightType')}, ${bg}, ${smooth})`] };

@@ -45,13 +45,15 @@ const STABLE_LOG_DICE = `def stable_log_dice_loss(probs, onehot, smooth=1e-6, cl
     dice = (2 * intersection + smooth) / (union + smooth)
     return -torch.log(dice.clamp_min(max(clamp_min, 1e-12))).mean()`;
 
-const SOFTMAX_FOCAL = `def softmax_focal_loss(logits, target, gamma, alpha=None, class_weights=None):
+const SOFTMAX_FOCAL = `def softmax_focal_loss(logits, target, gamma, alpha=None, class_weights=None, label_smoothing=0.0):
     """segloss Focal (softmax form, MONAI FocalLoss(use_softmax=True) reduction): the sum over valid pixels
     and classes of -a_c * w_c * (1 - p)^gamma * t * log(p), divided by (valid pixels * classes);
-    a_c = 1 - alpha for class 0 and alpha for the others. smp.losses.FocalLoss is sigmoid one-vs-rest
-    per class instead, so it is written out here."""
+    a_c = 1 - alpha for class 0 and alpha for the others. With label smoothing e the target is
+    t = (1 - e) * onehot + e / NUM_CLASSES (Keras CategoricalFocalCrossentropy's convention).
+    smp.losses.FocalLoss is sigmoid one-vs-rest per class instead, so it is written out here."""
     valid = (target != IGNORE_INDEX).unsqueeze(1)
     onehot = F.one_hot(target.masked_fill(~valid.squeeze(1), 0), NUM_CLASSES).permute(0, 3, 1, 2).to(logits.dtype) * valid
+    onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid
     log_p = F.log_softmax(logits, dim=1)
     one_minus_p = (-torch.expm1(log_p)).clamp_min(1e-12)
     factors = torch.ones(NUM_CLASSES, device=logits.device, dtype=logits.dtype)
@@ -163,7 +165,8 @@ function lossCode(recipe: Recipe, flavour: TorchFlavour, source: ExportSource): 
   switch (recipe.loss.name) {
     case 'ce':
       return { imports: [], helpers: [], setup: [], body: [`return ${ceCall(p.labelSmoothing, weighted)}`] };
-    case 'focal':
+    case 'focal': {
+      const smoothing = Number(p.labelSmoothing ?? 0);
       if (flavour === 'monai') {
         return {
           imports: ['from monai.losses import FocalLoss'],
@@ -174,12 +177,26 @@ function lossCode(recipe: Recipe, flavour: TorchFlavour, source: ExportSource): 
           ],
           body: [
             '_, onehot = probs_and_onehot(logits, target)',
-            'valid_pixels = onehot.sum(dim=1).sum().clamp_min(1)',
+            ...(smoothing > 0
+              ? [
+                  ...pyComment('MONAI FocalLoss has no label smoothing, but it weighs each class by its target value: a smoothed target (1 - e) * onehot + e / NUM_CLASSES at valid pixels gives segloss\'s (and Keras CategoricalFocalCrossentropy\'s) smoothed focal loss.'),
+                  `label_smoothing = ${num(p, 'labelSmoothing')}`,
+                  'valid = onehot.sum(dim=1, keepdim=True)',
+                  'onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid',
+                  'valid_pixels = valid.sum().clamp_min(1)',
+                ]
+              : ['valid_pixels = onehot.sum(dim=1).sum().clamp_min(1)']),
             'return focal(logits, onehot).sum() / (valid_pixels * NUM_CLASSES)',
           ],
         };
       }
-      return { imports: [], helpers: [SOFTMAX_FOCAL], setup: [], body: [`return softmax_focal_loss(logits, target, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${weightsArg})`] };
+      return {
+        imports: [],
+        helpers: [SOFTMAX_FOCAL],
+        setup: [],
+        body: [`return softmax_focal_loss(logits, target, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${weightsArg}, label_smoothing=${num(p, 'labelSmoothing')})`],
+      };
+    }
     case 'dice': {
       const dice = diceTerm(p, flavour, 'dice');
       return { ...dice, body: flavour === 'monai' ? ['probs, onehot = probs_and_onehot(logits, target)', 'return dice(probs, onehot)'] : ['return dice(logits, target)'] };
@@ -192,13 +209,18 @@ function lossCode(recipe: Recipe, flavour: TorchFlavour, source: ExportSource): 
         body: ['probs, onehot = probs_and_onehot(logits, target)', `return stable_log_dice_loss(probs, onehot, smooth=${num(p, 'smooth')}, clamp_min=${num(p, 'clampMin')})`],
       };
     case 'combo': {
-      const ce = ceCall(p.labelSmoothing, weighted);
+      // OHEM on the CE term (ohemKeepRatio < 1): the same ohem_cross_entropy as the ohem_ce loss.
+      const ohem = Number(p.ohemKeepRatio ?? 1) < 1;
+      const ce = ohem
+        ? `ohem_cross_entropy(logits, target, keep_ratio=${num(p, 'ohemKeepRatio')}, label_smoothing=${num(p, 'labelSmoothing')}, class_weights=${weightsArg})`
+        : ceCall(p.labelSmoothing, weighted);
+      const ceHelpers = ohem ? [OHEM] : [];
       const diceWeight = num(p, 'diceWeight');
       const ceWeight = num(p, 'ceWeight');
       if (p.diceForm === 'stable_log_dice') {
         return {
           imports: [],
-          helpers: [PROBS_AND_ONEHOT, STABLE_LOG_DICE],
+          helpers: [PROBS_AND_ONEHOT, STABLE_LOG_DICE, ...ceHelpers],
           setup: [],
           body: [
             'probs, onehot = probs_and_onehot(logits, target)',
@@ -207,7 +229,7 @@ function lossCode(recipe: Recipe, flavour: TorchFlavour, source: ExportSource): 
           ],
         };
       }
-      if (flavour === 'monai' && source.ignoreIndex === null && !weighted) {
+      if (flavour === 'monai' && source.ignoreIndex === null && !weighted && !ohem) {
         return {
           imports: ['from monai.losses import DiceCELoss'],
           helpers: [],
@@ -219,10 +241,11 @@ function lossCode(recipe: Recipe, flavour: TorchFlavour, source: ExportSource): 
       }
       const dice = diceTerm(p, flavour, 'dice');
       const why = flavour === 'monai'
-        ? pyComment(`MONAI DiceCELoss(lambda_dice=${diceWeight}, lambda_ce=${ceWeight}) written out: DiceCELoss has no ignore_index, and recent MONAI also applies its \`weight\` to the Dice term, while segloss weights only the CE term.`)
+        ? pyComment(`MONAI DiceCELoss(lambda_dice=${diceWeight}, lambda_ce=${ceWeight}) written out: DiceCELoss has no ignore_index${ohem ? ' and no OHEM' : ''}, and recent MONAI also applies its \`weight\` to the Dice term, while segloss weights only the CE term.`)
         : [];
       return {
         ...dice,
+        helpers: [...dice.helpers, ...ceHelpers],
         setup: [...why, ...dice.setup],
         body: flavour === 'monai'
           ? ['probs, onehot = probs_and_onehot(logits, target)', `return ${diceWeight} * dice(probs, onehot) + ${ceWeight} * ${ce}`]
