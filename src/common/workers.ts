@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /**
  * Where a worker-thread script lives and how to start it. Compiled code (dist/*.js) runs the
@@ -15,4 +16,20 @@ export function workerScript(callerUrl: string, baseName: string): { filename: s
   if (!fromSource) return { filename, execArgv: [] };
   const tsxLoader = createRequire(callerUrl).resolve('tsx');
   return { filename, execArgv: ['--import', pathToFileURL(tsxLoader).href] };
+}
+
+/**
+ * Starts a plain worker_threads Worker on a sibling module (for pools other than piscina). From
+ * source the worker registers tsx itself before importing the module: under Node 20 a
+ * `--import tsx` in a raw Worker's execArgv does not make a .ts entry file loadable (piscina's
+ * own bootstrap does, so piscina pools take workerScript's execArgv instead).
+ */
+export function startWorkerThread(callerUrl: string, baseName: string): Worker {
+  const { filename, execArgv } = workerScript(callerUrl, baseName);
+  if (execArgv.length === 0) return new Worker(filename);
+  // The ESM build of tsx's API (require.resolve picks the CommonJS one).
+  const tsxApi = pathToFileURL(createRequire(callerUrl).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = pathToFileURL(filename).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true });
 }

@@ -8,31 +8,15 @@
  *
  * Idle workers are unref'd, so a forgotten dispose() never keeps the process alive.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UserError } from '../../common/errors.js';
-import { workerScript } from '../../common/workers.js';
+import { startWorkerThread } from '../../common/workers.js';
 import type { LossContext, LossSpec } from '../../contracts/losses.js';
 import type { BackendName } from '../../contracts/verification.js';
 import { shardSizes, type GradientSource } from './gradient-source.js';
 import type { ImageBatch, LabelledBatch } from './replica.js';
 import type { UNet } from './unet.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
-
-/**
- * Starts replica-worker. From source (tests, tsx) the worker registers tsx itself: under Node 20
- * a `--import tsx` in a worker's execArgv does not make .ts entry files loadable.
- */
-function startReplicaWorker(): Worker {
-  const { filename, execArgv } = workerScript(import.meta.url, './replica-worker');
-  if (execArgv.length === 0) return new Worker(filename);
-  // The ESM build of tsx's API (require.resolve picks the CommonJS one).
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = pathToFileURL(filename).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
-}
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
@@ -44,7 +28,7 @@ class ReplicaWorker {
   private failure: Error | null = null;
 
   constructor() {
-    this.worker = startReplicaWorker();
+    this.worker = startWorkerThread(import.meta.url, './replica-worker');
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const waiting = this.pending.get(reply.id);
