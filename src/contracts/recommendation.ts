@@ -35,9 +35,10 @@ export interface Recipe {
   /** Rule names that set parts of this recipe, in the order they applied. */
   derivedFrom: string[];
   /**
-   * Label smoothing for a loss whose catalogue entry has no labelSmoothing parameter (Focal in the
-   * driving recipe): targets become (1-e)*onehot + e/C before the loss. Losses that have the
-   * parameter (ce, combo, ohem_ce) carry it in loss.params instead. Absent or null: none.
+   * Recipe-level label smoothing: targets become (1-e)*onehot + e/C. Verify and export fold it into
+   * the loss's own labelSmoothing parameter (ce, combo, ohem_ce, focal; src/losses/recipe-extras)
+   * unless the spec sets one; Dice-family losses have none, and verify notes it is not trained.
+   * Absent or null: none.
    */
   labelSmoothing?: number | null;
   /**

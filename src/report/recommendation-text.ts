@@ -85,7 +85,7 @@ export function recipeLines(recipe: Recipe, paint = painter(false)): string[] {
     row('optimizer', optimizerText),
     row('schedule', describeSchedule(recipe)),
     row('gradient clipping', recipe.gradientClipNorm === null ? 'off' : `norm ${formatNumber(recipe.gradientClipNorm)}`),
-    row('OHEM', recipe.loss.name === 'ohem_ce' ? `hardest ${formatNumber(Number(recipe.loss.params.keepRatio) * 100)}% of pixels (ohem_ce)` : recipe.ohem ? `hardest ${formatNumber(recipe.ohem.keepRatio * 100)}% of pixels in the CE term` : 'off'),
+    row('OHEM', describeOhem(recipe)),
     row('label smoothing', formatNumber(Number(recipe.loss.params.labelSmoothing ?? recipe.labelSmoothing ?? 0))),
     row('rare-class oversampling', recipe.rareClassOversampling > 0 ? `${formatNumber(recipe.rareClassOversampling * 100)}% of crops centred on a rare-class pixel` : 'off (uniform crops)'),
     row(
@@ -140,4 +140,12 @@ export function formatRecommendationText(rec: Recommendation, options: TextOptio
     out.push('');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+function describeOhem(recipe: Recipe): string {
+  const hardest = (ratio: number) => `hardest ${formatNumber(ratio * 100)}% of pixels`;
+  const { name, params } = recipe.loss;
+  if (name === 'ohem_ce') return `${hardest(Number(params.keepRatio))} (ohem_ce)`;
+  if (name === 'combo' && params.ohemKeepRatio != null && Number(params.ohemKeepRatio) < 1) return `${hardest(Number(params.ohemKeepRatio))} in the CE term`;
+  return recipe.ohem ? `${hardest(recipe.ohem.keepRatio)} in the CE term` : 'off';
 }

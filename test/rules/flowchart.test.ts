@@ -50,7 +50,7 @@ describe('flowchart: clear boundaries?', () => {
   it('ambiguous share at the threshold (0.4) -> Focal gamma 2', async () => {
     const rec = await recommendFor({ shares: IMBALANCED, aggregates: { ambiguousBoundaryShare: 0.4 } });
     expect(rec.recipe.id).toBe('focal');
-    expect(rec.recipe.loss).toEqual({ name: 'focal', params: { gamma: 2, alpha: null } });
+    expect(rec.recipe.loss).toEqual({ name: 'focal', params: { gamma: 2, alpha: null, labelSmoothing: 0 } });
     expect(rec.path).toEqual(['severe class imbalance', 'boundaries ambiguous', 'Focal (gamma 2)']);
     expect(rec.facts.boundariesClear).toBe(false);
     // The stability question is only asked on the clear-boundary branch.

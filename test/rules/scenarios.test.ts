@@ -37,9 +37,9 @@ describe('scenario recipes', () => {
     const rec = await recommendFor({ shares: ARTICLE_SHARES }, { domain: 'driving' });
     const { recipe } = rec;
     expect(recipe.id).toBe('focal-driving');
-    expect(recipe.loss).toEqual({ name: 'focal', params: { gamma: 1.5, alpha: null } });
-    // Focal has no labelSmoothing parameter in the catalogue: the recipe carries it.
-    expect(recipe.labelSmoothing).toBe(0.1);
+    // Focal has a labelSmoothing parameter (Keras CategoricalFocalCrossentropy's convention): the loss carries it.
+    expect(recipe.loss).toEqual({ name: 'focal', params: { gamma: 1.5, alpha: null, labelSmoothing: 0.1 } });
+    expect(recipe.labelSmoothing).toBeNull();
     expect(recipe.schedule).toMatchObject({ name: 'cosine', power: null });
     // A combo alternative under the driving recipe carries smoothing in its own CE parameter.
     const combo = rec.alternatives.find((a) => a.recipe.loss.name === 'combo' && a.recipe.id === 'combo');

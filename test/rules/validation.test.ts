@@ -84,9 +84,9 @@ describe('rule file validation', () => {
     const inUse = refusal(fileWith(rule({ then: { use: { id: 'f', title: 'F', loss: { name: 'focal', params: { gama: 2 } } } } })));
     expect(inUse.message).toMatch(/unknown parameter "gama" for loss focal/);
     const merged = refusal(
-      fileWith(rule({ conditions: { all: [{ fact: 'lossName', operator: 'equal', value: 'focal' }] }, then: { lossParams: { labelSmoothing: 0.1 } } })),
+      fileWith(rule({ conditions: { all: [{ fact: 'lossName', operator: 'equal', value: 'focal' }] }, then: { lossParams: { keepRatio: 0.3 } } })),
     );
-    expect(merged.message).toMatch(/unknown loss parameter "labelSmoothing": not a parameter of every loss this rule applies to \(focal\)/);
+    expect(merged.message).toMatch(/unknown loss parameter "keepRatio": not a parameter of every loss this rule applies to \(focal\)/);
   });
 
   it('loss parameter out of range or of the wrong type', () => {
