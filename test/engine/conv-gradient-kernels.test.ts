@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmConvGradientKernels } from '../../src/verify/engine/conv-gradient-kernels.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { filterGradientOverride, registerWasmConvGradientKernels } from '../../src/verify/engine/conv-gradient-kernels.js';
 import { createRng } from '../../src/verify/random.js';
 
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; stride: 1 | 2; pad: 'same' | 'valid' }
@@ -27,6 +28,11 @@ function convGradients(c: Case, x: Float32Array, w: Float32Array, r: Float32Arra
 
 function outSize(size: number, k: number, stride: number, pad: 'same' | 'valid'): number {
   return pad === 'same' ? Math.ceil(size / stride) : Math.ceil((size - k + 1) / stride);
+}
+
+/** Size of the wasm heap, which grows (never shrinks) when something leaks. */
+function heapBytes(backend: BackendWasm): number {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
 }
 
 function relativeError(a: Float32Array, b: Float32Array): number {
@@ -60,7 +66,14 @@ describe('wasm conv gradient kernels', () => {
     await tf.setBackend('wasm');
   });
 
-  it.each(cases)('matches the cpu backend: %o', async (c) => {
+  afterEach(() => {
+    filterGradientOverride.mode = undefined;
+  });
+
+  // Every case through both filter-gradient formulations (the matMul one applies at stride 1;
+  // stride 2 falls back to the convolution either way) and through the default shape rule.
+  const modes = ['conv', 'matmul', undefined] as const;
+  it.each(cases.flatMap((c) => modes.map((mode) => ({ ...c, mode }))))('matches the cpu backend: %o', async ({ mode, ...c }) => {
     const oh = outSize(c.h, c.k, c.stride, c.pad);
     const ow = outSize(c.w, c.k, c.stride, c.pad);
     const seed = c.n * 1000 + c.h * 100 + c.w * 10 + c.k;
@@ -70,10 +83,55 @@ describe('wasm conv gradient kernels', () => {
     await tf.setBackend('cpu');
     const reference = convGradients(c, x, w, r);
     await tf.setBackend('wasm');
+    filterGradientOverride.mode = mode;
     const before = tf.memory().numTensors;
     const ours = convGradients(c, x, w, r);
     expect(tf.memory().numTensors).toBe(before);
     expect(relativeError(ours.dx, reference.dx)).toBeLessThan(1e-5);
     expect(relativeError(ours.dw, reference.dw)).toBeLessThan(1e-5);
+  });
+
+  // The U-Net's shapes (3x3 'same' at 32x32 and 8x8, 1x1 head), where the default rule picks each
+  // formulation, against the cpu backend's own kernel.
+  it.each([
+    { n: 2, h: 32, w: 24, ci: 5, co: 7, k: 3, stride: 1, pad: 'same' },
+    { n: 3, h: 8, w: 8, ci: 12, co: 9, k: 3, stride: 1, pad: 'same' },
+    { n: 2, h: 20, w: 16, ci: 6, co: 3, k: 1, stride: 1, pad: 'valid' },
+  ] as Case[])('default rule matches the cpu backend at training shapes: %o', async (c) => {
+    const seed = c.h * 10 + c.ci;
+    const x = randomArray(c.n * c.h * c.w * c.ci, seed);
+    const w = randomArray(c.k * c.k * c.ci * c.co, seed + 1);
+    const r = randomArray(c.n * outSize(c.h, c.k, 1, c.pad) * outSize(c.w, c.k, 1, c.pad) * c.co, seed + 2);
+    await tf.setBackend('cpu');
+    const reference = convGradients(c, x, w, r);
+    await tf.setBackend('wasm');
+    const ours = convGradients(c, x, w, r);
+    expect(relativeError(ours.dw, reference.dw)).toBeLessThan(1e-5);
+  });
+
+  it.each(['conv', 'matmul'] as const)('%s filter gradient leaks no tensors, data or wasm heap over repeated calls', async (mode) => {
+    await tf.setBackend('wasm');
+    filterGradientOverride.mode = mode;
+    const backend = tf.backend() as unknown as BackendWasm;
+    const x = tf.tensor4d(randomArray(4 * 32 * 32 * 16, 1), [4, 32, 32, 16]);
+    const dy = tf.tensor4d(randomArray(4 * 32 * 32 * 16, 2), [4, 32, 32, 16]);
+    const step = () => {
+      const dy2 = tf.add(dy, 0); // a fresh dy each call, as in training (XNNPACK caches by tensor id)
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy2 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 16] }) as tf.Tensor;
+      dw.dataSync();
+      tf.dispose([dw, dy2]);
+    };
+    for (let i = 0; i < 3; i++) step();
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    const dataIds = backend.numDataIds();
+    const heap = heapBytes(backend);
+    // A leaked packed dy (4*34*34*16 floats = 296 kB) or padded x per call would grow the heap.
+    for (let i = 0; i < 60; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    expect(backend.numDataIds()).toBe(dataIds);
+    expect(heapBytes(backend)).toBe(heap);
+    tf.dispose([x, dy]);
   });
 });

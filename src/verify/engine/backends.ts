@@ -10,6 +10,7 @@ import { UserError } from '../../common/errors.js';
 import { BACKEND_ORDER, type BackendName } from '../../contracts/verification.js';
 import { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
 import { registerNormReluKernels } from './norm-relu.js';
+import { registerWasmPoolResizeGradientKernels } from './pool-resize-gradient-kernels.js';
 import { registerResizeGradientKernels } from './resize-gradient-kernel.js';
 
 /**
@@ -19,6 +20,7 @@ import { registerResizeGradientKernels } from './resize-gradient-kernel.js';
 export async function registerEngineKernels(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmConvGradientKernels();
+  registerWasmPoolResizeGradientKernels();
   registerResizeGradientKernels();
   registerNormReluKernels();
 }
