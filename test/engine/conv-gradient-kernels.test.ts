@@ -45,7 +45,13 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
-const cases: Case[] = [];
+const cases: Case[] = [
+  // More input channels than the matMul path copies out (it aliases x' per tap from 5 up).
+  { n: 2, h: 9, w: 7, ci: 7, co: 3, k: 3, stride: 1, pad: 'same' },
+  { n: 3, h: 8, w: 10, ci: 6, co: 5, k: 3, stride: 1, pad: 'valid' },
+  { n: 1, h: 11, w: 9, ci: 9, co: 2, k: 5, stride: 1, pad: 'same' },
+  { n: 2, h: 7, w: 7, ci: 8, co: 4, k: 1, stride: 1, pad: 'valid' },
+];
 {
   const rng = createRng(7);
   for (const k of [1, 3, 5]) {
@@ -109,15 +115,19 @@ describe('wasm conv gradient kernels', () => {
     expect(relativeError(ours.dw, reference.dw)).toBeLessThan(1e-5);
   });
 
-  it.each(['conv', 'matmul'] as const)('%s filter gradient leaks no tensors, data or wasm heap over repeated calls', async (mode) => {
+  it.each([
+    ['conv', 16],
+    ['matmul', 16],
+    ['matmul', 3],
+  ] as const)('%s filter gradient (%i input channels) leaks no tensors, data or wasm heap over repeated calls', async (mode, ci) => {
     await tf.setBackend('wasm');
     filterGradientOverride.mode = mode;
     const backend = tf.backend() as unknown as BackendWasm;
-    const x = tf.tensor4d(randomArray(4 * 32 * 32 * 16, 1), [4, 32, 32, 16]);
+    const x = tf.tensor4d(randomArray(4 * 32 * 32 * ci, 1), [4, 32, 32, ci]);
     const dy = tf.tensor4d(randomArray(4 * 32 * 32 * 16, 2), [4, 32, 32, 16]);
     const step = () => {
       const dy2 = tf.add(dy, 0); // a fresh dy each call, as in training (XNNPACK caches by tensor id)
-      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy2 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 16] }) as tf.Tensor;
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy2 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, ci, 16] }) as tf.Tensor;
       dw.dataSync();
       tf.dispose([dw, dy2]);
     };
