@@ -8,9 +8,11 @@ import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/re
 import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
+  BUDGET_GRACE,
   CANDIDATE_NAMES,
   DEFAULT_MAX_IMAGES,
   DEFAULT_RUN_SETTINGS,
+  MIN_GRACE_SECONDS,
   parseBudget,
   parseCandidateNames,
   readRecommendationFile,
@@ -40,8 +42,13 @@ export function registerVerifyCommand(program: Command): void {
     .addOption(new Option('--domain <domain>', 'without --recommendation: the domain for the rules').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'without --recommendation: what matters most').choices(PRIORITIES))
     .option('--rules <file>', 'without --recommendation: extra rule file (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--budget <time>', 'wall-clock budget shared by all candidates, e.g. 90s, 5m, 1h (default 5m)')
-    .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget', wholeNumber(1))
+    .option(
+      '--budget <time>',
+      `wall-clock budget shared by all candidates, e.g. 90s, 5m, 1h (default 5m); timed steps fix one equal step count for every candidate. ` +
+        `Hard stop at ${BUDGET_GRACE}x the budget (at least +${MIN_GRACE_SECONDS}s) from the start of training: a candidate still training at its share of the time stops early, ` +
+        `is still evaluated and is reported "stopped at the time budget after k of N steps"; one with no time left is reported "not started"; the verdict says when a comparison is unequal`,
+    )
+    .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget (no time limit; reproducible)', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
     .option('--threads <n>', 'worker threads for the wasm/cpu backends (default: all cores)', wholeNumber(1))
@@ -111,6 +118,15 @@ export function registerVerifyCommand(program: Command): void {
       if (!output.json) note(`wrote ${path}`);
     }
     if (output.json) printJson(report);
-    if (report.interrupted || report.candidates.every((c) => c.status === 'failed')) process.exitCode = 1;
+    if (verifyExitCode(report) === 1) process.exitCode = 1;
   });
+}
+
+/**
+ * 1 when the run failed (interrupted by Ctrl-C, or no candidate could train); 0 otherwise. A run
+ * that reached its time budget is not a failure: stopped candidates are in the report, with the
+ * steps they did, and the verdict says when a comparison is unequal.
+ */
+export function verifyExitCode(report: Pick<VerificationReport, 'interrupted' | 'candidates'>): 0 | 1 {
+  return report.interrupted || report.candidates.every((c) => c.status === 'failed') ? 1 : 0;
 }

@@ -1,3 +1,5 @@
+import type { CandidateStatus } from './verification.js';
+
 /** Live progress events that long stages emit for the UI. Plain objects; no behaviour. */
 export interface ProfileProgress {
   kind: 'profile-progress';
@@ -12,6 +14,6 @@ export interface ProfileProgress {
 export type TrainingEvent =
   | { kind: 'candidate-start'; candidateId: string; label: string; totalSteps: number | null; budgetSeconds: number | null }
   | { kind: 'step'; candidateId: string; step: number; loss: number; lr: number; elapsedSeconds: number; etaSeconds: number | null }
-  | { kind: 'candidate-end'; candidateId: string; status: 'ok' | 'diverged' | 'interrupted' | 'failed'; detail: string | null }
+  | { kind: 'candidate-end'; candidateId: string; status: CandidateStatus; detail: string | null }
   | { kind: 'evaluating'; candidateId: string }
   | { kind: 'message'; text: string };

@@ -21,7 +21,13 @@ export interface CandidateMetrics {
   stability: number | null;
 }
 
-export type CandidateStatus = 'ok' | 'diverged' | 'interrupted' | 'failed';
+/**
+ * How a candidate's training ended. `stopped`: a --budget run reached its time limit (the
+ * candidate's share or the run's hard stop) before the candidate finished its steps; `stepsDone`
+ * says how far it got (fewer than `settings.steps`; 0 = it was never started) and, when it trained
+ * at least one step, it was still evaluated, so it has metrics from a shorter training.
+ */
+export type CandidateStatus = 'ok' | 'diverged' | 'interrupted' | 'failed' | 'stopped';
 
 export interface CandidateResult {
   id: string;
@@ -29,7 +35,7 @@ export interface CandidateResult {
   isRecommended: boolean;
   recipe: Recipe;
   status: CandidateStatus;
-  /** Why it diverged or failed, with the step. */
+  /** Why it diverged, failed, was interrupted or stopped, with the step. */
   statusDetail: string | null;
   stepsDone: number;
   wallSeconds: number;
@@ -61,6 +67,8 @@ export interface VerificationReport {
   settings: {
     steps: number | null;
     budgetSeconds: number | null;
+    /** --budget runs: the hard stop, in seconds from the start of training (budget x grace); absent with --steps. */
+    timeLimitSeconds?: number;
     seeds: number[];
     cropSize: number;
     batchSize: number;

@@ -113,6 +113,7 @@ function reasoningSection(rec: Recommendation): string[] {
 function metricCell(candidate: CandidateResult, metric: MetricWithCI | null | undefined, best: number | null): string {
   if (candidate.status === 'diverged') return '× diverged';
   if (candidate.status === 'failed') return 'failed';
+  if (candidate.status === 'stopped' && !candidate.metrics) return 'not run (time budget)';
   if (!metric) return 'n/a';
   const value = formatMetric(metric.value);
   const text = metric.ci95 ? `${value} (${formatMetric(metric.ci95[0])}-${formatMetric(metric.ci95[1])})` : value;
@@ -135,7 +136,7 @@ function verificationSection(report: VerificationReport): string[] {
     return finite.length > 1 ? (higher ? Math.max(...finite) : Math.min(...finite)) : null;
   };
   const metricRow = (name: string, pick: (c: CandidateResult) => MetricWithCI | undefined) => {
-    const best = bestOf(report.candidates.map((c) => (c.status === 'ok' || c.status === 'interrupted' ? pick(c)?.value : null)), true);
+    const best = bestOf(report.candidates.map((c) => (c.status === 'ok' || c.status === 'interrupted' || c.status === 'stopped' ? pick(c)?.value : null)), true);
     return [name, ...report.candidates.map((c) => metricCell(c, pick(c), best))];
   };
   const bestStability = bestOf(report.candidates.map((c) => c.metrics?.stability), false);
@@ -151,15 +152,16 @@ function verificationSection(report: VerificationReport): string[] {
       const text = `${formatMetric(v)} (${stabilityWord(v)})`;
       return v === bestStability ? `**${text}**` : text;
     })],
-    ['steps (time)', ...report.candidates.map((c) => `${c.stepsDone} (${formatDuration(c.wallSeconds)})`)],
+    ['steps (time)', ...report.candidates.map((c) => `${c.stepsDone}${c.status === 'stopped' ? ` of ${s.steps ?? '?'} ⏹` : ''} (${formatDuration(c.wallSeconds)})`)],
   ];
   lines.push(...table(header, rows, [false, ...report.candidates.map(() => true)]), '');
-  lines.push('★ winner by mean Dice; bold: best in the row.', '');
+  const anyStopped = report.candidates.some((c) => c.status === 'stopped');
+  lines.push(`★ winner by mean Dice; bold: best in the row.${anyStopped ? ` ⏹ stopped at the time budget${s.timeLimitSeconds !== undefined ? ` (hard stop ${formatDuration(s.timeLimitSeconds)})` : ''}: fewer steps than the others, an unequal comparison.` : ''}`, '');
   lines.push(`**Verdict (${report.verdict.outcome}):** ${report.verdict.sentence}`, '');
   for (const detail of report.verdict.details) lines.push(`- ${detail}`);
   // Candidates that did not finish, unless the verdict already says why.
   const problems = report.candidates.filter((c) => c.status !== 'ok' && !report.verdict.details.some((d) => c.statusDetail && d.includes(c.statusDetail)));
-  for (const c of problems) lines.push(`- ${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`);
+  for (const c of problems) lines.push(c.status === 'stopped' && c.statusDetail ? `- ${c.label}: ${c.statusDetail}` : `- ${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`);
   if (report.interrupted) lines.push('- The run was interrupted: results cover the finished part only.');
   if (report.verdict.details.length || problems.length || report.interrupted) lines.push('');
   return lines;

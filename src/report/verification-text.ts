@@ -20,6 +20,11 @@ export function formatVerificationText(report: VerificationReport, options: { co
   );
   lines.push(`backend: ${report.backend.name} (${report.backend.detail}, ${report.backend.threads} thread${report.backend.threads === 1 ? '' : 's'})`);
   if (report.interrupted) lines.push(paint('yellow', 'interrupted (Ctrl-C): unfinished candidates have no metrics'));
+  const stopped = report.candidates.filter((c) => c.status === 'stopped');
+  if (stopped.length > 0) {
+    const limit = s.timeLimitSeconds !== undefined ? ` (hard stop at ${Math.round(s.timeLimitSeconds)}s)` : '';
+    lines.push(paint('yellow', `time budget reached${limit}: ${stopped.map((c) => `${c.id} ${c.stepsDone}/${s.steps ?? '?'} steps`).join(', ')}; fewer steps make an unequal comparison (see the verdict)`));
+  }
   lines.push('');
 
   const winner = report.verdict.winnerId;
@@ -78,7 +83,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
     lines.push(`  ${c.id}: ${c.label} - ${r.loss.name}, ${r.optimizer.name} lr ${r.optimizer.lr}, ${r.schedule.name} schedule, warm-up ${Math.round(r.schedule.warmupFraction * 100)}%` +
       `${r.gradientClipNorm !== null ? `, clip ${r.gradientClipNorm}` : ''}${r.classWeights ? ', class weights' : ''}${r.rareClassOversampling ? `, ${Math.round(r.rareClassOversampling * 100)}% rare-class crops` : ''}`);
     if (c.derivation) lines.push(paint('dim', `      ${c.derivation}`));
-    if (c.statusDetail) lines.push(`      ${c.status}: ${c.statusDetail}`);
+    if (c.statusDetail) lines.push(c.status === 'stopped' ? `      ${c.statusDetail}` : `      ${c.status}: ${c.statusDetail}`);
     for (const path of c.overlays) lines.push(paint('dim', `      overlay: ${path}`));
   }
   for (const skipped of report.backend.skipped) lines.push(paint('dim', `backend ${skipped.name} not used: ${skipped.why}`));
@@ -88,6 +93,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   function colour(c: CandidateResult, text: string): string {
     if (c.id === winner) return paint('green', text);
     if (c.status === 'diverged' || c.status === 'failed') return paint('red', text);
+    if (c.status === 'stopped') return paint('yellow', text);
     return text;
   }
 }

@@ -5,7 +5,7 @@
 import type { TrainingEvent } from '../contracts/events.js';
 import type { VerificationReport } from '../contracts/verification.js';
 
-export type RowStatus = 'training' | 'evaluating' | 'ok' | 'diverged' | 'interrupted' | 'failed';
+export type RowStatus = 'training' | 'evaluating' | 'ok' | 'diverged' | 'interrupted' | 'failed' | 'stopped';
 
 export interface CandidateRow {
   id: string;

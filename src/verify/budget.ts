@@ -40,6 +40,53 @@ export const MIN_BUDGET_STEPS = 10;
 /** Budget mode: share of each candidate's slice kept for training (the rest: evaluation, overhead). */
 const TRAINING_SHARE_OF_BUDGET = 0.85;
 
+/** Seconds on a monotonic clock; injectable so tests can drive the time budget without sleeping. */
+export type Clock = () => number;
+export const systemClock: Clock = () => performance.now() / 1000;
+
+/**
+ * Budget mode's hard stop: the run ends training by budget x BUDGET_GRACE (at least budget +
+ * MIN_GRACE_SECONDS) after training starts. Why 1.25: the plan fills only 85% of each slice with
+ * estimated training and evaluation, so a run that goes as calibrated ends near 0.85-1.0 x budget;
+ * timing five steps on a shared CPU is off by 10-20% (timer jitter, JIT and kernel warm-up, a new
+ * loss's first step), so a stop at 1.0 x budget would cut ordinary runs and break the equal-steps
+ * comparison for nothing. At 1.25 the training part must run about 1.5x slower than measured
+ * (1.25 / 0.85) before anything stops — a real slowdown (another process, throttling), not noise.
+ * The floor covers fixed per-candidate costs (trainer reset, first-step compile) that dominate
+ * very small budgets.
+ */
+export const BUDGET_GRACE = 1.25;
+export const MIN_GRACE_SECONDS = 10;
+
+/** The hard stop of a --budget run, in seconds from the start of training. */
+export function timeLimitFor(budgetSeconds: number): number {
+  return Math.max(budgetSeconds * BUDGET_GRACE, budgetSeconds + MIN_GRACE_SECONDS);
+}
+
+/**
+ * The deadline of one candidate's training (clock seconds), or null when there is no time left
+ * to start it. Design: the time left until the run's hard stop is shared equally among the
+ * slices (candidate x seed runs) not yet run, and this slice gets one share, minus the time its
+ * evaluation is expected to take (evaluation is not cut: a trained candidate always gets its
+ * metrics). So a slow candidate can use at most its own share and never the others'; time a fast
+ * candidate leaves unused goes to those after it; and the last slice's training ends in time to be
+ * evaluated by the hard stop. Null when even one step (at the latest measured pace) does not fit.
+ */
+export function sliceDeadline(now: number, runDeadline: number, slicesLeft: number, evalSeconds: number, secondsPerStep: number): number | null {
+  const share = (runDeadline - now) / Math.max(1, slicesLeft);
+  const deadline = now + share - evalSeconds;
+  return deadline - now >= secondsPerStep ? deadline : null;
+}
+
+export interface BudgetPlan {
+  /** Steps per candidate (per seed), equal for all. */
+  steps: number;
+  /** Measured seconds per training step (plain CE). */
+  secondsPerStep: number;
+  /** Estimated seconds to evaluate one candidate on val. */
+  evalSeconds: number;
+}
+
 /**
  * Budget mode: time training steps (plain CE; three untimed warm-up steps, as the first steps
  * of a fresh engine are slow, then five timed), then
@@ -60,19 +107,20 @@ export async function stepsForBudget(
     budgetSeconds: number;
     /** Equal shares of the budget: candidates x seeds. */
     slices: number;
+    clock?: Clock;
   },
-): Promise<number> {
+): Promise<BudgetPlan> {
+  const clock = ctx.clock ?? systemClock;
   // Timed with plain CE (the trainer is reset by every candidate anyway), so a recipe the loss
   // library rejects fails only its own candidate, not the whole run.
   await trainer.reset({ name: 'ce', params: {} }, { numClasses: ctx.numClasses, ignoreIndex: ctx.ignoreIndex, classWeights: null, scaleAware: null }, { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false }, null);
   const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
   for (let i = 0; i < 3; i++) await trainer.trainStep(crops.nextBatch(), 0);
   const timed = 5;
-  const start = performance.now();
+  const start = clock();
   for (let i = 0; i < timed; i++) await trainer.trainStep(crops.nextBatch(), 0);
-  const secondsPerStep = (performance.now() - start) / 1000 / timed;
-  const batchPixels = ctx.sampler.cropSize ** 2 * ctx.sampler.batchSize;
-  const evalSeconds = ((ctx.valPixels / batchPixels) * secondsPerStep) / 3;
+  const secondsPerStep = (clock() - start) / timed;
+  const evalSeconds = evaluationSeconds(ctx.valPixels, ctx.sampler, secondsPerStep);
   const slice = ctx.budgetSeconds / ctx.slices;
   const steps = Math.floor((slice * TRAINING_SHARE_OF_BUDGET - evalSeconds) / secondsPerStep);
   if (steps < MIN_BUDGET_STEPS) {
@@ -81,5 +129,10 @@ export async function stepsForBudget(
       { fix: `give at least --budget ${Math.ceil(((MIN_BUDGET_STEPS * secondsPerStep + evalSeconds) * ctx.slices) / TRAINING_SHARE_OF_BUDGET)}s, or fewer --candidates, or --steps N` },
     );
   }
-  return steps;
+  return { steps, secondsPerStep, evalSeconds };
+}
+
+/** Estimated evaluation time: a forward pass over the val pixels at a third of a training step per batch of crops. */
+export function evaluationSeconds(valPixels: number, sampler: { cropSize: number; batchSize: number }, secondsPerStep: number): number {
+  return ((valPixels / (sampler.cropSize ** 2 * sampler.batchSize)) * secondsPerStep) / 3;
 }

@@ -2,13 +2,25 @@
  * The verification run on data already in memory: split, candidates, budget, training of every
  * candidate under every seed, evaluation, verdict. `runVerification` (index.ts) loads the data
  * and the recommendation and calls this.
+ *
+ * Budget mode (steps null) is fair first and bounded second. Fair: a few timed steps fix one step
+ * count N for every candidate (same steps, same crops), and N never changes afterwards. Bounded:
+ * the run has a hard stop at timeLimitFor(budget) (1.25 x budget, see budget.ts) from the start of
+ * training, and each candidate x seed run gets a deadline for its own slice (sliceDeadline: an
+ * equal share of the time left, minus its evaluation). A candidate that reaches its deadline stops
+ * training, is still evaluated, and ends `stopped` ("stopped at the time budget after k of N
+ * steps"); one with no time left is `stopped` with 0 steps ("not started ...") and is listed, never
+ * dropped. The verdict does not count a difference that the shorter training could explain and says
+ * the comparison is unequal. After the first candidate its measured pace is compared with the
+ * estimate and a message says when the budget will be exceeded or the hard stop reached.
+ * --steps N has no deadline at all.
  */
 import { TOOL_INFO } from '../common/version.js';
 import { UserError } from '../common/errors.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
-import { stepsForBudget } from './budget.js';
+import { formatDuration, MIN_BUDGET_STEPS, sliceDeadline, stepsForBudget, systemClock, timeLimitFor, type BudgetPlan, type Clock } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { UNET_DEFAULTS } from './engine/index.js';
 import { channelStatistics, classPixelCounts, rareClassesOf, type VerifyImage } from './data.js';
@@ -76,7 +88,12 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** Called with each candidate's val predictions of the first seed, to render overlays. */
   onPredictions?: (plan: CandidatePlan, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
+  /** Monotonic seconds for the time budget (default: performance.now); tests drive it by hand. */
+  clock?: Clock;
 }
+
+/** A first candidate this many times slower (or faster) a step than calibrated triggers a pace message. */
+export const PACE_WARNING_RATIO = 1.2;
 
 interface SeedRun {
   outcome: TrainingOutcome;
@@ -119,10 +136,34 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   let backend: VerificationReport['backend'] | null = null;
   let parameterCount = 0;
   let interrupted = false;
+
+  // Budget mode only (see the header comment): the calibration, the hard stop, the pace.
+  const clock = hooks.clock ?? systemClock;
+  const totalSlices = plans.length * seeds.length;
+  const timeLimit = settings.steps === null ? timeLimitFor(settings.budgetSeconds) : null;
+  let budget: BudgetPlan | null = null;
+  let trainingStarted = 0;
+  let runDeadline: number | null = null;
+  /** Measured seconds per step over the calibrated ones (at least 1: reserves are never shrunk). */
+  let pace = 1;
+  let paceChecked = false;
+  let slicesDone = 0;
+  const notStarted = (plan: CandidatePlan, eventId: string) => {
+    const detail = `not started: no time was left before the hard stop at ${formatDuration(timeLimit ?? 0)} (budget ${formatDuration(settings.budgetSeconds)})`;
+    hooks.onEvent({ kind: 'candidate-start', candidateId: eventId, label: plan.label, totalSteps, budgetSeconds: null });
+    hooks.onEvent({ kind: 'candidate-end', candidateId: eventId, status: 'stopped', detail });
+    runs.get(plan.id)!.push({ outcome: { status: 'stopped', statusDetail: detail, losses: [], stepsRun: 0, wallSeconds: 0 }, stepsDone: 0, scores: null });
+    slicesDone++;
+  };
   const modelFor = (seed: number) => ({ numClasses, inputChannels: train[0].channels, depth: settings.model.depth, baseWidth: settings.model.baseWidth, seed });
 
   for (const seed of seeds) {
     if (hooks.signal?.aborted) break;
+    if (runDeadline !== null && clock() >= runDeadline) {
+      // Past the hard stop: do not even start this seed's trainer; its runs are listed as not started.
+      for (const plan of plans) notStarted(plan, seeds.length > 1 ? `${plan.id}#${seed}` : plan.id);
+      continue;
+    }
     // Created with plain CE so that a recipe the loss library rejects fails only its own candidate
     // (each candidate resets the trainer to its own loss).
     const trainer = await hooks.createTrainer({
@@ -138,17 +179,34 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       backend ??= { ...trainer.backend };
       parameterCount = trainer.parameterCount;
       const sampler = { cropSize, batchSize: settings.batchSize, rareClasses: rareClassesOf(trainTotals), numClasses, flips: settings.flips, seed: deriveSeed(seed, 'crops') };
-      if (settings.steps === null && totalSteps === 0) {
-        totalSteps = await stepsForBudget(trainer, { train, normalisation, sampler, numClasses, ignoreIndex, valPixels: val.reduce((s, im) => s + im.width * im.height, 0), budgetSeconds: settings.budgetSeconds, slices: plans.length * seeds.length });
-        message(`budget ${settings.budgetSeconds}s: ${totalSteps} steps per candidate`);
+      if (timeLimit !== null && budget === null) {
+        // The clock starts here, after the backend is up (its start-up, seconds on a GPU, is not
+        // what the budget shares out); calibration counts against the budget.
+        trainingStarted = clock();
+        runDeadline = trainingStarted + timeLimit;
+        budget = await stepsForBudget(trainer, { train, normalisation, sampler, numClasses, ignoreIndex, valPixels: val.reduce((s, im) => s + im.width * im.height, 0), budgetSeconds: settings.budgetSeconds, slices: totalSlices, clock });
+        totalSteps = budget.steps;
+        message(`budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per candidate; hard stop at ${formatDuration(timeLimit)} of training: a candidate still training at its share of the time stops early and is evaluated on the steps it did`);
       }
       for (const plan of plans) {
         if (hooks.signal?.aborted) break;
         const eventId = seeds.length > 1 ? `${plan.id}#${seed}` : plan.id;
-        hooks.onEvent({ kind: 'candidate-start', candidateId: eventId, label: plan.label, totalSteps, budgetSeconds: settings.steps === null ? settings.budgetSeconds / (plans.length * seeds.length) : null });
-        const outcome = await trainCandidate({ trainer, plan, eventId, train, normalisation, sampler, totalSteps, numClasses, ignoreIndex, onEvent: hooks.onEvent, signal: hooks.signal });
+        const sliceStarted = clock();
+        let deadline: number | null = null;
+        if (budget && runDeadline !== null) {
+          deadline = sliceDeadline(sliceStarted, runDeadline, totalSlices - slicesDone, budget.evalSeconds * pace, budget.secondsPerStep * pace);
+          if (deadline === null) {
+            notStarted(plan, eventId);
+            continue;
+          }
+        }
+        hooks.onEvent({ kind: 'candidate-start', candidateId: eventId, label: plan.label, totalSteps, budgetSeconds: settings.steps === null ? settings.budgetSeconds / totalSlices : null });
+        const outcome = await trainCandidate({ trainer, plan, eventId, train, normalisation, sampler, totalSteps, numClasses, ignoreIndex, onEvent: hooks.onEvent, signal: hooks.signal, deadline, expectedStepSeconds: budget ? budget.secondsPerStep * pace : undefined, clock });
+        if (outcome.status === 'stopped' && outcome.stepsRun === 0) {
+          outcome.statusDetail = `not started: its share of the time ran out before the first step (hard stop at ${formatDuration(timeLimit ?? 0)})`;
+        }
         let scores: ImageScore[] | null = null;
-        if (outcome.status === 'ok') {
+        if (outcome.status === 'ok' || (outcome.status === 'stopped' && outcome.stepsRun > 0)) {
           hooks.onEvent({ kind: 'evaluating', candidateId: eventId });
           const predictions: Uint8Array[] = [];
           for (const image of val) predictions.push(await predictImage(trainer, image, normalisation, settings.model.depth));
@@ -157,7 +215,27 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
         }
         hooks.onEvent({ kind: 'candidate-end', candidateId: eventId, status: outcome.status, detail: outcome.statusDetail });
         runs.get(plan.id)!.push({ outcome, stepsDone: outcome.losses.length, scores });
+        slicesDone++;
         if (outcome.status === 'interrupted') interrupted = true;
+        if (budget && timeLimit !== null && outcome.stepsRun > 0) {
+          pace = Math.max(1, outcome.wallSeconds / outcome.stepsRun / budget.secondsPerStep);
+          // Re-check the estimate once, on the first candidate with enough steps to time.
+          if (!paceChecked && outcome.stepsRun >= Math.min(MIN_BUDGET_STEPS, totalSteps)) {
+            paceChecked = true;
+            // What the slices left need at this pace for all N steps and their evaluation.
+            const measured = outcome.wallSeconds / outcome.stepsRun;
+            const sliceNeeds = measured * totalSteps + budget.evalSeconds * (measured / budget.secondsPerStep);
+            const warning = paceMessage({
+              secondsPerStep: measured,
+              estimate: budget.secondsPerStep,
+              projectedSeconds: clock() - trainingStarted + sliceNeeds * (totalSlices - slicesDone),
+              budgetSeconds: settings.budgetSeconds,
+              timeLimit,
+              steps: totalSteps,
+            });
+            if (warning) message(warning);
+          }
+        }
       }
     } finally {
       await trainer.dispose();
@@ -197,7 +275,13 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   }));
   const verdictCandidates: VerdictCandidate[] = candidates.map((c) => {
     const scores = pooledScores.get(c.id);
-    return { id: c.id, label: c.label, isRecommended: c.isRecommended, status: c.status, statusDetail: c.statusDetail, scores: scores ? headline(scores, scores.map((_, i) => i), numClasses, rarestClassId) : null };
+    // The fewest steps any of its seeds trained: what the verdict compares when a run was stopped.
+    const stepsDone = Math.min(...runs.get(c.id)!.map((r) => r.outcome.stepsRun));
+    return {
+      id: c.id, label: c.label, isRecommended: c.isRecommended, status: c.status, statusDetail: c.statusDetail,
+      scores: scores ? headline(scores, scores.map((_, i) => i), numClasses, rarestClassId) : null,
+      ...(Number.isFinite(stepsDone) ? { stepsDone } : {}),
+    };
   });
   const verdict = decideVerdict(
     verdictCandidates,
@@ -223,6 +307,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     settings: {
       steps: totalSteps || null,
       budgetSeconds: settings.steps === null ? settings.budgetSeconds : null,
+      ...(timeLimit !== null ? { timeLimitSeconds: timeLimit } : {}),
       seeds,
       cropSize,
       batchSize: settings.batchSize,
@@ -268,7 +353,7 @@ export function effectiveCropSize(requested: number, train: readonly VerifyImage
 }
 
 function worstStatus(runs: SeedRun[]): CandidateResult['status'] {
-  for (const status of ['failed', 'diverged', 'interrupted'] as const) if (runs.some((r) => r.outcome.status === status)) return status;
+  for (const status of ['failed', 'diverged', 'interrupted', 'stopped'] as const) if (runs.some((r) => r.outcome.status === status)) return status;
   return 'ok';
 }
 
@@ -281,4 +366,25 @@ function seedSpread(finished: SeedRun[], numClasses: number, rarestClassId: numb
   const stabilities = finished.map((r) => lossStability(r.outcome.losses)).filter((v): v is number => v !== null);
   if (stabilities.length) out.stability = { mean: mean(stabilities), std: std(stabilities) };
   return out;
+}
+
+/**
+ * The message after the first timed candidate when its pace differs from the calibration by
+ * PACE_WARNING_RATIO or more (null otherwise). N does not change (every candidate must train the
+ * same steps); the message says whether the run will exceed the budget or reach the hard stop.
+ */
+export function paceMessage(p: { secondsPerStep: number; estimate: number; projectedSeconds: number; budgetSeconds: number; timeLimit: number; steps: number }): string | null {
+  const ratio = p.secondsPerStep / p.estimate;
+  if (ratio < PACE_WARNING_RATIO && ratio > 1 / PACE_WARNING_RATIO) return null;
+  const pace = `the first candidate took ${p.secondsPerStep.toFixed(3)}s a step, ${ratio >= 1 ? `${ratio.toFixed(1)}x slower than` : `${(1 / ratio).toFixed(1)}x faster than`} the ${p.estimate.toFixed(3)}s timed at the start`;
+  const projected = formatDuration(p.projectedSeconds);
+  const limit = formatDuration(p.timeLimit);
+  const budget = formatDuration(p.budgetSeconds);
+  if (p.projectedSeconds > p.timeLimit) {
+    return `time budget: ${pace}; at this pace the run needs about ${projected}, past the hard stop at ${limit}: candidates will be stopped at their share of the time with fewer than ${p.steps} steps (the step count stays ${p.steps} so the candidates stay comparable)`;
+  }
+  if (p.projectedSeconds > p.budgetSeconds) {
+    return `time budget: ${pace}; at this pace the run needs about ${projected}, over the ${budget} budget but inside the hard stop at ${limit} (the step count stays ${p.steps} so the candidates stay comparable)`;
+  }
+  return `time budget: ${pace}; at this pace the run takes about ${projected} of the ${budget} budget (the step count stays ${p.steps} so the candidates stay comparable)`;
 }

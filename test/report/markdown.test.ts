@@ -42,6 +42,26 @@ describe('report.md', () => {
     expect(report).toContain('- Dice: diverged (loss became NaN at step 37)');
   });
 
+  it('marks candidates stopped at the time budget in the table and lists them', () => {
+    const stopped = renderReportMarkdown({
+      profile: profileFixture,
+      recommendation: recommendationFixture,
+      verification: {
+        ...verificationFixture,
+        settings: { ...verificationFixture.settings, timeLimitSeconds: 150 },
+        candidates: verificationFixture.candidates.map((c, i) =>
+          i === 1 ? { ...c, status: 'stopped', statusDetail: 'stopped at the time budget after 50 of 120 steps', stepsDone: 50 }
+            : i === 2 ? { ...c, status: 'stopped', statusDetail: 'not started: no time was left before the hard stop at 2m30s (budget 2m)', stepsDone: 0, metrics: null }
+              : c),
+      },
+    });
+    expect(tableRow(stopped, 'mean Dice')).toEqual(['mean Dice', '**0.712 (0.672-0.752)**', '0.641 (0.591-0.691)', 'not run (time budget)', '× diverged']);
+    expect(tableRow(stopped, 'steps (time)')[2]).toMatch(/^50 of 120 ⏹ \(/);
+    expect(stopped).toContain('⏹ stopped at the time budget (hard stop 2m30s): fewer steps than the others, an unequal comparison.');
+    expect(stopped).toContain('- Cross-entropy: stopped at the time budget after 50 of 120 steps');
+    expect(stopped).toContain('- Focal (gamma 2): not started: no time was left before the hard stop at 2m30s (budget 2m)');
+  });
+
   it('links the overlay PNGs per candidate', () => {
     expect(report).toContain('## Prediction overlays');
     expect(report).toContain('](overlays/combo-satellite-0.png)');

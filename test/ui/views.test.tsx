@@ -102,6 +102,39 @@ describe('VerifyDashboard (finished report)', () => {
   });
 });
 
+describe('VerifyDashboard with candidates stopped at the time budget', () => {
+  // Cross-entropy stopped after 50 of 120 steps (evaluated); Focal never started.
+  const stopped: VerificationReport = {
+    ...verificationFixture,
+    settings: { ...verificationFixture.settings, timeLimitSeconds: 150 },
+    candidates: verificationFixture.candidates.map((c, i) =>
+      i === 1 ? { ...c, status: 'stopped', statusDetail: 'stopped at the time budget after 50 of 120 steps', stepsDone: 50 }
+        : i === 2 ? { ...c, status: 'stopped', statusDetail: 'not started: no time was left before the hard stop at 2m30s (budget 2m)', stepsDone: 0, wallSeconds: 0, metrics: null, lossCurve: [] }
+          : c),
+  };
+
+  it.each(WIDTHS)('marks the stopped and the never-started candidates and says the time budget was reached at %i columns', (width) => {
+    const frame = frameOf(render(<VerifyDashboard report={stopped} width={width} color={false} />).lastFrame());
+    expect(lineWith(frame, '◷ Cross')).toMatch(/stopped at the time budget/);
+    expect(lineWith(frame, '◷ Focal')).toMatch(/not started/);
+    expect(lineWith(frame, 'mean Dice ')).toMatch(/0\.712\s+0\.641\s+◷not run\s+×diverged/);
+    expect(lineWith(frame, 'steps, time')).toMatch(/◷50,/);
+    expect(frame.replace(/\s+/g, ' ')).toContain('time budget reached (hard stop 2m30s): 2 candidates stopped');
+    expect(widestLine(frame)).toBeLessThanOrEqual(width);
+  });
+
+  it('shows a live stopped row from its candidate-end event', () => {
+    const store = createVerifyStore();
+    store.dispatch({ kind: 'candidate-start', candidateId: 'ce', label: 'Cross-entropy', totalSteps: 120, budgetSeconds: 24 });
+    for (let step = 1; step <= 50; step++) store.dispatch({ kind: 'step', candidateId: 'ce', step, loss: 1 / step, lr: 1e-3, elapsedSeconds: step * 0.5, etaSeconds: 10 });
+    store.dispatch({ kind: 'evaluating', candidateId: 'ce' });
+    store.dispatch({ kind: 'candidate-end', candidateId: 'ce', status: 'stopped', detail: 'stopped at the time budget after 50 of 120 steps' });
+    const frame = frameOf(render(<LiveVerifyDashboard store={store} width={100} color={false} />).lastFrame());
+    expect(lineWith(frame, '◷ Cross-entropy')).toContain('stopped at the time budget after 50 of 120 steps');
+    expect(frame).toMatch(/50\/120/);
+  });
+});
+
 describe('LiveVerifyDashboard', () => {
   it('updates a row per candidate as training events arrive, then shows the table', async () => {
     const store = createVerifyStore();

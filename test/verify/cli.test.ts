@@ -128,8 +128,15 @@ describe('segloss verify', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as VerificationReport;
     expect(report.settings.budgetSeconds).toBe(12);
+    expect(report.settings.timeLimitSeconds).toBe(22); // 12 s + the 10 s grace floor
     expect(report.settings.steps).toBeGreaterThanOrEqual(10);
-    expect(report.candidates.map((c) => c.stepsDone)).toEqual([report.settings.steps, report.settings.steps]);
-    expect(wall).toBeLessThan(12 * 1.5);
+    // All N steps, unless the shared machine slowed down enough to reach a candidate's deadline;
+    // then it says so (the deterministic hard-stop tests are in run.test.ts, on a fake clock).
+    for (const c of report.candidates) {
+      if (c.status === 'stopped') expect(c.statusDetail).toMatch(/^(stopped at the time budget after \d+ of \d+ steps|not started)/);
+      else expect(c).toMatchObject({ status: 'ok', stepsDone: report.settings.steps });
+    }
+    // the limit counts from the start of training: loading, backend start-up and an evaluation are outside it
+    expect(wall).toBeLessThan(22 + 8);
   });
 });

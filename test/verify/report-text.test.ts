@@ -54,6 +54,19 @@ describe('plain-text verification report', () => {
   });
 });
 
+describe('plain-text report of a run stopped at the time budget', () => {
+  it('says the time budget was reached and marks the stopped candidate', async () => {
+    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 8, cropSize: 8, batchSize: 2 }, { createTrainer: halfTrainer, onEvent: () => {} });
+    const ce = report.candidates[1];
+    const stopped = { ...report, settings: { ...report.settings, timeLimitSeconds: 150 }, candidates: [report.candidates[0], { ...ce, status: 'stopped' as const, statusDetail: 'stopped at the time budget after 3 of 8 steps', stepsDone: 3 }] };
+    const text = formatVerificationText(stopped, { color: false });
+    expect(text).toContain('time budget reached (hard stop at 150s): ce 3/8 steps; fewer steps make an unequal comparison (see the verdict)');
+    expect(text).toMatch(/^status\s+ok\s+stopped\s*$/m);
+    expect(text).toMatch(/^steps\s+8\s+3\s*$/m);
+    expect(text).toContain('\n      stopped at the time budget after 3 of 8 steps\n');
+  });
+});
+
 describe('overlays', () => {
   it('blends predicted classes over the image and writes PNGs', async () => {
     const data = tinyData();

@@ -74,3 +74,53 @@ describe('verdict', () => {
     expect(v.details).toContain('Significantly higher rarest-class recall than the recommended recipe: CE +0.400');
   });
 });
+
+describe('verdict with candidates stopped at the time budget (unequal steps)', () => {
+  const stopped = (id: string, meanDice: number | null, steps: number, of = 100) =>
+    cand(id, meanDice, { status: 'stopped', statusDetail: steps > 0 ? `stopped at the time budget after ${steps} of ${of} steps` : 'not started: no time was left before the hard stop at 2m5s (budget 1m40s)', stepsDone: steps });
+  const full = (id: string, meanDice: number) => cand(id, meanDice, { stepsDone: 100 });
+
+  it('does not count a lead over a candidate that trained fewer steps, and says the comparison is unequal', () => {
+    const cs = [full('rec', 0.8), stopped('ce', 0.6, 40), full('dice', 0.6)];
+    const v = decideVerdict(cs, ciFrom(cs, 0.05), 20);
+    expect(v.outcome).toBe('tied'); // not confirmed: the lead over CE may be its 60 missing steps
+    expect(v.sentence).toMatch(/^Keep the recommended REC: the best mean Dice \(0\.800\), its lead over CE \(40 steps vs 100\) is not counted because the time budget stopped them early \(an unequal comparison\); a longer --budget/);
+    expect(v.details).toContain('CE: stopped at the time budget after 40 of 100 steps');
+    expect(v.details).toContain('Unequal comparison: the time budget stopped CE after 40 steps; a lead over a candidate that trained fewer steps is not counted as significant (a lead despite fewer steps is).');
+  });
+
+  it('a stopped recommended recipe behind one that trained longer is inconclusive, not beaten', () => {
+    const cs = [stopped('rec', 0.6, 40), full('ce', 0.8)];
+    const v = decideVerdict(cs, ciFrom(cs, 0.05), 20);
+    expect(v.outcome).toBe('inconclusive');
+    expect(v.winnerId).toBe('ce');
+    expect(v.sentence).toMatch(/CE scored higher than the recommended REC .* stopped at the time budget after 40 of 100 steps, so the comparison is unequal/);
+  });
+
+  it('a lead despite fewer steps still counts, and the sentence names the handicap', () => {
+    const beaten = [full('rec', 0.6), stopped('ce', 0.8, 40)];
+    const v = decideVerdict(beaten, ciFrom(beaten, 0.05), 20);
+    expect(v.outcome).toBe('beaten');
+    expect(v.sentence).toMatch(/^Switch to CE: .* even though it trained fewer steps \(40 vs 100: stopped at the time budget, an unequal comparison\)\.$/);
+    const confirmed = [stopped('rec', 0.8, 40), full('ce', 0.6)];
+    const c = decideVerdict(confirmed, ciFrom(confirmed, 0.05), 20);
+    expect(c.outcome).toBe('confirmed');
+    expect(c.sentence).toMatch(/even though it trained fewer steps \(40: stopped at the time budget/);
+  });
+
+  it('marks secondary-metric differences between unequal trainings', () => {
+    const cs = [full('rec', 0.8), cand('ce', 0.8, { status: 'stopped', statusDetail: 'stopped at the time budget after 40 of 100 steps', stepsDone: 40, scores: { meanDice: 0.8, rarestClassRecall: 0.9, boundaryIoU: 0.5 } })];
+    const v = decideVerdict(cs, ciFrom(cs, 0.05), 20);
+    expect(v.details).toContain('Significantly higher rarest-class recall than the recommended recipe: CE +0.400 (unequal: 40 vs 100 steps)');
+  });
+
+  it('a recommended recipe never started, or nothing compared, is inconclusive and blames the time budget', () => {
+    const cs = [stopped('rec', null, 0), full('ce', 0.8)];
+    const v = decideVerdict(cs, ciFrom(cs, 0.05), 20);
+    expect(v.outcome).toBe('inconclusive');
+    expect(v.sentence).toMatch(/^Inconclusive: the recommended REC was not trained before the time budget ran out \(not started: /);
+    expect(v.details).toContain('REC: not started: no time was left before the hard stop at 2m5s (budget 1m40s)');
+    const none = [stopped('rec', null, 0), stopped('ce', null, 0)];
+    expect(decideVerdict(none, () => null, 20).sentence).toMatch(/^Inconclusive: the time budget ran out before any candidate could be compared; run verify again with a longer --budget/);
+  });
+});

@@ -10,6 +10,8 @@ import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from
 
 export const WINNER_MARK = '★';
 export const RECOMMENDED_MARK = '◆';
+/** A candidate stopped at the time budget (fewer steps than the others, or not started). */
+export const STOPPED_MARK = '◷';
 
 const STATUS_TEXT: Record<RowStatus, { mark: string; text: string; role: Role }> = {
   training: { mark: '▶', text: 'training', role: 'accent' },
@@ -18,6 +20,7 @@ const STATUS_TEXT: Record<RowStatus, { mark: string; text: string; role: Role }>
   diverged: { mark: DIVERGED_MARK, text: 'DIVERGED', role: 'bad' },
   interrupted: { mark: '‖', text: 'interrupted', role: 'warn' },
   failed: { mark: '!', text: 'FAILED', role: 'bad' },
+  stopped: { mark: STOPPED_MARK, text: 'time limit', role: 'warn' },
 };
 
 function lossText(loss: number | null): string {
@@ -27,7 +30,8 @@ function lossText(loss: number | null): string {
 
 export function candidateRowLines(row: CandidateRow, width: number): Line[] {
   const status = STATUS_TEXT[row.status];
-  const right = row.detail && row.status !== 'ok' ? `${status.text}: ${row.detail}` : status.text;
+  // A stopped row's detail ("stopped at the time budget after k of N steps", "not started: ...") says it all.
+  const right = row.detail && row.status === 'stopped' ? row.detail : row.detail && row.status !== 'ok' ? `${status.text}: ${row.detail}` : status.text;
   const rightText = truncate(right, Math.max(8, Math.floor(width / 2)));
   const label = fit(row.label, Math.max(6, width - rightText.length - 3));
   const barWidth = Math.min(20, Math.max(8, Math.floor(width * 0.16)));
@@ -101,6 +105,7 @@ function valueOf(v: MetricWithCI | number | null): number | null {
 function failedCell(c: CandidateResult): string | null {
   if (c.status === 'diverged') return `${DIVERGED_MARK}diverged`;
   if (c.status === 'failed') return '! failed';
+  if (c.status === 'stopped' && !c.metrics) return `${STOPPED_MARK}not run`;
   return null;
 }
 
@@ -145,10 +150,14 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
       if (anyCi) lines.push(ciLine);
     }
     const steps: Line = [seg(fit('steps, time', labelWidth), 'muted')];
-    for (const c of block) steps.push(seg(fitRight(truncate(`${c.stepsDone}, ${formatDuration(c.wallSeconds)}`, colWidth - 1), colWidth), 'muted'));
+    for (const c of block) {
+      const short = c.status === 'stopped';
+      steps.push(seg(fitRight(truncate(`${short ? STOPPED_MARK : ''}${c.stepsDone}, ${formatDuration(c.wallSeconds)}`, colWidth - 1), colWidth), short ? 'warn' : 'muted'));
+    }
     lines.push(steps);
   }
-  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed`, width, '').map((text) => [seg(text, 'muted')]));
+  const stoppedKey = report.candidates.some((c) => c.status === 'stopped') ? `   ${STOPPED_MARK} stopped at the time budget (fewer steps: an unequal comparison)` : '';
+  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed${stoppedKey}`, width, '').map((text) => [seg(text, 'muted')]));
   return lines;
 }
 
@@ -159,6 +168,11 @@ export function verdictLines(report: VerificationReport, width: number): Line[] 
   lines.push(...wrapText(report.verdict.sentence, width - 2, '').map((text) => [seg(`  ${text}`)]));
   for (const detail of report.verdict.details) lines.push(...wrapText(`- ${detail}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   if (report.interrupted) lines.push([seg('  interrupted: results cover the finished part only', 'warn')]);
+  const stopped = report.candidates.filter((c) => c.status === 'stopped').length;
+  if (stopped > 0) {
+    const limit = report.settings.timeLimitSeconds !== undefined ? ` (hard stop ${formatDuration(report.settings.timeLimitSeconds)})` : '';
+    lines.push(...wrapText(`time budget reached${limit}: ${stopped} candidate${stopped === 1 ? '' : 's'} stopped with fewer steps than the others`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'warn')]));
+  }
   return lines;
 }
 
