@@ -23,7 +23,7 @@ import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, ty
 import { formatDuration, MIN_BUDGET_STEPS, sliceDeadline, stepsForBudget, systemClock, timeLimitFor, type BudgetPlan, type Clock } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { UNET_DEFAULTS } from './engine/index.js';
-import { channelStatistics, classPixelCounts, rareClassesOf, type VerifyImage } from './data.js';
+import { channelStatistics, classPixelCounts, classPriorsOf, rareClassesOf, type VerifyImage } from './data.js';
 import { predictImage } from './predict.js';
 import { deriveSeed } from './random.js';
 import { candidateMetrics, headline, HEADLINE_METRICS, pairedDifferenceCI, poolSeeds, scoreImage, type ImageScore } from './scores.js';
@@ -155,7 +155,8 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     runs.get(plan.id)!.push({ outcome: { status: 'stopped', statusDetail: detail, losses: [], stepsRun: 0, wallSeconds: 0 }, stepsDone: 0, scores: null });
     slicesDone++;
   };
-  const modelFor = (seed: number) => ({ numClasses, inputChannels: train[0].channels, depth: settings.model.depth, baseWidth: settings.model.baseWidth, seed });
+  const classPriors = classPriorsOf(trainTotals);
+  const modelFor = (seed: number) => ({ numClasses, inputChannels: train[0].channels, depth: settings.model.depth, baseWidth: settings.model.baseWidth, seed, classPriors });
 
   for (const seed of seeds) {
     if (hooks.signal?.aborted) break;

@@ -124,6 +124,11 @@ describe('runOnData with a scripted trainer', () => {
     // one trainer for one seed, created with the recommended recipe and this model
     expect(log.created).toHaveLength(1);
     expect(log.created[0].model).toMatchObject({ numClasses: 3, inputChannels: 1, depth: 3, baseWidth: 8, seed: 0 });
+    // The head bias starts at the training class shares (floored, renormalised).
+    const priors = log.created[0].model.classPriors!;
+    expect(priors).toHaveLength(3);
+    expect(priors.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(Math.min(...priors)).toBeGreaterThan(0);
     expect(log.created[0].loss).toEqual({ name: 'ce', params: {} });
     // events: start, 20 steps, end, evaluating per finished candidate
     const ceEvents = events.filter((e) => 'candidateId' in e && e.candidateId === 'ce');
