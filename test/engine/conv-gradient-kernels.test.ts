@@ -51,6 +51,12 @@ const cases: Case[] = [
   { n: 3, h: 8, w: 10, ci: 6, co: 5, k: 3, stride: 1, pad: 'valid' },
   { n: 1, h: 11, w: 9, ci: 9, co: 2, k: 5, stride: 1, pad: 'same' },
   { n: 2, h: 7, w: 7, ci: 8, co: 4, k: 1, stride: 1, pad: 'valid' },
+  // Even kernels: 'same' pads unevenly (less before than after).
+  { n: 2, h: 9, w: 8, ci: 6, co: 3, k: 2, stride: 1, pad: 'same' },
+  { n: 2, h: 7, w: 10, ci: 7, co: 4, k: 4, stride: 1, pad: 'same' },
+  { n: 3, h: 6, w: 5, ci: 2, co: 5, k: 4, stride: 1, pad: 'same' },
+  { n: 2, h: 6, w: 9, ci: 5, co: 2, k: 2, stride: 1, pad: 'valid' },
+  { n: 2, h: 8, w: 7, ci: 6, co: 3, k: 4, stride: 2, pad: 'same' },
 ];
 {
   const rng = createRng(7);

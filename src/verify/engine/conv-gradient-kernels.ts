@@ -209,27 +209,30 @@ const IM2COL_MAX_CHANNELS = 4;
  */
 function filterGradientByMatMul(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const { batch: n, filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
-  const hp = g.outHeight + kh - 1;
-  const wp = g.outWidth + kw - 1;
-  const k = n * hp * wp;
+  const { hq, wq } = sharedFrame(g);
+  const k = n * hq * wq;
   // The wasm 4-D Transpose is fast for this permutation (0.6-0.9 ms at 8x64x64x16; a JS loop
   // with the padding folded in was no faster, and slower where no padding is needed).
   let xPadded = runKernel('Transpose', backend, { x }, { perm: [3, 0, 1, 2] });
-  if (kh * kw > 1 || hp !== g.inHeight || wp !== g.inWidth) {
+  // Offset of channel 0's first value in xPadded (after the leading zero channel, if any).
+  let base = 0;
+  if (kh * kw > 1 || hq !== g.inHeight || wq !== g.inWidth) {
     const xT = xPadded;
     xPadded = runKernel('PadV2', backend, { x: xT }, {
-      paddings: [[0, 1], [0, 0], [g.pads.top, hp - g.inHeight - g.pads.top], [g.pads.left, wp - g.inWidth - g.pads.left]],
+      paddings: [[1, 1], [0, 0], [g.pads.top, hq - g.inHeight - g.pads.top], [0, wq - g.inWidth]],
       constantValue: 0,
     });
     backend.disposeData(xT.dataId);
+    base = k;
   }
   const dyPadded =
-    hp === g.outHeight && wp === g.outWidth
+    hq === g.outHeight && wq === g.outWidth
       ? dy
       : runKernel('PadV2', backend, { x: dy }, {
-          paddings: [[0, 0], [0, hp - g.outHeight], [0, wp - g.outWidth], [0, 0]],
+          paddings: [[0, 0], [0, hq - g.outHeight], [0, wq - g.outWidth], [0, 0]],
           constantValue: 0,
         });
+  const tapOffset = (ty: number, tx: number) => base + ty * wq + tx - g.pads.left;
   const b: TensorInfo = { dataId: dyPadded.dataId, shape: [k, co], dtype: 'float32' };
   if (kh * kw > 1 && ci <= IM2COL_MAX_CHANNELS) {
     // Few input channels (the first layer): per-tap matMuls of Ci rows each would stream the
@@ -243,7 +246,7 @@ function filterGradientByMatMul(backend: BackendWasm, x: TensorInfo, dy: TensorI
     for (let ty = 0; ty < kh; ty++) {
       for (let tx = 0; tx < kw; tx++) {
         for (let c = 0; c < ci; c++, row++) {
-          const start = c * k + ty * wp + tx;
+          const start = c * k + tapOffset(ty, tx);
           dst.set(src.subarray(start, start + k), row * k);
         }
       }
@@ -257,7 +260,7 @@ function filterGradientByMatMul(backend: BackendWasm, x: TensorInfo, dy: TensorI
   const taps: TensorInfo[] = [];
   for (let ty = 0; ty < kh; ty++) {
     for (let tx = 0; tx < kw; tx++) {
-      const a = alias(backend, xPadded, ty * wp + tx, [ci, k]);
+      const a = alias(backend, xPadded, tapOffset(ty, tx), [ci, k]);
       taps.push(runKernel('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: false }));
       releaseAlias(backend, a);
     }
@@ -279,19 +282,29 @@ function filterGradientByMatMul(backend: BackendWasm, x: TensorInfo, dy: TensorI
 export const filterGradientOverride: { mode: 'matmul' | 'conv' | undefined } = { mode: undefined };
 
 /**
- * Whether the per-tap matMul formulation applies (stride 1, padding within the kernel's reach)
+ * The frame the matMul formulation lays x and dy out in: each image padded by max(top, bottom)
+ * rows and each row by max(left, right) columns, which the neighbouring image/row shares as its
+ * padding on the other side (a 3x3 'same' conv at HxW needs (H+1)x(W+1) values per image, not
+ * (H+2)x(W+2)).
+ */
+function sharedFrame(g: ConvGeometry): { hq: number; wq: number } {
+  return { hq: g.inHeight + Math.max(g.pads.top, g.pads.bottom), wq: g.inWidth + Math.max(g.pads.left, g.pads.right) };
+}
+
+/**
+ * Whether the matMul formulation applies (stride 1, non-negative padding, dy within the frame)
  * and beats the batch-swapped convolution. Measured side by side on one core (tfjs-wasm 4.22,
- * SIMD, batch 8, 3x3 'same'): matMul/conv time 0.7-0.85 at 16x16 to 64x64 for 3 to 128 channels,
- * 0.4-0.7 for a 1x1 kernel, but 1.0-1.2 at 8x8, where the padded frame (10x10) adds 56% to the
- * matMul's inner dimension. Hence: matMul when the frame adds at most a third.
+ * SIMD, batch 8, fresh dy per call): matMul/conv time 0.6-0.9 on the U-Net's layers; the frame
+ * adds 27% to the matMul's inner dimension at 8x8 and 13% at 16x16. Rule: matMul when the frame
+ * adds at most a third.
  */
 function useMatMulFilterGradient(g: ConvGeometry): boolean {
   if (g.strideHeight !== 1 || g.strideWidth !== 1) return false;
-  const hp = g.outHeight + g.filterHeight - 1;
-  const wp = g.outWidth + g.filterWidth - 1;
-  if (g.pads.top < 0 || g.pads.left < 0 || hp - g.inHeight - g.pads.top < 0 || wp - g.inWidth - g.pads.left < 0) return false;
+  if (Math.min(g.pads.top, g.pads.bottom, g.pads.left, g.pads.right) < 0) return false;
+  const { hq, wq } = sharedFrame(g);
+  if (g.outHeight > hq || g.outWidth > wq) return false;
   if (filterGradientOverride.mode !== undefined) return filterGradientOverride.mode === 'matmul';
-  return hp * wp <= (4 / 3) * g.outHeight * g.outWidth;
+  return hq * wq <= (4 / 3) * g.outHeight * g.outWidth;
 }
 
 export function conv2DBackpropFilterWasm(args: {
