@@ -176,7 +176,9 @@ export function conv2DBackpropInputWasm(args: {
 
 /**
  * A tensor of `shape` over `base`'s wasm memory starting `offset` floats in (no copy). Release it
- * with `releaseAlias`, never with disposeData (which would free memory it does not own).
+ * with `releaseAlias`, never with disposeData (which would free memory it does not own). Uses
+ * BackendWasm internals of tfjs 4.22 (makeOutput's memoryOffset, dataIdMap, wasm.tfjs), which
+ * the leak tests exercise.
  */
 function alias(backend: BackendWasm, base: TensorInfo, offset: number, shape: number[]): TensorInfo {
   return backend.makeOutput(shape, 'float32', backend.getMemoryOffset(base.dataId) + offset * 4);
