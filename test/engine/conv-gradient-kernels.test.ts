@@ -122,10 +122,11 @@ describe('wasm conv gradient kernels', () => {
   });
 
   it.each([
-    ['conv', 16],
-    ['matmul', 16],
-    ['matmul', 3],
-  ] as const)('%s filter gradient (%i input channels) leaks no tensors, data or wasm heap over repeated calls', async (mode, ci) => {
+    ['conv', 16, 3],
+    ['matmul', 16, 3],
+    ['matmul', 3, 3],
+    ['matmul', 16, 1], // dy itself is the matMul's cached weight operand
+  ] as const)('%s filter gradient (%i input channels, kernel size %i) leaks no tensors, data or wasm heap over repeated calls', async (mode, ci, k) => {
     await tf.setBackend('wasm');
     filterGradientOverride.mode = mode;
     const backend = tf.backend() as unknown as BackendWasm;
@@ -133,7 +134,7 @@ describe('wasm conv gradient kernels', () => {
     const dy = tf.tensor4d(randomArray(4 * 32 * 32 * 16, 2), [4, 32, 32, 16]);
     const step = () => {
       const dy2 = tf.add(dy, 0); // a fresh dy each call, as in training (XNNPACK caches by tensor id)
-      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy2 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, ci, 16] }) as tf.Tensor;
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy2 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [k, k, ci, 16] }) as tf.Tensor;
       dw.dataSync();
       tf.dispose([dw, dy2]);
     };
