@@ -1,6 +1,7 @@
 /**
  * Training speed of the default U-Net: images/s for one training step (batch 8, 6 classes,
- * Adam, CE) at 64x64 and 128x128 on each available backend, warm-up steps excluded.
+ * Adam, CE) at 64x64 and 128x128 on each available backend: the median of 9 timed steps
+ * (--steps N), after warm-up steps.
  *   npm run bench:train [-- --json] [-- --steps N]
  * `--json` prints only a JSON array of {backend, size, batch, imagesPerSecond} rows. Progress,
  * images per CPU-second and the load average go to stderr: on a busy machine wall-clock speed
@@ -16,7 +17,7 @@ import type { BackendName } from '../src/contracts/verification.js';
 
 const json = process.argv.includes('--json');
 const stepsArg = process.argv.indexOf('--steps');
-const measuredSteps = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 5;
+const measuredSteps = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 9;
 const batchSize = 8;
 const numClasses = 6;
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -58,15 +59,27 @@ async function measure(backend: BackendName, threads: number, size: number, step
       width: size,
     };
     for (let i = 0; i < warmup; i++) await engine.trainStep(batch, 1e-3);
-    const start = performance.now();
-    const cpuStart = process.cpuUsage();
-    for (let i = 0; i < steps; i++) await engine.trainStep(batch, 1e-3);
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    return { imagesPerSecond: (steps * batchSize) / seconds, imagesPerCpuSecond: (steps * batchSize) / ((cpu.user + cpu.system) / 1e6) };
+    // The median step: a step slowed by another process on this shared machine does not count.
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const start = performance.now();
+      const cpuStart = process.cpuUsage();
+      await engine.trainStep(batch, 1e-3);
+      const used = process.cpuUsage(cpuStart);
+      wall.push((performance.now() - start) / 1000);
+      cpu.push((used.user + used.system) / 1e6);
+    }
+    return { imagesPerSecond: batchSize / median(wall), imagesPerCpuSecond: batchSize / median(cpu) };
   } finally {
     await engine.dispose();
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function main(): Promise<void> {
