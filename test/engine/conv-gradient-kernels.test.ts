@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradientOverride, registerWasmConvGradientKernels } from '../../src/verify/engine/conv-gradient-kernels.js';
 import { createRng } from '../../src/verify/random.js';
+import { expectNoLeak } from './helpers.js';
 
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; stride: 1 | 2; pad: 'same' | 'valid' }
 
@@ -28,11 +29,6 @@ function convGradients(c: Case, x: Float32Array, w: Float32Array, r: Float32Arra
 
 function outSize(size: number, k: number, stride: number, pad: 'same' | 'valid'): number {
   return pad === 'same' ? Math.ceil(size / stride) : Math.ceil((size - k + 1) / stride);
-}
-
-/** Size of the wasm heap, which grows (never shrinks) when something leaks. */
-function heapBytes(backend: BackendWasm): number {
-  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
 }
 
 function relativeError(a: Float32Array, b: Float32Array): number {
@@ -138,17 +134,8 @@ describe('wasm conv gradient kernels', () => {
       dw.dataSync();
       tf.dispose([dw, dy2]);
     };
-    for (let i = 0; i < 3; i++) step();
-    const tensors = tf.memory().numTensors;
-    const bytes = tf.memory().numBytes;
-    const dataIds = backend.numDataIds();
-    const heap = heapBytes(backend);
     // A leaked packed dy (4*34*34*16 floats = 296 kB) or padded x per call would grow the heap.
-    for (let i = 0; i < 60; i++) step();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(tf.memory().numBytes).toBe(bytes);
-    expect(backend.numDataIds()).toBe(dataIds);
-    expect(heapBytes(backend)).toBe(heap);
+    expectNoLeak(backend, step, 60);
     tf.dispose([x, dy]);
   });
 });

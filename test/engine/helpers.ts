@@ -1,4 +1,7 @@
 import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { expect } from 'vitest';
 import { createRng } from '../../src/verify/random.js';
 
 export const inlineCeModule = pathToFileURL(new URL('./fixtures/inline-ce.ts', import.meta.url).pathname).href;
@@ -30,4 +33,22 @@ export function learnableBatch(seed: number, n: number, size: number, numClasses
     images[i * 3 + 2] = (labels[i] % 2) - 0.5;
   }
   return { images, labels, n, height: size, width: size };
+}
+
+/** Size of the wasm heap, which grows (never shrinks) when something leaks. */
+function heapBytes(backend: BackendWasm): number {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
+}
+
+/**
+ * Runs `step` 3 times to warm up, then `repeats` times, and expects tensors, bytes, the backend's
+ * data ids and the wasm heap to stay exactly where they were (a leaked intermediate or XNNPACK
+ * packed operand would grow one of them).
+ */
+export function expectNoLeak(backend: BackendWasm, step: () => void, repeats: number): void {
+  for (let i = 0; i < 3; i++) step();
+  const snapshot = () => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: backend.numDataIds(), heap: heapBytes(backend) });
+  const before = snapshot();
+  for (let i = 0; i < repeats; i++) step();
+  expect(snapshot()).toEqual(before);
 }

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmPoolResizeGradientKernels } from '../../src/verify/engine/pool-resize-gradient-kernels.js';
 import { registerResizeGradientKernels } from '../../src/verify/engine/resize-gradient-kernel.js';
 import { createRng } from '../../src/verify/random.js';
+import { expectNoLeak } from './helpers.js';
 
 function randomArray(size: number, seed: number, zeros = 0): Float32Array {
   const rng = createRng(seed);
@@ -15,11 +16,6 @@ function randomArray(size: number, seed: number, zeros = 0): Float32Array {
 /** Distinct values spaced 2/size apart in a scrambled order: no two within a finite-difference step. */
 function distinctArray(size: number): Float32Array {
   return Float32Array.from({ length: size }, (_, i) => ((i * 7919) % size) / size * 2 - 1);
-}
-
-/** Size of the wasm heap, which grows (never shrinks) when something leaks. */
-function heapBytes(backend: BackendWasm): number {
-  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
 }
 
 function maxRelativeError(a: Float32Array, b: Float32Array): number {
@@ -142,16 +138,7 @@ describe('wasm max-pool and nearest-upsampling gradients', () => {
         const f = (a: tf.Tensor) => tf.sum(tf.image.resizeNearestNeighbor(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), [32, 32]));
         tf.grad(f)(x).dataSync();
       });
-    for (let i = 0; i < 3; i++) step();
-    const tensors = tf.memory().numTensors;
-    const bytes = tf.memory().numBytes;
-    const dataIds = backend.numDataIds();
-    const heap = heapBytes(backend);
-    for (let i = 0; i < 30; i++) step();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(tf.memory().numBytes).toBe(bytes);
-    expect(backend.numDataIds()).toBe(dataIds);
-    expect(heapBytes(backend)).toBe(heap);
+    expectNoLeak(backend, step, 30);
     x.dispose();
   });
 });
