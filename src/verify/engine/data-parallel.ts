@@ -103,19 +103,26 @@ export async function createDataParallelGradientSource(options: DataParallelOpti
 
   const pixelsOf = (batch: ImageBatch) => batch.height * batch.width;
   const channels = unet.options.inputChannels;
+  /** Contiguous shards of the batch's images (copies, transferable to a worker), with their first image index. */
+  const shardsOf = (batch: ImageBatch, sizes: number[]) => {
+    const imageValues = pixelsOf(batch) * channels;
+    let start = 0;
+    return sizes.map((n) => {
+      const shard = { images: batch.images.slice(start * imageValues, (start + n) * imageValues), start, n };
+      start += n;
+      return shard;
+    });
+  };
 
   return {
     threads: options.workers,
     async lossAndGradients(weights, batch: LabelledBatch, gradients) {
       weightsView.set(weights);
       const sizes = shardSizes(batch.n, workers.length);
-      const pixels = pixelsOf(batch);
-      let start = 0;
-      const replies = sizes.map((size, i) => {
-        const images = batch.images.slice(start * pixels * channels, (start + size) * pixels * channels);
-        const labels = batch.labels.slice(start * pixels, (start + size) * pixels);
-        start += size;
-        const shard: LabelledBatch = { images, labels, n: size, height: batch.height, width: batch.width };
+      const replies = shardsOf(batch, sizes).map(({ images, start, n }, i) => {
+        const pixels = pixelsOf(batch);
+        const labels = batch.labels.slice(start * pixels, (start + n) * pixels);
+        const shard: LabelledBatch = { images, labels, n, height: batch.height, width: batch.width };
         return workers[i].request({ type: 'step', batch: shard }, [images.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
       });
       const losses = (await Promise.all(replies)).map((reply) => (reply as { loss: number }).loss);
@@ -133,12 +140,9 @@ export async function createDataParallelGradientSource(options: DataParallelOpti
       weightsView.set(weights);
       const sizes = shardSizes(batch.n, workers.length);
       const pixels = pixelsOf(batch);
-      let start = 0;
-      const replies = sizes.map((size, i) => {
-        const images = batch.images.slice(start * pixels * channels, (start + size) * pixels * channels);
-        start += size;
-        return workers[i].request({ type: 'predict', batch: { images, n: size, height: batch.height, width: batch.width } }, [images.buffer as ArrayBuffer]);
-      });
+      const replies = shardsOf(batch, sizes).map(({ images, n }, i) =>
+        workers[i].request({ type: 'predict', batch: { images, n, height: batch.height, width: batch.width } }, [images.buffer as ArrayBuffer]),
+      );
       const out = new Uint8Array(batch.n * pixels);
       let offset = 0;
       for (const reply of await Promise.all(replies)) {
