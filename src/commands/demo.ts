@@ -4,7 +4,7 @@
  * training, and writes report.md, the three JSON contracts and the overlays into --out.
  */
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { UserError } from '../common/errors.js';
 import { interruptOnSigint } from '../common/interrupt.js';
 import { note, outputOptionsFrom, printJson } from '../common/output.js';
@@ -18,6 +18,7 @@ import { loadRuleSet } from '../rules/load.js';
 import { renderProfile, renderRecommendation, startVerifyDashboard } from '../ui/render.js';
 import { CANDIDATE_NAMES, DEFAULT_RUN_SETTINGS, parseBudget, parseCandidateNames, runVerification } from '../verify/index.js';
 import { progressPrinter } from './profile.js';
+import { wholeNumber } from './option-parsers.js';
 
 /** 40 tiles hold out 8 for validation: enough for bootstrap CIs (verify wants at least 5). */
 export const DEMO_DEFAULTS = { out: 'segloss-demo', budget: '2m', images: 40, seed: 7 } as const;
@@ -31,14 +32,6 @@ interface DemoOptions {
   seed: number;
   json?: boolean;
   color?: boolean;
-}
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
-    return n;
-  };
 }
 
 export function registerDemoCommand(program: Command): void {

@@ -1,18 +1,11 @@
 /** `segloss profile DIR`: measure a dataset and print (or write) its DatasetProfile. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
 import type { ProfileProgress } from '../contracts/events.js';
 import { profileDataset } from '../profiler/index.js';
 import { profileOutput } from '../ui/render.js';
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
-    return n;
-  };
-}
+import { wholeNumber } from './option-parsers.js';
 
 /** Progress on stderr: once runs last more than 2 s, at most once a second, then a final line. */
 export function progressPrinter(interactive: boolean): { onProgress: (p: ProfileProgress) => void; finish: () => void } {

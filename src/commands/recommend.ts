@@ -2,7 +2,7 @@
  * `segloss recommend DIR | --profile profile.json`: run the rule engine on a dataset's profile and
  * print the recommended loss recipe with the reasoning behind it.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { UserError } from '../common/errors.js';
 import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
 import type { DatasetProfile } from '../contracts/profile.js';
@@ -15,18 +15,7 @@ import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { readProfileFile } from '../rules/profile-input.js';
 import { progressPrinter } from './profile.js';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
-    return n;
-  };
-}
+import { collect, wholeNumber } from './option-parsers.js';
 
 interface RecommendOpts extends Record<string, unknown> {
   profile?: string;

@@ -4,10 +4,7 @@ import { outputOptionsFrom, printJson } from '../common/output.js';
 import { FACTS } from '../rules/facts.js';
 import { formatFactsText, formatRulesText, ruleListing } from '../rules/listing.js';
 import { loadRuleSet } from '../rules/load.js';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './option-parsers.js';
 
 export function registerRulesCommand(program: Command): void {
   program

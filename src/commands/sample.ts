@@ -1,23 +1,10 @@
 /** `segloss sample OUT`: write the seeded synthetic satellite-like dataset with its truth.json. */
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { note, outputOptionsFrom, printJson } from '../common/output.js';
 import type { SampleTruth } from '../contracts/sample.js';
 import { DEFAULT_SAMPLE_OPTIONS, resolveSampleOptions, writeSampleDataset } from '../dataset/index.js';
-
-function wholeNumber(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number in ${min}..${max}, got "${value}"`);
-    return n;
-  };
-}
-
-function share(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);
-  return n;
-}
+import { closedFraction, wholeNumber } from './option-parsers.js';
 
 const percent = (x: number): string => (x >= 0.01 ? `${(100 * x).toFixed(2)}%` : `${(100 * x).toFixed(3)}%`);
 
@@ -42,10 +29,10 @@ export function registerSampleCommand(program: Command): void {
     .command('sample')
     .description('Write a seeded synthetic satellite-like dataset (images/, masks/, classes.json, truth.json) in the article\'s setting.')
     .argument('<out>', 'output folder (created if missing)')
-    .option('--seed <n>', 'random seed', wholeNumber('--seed', 0, 0xffffffff), d.seed)
-    .option('--images <n>', 'number of image/mask pairs', wholeNumber('--images', 1, 1_000_000), d.images)
-    .option('--size <n>', 'tile side in pixels (square tiles)', wholeNumber('--size', 32, 4096), d.size)
-    .option('--blurred-share <x>', 'share of object edges rendered low-contrast like shadows, 0..1', share, d.blurredShare)
+    .option('--seed <n>', 'random seed', wholeNumber(0, 0xffffffff), d.seed)
+    .option('--images <n>', 'number of image/mask pairs', wholeNumber(1, 1_000_000), d.images)
+    .option('--size <n>', 'tile side in pixels (square tiles)', wholeNumber(32, 4096), d.size)
+    .option('--blurred-share <x>', 'share of object edges rendered low-contrast like shadows, 0..1', closedFraction, d.blurredShare)
     .option('--balanced', 'dense urban blocks with roughly balanced classes instead of the article\'s rare buildings')
     .option('--json', 'print only truth.json\'s content on stdout')
     .option('--no-color', 'plain text without colour')

@@ -1,5 +1,5 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
 import { interruptOnSigint } from '../common/interrupt.js';
@@ -18,20 +18,7 @@ import {
   readRecommendationFile,
   runVerification,
 } from '../verify/index.js';
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got "${value}"`);
-    return n;
-  };
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${value}"`);
-  return n;
-}
+import { collect, openFraction, wholeNumber } from './option-parsers.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -41,7 +28,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--recommendation <file>', 'recommendation.json to verify (default: profile the dataset and run the rules)')
     .addOption(new Option('--domain <domain>', 'without --recommendation: the domain for the rules').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'without --recommendation: what matters most').choices(PRIORITIES))
-    .option('--rules <file>', 'without --recommendation: extra rule file (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--rules <file>', 'without --recommendation: extra rule file (repeatable)', collect, [] as string[])
     .option(
       '--budget <time>',
       `wall-clock budget shared by all candidates, e.g. 90s, 5m, 1h (default 5m); timed steps fix one equal step count for every candidate. ` +
@@ -58,7 +45,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--batch <n>', 'crops per training step', wholeNumber(1), DEFAULT_RUN_SETTINGS.batchSize)
     .option('--model-depth <n>', 'U-Net levels (each halves the resolution)', wholeNumber(1), DEFAULT_RUN_SETTINGS.model.depth)
     .option('--model-width <n>', 'U-Net channels at the first level (doubling per level)', wholeNumber(2), DEFAULT_RUN_SETTINGS.model.baseWidth)
-    .option('--val-fraction <f>', 'share of images held out for validation', fraction, DEFAULT_RUN_SETTINGS.valFraction)
+    .option('--val-fraction <f>', 'share of images held out for validation', openFraction, DEFAULT_RUN_SETTINGS.valFraction)
     .option('--max-images <n>', 'load at most N images (a seeded subset beyond it)', wholeNumber(2), DEFAULT_MAX_IMAGES)
     .option('--json', 'print only the VerificationReport JSON on stdout')
     .option('--out <dir>', 'write verification.json and val prediction overlays (overlays/<candidate>/<image>.png) into DIR')
