@@ -65,6 +65,9 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Traini
     const divergence = createDivergenceCheck({ warmupSteps: warmupSteps(recipe.schedule, totalSteps), totalSteps });
     const loopStarted = clock();
     for (let step = 0; step < totalSteps; step++) {
+      // Let the event loop run between steps: on one thread the engine's steps resolve as
+      // microtasks only, and without this a Ctrl-C (a SIGINT handler, a macrotask) is never heard.
+      await yieldToEventLoop();
       if (signal?.aborted) return done('interrupted', `stopped by the user after ${step} of ${totalSteps} steps`);
       if (deadline !== null) {
         const now = clock();
@@ -93,4 +96,8 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Traini
   } catch (error) {
     return done('failed', error instanceof Error ? error.message : String(error));
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

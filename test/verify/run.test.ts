@@ -159,6 +159,27 @@ describe('runOnData with a scripted trainer', () => {
     expect(report.verdict.details[0]).toMatch(/interrupted/);
   });
 
+  it('hears a Ctrl-C that arrives as an event-loop task while a single-thread trainer never yields', async () => {
+    // A signal handler runs as a macrotask. With --threads 1 the engine trains on the main thread
+    // and its steps resolve as microtasks only, so the loop must yield or SIGINT is never heard.
+    const controller = new AbortController();
+    const log = newLog();
+    let scheduled = false;
+    const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 50, cropSize: 16, batchSize: 2 }, {
+      createTrainer: scriptedTrainer(log),
+      onEvent: (e) => {
+        if (e.kind === 'step' && !scheduled) {
+          scheduled = true;
+          setImmediate(() => controller.abort());
+        }
+      },
+      signal: controller.signal,
+    });
+    expect(report.interrupted).toBe(true);
+    expect(report.candidates[0].status).toBe('interrupted');
+    expect(report.candidates[0].stepsDone).toBeLessThan(5);
+  });
+
   it('runs K seeds and reports their spread', async () => {
     const log = { crops: new Map<string, string[]>(), lrs: new Map<string, number[]>(), created: [] as TrainerOptions[] };
     const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 6, seeds: 2, seed: 5, cropSize: 16, batchSize: 2 }, {
