@@ -7,9 +7,15 @@
  *    consecutive steps, where the reference is the median loss of the first `referenceSteps` steps
  *    after warm-up (max(5, 5% of the steps)), floored at REFERENCE_FLOOR so a loss that is already
  *    near zero cannot "explode" by a rounding-sized change.
+ *  - from the second step on, warm-up included, the loss stays above RUNAWAY_FACTOR x the first
+ *    step's loss (the untrained model's, floored at REFERENCE_FLOOR) for EXPLOSION_PATIENCE
+ *    consecutive steps: a recipe whose LR is far too high (1e4, 1e8) blows up within its first
+ *    steps, before the early median is taken, and would otherwise be measured against itself.
  * One isolated spike is tolerated: CE with a high LR often spikes once and recovers.
  */
 export const EXPLOSION_FACTOR = 10;
+/** Far above what a sane loss reaches from its first batch (CE from a tiny first-batch loss rises ~30x). */
+export const RUNAWAY_FACTOR = 1000;
 export const EXPLOSION_PATIENCE = 3;
 export const REFERENCE_FLOOR = 0.01;
 
@@ -27,9 +33,16 @@ export function createDivergenceCheck(options: { warmupSteps: number; totalSteps
   const early: number[] = [];
   let reference: number | null = null;
   let above = 0;
+  let first: number | null = null;
+  let runaway = 0;
   return {
     observe(step, loss) {
       if (!Number.isFinite(loss)) return `loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at step ${step + 1}`;
+      if (first === null) first = Math.max(loss, REFERENCE_FLOOR);
+      else runaway = loss > RUNAWAY_FACTOR * first ? runaway + 1 : 0;
+      if (runaway >= EXPLOSION_PATIENCE) {
+        return `loss exploded at step ${step + 1}: ${formatLoss(loss)} > ${RUNAWAY_FACTOR}x the first step's ${formatLoss(first)} for ${EXPLOSION_PATIENCE} steps (is the learning rate far too high?)`;
+      }
       if (step < options.warmupSteps) return null;
       if (reference === null) {
         early.push(loss);

@@ -69,6 +69,21 @@ describe('divergence detection', () => {
     expect(check.observe(18, 12)).toBeNull();
     expect(check.observe(19, 13)).toMatch(/exploded at step 20/);
   });
+  it('flags a loss that runs away from its first step during warm-up (an LR of 1e4 or 1e8)', () => {
+    // Measured with lr 1e8 on the sample: CE exploded at step 2, inside the warm-up, so the
+    // early median after warm-up was itself ~1e14 and the run was reported ok.
+    const check = createDivergenceCheck({ warmupSteps: 2, totalSteps: 40 });
+    const losses = [0.363, 3.6e8, 4.3e15, 4.1e15, 5.4e14, 0, 1.8e13, 0, 1.4e7, 2.8e13];
+    const results = losses.map((loss, s) => check.observe(s, loss));
+    expect(results.slice(0, 3).every((r) => r === null)).toBe(true);
+    expect(results[3]).toMatch(/exploded at step 4/);
+  });
+  it('does not flag a loss that rises from a small first batch the way real training does', () => {
+    const check = createDivergenceCheck({ warmupSteps: 5, totalSteps: 100 });
+    // first batch all background (tiny CE), then rare-class crops: 30x higher but sane
+    const losses = [0.02, 0.6, 0.9, 0.7, 0.8, 0.6, 0.5, 0.55, 0.4, 0.45, 0.5, 0.4];
+    for (const [s, loss] of losses.entries()) expect(check.observe(s, loss)).toBeNull();
+  });
   it('does not flag a loss that merely stays high', () => {
     const check = createDivergenceCheck({ warmupSteps: 0, totalSteps: 50 });
     for (let s = 0; s < 50; s++) expect(check.observe(s, 2 + Math.sin(s))).toBeNull();
