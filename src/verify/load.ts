@@ -2,6 +2,7 @@
  * Loads a dataset for verify: indexes it with the dataset reader, takes a seeded subset when it is
  * large, decodes every pair once into memory, and checks it matches the recommendation.
  */
+import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetOptions } from '../dataset/index.js';
 import type { Recommendation } from '../contracts/recommendation.js';
@@ -20,6 +21,12 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   if (dataset.strict && index.skipped.length > 0) throw strictError(index.skipped[0], index.skipped.length - 1);
   if (!index.hasImages) {
     throw new UserError(`verify trains on images, but ${index.masksDir} has masks only`, { fix: 'put the images in ROOT/images (or pass --images DIR)' });
+  }
+  const declared = declaredClassCount(dataset, index);
+  if (declared && declared.count !== recommendation.input.numClasses) {
+    throw new UserError(`the recommendation is for ${recommendation.input.numClasses} classes, but the dataset has ${declared.count} (${declared.source})`, {
+      fix: 'verify the dataset the recommendation was made for, or make one for this dataset with `segloss recommend DIR --out DIR`',
+    });
   }
   let pairs = index.pairs;
   if (pairs.length > options.maxImages) {
@@ -60,6 +67,16 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     ignoreIndex: index.ignoreIndex,
     notes,
   };
+}
+
+/**
+ * The class count the user declared for the dataset (--num-classes, or a class names file), or
+ * null when it is only inferred from the masks (then the class-id check below is what applies).
+ */
+function declaredClassCount(dataset: DatasetOptions, index: { classNames: string[] | null }): { count: number; source: string } | null {
+  if (dataset.numClasses !== undefined) return { count: dataset.numClasses, source: '--num-classes' };
+  if (index.classNames) return { count: index.classNames.length, source: `named in ${dataset.classNamesFile ?? dataset.colormapFile ?? join(dataset.root ?? '.', 'classes.json')}` };
+  return null;
 }
 
 /** Grey images are expanded to RGB when the dataset mixes grey and colour images. */

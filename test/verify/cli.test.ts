@@ -108,6 +108,18 @@ describe('segloss verify', () => {
     expect(mismatch.stderr).toMatch(/tile_0\.png has class id 2, but the recommendation is for 2 classes/);
   });
 
+  it('refuses a recommendation for a different number of classes than the dataset declares', async () => {
+    const fiveClass = join(dir, 'five-class.json');
+    const rec = JSON.parse(await readFile(recFile, 'utf8'));
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    await writeFile(fiveClass, JSON.stringify({ ...rec, input: { ...rec.input, numClasses: 5, classNames: names }, recipe: { ...rec.recipe, classWeights: null } }));
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', fiveClass, '--num-classes', '3', '--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/recommendation is for 5 classes, but the dataset has 3 \(--num-classes\)/);
+    expect(r.stderr).toMatch(/fix: /);
+    expect(r.stderr).not.toMatch(/training recommended/);
+  });
+
   it('without --recommendation profiles the sample dataset and runs the rules first', async () => {
     const sample = join(dir, 'sample');
     await writeSampleDataset(sample, { seed: 3, images: 10, size: 64 });
