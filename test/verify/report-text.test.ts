@@ -100,6 +100,21 @@ describe('readRecommendationFile', () => {
       await writeFile(bad, '{nope');
       await expect(readRecommendationFile(bad)).rejects.toThrow(UserError);
       await expect(readRecommendationFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json: ENOENT/);
+      // recipe parts the trainer needs: an unknown optimiser crashed the whole run after loading
+      // (exit 1, no report); an unknown schedule gave NaN learning rates, reported as "diverged"
+      const rec = recommendationFor(satelliteRecipe());
+      const cases: Array<[unknown, RegExp]> = [
+        [{ ...rec, recipe: { ...rec.recipe, optimizer: { ...rec.recipe.optimizer, name: 'lion' } } }, /bad\.json: recipe\.optimizer\.name "lion" is not one of adam, adamw, sgd/],
+        [{ ...rec, recipe: { ...rec.recipe, optimizer: { ...rec.recipe.optimizer, lr: '0.001' } } }, /recipe\.optimizer\.lr must be a positive number/],
+        [{ ...rec, recipe: { ...rec.recipe, schedule: { name: 'exp' } } }, /bad\.json: recipe\.schedule\.name "exp" is not one of constant, cosine, poly/],
+        [{ ...rec, recipe: { ...rec.recipe, schedule: { ...rec.recipe.schedule, warmupFraction: 2 } } }, /recipe\.schedule\.warmupFraction must be a number from 0 to 1/],
+        [{ ...rec, recipe: { ...rec.recipe, rareClassOversampling: -1 } }, /recipe\.rareClassOversampling must be a number from 0 to 1/],
+        [{ ...rec, alternatives: [{ ...rec.alternatives[0], recipe: { ...rec.alternatives[0].recipe, optimizer: { ...rec.recipe.optimizer, name: 'rmsprop' } } }] }, /alternatives\[0\]\.recipe\.optimizer\.name "rmsprop"/],
+      ];
+      for (const [value, message] of cases) {
+        await writeFile(bad, JSON.stringify(value));
+        await expect(readRecommendationFile(bad)).rejects.toThrow(message);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
