@@ -1,4 +1,5 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
+import { mkdir } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
@@ -63,6 +64,8 @@ export function registerVerifyCommand(program: Command): void {
       throw new UserError(`--crop ${String(opts.crop)} is not a multiple of ${multiple} (2^model-depth)`, { fix: `use a multiple of ${multiple}, e.g. ${Math.max(multiple, Math.round((opts.crop as number) / multiple) * multiple)}` });
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
+    // Overlays are written as each candidate finishes: a bad --out must stop the run before training.
+    if (output.out) await ensureOutputFolder(output.out);
 
     // On a terminal: the live Ink dashboard, then the metrics table and verdict. Otherwise progress
     // lines on stderr and the plain-text report on stdout (or only the JSON contract with --json).
@@ -116,4 +119,14 @@ export function registerVerifyCommand(program: Command): void {
  */
 export function verifyExitCode(report: Pick<VerificationReport, 'interrupted' | 'candidates'>): 0 | 1 {
   return report.interrupted || report.candidates.every((c) => c.status === 'failed') ? 1 : 0;
+}
+
+async function ensureOutputFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a folder (a file is in the way)' : `cannot be created (${code ?? (error as Error).message})`;
+    throw new UserError(`--out ${dir} ${what}`, { fix: 'pass a folder you can write to for --out (it is created when missing)' });
+  }
 }

@@ -120,6 +120,15 @@ describe('segloss verify', () => {
     expect(r.stderr).not.toMatch(/training recommended/);
   });
 
+  it('checks --out before training, so a bad folder does not cost the run', async () => {
+    // --out naming a file failed after the first candidate trained: ENOTDIR, exit 1, nothing written
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--out', recFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .*recommendation\.json is not a folder/);
+    expect(r.stderr).toMatch(/fix: /);
+    expect(r.stderr).not.toMatch(/training recommended/);
+  });
+
   it('without --recommendation profiles the sample dataset and runs the rules first', async () => {
     const sample = join(dir, 'sample');
     await writeSampleDataset(sample, { seed: 3, images: 10, size: 64 });
