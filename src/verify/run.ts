@@ -113,6 +113,14 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
 
   const counts = data.images.map((im) => classPixelCounts(im.labels, numClasses));
   const split = splitByImage(counts, { valFraction: settings.valFraction, seed: deriveSeed(settings.seed, 'split') });
+  if (split.val.length === 0) {
+    const n = data.images.length;
+    throw new UserError(
+      `verify has ${n} usable image/mask pair${n === 1 ? '' : 's'} and no image can be held out for validation` +
+        (n > 1 ? ' without leaving a class that only it contains out of training' : ''),
+      { fix: `give verify more images (at least 25 for a verdict)${data.notes.some((n) => n.startsWith('skipped ')) ? ', or fix the skipped pairs listed above' : ''}` },
+    );
+  }
   const train = split.train.map((i) => data.images[i]);
   const val = split.val.map((i) => data.images[i]);
   const trainTotals = sumCounts(split.train.map((i) => counts[i]), numClasses);

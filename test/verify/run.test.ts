@@ -180,6 +180,22 @@ describe('runOnData with a scripted trainer', () => {
     expect(report.candidates[0].stepsDone).toBeLessThan(5);
   });
 
+  it('stops before training when no image can be held out for validation', async () => {
+    // One or two usable pairs (the rest skipped as corrupt) trained every candidate and reported
+    // n/a everywhere with exit 0: nothing could ever be scored.
+    const data = syntheticData();
+    for (const images of [data.images.slice(0, 1), [data.images[0], data.images[1]].map((im, k) => ({ ...im, labels: im.labels.map((v) => (v === 0 ? 0 : k + 1)) }))]) {
+      const log = newLog();
+      const run = runOnData({ ...data, images }, recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 3, cropSize: 16, batchSize: 2 }, {
+        createTrainer: scriptedTrainer(log),
+        onEvent: () => {},
+      });
+      await expect(run).rejects.toThrow(/no image can be held out for validation/);
+      await expect(run).rejects.toMatchObject({ exitCode: 2, fix: expect.stringMatching(/more images/) });
+      expect(log.created).toHaveLength(0);
+    }
+  });
+
   it('runs K seeds and reports their spread', async () => {
     const log = { crops: new Map<string, string[]>(), lrs: new Map<string, number[]>(), created: [] as TrainerOptions[] };
     const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 6, seeds: 2, seed: 5, cropSize: 16, batchSize: 2 }, {
