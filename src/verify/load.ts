@@ -17,7 +17,8 @@ export const MAX_TOTAL_PIXELS = 64 * 1024 * 1024;
 
 export async function loadVerifyData(dataset: DatasetOptions, recommendation: Recommendation, options: { maxImages: number; seed: number }): Promise<VerifyData> {
   const index = await indexDataset(dataset);
-  const notes: string[] = index.skipped.map((s) => `skipped ${s.file}: ${s.problem}`);
+  const skippedNote = (s: { file: string; problem: string; fix: string }) => `skipped ${s.file}: ${s.problem} (fix: ${s.fix})`;
+  const notes: string[] = index.skipped.map(skippedNote);
   if (dataset.strict && index.skipped.length > 0) throw strictError(index.skipped[0], index.skipped.length - 1);
   if (!index.hasImages) {
     throw new UserError(`verify trains on images, but ${index.masksDir} has masks only`, { fix: 'put the images in ROOT/images (or pass --images DIR)' });
@@ -44,7 +45,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     } catch (error) {
       if (!(error instanceof PairProblem)) throw error;
       if (dataset.strict) throw strictError(toSkippedItem(error));
-      notes.push(`skipped ${error.file}: ${error.problem}`);
+      notes.push(skippedNote(error));
       continue;
     }
     if (!result.image) continue;

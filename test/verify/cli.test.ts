@@ -8,6 +8,7 @@ import { main } from '../../src/cli.js';
 import type { VerificationReport } from '../../src/contracts/verification.js';
 import { createRng } from '../../src/verify/random.js';
 import { writeSampleDataset } from '../../src/dataset/sample/index.js';
+import { loadVerifyData } from '../../src/verify/load.js';
 import { recommendationFor, satelliteRecipe } from './fixtures.js';
 
 let dir: string;
@@ -127,6 +128,25 @@ describe('segloss verify', () => {
     expect(r.stderr).toMatch(/--out .*recommendation\.json is not a folder/);
     expect(r.stderr).toMatch(/fix: /);
     expect(r.stderr).not.toMatch(/training recommended/);
+  });
+
+  it('lists each skipped pair with its fix, as profile does', async () => {
+    const root = join(dir, 'with-bad-pair');
+    await mkdir(join(root, 'images'), { recursive: true });
+    await mkdir(join(root, 'masks'), { recursive: true });
+    for (const name of ['tile_0.png', 'tile_1.png', 'tile_2.png']) {
+      await writeFile(join(root, 'images', name), await readFile(join(dir, 'data', 'images', name)));
+      await writeFile(join(root, 'masks', name), await readFile(join(dir, 'data', 'masks', name)));
+    }
+    await writeFile(join(root, 'images', 'tile_2.png'), 'not a png');
+    await writeFile(join(root, 'images', 'tile_3.png'), await readFile(join(dir, 'data', 'images', 'tile_3.png')));
+    const rec = recommendationFor(satelliteRecipe(), 3);
+    const data = await loadVerifyData({ root, ignoreIndex: 255, strict: false }, rec, { maxImages: 400, seed: 0 });
+    expect(data.images).toHaveLength(2);
+    expect(data.notes).toEqual([
+      expect.stringMatching(/^skipped .*tile_3\.png: image without mask: .* \(fix: .+\)$/),
+      expect.stringMatching(/^skipped .*tile_2\.png: not an image: .* \(fix: .+\)$/),
+    ]);
   });
 
   it('without --recommendation profiles the sample dataset and runs the rules first', async () => {
