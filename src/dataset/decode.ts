@@ -13,7 +13,7 @@ import { formatColor, packRgb } from './class-files.js';
 import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
 import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
 
-export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap'>;
+export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'>;
 
 type Role = 'mask' | 'image';
 const REEXPORT = (role: Role): string =>
@@ -205,11 +205,16 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
   }
   const listed = [...counts].sort((a, b) => a[0] - b[0]).slice(0, 5).map(([id, n]) => `${id} (${n} px)`);
   const more = counts.size > 5 ? ` and ${counts.size - 5} more` : '';
+  // The class count comes from --num-classes or from a class names / colormap file; the fix names
+  // the one to change (raising --num-classes against a names file only gives another error).
+  const source = context.numClassesSource ?? null;
+  const from = source === '--num-classes' ? ' (--num-classes)' : source ? ` (named in ${source})` : '';
+  const raise = source === '--num-classes' ? 'raise --num-classes' : source ? `add the missing classes to ${source}` : 'raise --num-classes (or name the missing classes in the class names file)';
   throw new PairProblem(
     path,
-    `class id${counts.size > 1 ? 's' : ''} ${listed.join(', ')}${more} out of range: --num-classes is ${numClasses}, so ids run 0..${numClasses - 1}` +
+    `class id${counts.size > 1 ? 's' : ''} ${listed.join(', ')}${more} out of range: there are ${numClasses} classes${from}, so ids run 0..${numClasses - 1}` +
       (context.ignoreIndex === null ? ' (no ignore index)' : ` (ignore index ${context.ignoreIndex})`),
-    `raise --num-classes, set --ignore-index to the value used for unlabelled pixels, or fix the mask`,
+    `${raise}, set --ignore-index to the value used for unlabelled pixels, or fix the mask`,
   );
 }
 

@@ -98,6 +98,7 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
     skipped,
     classNames,
     numClasses,
+    numClassesSource: options.numClasses !== undefined ? '--num-classes' : (namesFile ?? colormap?.file ?? null),
     ignoreIndex: options.ignoreIndex,
     colormap,
   };

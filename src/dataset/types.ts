@@ -56,6 +56,8 @@ export interface DatasetIndex {
   classNames: string[] | null;
   /** From --num-classes, else the class names' or colormap's count, else null (inferred from the masks). */
   numClasses: number | null;
+  /** Where numClasses came from: '--num-classes', or the class names / colormap file (for messages). */
+  numClassesSource?: string | null;
   ignoreIndex: number | null;
   colormap: Colormap | null;
 }

@@ -11,6 +11,8 @@ interface BadCase {
   /** Writes the bad files into ROOT and returns the path the problem must name. */
   setup: (root: string) => string | Promise<string>;
   problem: RegExp;
+  /** What the fix must say, when the case checks it. */
+  fix?: RegExp;
   extra?: Partial<DatasetOptions>;
   /** Skip when the environment cannot produce the case. */
   unavailable?: () => boolean;
@@ -129,7 +131,21 @@ const cases: BadCase[] = [
       return join(root, 'masks', 'seven.png');
     },
     extra: { numClasses: 3 },
-    problem: /class id 7 \(192 px\) out of range: --num-classes is 3/,
+    problem: /class id 7 \(192 px\) out of range: there are 3 classes \(--num-classes\), so ids run 0\.\.2/,
+    fix: /raise --num-classes/,
+  },
+  {
+    // "--num-classes is 2 ... raise --num-classes" was wrong here: the user gave no --num-classes,
+    // and raising it then fails because the class names file names 2 classes.
+    name: 'class id beyond the classes named in ROOT/classes.json',
+    setup: (root) => {
+      writeFileSync(join(root, 'classes.json'), JSON.stringify(['background', 'roof']));
+      writeFileSync(join(root, 'masks', 'seven.png'), greyMask(16, 12, 7));
+      writeFileSync(join(root, 'images', 'seven.png'), rgbImage(16, 12));
+      return join(root, 'masks', 'seven.png');
+    },
+    problem: /class id 7 \(192 px\) out of range: there are 2 classes \(named in .*classes\.json\), so ids run 0\.\.1/,
+    fix: /add the missing classes to .*classes\.json/,
   },
   {
     name: 'unreadable file (chmod 000)',
@@ -193,6 +209,7 @@ describe('bad input: each problem names the file, good pairs still come through,
       expect(item, `skipped: ${JSON.stringify(skipped)}`).toBeDefined();
       expect(item!.problem).toMatch(c.problem);
       expect(item!.fix.length).toBeGreaterThan(10);
+      if (c.fix) expect(item!.fix).toMatch(c.fix);
 
       const strict = readAll(options(root, { ...extra, strict: true }));
       await expect(strict).rejects.toBeInstanceOf(UserError);
