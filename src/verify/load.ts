@@ -61,6 +61,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     totalPixels += result.width * result.height;
     decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
   }
+  checkSomethingToTellApart(decoded, index.masksDir, index.ignoreIndex);
   return {
     images: sameChannelCount(decoded),
     numClasses,
@@ -78,6 +79,35 @@ function declaredClassCount(dataset: DatasetOptions, index: { classNames: string
   if (dataset.numClasses !== undefined) return { count: dataset.numClasses, source: '--num-classes' };
   if (index.classNames) return { count: index.classNames.length, source: `named in ${dataset.classNamesFile ?? dataset.colormapFile ?? join(dataset.root ?? '.', 'classes.json')}` };
   return null;
+}
+
+/**
+ * Stops when the masks hold fewer than two classes once the ignore index is left out: nothing to
+ * train. The usual cause is binary 0/255 masks read with the default --ignore-index 255.
+ */
+function checkSomethingToTellApart(images: readonly VerifyImage[], masksDir: string, ignoreIndex: number | null): void {
+  if (images.length === 0) return;
+  const seen = new Uint8Array(65536);
+  let ignored = 0;
+  for (const image of images) {
+    for (const v of image.labels) {
+      if (v === ignoreIndex) ignored++;
+      else seen[v] = 1;
+    }
+  }
+  const present = [...seen.keys()].filter((c) => seen[c]);
+  if (present.length >= 2) return;
+  const message =
+    present.length === 0
+      ? `every mask pixel in ${masksDir} is the ignore index ${ignoreIndex}: there is nothing to train on`
+      : `${masksDir} has only one class (id ${present[0]})${ignored > 0 ? ` once the ignore index ${ignoreIndex} is left out (${ignored} px)` : ''}: there is nothing to tell apart`;
+  const fix =
+    ignored > 0 && ignoreIndex === 255
+      ? 'if 255 marks your objects (0/255 binary masks), re-save the masks with class ids 0 and 1 (e.g. mask > 127 as uint8), or pass --ignore-index none to count 255 as a class'
+      : ignored > 0
+        ? `check --ignore-index ${ignoreIndex}: it is the label of every pixel that is not class ${present[0] ?? 0}`
+        : 'verify needs masks with at least two classes (background and at least one object class)';
+  throw new UserError(message, { fix });
 }
 
 /** Grey images are expanded to RGB when the dataset mixes grey and colour images. */

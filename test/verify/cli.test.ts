@@ -149,6 +149,34 @@ describe('segloss verify', () => {
     ]);
   });
 
+  it('explains binary 0/255 masks and all-ignored masks instead of failing inside the engine', async () => {
+    // 0/255 masks (a common export) with the default --ignore-index 255: one class left, and verify
+    // died in the U-Net with "numClasses must be an integer >= 2, got 1" (exit 1, no fix).
+    const binary = join(dir, 'binary-255');
+    const ignored = join(dir, 'all-ignored');
+    for (const root of [binary, ignored]) {
+      await mkdir(join(root, 'images'), { recursive: true });
+      await mkdir(join(root, 'masks'), { recursive: true });
+    }
+    for (let k = 0; k < 6; k++) {
+      const image = await readFile(join(dir, 'data', 'images', `tile_${k}.png`));
+      const { data } = await sharp(join(dir, 'data', 'masks', `tile_${k}.png`)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      await png(join(binary, 'masks', `tile_${k}.png`), data.map((v) => (v === 1 ? 255 : 0)), 32, 32, 1);
+      await png(join(ignored, 'masks', `tile_${k}.png`), new Uint8Array(32 * 32).fill(255), 32, 32, 1);
+      for (const root of [binary, ignored]) await writeFile(join(root, 'images', `tile_${k}.png`), image);
+    }
+    const tiny = ['--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1'];
+    const one = await run(['verify', binary, ...tiny]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/binary-255.masks has only one class \(id 0\) once the ignore index 255 is left out/);
+    expect(one.stderr).toMatch(/fix: .*0\/255 .*--ignore-index/);
+    expect(one.stderr).not.toMatch(/\n\s+at |numClasses must be/);
+    const none = await run(['verify', ignored, '--recommendation', recFile, ...tiny]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/every mask pixel in .*all-ignored.masks is the ignore index 255/);
+    expect(none.stderr).not.toMatch(/training recommended/);
+  });
+
   it('without --recommendation profiles the sample dataset and runs the rules first', async () => {
     const sample = join(dir, 'sample');
     await writeSampleDataset(sample, { seed: 3, images: 10, size: 64 });
