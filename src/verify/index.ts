@@ -39,7 +39,7 @@ export interface VerifyOptions extends Partial<RunSettings> {
 export async function runVerification(options: VerifyOptions, onEvent: (e: TrainingEvent) => void = () => {}, signal?: AbortSignal): Promise<VerificationReport> {
   const settings: RunSettings = { ...DEFAULT_RUN_SETTINGS, ...definedOnly(options) };
   const recommendation = options.recommendation ?? (await recommendFor(options, onEvent));
-  const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed });
+  const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed, minSize: 2 ** settings.model.depth });
   const outDir = options.outDir ?? null;
   return runOnData(data, recommendation, settings, {
     createTrainer: options.createTrainer ?? createTrainingEngine,

@@ -15,7 +15,8 @@ export const DEFAULT_MAX_IMAGES = 400;
 /** ... and at most this many pixels in total (about 4 bytes each in memory). */
 export const MAX_TOTAL_PIXELS = 64 * 1024 * 1024;
 
-export async function loadVerifyData(dataset: DatasetOptions, recommendation: Recommendation, options: { maxImages: number; seed: number }): Promise<VerifyData> {
+export async function loadVerifyData(dataset: DatasetOptions, recommendation: Recommendation, options: { maxImages: number; seed: number; minSize?: number }): Promise<VerifyData> {
+  const minSize = options.minSize ?? 1;
   const index = await indexDataset(dataset);
   const skippedNote = (s: { file: string; problem: string; fix: string }) => `skipped ${s.file}: ${s.problem} (fix: ${s.fix})`;
   const notes: string[] = index.skipped.map(skippedNote);
@@ -49,6 +50,13 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
       continue;
     }
     if (!result.image) continue;
+    if (Math.min(result.width, result.height) < minSize) {
+      const problem = `${result.width}x${result.height} px is smaller than ${minSize} px, the least the U-Net (--model-depth ${Math.log2(minSize)}) can take`;
+      const fix = 'leave the pair out, or lower --model-depth';
+      if (dataset.strict) throw strictError({ file: pair.imagePath ?? pair.maskPath, problem, fix });
+      notes.push(skippedNote({ file: pair.imagePath ?? pair.maskPath, problem, fix }));
+      continue;
+    }
     if (result.maxLabel >= numClasses) {
       throw new UserError(`${pair.maskPath} has class id ${result.maxLabel}, but the recommendation is for ${numClasses} classes`, {
         fix: 'verify the dataset the recommendation was made for, or make a new one with `segloss recommend`',

@@ -149,6 +149,25 @@ describe('segloss verify', () => {
     ]);
   });
 
+  it('skips a pair too small for the U-Net instead of stopping the run', async () => {
+    // One 4x4 pair among 32x32 ones stopped everything: "training images are smaller than 8 px"
+    // (exit 2, no file named), though bad pairs are otherwise skipped and the good ones go on.
+    const root = join(dir, 'with-tiny-pair');
+    await mkdir(join(root, 'images'), { recursive: true });
+    await mkdir(join(root, 'masks'), { recursive: true });
+    for (let k = 0; k < 6; k++) {
+      for (const sub of ['images', 'masks']) await writeFile(join(root, sub, `tile_${k}.png`), await readFile(join(dir, 'data', sub, `tile_${k}.png`)));
+    }
+    await png(join(root, 'images', 'tiny.png'), new Uint8Array(4 * 4 * 3).fill(90), 4, 4, 3);
+    await png(join(root, 'masks', 'tiny.png'), new Uint8Array(4 * 4).fill(1), 4, 4, 1);
+    const data = await loadVerifyData({ root, ignoreIndex: 255, strict: false }, recommendationFor(satelliteRecipe(), 3), { maxImages: 400, seed: 0, minSize: 8 });
+    expect(data.images.map((im) => im.id)).not.toContain('tiny');
+    expect(data.images).toHaveLength(6);
+    expect(data.notes).toEqual([expect.stringMatching(/^skipped .*tiny\.png: 4x4 px is smaller than 8 px, the least the U-Net .* \(fix: .+\)$/)]);
+    const r = await run(['verify', root, '--recommendation', recFile, '--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1']);
+    expect(r.code).toBe(0);
+  });
+
   it('explains binary 0/255 masks and all-ignored masks instead of failing inside the engine', async () => {
     // 0/255 masks (a common export) with the default --ignore-index 255: one class left, and verify
     // died in the U-Net with "numClasses must be an integer >= 2, got 1" (exit 1, no fix).
