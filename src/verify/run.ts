@@ -183,6 +183,14 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null },
       optimizer: plans[0].recipe.optimizer,
       gradientClipNorm: null,
+    }).catch((error: unknown) => {
+      if (error instanceof UserError) throw error;
+      const { depth, baseWidth } = settings.model;
+      throw new UserError(`could not start training a U-Net of depth ${depth}, width ${baseWidth} for ${numClasses} classes: ${error instanceof Error ? error.message : String(error)}`, {
+        fix: 'lower --model-width or --model-depth (defaults 8 and 3), or try another --backend',
+        exitCode: 1,
+        cause: error,
+      });
     });
     try {
       backend ??= { ...trainer.backend };

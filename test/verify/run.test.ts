@@ -196,6 +196,18 @@ describe('runOnData with a scripted trainer', () => {
     }
   });
 
+  it('says which model could not be built when the trainer cannot start', async () => {
+    // --model-width 1000000 ended with a bare "Invalid typed array length: 1899000121000006" (exit 1)
+    const run = runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 2, cropSize: 16, batchSize: 2, model: { depth: 3, baseWidth: 1_000_000 } }, {
+      createTrainer: async () => {
+        throw new RangeError('Invalid typed array length: 1899000121000006');
+      },
+      onEvent: () => {},
+    });
+    await expect(run).rejects.toThrow(/could not start training a U-Net of depth 3, width 1000000 .*Invalid typed array length/);
+    await expect(run).rejects.toMatchObject({ exitCode: 1, fix: expect.stringMatching(/--model-width/) });
+  });
+
   it('runs K seeds and reports their spread', async () => {
     const log = { crops: new Map<string, string[]>(), lrs: new Map<string, number[]>(), created: [] as TrainerOptions[] };
     const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 6, seeds: 2, seed: 5, cropSize: 16, batchSize: 2 }, {
