@@ -23,7 +23,16 @@ export async function readRecommendationFile(path: string): Promise<Recommendati
   const candidate = (value as { kind?: string; recommendation?: unknown })?.kind === 'Recommendation' ? value : (value as { recommendation?: unknown })?.recommendation;
   const rec = candidate as Partial<Recommendation> | undefined;
   const problem = (what: string) => new UserError(`${path}: ${what}`, { fix: 'regenerate it with `segloss recommend DIR --out DIR`' });
-  if (!rec || rec.kind !== 'Recommendation') throw problem('not a Recommendation (its "kind" is not "Recommendation")');
+  if (!rec || rec.kind !== 'Recommendation') {
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    if (kind === 'DatasetProfile') {
+      throw new UserError(`${path}: not a Recommendation: it is a DatasetProfile (profile.json)`, { fix: `make the recommendation from it with \`segloss recommend --profile ${path} --out DIR\` and pass DIR/recommendation.json` });
+    }
+    if (kind === 'VerificationReport') {
+      throw new UserError(`${path}: not a Recommendation: it is a VerificationReport (verification.json)`, { fix: 'pass the recommendation.json it verified (`segloss recommend DIR --out DIR` writes one)' });
+    }
+    throw problem('not a Recommendation (its "kind" is not "Recommendation")');
+  }
   if (rec.schemaVersion !== RECOMMENDATION_SCHEMA_VERSION) throw problem(`schemaVersion ${String(rec.schemaVersion)} is not supported (expected ${RECOMMENDATION_SCHEMA_VERSION})`);
   if (!rec.input || !Number.isInteger(rec.input.numClasses) || rec.input.numClasses < 2) throw problem('input.numClasses must be a whole number >= 2');
   if (!rec.recipe || !rec.recipe.loss || !LOSS_NAMES.includes(rec.recipe.loss.name)) throw problem(`recipe.loss.name must be one of ${LOSS_NAMES.join(', ')}`);

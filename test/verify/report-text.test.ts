@@ -97,6 +97,9 @@ describe('readRecommendationFile', () => {
       const bad = join(dir, 'bad.json');
       await writeFile(bad, '{"kind": "DatasetProfile"}');
       await expect(readRecommendationFile(bad)).rejects.toThrow(/bad\.json: not a Recommendation/);
+      // a profile.json passed by mistake: say what it is and how to get a recommendation from it
+      await expect(readRecommendationFile(bad)).rejects.toThrow(/bad\.json: not a Recommendation: it is a DatasetProfile \(profile\.json\)/);
+      await expect(readRecommendationFile(bad)).rejects.toMatchObject({ fix: expect.stringMatching(/segloss recommend --profile .*bad\.json --out DIR/) });
       await writeFile(bad, '{nope');
       await expect(readRecommendationFile(bad)).rejects.toThrow(UserError);
       await expect(readRecommendationFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json: ENOENT/);
