@@ -2,7 +2,7 @@
  * verify/: a short real training of the recommended recipe and its alternatives on the user's
  * data, and a verdict with confidence. `runVerification` is what the CLI, the demo and the UI call.
  */
-import type { DatasetOptions } from '../dataset/index.js';
+import { indexDataset, type DatasetOptions } from '../dataset/index.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { Domain, Priority, Recommendation } from '../contracts/recommendation.js';
 import type { VerificationReport } from '../contracts/verification.js';
@@ -10,7 +10,7 @@ import { profileDataset } from '../profiler/index.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { createTrainingEngine } from './engine/index.js';
-import { DEFAULT_MAX_IMAGES, loadVerifyData } from './load.js';
+import { DEFAULT_MAX_IMAGES, loadVerifyData, requireImages } from './load.js';
 import { writeOverlays } from './overlays.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
 import type { TrainerFactory } from './trainer.js';
@@ -50,6 +50,8 @@ export async function runVerification(options: VerifyOptions, onEvent: (e: Train
 }
 
 async function recommendFor(options: VerifyOptions, onEvent: (e: TrainingEvent) => void): Promise<Recommendation> {
+  // Fail fast on a dataset verify cannot train on, before a profile that can take minutes.
+  requireImages(await indexDataset(options.dataset));
   onEvent({ kind: 'message', text: 'no --recommendation given: profiling the dataset and running the rules first' });
   const profile = await profileDataset({ ...options.dataset });
   const source = options.dataset.root ?? options.dataset.masksDir ?? 'dataset';

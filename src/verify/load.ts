@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
-import { decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetOptions } from '../dataset/index.js';
+import { decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import type { VerifyImage } from './data.js';
 import { createRng, shuffled } from './random.js';
@@ -21,9 +21,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   const skippedNote = (s: { file: string; problem: string; fix: string }) => `skipped ${s.file}: ${s.problem} (fix: ${s.fix})`;
   const notes: string[] = index.skipped.map(skippedNote);
   if (dataset.strict && index.skipped.length > 0) throw strictError(index.skipped[0], index.skipped.length - 1);
-  if (!index.hasImages) {
-    throw new UserError(`verify trains on images, but ${index.masksDir} has masks only`, { fix: 'put the images in ROOT/images (or pass --images DIR)' });
-  }
+  requireImages(index);
   const declared = declaredClassCount(dataset, index);
   if (declared && declared.count !== recommendation.input.numClasses) {
     throw new UserError(`the recommendation is for ${recommendation.input.numClasses} classes, but the dataset has ${declared.count} (${declared.source})`, {
@@ -77,6 +75,13 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     ignoreIndex: index.ignoreIndex,
     notes,
   };
+}
+
+/** Verify trains on images: a masks-only dataset is a usage error (checked before any profiling). */
+export function requireImages(index: Pick<DatasetIndex, 'hasImages' | 'masksDir'>): void {
+  if (!index.hasImages) {
+    throw new UserError(`verify trains on images, but ${index.masksDir} has masks only`, { fix: 'put the images in ROOT/images (or pass --images DIR)' });
+  }
 }
 
 /**

@@ -97,6 +97,13 @@ describe('segloss verify', () => {
     expect(report.settings.trainImages + report.settings.valImages).toBe(11);
   });
 
+  it('refuses a masks-only dataset before profiling it when there is no --recommendation', async () => {
+    const r = await run(['verify', join(dir, 'data', 'masks'), '--steps', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/verify trains on images, but .* has masks only/);
+    expect(r.stderr).not.toMatch(/profiling the dataset/);
+  });
+
   it('refuses a masks-only dataset and a recommendation with fewer classes than the masks', async () => {
     const masksOnly = await run(['verify', join(dir, 'data', 'masks'), '--recommendation', recFile, '--steps', '2']);
     expect(masksOnly.code).toBe(2);
