@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { LOSS_NAMES } from '../contracts/losses.js';
 import { RECOMMENDATION_SCHEMA_VERSION, type Recipe, type Recommendation } from '../contracts/recommendation.js';
@@ -12,7 +13,11 @@ export async function readRecommendationFile(path: string): Promise<Recommendati
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { fix: 'pass the recommendation.json that `segloss recommend --out DIR` wrote' });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new UserError(`cannot read ${path}: it is a folder`, { fix: `pass the file in it: --recommendation ${join(path, 'recommendation.json')}` });
+    }
+    throw new UserError(`cannot read ${path}: ${code ?? (error as Error).message}`, { fix: 'pass the recommendation.json that `segloss recommend --out DIR` wrote' });
   }
   let value: unknown;
   try {

@@ -103,6 +103,9 @@ describe('readRecommendationFile', () => {
       await writeFile(bad, '{nope');
       await expect(readRecommendationFile(bad)).rejects.toThrow(UserError);
       await expect(readRecommendationFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json: ENOENT/);
+      // the --out folder of `segloss recommend` instead of the file in it
+      await expect(readRecommendationFile(dir)).rejects.toThrow(/cannot read .*: it is a folder/);
+      await expect(readRecommendationFile(dir)).rejects.toMatchObject({ fix: expect.stringContaining(join(dir, 'recommendation.json')) });
       // recipe parts the trainer needs: an unknown optimiser crashed the whole run after loading
       // (exit 1, no report); an unknown schedule gave NaN learning rates, reported as "diverged"
       const rec = recommendationFor(satelliteRecipe());
