@@ -228,7 +228,14 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
           const predictions: Uint8Array[] = [];
           for (const image of val) predictions.push(await predictImage(trainer, image, normalisation, settings.model.depth));
           scores = val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex));
-          if (seed === seeds[0] && hooks.onPredictions) overlays.set(plan.id, await hooks.onPredictions(plan, val, predictions));
+          if (seed === seeds[0] && hooks.onPredictions) {
+            // Overlays are a picture of the results: failing to write one must not lose the results.
+            try {
+              overlays.set(plan.id, await hooks.onPredictions(plan, val, predictions));
+            } catch (error) {
+              message(`${eventId}: overlays not written: ${error instanceof Error ? error.message : String(error)}`);
+            }
+          }
         }
         hooks.onEvent({ kind: 'candidate-end', candidateId: eventId, status: outcome.status, detail: outcome.statusDetail });
         runs.get(plan.id)!.push({ outcome, stepsDone: outcome.losses.length, scores });

@@ -208,6 +208,23 @@ describe('runOnData with a scripted trainer', () => {
     await expect(run).rejects.toMatchObject({ exitCode: 1, fix: expect.stringMatching(/--model-width/) });
   });
 
+  it('keeps the results when an overlay cannot be written', async () => {
+    // A failed overlay write (disk full, a file where the overlays folder should be) threw out of
+    // the run after training: no report, no verification.json.
+    const events: TrainingEvent[] = [];
+    const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 3, cropSize: 16, batchSize: 2 }, {
+      createTrainer: scriptedTrainer(newLog()),
+      onEvent: (e) => events.push(e),
+      onPredictions: async () => {
+        throw new Error("ENOSPC: no space left on device, open 'out/overlays/ce/img1.png'");
+      },
+    });
+    expect(report.candidates.map((c) => c.status)).toEqual(['ok', 'ok']);
+    expect(report.candidates.every((c) => c.metrics !== null && c.overlays.length === 0)).toBe(true);
+    expect(report.notes).toContainEqual(expect.stringMatching(/recommended: overlays not written: ENOSPC/));
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'message', text: expect.stringMatching(/overlays not written/) }));
+  });
+
   it('runs K seeds and reports their spread', async () => {
     const log = { crops: new Map<string, string[]>(), lrs: new Map<string, number[]>(), created: [] as TrainerOptions[] };
     const report = await runOnData(syntheticData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 6, seeds: 2, seed: 5, cropSize: 16, batchSize: 2 }, {
