@@ -113,12 +113,14 @@ export function registerVerifyCommand(program: Command): void {
 }
 
 /**
- * 1 when the run failed (interrupted by Ctrl-C, or no candidate could train); 0 otherwise. A run
- * that reached its time budget is not a failure: stopped candidates are in the report, with the
- * steps they did, and the verdict says when a comparison is unequal.
+ * 1 when the run failed (interrupted by Ctrl-C, or no candidate could train: every one failed or
+ * diverged, so nothing was evaluated); 0 otherwise. A run that reached its time budget is not a
+ * failure: stopped candidates are in the report, with the steps they did, and the verdict says
+ * when a comparison is unequal.
  */
 export function verifyExitCode(report: Pick<VerificationReport, 'interrupted' | 'candidates'>): 0 | 1 {
-  return report.interrupted || report.candidates.every((c) => c.status === 'failed') ? 1 : 0;
+  const untrainable = (c: Pick<VerificationReport['candidates'][number], 'status'>) => c.status === 'failed' || c.status === 'diverged';
+  return report.interrupted || report.candidates.every(untrainable) ? 1 : 0;
 }
 
 async function ensureOutputFolder(dir: string): Promise<void> {

@@ -37,5 +37,8 @@ describe('exit code', () => {
     expect(verifyExitCode({ interrupted: false, candidates: [candidate('stopped'), candidate('stopped')] })).toBe(0);
     expect(verifyExitCode({ interrupted: true, candidates: [candidate('ok'), candidate('interrupted')] })).toBe(1);
     expect(verifyExitCode({ interrupted: false, candidates: [candidate('failed'), candidate('failed')] })).toBe(1);
+    // Every candidate diverged or failed: nothing was evaluated.
+    expect(verifyExitCode({ interrupted: false, candidates: [candidate('diverged'), candidate('failed')] })).toBe(1);
+    expect(verifyExitCode({ interrupted: false, candidates: [candidate('diverged'), candidate('ok')] })).toBe(0);
   });
 });
