@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { UserError } from '../../src/common/errors.js';
@@ -127,6 +128,23 @@ describe('profileDataset on generated samples', () => {
     const strict = profileDataset(optionsFor(dir, { strict: true }));
     await expect(strict).rejects.toBeInstanceOf(UserError);
     await expect(strict).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  it('names classes.json, not --num-classes, when a mask holds a class id beyond the named classes', async () => {
+    const dir = join(base, 'extra-class');
+    for (const sub of ['images', 'masks']) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      for (const f of readdirSync(join(sets.sharp.dir, sub))) copyFileSync(join(sets.sharp.dir, sub, f), join(dir, sub, f));
+    }
+    copyFileSync(join(sets.sharp.dir, 'classes.json'), join(dir, 'classes.json'));
+    const firstMask = readdirSync(join(dir, 'masks')).sort()[0];
+    const size = sets.sharp.truth.width;
+    await sharp(Buffer.alloc(size * size, 9), { raw: { width: size, height: size, channels: 1 } }).png().toFile(join(dir, 'masks', firstMask));
+    const profile = await profileDataset(optionsFor(dir));
+    expect(profile.dataset.skipped).toHaveLength(1);
+    expect(profile.dataset.skipped[0].problem).toMatch(/class id 9 .*\(named in .*classes\.json\)/);
+    expect(profile.dataset.skipped[0].fix).toMatch(/classes\.json/);
+    expect(profile.dataset.skipped[0].fix).not.toMatch(/--num-classes/);
   });
 
   it('segloss profile --json prints only the contract; --out writes profile.json; text lists the rarest class', async () => {
