@@ -96,6 +96,7 @@ export interface RunHooks {
 export const PACE_WARNING_RATIO = 1.2;
 
 interface SeedRun {
+  seed: number;
   outcome: TrainingOutcome;
   stepsDone: number;
   scores: ImageScore[] | null;
@@ -156,11 +157,11 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   let pace = 1;
   let paceChecked = false;
   let slicesDone = 0;
-  const notStarted = (plan: CandidatePlan, eventId: string) => {
+  const notStarted = (plan: CandidatePlan, eventId: string, seed: number) => {
     const detail = `not started: no time was left before the hard stop at ${formatDuration(timeLimit ?? 0)} (budget ${formatDuration(settings.budgetSeconds)})`;
     hooks.onEvent({ kind: 'candidate-start', candidateId: eventId, label: plan.label, totalSteps, budgetSeconds: null });
     hooks.onEvent({ kind: 'candidate-end', candidateId: eventId, status: 'stopped', detail });
-    runs.get(plan.id)!.push({ outcome: { status: 'stopped', statusDetail: detail, losses: [], stepsRun: 0, wallSeconds: 0 }, stepsDone: 0, scores: null });
+    runs.get(plan.id)!.push({ seed, outcome: { status: 'stopped', statusDetail: detail, losses: [], stepsRun: 0, wallSeconds: 0 }, stepsDone: 0, scores: null });
     slicesDone++;
   };
   const classPriors = classPriorsOf(trainTotals);
@@ -170,7 +171,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     if (hooks.signal?.aborted) break;
     if (runDeadline !== null && clock() >= runDeadline) {
       // Past the hard stop: do not even start this seed's trainer; its runs are listed as not started.
-      for (const plan of plans) notStarted(plan, seeds.length > 1 ? `${plan.id}#${seed}` : plan.id);
+      for (const plan of plans) notStarted(plan, seeds.length > 1 ? `${plan.id}#${seed}` : plan.id, seed);
       continue;
     }
     // Created with plain CE so that a recipe the loss library rejects fails only its own candidate
@@ -213,7 +214,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
         if (budget && runDeadline !== null) {
           deadline = sliceDeadline(sliceStarted, runDeadline, totalSlices - slicesDone, budget.evalSeconds * pace, budget.secondsPerStep * pace);
           if (deadline === null) {
-            notStarted(plan, eventId);
+            notStarted(plan, eventId, seed);
             continue;
           }
         }
@@ -238,7 +239,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
           }
         }
         hooks.onEvent({ kind: 'candidate-end', candidateId: eventId, status: outcome.status, detail: outcome.statusDetail });
-        runs.get(plan.id)!.push({ outcome, stepsDone: outcome.losses.length, scores });
+        runs.get(plan.id)!.push({ seed, outcome, stepsDone: outcome.losses.length, scores });
         slicesDone++;
         if (outcome.status === 'interrupted') interrupted = true;
         if (budget && timeLimit !== null && outcome.stepsRun > 0) {
@@ -282,7 +283,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       isRecommended: plan.isRecommended,
       recipe: plan.recipe,
       status,
-      statusDetail: firstRun ? (planRuns.find((r) => r.outcome.status !== 'ok')?.outcome.statusDetail ?? null) : 'not started: the run was interrupted',
+      statusDetail: firstRun ? firstProblem(planRuns, seeds.length > 1) : 'not started: the run was interrupted',
       stepsDone: firstRun?.stepsDone ?? 0,
       wallSeconds: planRuns.reduce((s, r) => s + r.outcome.wallSeconds, 0),
       lossCurve: firstRun ? downsample(firstRun.outcome.losses) : [],
@@ -374,6 +375,13 @@ export function effectiveCropSize(requested: number, train: readonly VerifyImage
   const size = Math.floor(smallest / multiple) * multiple;
   if (size < multiple) throw new UserError(`training images are smaller than ${multiple} px, the least the U-Net (depth ${depth}) can take`, { fix: 'use larger images' });
   return size;
+}
+
+/** The detail of the first seed run that did not end ok, naming its seed when there are several. */
+function firstProblem(runs: SeedRun[], severalSeeds: boolean): string | null {
+  const problem = runs.find((r) => r.outcome.status !== 'ok');
+  if (!problem?.outcome.statusDetail) return null;
+  return severalSeeds ? `seed ${problem.seed}: ${problem.outcome.statusDetail}` : problem.outcome.statusDetail;
 }
 
 function worstStatus(runs: SeedRun[]): CandidateResult['status'] {

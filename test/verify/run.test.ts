@@ -340,11 +340,12 @@ describe('time budget (fake clock: no real waiting)', () => {
     expect(rec.stepsDone).toBe(n);
     expect(rec.metrics).not.toBeNull();
     expect(ce.stepsDone).toBe(1);
-    expect(ce.statusDetail).toBe(`stopped at the time budget after 1 of ${n} steps`);
+    // Two seeds: the detail names the seed it comes from.
+    expect(ce.statusDetail).toBe(`seed 5: stopped at the time budget after 1 of ${n} steps`);
     expect(ce.metrics).not.toBeNull();
     // seed 6: both listed (status stopped), never dropped
     expect(rec.status).toBe('stopped');
-    expect(rec.statusDetail).toMatch(/^not started: no time was left before the hard stop at 2m5s/);
+    expect(rec.statusDetail).toMatch(/^seed 6: not started: no time was left before the hard stop at 2m5s/);
     const seed6 = events.filter((e) => e.kind === 'candidate-end' && e.candidateId.endsWith('#6'));
     expect(seed6).toEqual([
       { kind: 'candidate-end', candidateId: 'recommended#6', status: 'stopped', detail: expect.stringMatching(/^not started/) },
