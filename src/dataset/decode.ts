@@ -78,6 +78,8 @@ interface RawSamples {
 }
 
 /** Mask samples as stored: from png.ts for PNG, else from sharp at the file's own bit depth. */
+const LOSSLESS_MASKS = 'save masks losslessly (PNG or TIFF)';
+
 async function readMaskSamples(path: string, bytes: Uint8Array): Promise<RawSamples> {
   const format = sniffFormat(bytes);
   if (format === null) throw notAnImage(path, bytes, 'mask');
@@ -163,7 +165,7 @@ function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | nu
       path,
       `${unknown.size} colour${unknown.size > 1 ? 's' : ''} not in the colormap ${colormap.file} (${listed.join('; ')}${more})`,
       lossy
-        ? 'save masks losslessly (PNG or TIFF): lossy JPEG/WebP compression invents colours at every edge'
+        ? `${LOSSLESS_MASKS}: lossy JPEG/WebP compression invents colours at every edge`
         : `add the colour${unknown.size > 1 ? 's' : ''} to ${colormap.file} with a class id (or the ignore index), or fix the mask`,
     );
   }
@@ -174,6 +176,12 @@ function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | nu
 export async function decodeMask(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array; maxLabel: number }> {
   const bytes = await readBytes(path, 'mask');
   const raw = await readMaskSamples(path, bytes);
+  // A JPEG of class ids (grey, or grey saved as RGB) looks valid but is wrong at every edge:
+  // compression blends neighbours (0|5 becomes 0,1,3,5). Refuse it rather than count invented
+  // classes. Colour masks with a colormap are checked colour by colour below, which catches them.
+  if (raw.format === 'jpeg' && !context.colormap) {
+    throw new PairProblem(path, 'the mask is a JPEG: lossy compression changes class ids along every object edge', LOSSLESS_MASKS);
+  }
   let labels: Uint8Array | Uint16Array;
   if (raw.channels === 1) labels = raw.data;
   else if (raw.channels === 2) labels = takeChannel(raw.data, 2, raw.width * raw.height); // grey + alpha: the grey channel

@@ -85,6 +85,19 @@ const cases: BadCase[] = [
     problem: /image is (truncated|corrupt)/,
   },
   {
+    name: 'grey JPEG mask (lossy: ids blur along edges)',
+    setup: async (root) => {
+      const ids = Uint8Array.from({ length: 16 * 12 }, (_, i) => (i % 16 < 8 ? 0 : 5));
+      const jpeg = await sharp(Buffer.from(ids), { raw: { width: 16, height: 12, channels: 1 } }).jpeg().toBuffer();
+      writeFileSync(join(root, 'masks', 'lossy.jpg'), jpeg);
+      writeFileSync(join(root, 'images', 'lossy.png'), rgbImage(16, 12));
+      return join(root, 'masks', 'lossy.jpg');
+    },
+    extra: { numClasses: 6 },
+    problem: /the mask is a JPEG: lossy compression changes class ids/,
+    fix: /save masks losslessly \(PNG or TIFF\)/,
+  },
+  {
     name: 'zero-byte mask',
     setup: (root) => {
       writeFileSync(join(root, 'masks', 'empty.png'), new Uint8Array(0));
