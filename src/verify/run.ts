@@ -308,14 +308,14 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       ...(Number.isFinite(stepsDone) ? { stepsDone } : {}),
     };
   });
+  const background = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length), im.width, im.height, numClasses, ignoreIndex));
+  const allBackgroundMeanDice = val.length ? headline(background, background.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
   const verdict = decideVerdict(
     verdictCandidates,
     (a, b, metric) => pairedDifferenceCI(pooledScores.get(a)!, pooledScores.get(b)!, metric, { numClasses, rarestClassId, seed: metricSeed }),
     val.length,
-    { interrupted },
+    { interrupted, allBackgroundMeanDice },
   );
-  const background = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length), im.width, im.height, numClasses, ignoreIndex));
-  const allBackgroundMeanDice = val.length ? headline(background, background.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
   for (const c of candidates) {
     if (c.metrics && Number.isFinite(allBackgroundMeanDice) && c.metrics.meanDice.value <= allBackgroundMeanDice) {
       verdict.details.push(`${c.label} is no better than predicting background everywhere (mean Dice ${c.metrics.meanDice.value.toFixed(3)} vs ${allBackgroundMeanDice.toFixed(3)}): it has not learned in this budget`);

@@ -44,7 +44,16 @@ export interface VerdictCandidate {
 /** 95% CI of (a - b) on a metric, paired over val images; null when not computable. */
 export type DifferenceCI = (aId: string, bId: string, metric: HeadlineMetric) => [number, number] | null;
 
-export function decideVerdict(candidates: readonly VerdictCandidate[], differenceCI: DifferenceCI, valImages: number, options: { interrupted?: boolean } = {}): Verdict {
+/**
+ * @param options.allBackgroundMeanDice mean Dice of predicting background everywhere: when the
+ *   recommended recipe diverged, a candidate no better than that is not offered as the switch.
+ */
+export function decideVerdict(
+  candidates: readonly VerdictCandidate[],
+  differenceCI: DifferenceCI,
+  valImages: number,
+  options: { interrupted?: boolean; allBackgroundMeanDice?: number } = {},
+): Verdict {
   const scored = candidates.filter((c) => c.scores !== null);
   const details = candidates
     .filter((c) => c.status !== 'ok')
@@ -72,6 +81,14 @@ export function decideVerdict(candidates: readonly VerdictCandidate[], differenc
   }
   if (!rec.scores) {
     if (rec.status === 'diverged') {
+      const background = options.allBackgroundMeanDice;
+      if (background !== undefined && Number.isFinite(background) && best.scores!.meanDice <= background) {
+        return verdict(
+          'inconclusive',
+          null,
+          `Inconclusive: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) and no other candidate did better than predicting background everywhere (best mean Dice ${fmt(best.scores!.meanDice)} vs ${fmt(background)}); the baselines share the recommended learning rate, so lower it and run verify again.`,
+        );
+      }
       return verdict('beaten', best.id, `Switch to ${best.label}: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) while ${best.label} reached mean Dice ${fmt(best.scores!.meanDice)}.`);
     }
     if (rec.status === 'failed') {

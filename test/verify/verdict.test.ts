@@ -57,6 +57,16 @@ describe('verdict', () => {
     expect(v.details[0]).toMatch(/REC: diverged/);
   });
 
+  it('does not offer a switch to a candidate no better than all-background when the recommended recipe diverged', () => {
+    const cs = [cand('rec', null, { status: 'diverged', statusDetail: 'loss exploded at step 4' }), cand('ce', 0.16)];
+    const stuck = decideVerdict(cs, ciFrom(cs, 0.05), 20, { allBackgroundMeanDice: 0.165 });
+    expect(stuck.outcome).toBe('inconclusive');
+    expect(stuck.winnerId).toBeNull();
+    expect(stuck.sentence).toMatch(/no other candidate did better than predicting background everywhere \(best mean Dice 0\.160 vs 0\.165\).*lower it/);
+    // A candidate that learned is still the switch.
+    expect(decideVerdict(cs, ciFrom(cs, 0.05), 20, { allBackgroundMeanDice: 0.1 }).outcome).toBe('beaten');
+  });
+
   it('inconclusive with too few val images or when everything diverged', () => {
     const cs = [cand('rec', 0.8), cand('ce', 0.6)];
     expect(decideVerdict(cs, ciFrom(cs, 0.05), 2).outcome).toBe('inconclusive');
