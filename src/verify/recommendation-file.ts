@@ -17,7 +17,8 @@ export async function readRecommendationFile(path: string): Promise<Recommendati
     if (code === 'EISDIR') {
       throw new UserError(`cannot read ${path}: it is a folder`, { fix: `pass the file in it: --recommendation ${join(path, 'recommendation.json')}` });
     }
-    throw new UserError(`cannot read ${path}: ${code ?? (error as Error).message}`, { fix: 'pass the recommendation.json that `segloss recommend --out DIR` wrote' });
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : (code ?? (error as Error).message);
+    throw new UserError(`cannot read ${path}: ${why}`, { fix: 'pass the recommendation.json that `segloss recommend --out DIR` wrote' });
   }
   let value: unknown;
   try {

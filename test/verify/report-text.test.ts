@@ -102,7 +102,7 @@ describe('readRecommendationFile', () => {
       await expect(readRecommendationFile(bad)).rejects.toMatchObject({ fix: expect.stringMatching(/segloss recommend --profile .*bad\.json --out DIR/) });
       await writeFile(bad, '{nope');
       await expect(readRecommendationFile(bad)).rejects.toThrow(UserError);
-      await expect(readRecommendationFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json: ENOENT/);
+      await expect(readRecommendationFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read .*missing\.json: it does not exist/);
       // the --out folder of `segloss recommend` instead of the file in it
       await expect(readRecommendationFile(dir)).rejects.toThrow(/cannot read .*: it is a folder/);
       await expect(readRecommendationFile(dir)).rejects.toMatchObject({ fix: expect.stringContaining(join(dir, 'recommendation.json')) });
