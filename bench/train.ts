@@ -8,6 +8,7 @@
  * falls with the load, CPU time much less.
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createTrainingEngine, selectBackend } from '../src/verify/engine/index.js';
@@ -76,6 +77,31 @@ async function measure(backend: BackendName, threads: number, size: number, step
   }
 }
 
+/**
+ * The same fixed float loop on `threads` threads at once, in ms each. On an idle 2-core machine
+ * they match; on this shared VM one vCPU is at times ~1.6x slower than the other (its neighbours),
+ * which moves every images/s figure: the probe says when that happens.
+ */
+async function probeThreads(threads: number): Promise<number[]> {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const n = 192, a = new Float32Array(n * n).fill(1.0001), b = new Float32Array(n * n).fill(0.9999), c = new Float32Array(n * n);
+    const start = performance.now();
+    for (let r = 0; r < 8; r++) for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) { const v = a[i * n + k]; for (let j = 0; j < n; j++) c[i * n + j] += v * b[k * n + j]; }
+    parentPort.postMessage(performance.now() - start);`;
+  return Promise.all(
+    Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true });
+      worker.once('message', (ms: number) => { resolve(ms); void worker.terminate(); });
+      worker.once('error', reject);
+    })),
+  );
+}
+
+function logProbe(when: string, times: number[]): void {
+  log(`CPU probe ${when}: the same loop took ${times.map((ms) => `${ms.toFixed(0)} ms`).join(' / ')} on ${times.length} threads at once (equal on an idle machine)`);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -85,6 +111,7 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const cores = availableParallelism();
   const rows: Row[] = [];
+  logProbe('before', await probeThreads(cores));
   const run = async (label: string, backend: BackendName, threads: number, size: number, steps: number, warmup: number) => {
     const { imagesPerSecond, imagesPerCpuSecond } = await measure(backend, threads, size, steps, warmup);
     rows.push({ backend: label, size, batch: batchSize, imagesPerSecond: Math.round(imagesPerSecond * 10) / 10 });
@@ -107,6 +134,7 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes('--cpu')) await run('cpu', 'cpu', 1, 64, 1, 1);
   else log('cpu                    skipped: the pure-JS backend takes minutes per step (add --cpu to time one step at 64x64)');
+  logProbe('after', await probeThreads(cores));
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
   else for (const r of rows) process.stdout.write(`${r.backend}\t${r.size}x${r.size}\tbatch ${r.batch}\t${r.imagesPerSecond} images/s\n`);
 }
