@@ -5,6 +5,7 @@
 import type { Recipe, Recommendation, TraceCondition, TraceEntry } from '../contracts/recommendation.js';
 import { FACT_BY_NAME } from '../rules/facts.js';
 import { OPERATOR_SYMBOLS } from '../rules/rule-types.js';
+import { foldRecipeExtras } from '../losses/recipe-extras.js';
 
 export interface TextOptions {
   color: boolean;
@@ -86,7 +87,7 @@ export function recipeLines(recipe: Recipe, paint = painter(false)): string[] {
     row('schedule', describeSchedule(recipe)),
     row('gradient clipping', recipe.gradientClipNorm === null ? 'off' : `norm ${formatNumber(recipe.gradientClipNorm)}`),
     row('OHEM', describeOhem(recipe)),
-    row('label smoothing', formatNumber(Number(recipe.loss.params.labelSmoothing ?? recipe.labelSmoothing ?? 0))),
+    row('label smoothing', describeLabelSmoothing(recipe)),
     row('rare-class oversampling', recipe.rareClassOversampling > 0 ? `${formatNumber(recipe.rareClassOversampling * 100)}% of crops centred on a rare-class pixel` : 'off (uniform crops)'),
     row(
       'scale-aware weights',
@@ -142,10 +143,19 @@ export function formatRecommendationText(rec: Recommendation, options: TextOptio
   return `${out.join('\n').trimEnd()}\n`;
 }
 
+/** OHEM as it is trained: the recipe-level extra folded into the loss, as verify and export do. */
 function describeOhem(recipe: Recipe): string {
   const hardest = (ratio: number) => `hardest ${formatNumber(ratio * 100)}% of pixels`;
-  const { name, params } = recipe.loss;
-  if (name === 'ohem_ce') return `${hardest(Number(params.keepRatio))} (ohem_ce)`;
-  if (name === 'combo' && params.ohemKeepRatio != null && Number(params.ohemKeepRatio) < 1) return `${hardest(Number(params.ohemKeepRatio))} in the CE term`;
-  return recipe.ohem ? `${hardest(recipe.ohem.keepRatio)} in the CE term` : 'off';
+  const { loss, unsupported } = foldRecipeExtras(recipe);
+  if (loss.name === 'ohem_ce') return `${hardest(Number(loss.params.keepRatio))} (ohem_ce)`;
+  if (loss.params.ohemKeepRatio != null && Number(loss.params.ohemKeepRatio) < 1) return `${hardest(Number(loss.params.ohemKeepRatio))} in the CE term`;
+  const dropped = unsupported.find((u) => u.startsWith('OHEM'));
+  return dropped ? `${hardest(recipe.ohem!.keepRatio)}: not trained (the ${loss.name} loss has no CE term)` : 'off';
+}
+
+/** Label smoothing as it is trained (recipe-level smoothing folded into the loss). */
+function describeLabelSmoothing(recipe: Recipe): string {
+  const { loss, unsupported } = foldRecipeExtras(recipe);
+  if (unsupported.some((u) => u.startsWith('label smoothing'))) return `${formatNumber(recipe.labelSmoothing ?? 0)}: not trained (the ${loss.name} loss has no CE term)`;
+  return formatNumber(Number(loss.params.labelSmoothing ?? 0));
 }
