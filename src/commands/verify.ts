@@ -1,5 +1,6 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
@@ -65,7 +66,7 @@ export function registerVerifyCommand(program: Command): void {
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
     // Overlays are written as each candidate finishes: a bad --out must stop the run before training.
-    if (output.out) await ensureOutputFolder(output.out);
+    const createdOut = output.out ? await ensureOutputFolder(output.out) : undefined;
 
     // On a terminal: the live Ink dashboard, then the metrics table and verdict. Otherwise progress
     // lines on stderr and the plain-text report on stdout (or only the JSON contract with --json).
@@ -98,6 +99,8 @@ export function registerVerifyCommand(program: Command): void {
       );
     } catch (error) {
       await dashboard.stop();
+      // A run that stops on bad input leaves no empty --out folder behind (anything written stays).
+      if (output.out && createdOut) await removeEmptyFolders(output.out, createdOut);
       throw error;
     } finally {
       stopListening();
@@ -123,12 +126,26 @@ export function verifyExitCode(report: Pick<VerificationReport, 'interrupted' | 
   return report.interrupted || report.candidates.every(untrainable) ? 1 : 0;
 }
 
-async function ensureOutputFolder(dir: string): Promise<void> {
+/** Creates --out when missing; returns the first folder it created (undefined when it existed). */
+async function ensureOutputFolder(dir: string): Promise<string | undefined> {
   try {
-    await mkdir(dir, { recursive: true });
+    return await mkdir(dir, { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a folder (a file is in the way)' : `cannot be created (${code ?? (error as Error).message})`;
     throw new UserError(`--out ${dir} ${what}`, { fix: 'pass a folder you can write to for --out (it is created when missing)' });
+  }
+}
+
+/** Removes `dir` and its parents up to `topmost` (inclusive) while they are empty. */
+async function removeEmptyFolders(dir: string, topmost: string): Promise<void> {
+  const stop = resolve(topmost);
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return; // not empty (something was written), or already gone
+    }
+    if (current === stop || dirname(current) === current) return;
   }
 }

@@ -121,7 +121,10 @@ describe('segloss verify', () => {
     const rec = JSON.parse(await readFile(recFile, 'utf8'));
     const names = ['a', 'b', 'c', 'd', 'e'];
     await writeFile(fiveClass, JSON.stringify({ ...rec, input: { ...rec.input, numClasses: 5, classNames: names }, recipe: { ...rec.recipe, classWeights: null } }));
-    const r = await run(['verify', join(dir, 'data'), '--recommendation', fiveClass, '--num-classes', '3', '--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1']);
+    const out = join(dir, 'never-written', 'run1');
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', fiveClass, '--num-classes', '3', '--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--out', out]);
+    // The --out folders it created for the run are gone again: no empty folder is left behind.
+    await expect(stat(join(dir, 'never-written'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/recommendation is for 5 classes, but the dataset has 3 \(--num-classes\)/);
     expect(r.stderr).toMatch(/fix: /);
