@@ -196,6 +196,11 @@ function takeChannel(data: Uint8Array | Uint16Array, channels: number, pixels: n
   return out;
 }
 
+/** Where a declared class count came from, for messages: "--num-classes" or "named in FILE". */
+export function classCountOrigin(source: string): string {
+  return source === '--num-classes' ? source : `named in ${source}`;
+}
+
 /** Returns the largest non-ignored label; throws when an id is >= numClasses. */
 function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
   const ignore = context.ignoreIndex ?? -1;
@@ -216,7 +221,7 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
   // The class count comes from --num-classes or from a class names / colormap file; the fix names
   // the one to change (raising --num-classes against a names file only gives another error).
   const source = context.numClassesSource ?? null;
-  const from = source === '--num-classes' ? ' (--num-classes)' : source ? ` (named in ${source})` : '';
+  const from = source ? ` (${classCountOrigin(source)})` : '';
   const raise = source === '--num-classes' ? 'raise --num-classes' : source ? `add the missing classes to ${source}` : 'raise --num-classes (or name the missing classes in the class names file)';
   throw new PairProblem(
     path,

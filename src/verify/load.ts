@@ -2,9 +2,8 @@
  * Loads a dataset for verify: indexes it with the dataset reader, takes a seeded subset when it is
  * large, decodes every pair once into memory, and checks it matches the recommendation.
  */
-import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
-import { decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
+import { classCountOrigin, decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import type { VerifyImage } from './data.js';
 import { createRng, shuffled } from './random.js';
@@ -22,9 +21,10 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   const notes: string[] = index.skipped.map(skippedNote);
   if (dataset.strict && index.skipped.length > 0) throw strictError(index.skipped[0], index.skipped.length - 1);
   requireImages(index);
-  const declared = declaredClassCount(dataset, index);
-  if (declared && declared.count !== recommendation.input.numClasses) {
-    throw new UserError(`the recommendation is for ${recommendation.input.numClasses} classes, but the dataset has ${declared.count} (${declared.source})`, {
+  // The class count the user declared (--num-classes, or a class names / colormap file); when it
+  // is only inferred from the masks, the class-id check below is what applies.
+  if (index.numClasses !== null && index.numClassesSource && index.numClasses !== recommendation.input.numClasses) {
+    throw new UserError(`the recommendation is for ${recommendation.input.numClasses} classes, but the dataset has ${index.numClasses} (${classCountOrigin(index.numClassesSource)})`, {
       fix: 'verify the dataset the recommendation was made for, or make one for this dataset with `segloss recommend DIR --out DIR`',
     });
   }
@@ -82,16 +82,6 @@ export function requireImages(index: Pick<DatasetIndex, 'hasImages' | 'masksDir'
   if (!index.hasImages) {
     throw new UserError(`verify trains on images, but ${index.masksDir} has masks only`, { fix: 'put the images in ROOT/images (or pass --images DIR)' });
   }
-}
-
-/**
- * The class count the user declared for the dataset (--num-classes, or a class names file), or
- * null when it is only inferred from the masks (then the class-id check below is what applies).
- */
-function declaredClassCount(dataset: DatasetOptions, index: { classNames: string[] | null }): { count: number; source: string } | null {
-  if (dataset.numClasses !== undefined) return { count: dataset.numClasses, source: '--num-classes' };
-  if (index.classNames) return { count: index.classNames.length, source: `named in ${dataset.classNamesFile ?? dataset.colormapFile ?? join(dataset.root ?? '.', 'classes.json')}` };
-  return null;
 }
 
 /**
