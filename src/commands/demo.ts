@@ -19,6 +19,7 @@ import { renderProfile, renderRecommendation, startVerifyDashboard } from '../ui
 import { CANDIDATE_NAMES, DEFAULT_RUN_SETTINGS, parseBudget, parseCandidateNames, runVerification } from '../verify/index.js';
 import { progressPrinter } from './profile.js';
 import { wholeNumber } from './option-parsers.js';
+import { safeLine } from '../common/safe-text.js';
 
 /** 40 tiles hold out 8 for validation: enough for bootstrap CIs (verify wants at least 5). */
 export const DEMO_DEFAULTS = { out: 'segloss-demo', budget: '2m', images: 40, seed: 7 } as const;
@@ -60,7 +61,7 @@ export function registerDemoCommand(program: Command): void {
       const heading = (n: number, title: string) => {
         const text = `[${n}/${stages}] ${title}`;
         if (output.json) note(text);
-        else process.stdout.write(`${n > 1 ? '\n' : ''}${output.color && interactive ? `\u001b[1m${text}\u001b[0m` : text}\n`);
+        else process.stdout.write(`${n > 1 ? '\n' : ''}${output.color && interactive ? `\u001b[1m${safeLine(text)}\u001b[0m` : safeLine(text)}\n`);
       };
       const render = { color: output.color, interactive };
 

@@ -16,6 +16,7 @@ import { loadRuleSet } from '../rules/load.js';
 import { readProfileFile } from '../rules/profile-input.js';
 import { progressPrinter } from './profile.js';
 import { collect, wholeNumber } from './option-parsers.js';
+import { safeTerminalText } from '../common/safe-text.js';
 
 interface RecommendOpts extends Record<string, unknown> {
   profile?: string;
@@ -83,6 +84,6 @@ export function registerRecommendCommand(program: Command): void {
     if (output.json) printJson(recommendation);
     // A person at a terminal gets the Ink reasoning view; pipes and files get plain text.
     else if (isInteractive(output)) process.stdout.write(recommendationOutput(recommendation, { color: output.color, interactive: true }));
-    else process.stdout.write(formatRecommendationText(recommendation, { color: false }));
+    else process.stdout.write(safeTerminalText(formatRecommendationText(recommendation, { color: false })));
   });
 }

@@ -5,6 +5,7 @@ import { FACTS } from '../rules/facts.js';
 import { formatFactsText, formatRulesText, ruleListing } from '../rules/listing.js';
 import { loadRuleSet } from '../rules/load.js';
 import { collect } from './option-parsers.js';
+import { safeTerminalText } from '../common/safe-text.js';
 
 export function registerRulesCommand(program: Command): void {
   program
@@ -19,11 +20,11 @@ export function registerRulesCommand(program: Command): void {
       const color = output.color && Boolean(process.stdout.isTTY);
       if (opts.facts) {
         if (output.json) printJson({ kind: 'FactListing', facts: FACTS });
-        else process.stdout.write(formatFactsText({ color }));
+        else process.stdout.write(safeTerminalText(formatFactsText({ color })));
         return;
       }
       const ruleSet = await loadRuleSet(opts.rules);
       if (output.json) printJson(ruleListing(ruleSet));
-      else process.stdout.write(formatRulesText(ruleSet, { color }));
+      else process.stdout.write(safeTerminalText(formatRulesText(ruleSet, { color })));
     });
 }

@@ -5,6 +5,7 @@ import { note, outputOptionsFrom, printJson } from '../common/output.js';
 import type { SampleTruth } from '../contracts/sample.js';
 import { DEFAULT_SAMPLE_OPTIONS, resolveSampleOptions, writeSampleDataset } from '../dataset/index.js';
 import { closedFraction, wholeNumber } from './option-parsers.js';
+import { safeTerminalText } from '../common/safe-text.js';
 
 const percent = (x: number): string => (x >= 0.01 ? `${(100 * x).toFixed(2)}%` : `${(100 * x).toFixed(3)}%`);
 
@@ -55,6 +56,6 @@ export function registerSampleCommand(program: Command): void {
         note(`sample: ${done}/${total} tiles written`);
       });
       if (output.json) printJson(truth);
-      else process.stdout.write(formatSampleSummary(out, truth));
+      else process.stdout.write(safeTerminalText(formatSampleSummary(out, truth)));
     });
 }

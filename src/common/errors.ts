@@ -2,6 +2,8 @@
  * Errors a user can act on. The CLI prints `message` (and `fix` when given) without a stack trace
  * and exits with `exitCode`: 2 for bad usage or bad input, 1 when a run failed.
  */
+import { safeMultiline } from './safe-text.js';
+
 export class UserError extends Error {
   readonly exitCode: 1 | 2;
   readonly fix: string | undefined;
@@ -14,11 +16,14 @@ export class UserError extends Error {
   }
 }
 
-/** Formats any thrown value as one or two lines for a user; never includes a stack trace. */
+/**
+ * Formats any thrown value as one or two lines for a user; never includes a stack trace. Messages
+ * quote file names and values from the input, so control characters are shown as escapes.
+ */
 export function describeError(error: unknown): string {
   if (error instanceof UserError) {
-    return error.fix ? `${error.message}\n  fix: ${error.fix}` : error.message;
+    return safeMultiline(error.fix ? `${error.message}\n  fix: ${error.fix}` : error.message);
   }
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (error instanceof Error) return safeMultiline(error.message);
+  return safeMultiline(String(error));
 }

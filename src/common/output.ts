@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
+import { safeMultiline } from './safe-text.js';
 
 /** Options every command shares for its output. */
 export interface OutputOptions {
@@ -46,5 +47,5 @@ export async function writeOutputFile(dir: string, name: string, content: string
 
 /** Progress and notes go to stderr so stdout stays clean for --json and pipes. */
 export function note(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${safeMultiline(text)}\n`);
 }

@@ -18,6 +18,7 @@ import { LiveVerifyDashboard, VerifyDashboard } from './components/VerifyDashboa
 import { formatDuration } from './format.js';
 import { clampWidth } from './hooks/use-view-width.js';
 import { createVerifyStore, type VerifyStore } from './verify-state.js';
+import { safeLine, safeTerminalText } from '../common/safe-text.js';
 
 export interface RenderOptions {
   /** Colour and bold; false under NO_COLOR / --no-color. */
@@ -43,8 +44,10 @@ function target(options: RenderOptions): { stream: Stream; interactive: boolean;
   };
 }
 
+/** Finished output: a final newline, and no control character from user text (safeTerminalText). */
 function withNewline(text: string): string {
-  return text.endsWith('\n') ? text : `${text}\n`;
+  const safe = safeTerminalText(text);
+  return safe.endsWith('\n') ? safe : `${safe}\n`;
 }
 
 /** The text a command prints for a profile: the Ink view rendered to a string, or plain text. */
@@ -140,7 +143,8 @@ function startInkDashboard(store: VerifyStore, stream: Stream, color: boolean, w
 }
 
 /** Progress lines for logs: a candidate's start and end, and about five step lines per candidate. */
-export function plainProgressPrinter(write: (line: string) => void): (event: TrainingEvent) => void {
+export function plainProgressPrinter(writeLine: (line: string) => void): (event: TrainingEvent) => void {
+  const write = (line: string) => writeLine(safeLine(line));
   const everySteps = new Map<string, number>();
   const lastPrinted = new Map<string, number>();
   return (event) => {

@@ -4,6 +4,7 @@ import { SEGLOSS_VERSION } from '../../common/version.js';
 import { describeLoss, describeOptimizer, describeSchedule } from '../recipe-summary.js';
 import { formatPercent } from '../../ui/format.js';
 import type { ExportSource } from './source.js';
+import { pyCommentText, pyDocText, pyFloat, pyInt, pyValue } from './python.js';
 
 export function scheduleComment(recipe: Recipe): string {
   const s = recipe.schedule;
@@ -15,8 +16,10 @@ export function scheduleComment(recipe: Recipe): string {
 /** A Python docstring naming the recipe, where it came from, the target and how to use it. */
 export function snippetHeader(source: ExportSource, target: string, usage: string[]): string {
   const r = source.recipe;
+  // Ids, titles, file names and notes come from the input file: every line is escaped so that
+  // none can end the docstring or carry a control character into the file.
   const lines = [
-    `"""segloss recipe "${r.id}": ${r.title}.`,
+    `segloss recipe "${r.id}": ${r.title}.`,
     '',
     `Exported by segloss ${SEGLOSS_VERSION} from ${source.provenance}, for ${target}.`,
     `Loss: ${describeLoss(r.loss)}.`,
@@ -26,6 +29,28 @@ export function snippetHeader(source: ExportSource, target: string, usage: strin
     lines.push(`Sampling: segloss centred ${formatPercent(r.rareClassOversampling)} of training crops on a rare-class pixel; do the same in your data loader (like nnU-Net's oversample_foreground_percent).`);
   }
   for (const note of source.notes) lines.push(`Note: ${note}.`);
-  lines.push('', ...usage, '"""');
-  return lines.join('\n');
+  lines.push('', ...usage);
+  return `"""${lines.map(pyDocText).join('\n')}\n"""`;
+}
+
+/**
+ * The module constants every target starts with. Every value is a checked literal (pyInt,
+ * pyValue) and every comment's text goes through pyCommentText: class names, the class-weight
+ * method and formula come from the input file.
+ */
+export function constantLines(source: ExportSource, target: { noIgnoreValue: number; noIgnoreWhy: string; weights: (literal: string) => string }): string[] {
+  const { recipe } = source;
+  const scale = recipe.scaleAware;
+  const names = source.classNames ? `  # ${pyCommentText(source.classNames.join(', '))}` : '';
+  return [
+    source.numClasses === null ? 'NUM_CLASSES = None  # set to your number of classes' : `NUM_CLASSES = ${pyInt(source.numClasses)}${names}`,
+    source.ignoreIndex === null
+      ? `IGNORE_INDEX = ${pyInt(target.noIgnoreValue)}  # ${target.noIgnoreWhy}`
+      : `IGNORE_INDEX = ${pyInt(source.ignoreIndex)}  # mask value left out of every loss term`,
+    recipe.classWeights
+      ? `CLASS_WEIGHTS = ${target.weights(pyValue(recipe.classWeights.values))}  # ${pyCommentText(`${recipe.classWeights.method}: ${recipe.classWeights.formula}`)} (weights the CE terms)`
+      : 'CLASS_WEIGHTS = None  # the recipe uses no class weights',
+    ...(recipe.schedule.name !== 'constant' ? [`MIN_LR_FACTOR = ${pyFloat(recipe.schedule.minLrFactor)}  # the schedule ends at lr * MIN_LR_FACTOR`] : []),
+    ...(scale ? [`BIN_EDGES = ${pyValue(scale.binEdges)}  # object-area bin edges in px`, `BIN_WEIGHTS = ${pyValue(scale.binWeights)}  # one weight per bin, smallest-area bin first`] : []),
+  ];
 }

@@ -6,7 +6,7 @@
 import type { LossParamValue } from '../../contracts/losses.js';
 import type { Recipe } from '../../contracts/recommendation.js';
 import { resolvedLossParams } from '../recipe-summary.js';
-import { scheduleComment, snippetHeader } from './common.js';
+import { constantLines, scheduleComment, snippetHeader } from './common.js';
 import type { ExportSource } from './source.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
 
@@ -199,15 +199,11 @@ export function kerasSnippet(source: ExportSource): string {
   const { recipe } = source;
   const code = lossCode(recipe);
   const scale = recipe.scaleAware;
-  const constants = [
-    `NUM_CLASSES = ${source.numClasses ?? 'None  # set to your number of classes'}${source.classNames ? `  # ${source.classNames.join(', ')}` : ''}`,
-    `IGNORE_INDEX = ${source.ignoreIndex ?? -1}  # ${source.ignoreIndex === null ? 'no ignore index in the recipe (-1 matches no label)' : 'mask value left out of every loss term'}`,
-    recipe.classWeights
-      ? `CLASS_WEIGHTS = ${pyValue(recipe.classWeights.values)}  # ${recipe.classWeights.method}: ${recipe.classWeights.formula} (weights the CE terms)`
-      : 'CLASS_WEIGHTS = None  # the recipe uses no class weights',
-    ...(recipe.schedule.name !== 'constant' ? [`MIN_LR_FACTOR = ${pyFloat(recipe.schedule.minLrFactor)}  # the schedule ends at lr * MIN_LR_FACTOR`] : []),
-    ...(scale ? [`BIN_EDGES = ${pyValue(scale.binEdges)}  # object-area bin edges in px`, `BIN_WEIGHTS = ${pyValue(scale.binWeights)}  # one weight per bin, smallest-area bin first`] : []),
-  ];
+  const constants = constantLines(source, {
+    noIgnoreValue: -1,
+    noIgnoreWhy: 'no ignore index in the recipe (-1 matches no label)',
+    weights: (literal) => literal,
+  });
   const lossFn = scale
     ? [
         ...(recipe.loss.params.batch === true ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).') : []),

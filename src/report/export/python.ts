@@ -1,5 +1,12 @@
-/** Python literals for the generated snippets. */
+/**
+ * Python literals and comments for the generated snippets. Nothing read from a file is pasted into
+ * code: numbers go through pyFloat/pyInt (which refuse anything but a finite number), strings
+ * through pyString (a quoted literal with every non-printable character escaped), and text in
+ * comments or docstrings through pyCommentText/pyDocText, which show control characters as
+ * visible escapes, so a newline in a class name cannot end a comment and start a line of code.
+ */
 import type { LossParamValue } from '../../contracts/losses.js';
+import { safeLine } from '../../common/safe-text.js';
 
 /** A float as Python writes it: 2 -> 2.0, 0.0003 -> 0.0003, 1e-05 -> 1e-05. */
 export function pyFloat(value: number): string {
@@ -10,21 +17,55 @@ export function pyFloat(value: number): string {
   return text.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
+/** A whole number as a Python int; anything else is refused. */
+export function pyInt(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`cannot export ${JSON.stringify(value)} as a whole number`);
+  return String(value);
+}
+
+/** A Python str literal: double-quoted, with backslash, quote and every non-printable-ASCII character escaped. */
+export function pyString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (code >= 0x20 && code < 0x7f) out += ch;
+    else if (code <= 0xff) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code <= 0xffff) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += `\\U${code.toString(16).padStart(8, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** Text for a `#` comment: on one line, control characters shown as escapes. */
+export function pyCommentText(text: string): string {
+  return safeLine(text);
+}
+
+/**
+ * Text for one line inside a triple-quoted docstring: as pyCommentText, with backslashes doubled
+ * and every quote that another quote follows escaped, so no run of three can close the string.
+ */
+export function pyDocText(text: string): string {
+  return safeLine(text).replace(/\\/g, '\\\\').replace(/"(?=")/g, '\\"');
+}
+
 export function pyBool(value: boolean): string {
   return value ? 'True' : 'False';
 }
 
-export function pyValue(value: LossParamValue | number[]): string {
-  if (value === null) return 'None';
+export function pyValue(value: LossParamValue | number[] | undefined): string {
+  if (value === null || value === undefined) return 'None';
   if (Array.isArray(value)) return `[${value.map(pyFloat).join(', ')}]`;
   if (typeof value === 'number') return pyFloat(value);
   if (typeof value === 'boolean') return pyBool(value);
-  return JSON.stringify(value);
+  return pyString(value);
 }
 
 /** Python comment lines for a (possibly long) text, wrapped near 96 columns. */
 export function pyComment(text: string, indent = ''): string[] {
-  const words = text.split(/\s+/).filter(Boolean);
+  const words = pyCommentText(text).split(/\s+/).filter(Boolean);
   const lines: string[] = [];
   let current = '';
   for (const word of words) {

@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../../common/errors.js';
-import type { Recommendation, Recipe } from '../../contracts/recommendation.js';
-import type { VerificationReport } from '../../contracts/verification.js';
-import { LOSS_CATALOGUE } from '../../contracts/losses.js';
+import { RECOMMENDATION_SCHEMA_VERSION, type Recommendation, type Recipe } from '../../contracts/recommendation.js';
+import { VERIFICATION_SCHEMA_VERSION, type VerificationReport } from '../../contracts/verification.js';
+import { isWholeNumber, recipeProblem } from '../../contracts/recipe-check.js';
 
 export interface ExportSource {
   recipe: Recipe;
@@ -29,41 +29,49 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Checks the parts of a recipe the snippet uses, naming the first thing wrong. */
-export function checkRecipe(value: unknown, where: string): Recipe {
-  const fail = (what: string): never => {
-    throw new UserError(`${where}: ${what}`, { fix: FIX });
-  };
-  if (!isObject(value)) return fail('recipe is missing');
-  const loss = value.loss;
-  if (!isObject(loss) || typeof loss.name !== 'string') return fail('recipe.loss.name is missing');
-  if (!(loss.name in LOSS_CATALOGUE)) return fail(`unknown loss "${loss.name}" (known: ${Object.keys(LOSS_CATALOGUE).join(', ')})`);
-  if (!isObject(loss.params)) return fail('recipe.loss.params is missing');
-  const optimizer = value.optimizer;
-  if (!isObject(optimizer) || !['adam', 'adamw', 'sgd'].includes(String(optimizer.name)) || typeof optimizer.lr !== 'number') {
-    return fail('recipe.optimizer must have name adam|adamw|sgd and a numeric lr');
-  }
-  const schedule = value.schedule;
-  if (!isObject(schedule) || !['constant', 'cosine', 'poly'].includes(String(schedule.name))) return fail('recipe.schedule.name must be constant|cosine|poly');
-  const weights = value.classWeights;
-  if (weights !== null && (!isObject(weights) || !Array.isArray(weights.values) || !weights.values.every((w) => typeof w === 'number'))) {
-    return fail('recipe.classWeights must be null or have numeric values');
-  }
-  return value as unknown as Recipe;
+/** Checks every value of a recipe the snippet uses (as verify does), naming the first thing wrong. */
+export function checkRecipe(value: unknown, where: string, numClasses: number | null = null): Recipe {
+  const problem = recipeProblem(value, 'recipe', numClasses);
+  if (problem) throw new UserError(`${where}: ${problem}`, { fix: FIX });
+  return value as Recipe;
 }
 
+/** The class count, names and ignore index a contract carries, checked before they reach code. */
+function checkInput(file: string, input: { numClasses?: unknown; classNames?: unknown; ignoreIndex?: unknown }): { numClasses: number | null; classNames: string[] | null; ignoreIndex: number | null } {
+  const fail = (what: string): never => {
+    throw new UserError(`${file}: ${what}`, { fix: FIX });
+  };
+  const numClasses = input.numClasses ?? null;
+  if (numClasses !== null && !isWholeNumber(numClasses, 2, MAX_CLASSES)) fail(`input.numClasses must be a whole number from 2 to ${MAX_CLASSES}`);
+  const ignoreIndex = input.ignoreIndex ?? null;
+  if (ignoreIndex !== null && !isWholeNumber(ignoreIndex, 0, 65535)) fail('input.ignoreIndex must be null or a whole number from 0 to 65535');
+  const classNames = input.classNames ?? null;
+  if (classNames !== null && !(Array.isArray(classNames) && classNames.every((n) => typeof n === 'string' && n.length <= 200) && (numClasses === null || classNames.length === numClasses))) {
+    fail(`input.classNames must be ${numClasses === null ? 'a list of' : numClasses} names of at most 200 characters`);
+  }
+  return { numClasses: numClasses as number | null, classNames: classNames as string[] | null, ignoreIndex: ignoreIndex as number | null };
+}
+
+/** The most classes a contract may declare (16-bit masks). */
+const MAX_CLASSES = 65536;
+
 function fromRecommendation(rec: Recommendation, file: string): ExportSource {
+  if (rec.schemaVersion !== RECOMMENDATION_SCHEMA_VERSION) {
+    throw new UserError(`${file}: schemaVersion ${JSON.stringify(rec.schemaVersion)} is not supported (expected ${RECOMMENDATION_SCHEMA_VERSION})`, { fix: FIX });
+  }
+  const input = checkInput(file, isObject(rec.input) ? rec.input : {});
   return {
-    recipe: checkRecipe(rec.recipe, file),
+    recipe: checkRecipe(rec.recipe, file, input.numClasses),
     provenance: `the recommended recipe in ${file}`,
-    numClasses: rec.input?.numClasses ?? null,
-    classNames: rec.input?.classNames ?? null,
-    ignoreIndex: rec.input?.ignoreIndex ?? null,
+    ...input,
     notes: [],
   };
 }
 
 function fromVerification(report: VerificationReport, file: string, candidateId: string | null): ExportSource {
+  if (report.schemaVersion !== VERIFICATION_SCHEMA_VERSION) {
+    throw new UserError(`${file}: schemaVersion ${JSON.stringify(report.schemaVersion)} is not supported (expected ${VERIFICATION_SCHEMA_VERSION})`, { fix: FIX });
+  }
   if (!Array.isArray(report.candidates) || report.candidates.length === 0) {
     throw new UserError(`${file} has no candidates`, { fix: FIX });
   }
@@ -78,11 +86,15 @@ function fromVerification(report: VerificationReport, file: string, candidateId:
   }
   const perClass = report.candidates.find((c) => c.metrics)?.metrics?.perClass ?? null;
   const weights = candidate.recipe?.classWeights?.values;
+  const input = checkInput(file, {
+    numClasses: Array.isArray(perClass) ? perClass.length : Array.isArray(weights) ? weights.length : null,
+    classNames: Array.isArray(perClass) ? perClass.map((p) => p?.name) : null,
+  });
   return {
-    recipe: checkRecipe(candidate.recipe, `${file} candidate "${candidate.id}"`),
+    recipe: checkRecipe(candidate.recipe, `${file} candidate "${candidate.id}"`, input.numClasses),
     provenance: `${why} in ${file}`,
-    numClasses: perClass?.length ?? weights?.length ?? null,
-    classNames: perClass ? perClass.map((p) => p.name) : null,
+    numClasses: input.numClasses,
+    classNames: input.classNames,
     ignoreIndex: DEFAULT_IGNORE_INDEX,
     notes: [`verification.json does not record the ignore index: ${DEFAULT_IGNORE_INDEX} (segloss's default) is assumed; change IGNORE_INDEX if you trained with another`],
   };

@@ -13,7 +13,7 @@ import type { Recipe } from '../../contracts/recommendation.js';
 import { resolvedLossParams } from '../recipe-summary.js';
 import type { ExportSource } from './source.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
-import { scheduleComment, snippetHeader } from './common.js';
+import { constantLines, scheduleComment, snippetHeader } from './common.js';
 
 export type TorchFlavour = 'monai' | 'pytorch';
 
@@ -362,15 +362,11 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   const code = lossCode(recipe, flavour, source);
   const scale = recipe.scaleAware;
   const imports = ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import torch', 'import torch.nn.functional as F', ...(scale ? ['from scipy import ndimage'] : []), ...new Set(code.imports)];
-  const constants = [
-    `NUM_CLASSES = ${source.numClasses ?? 'None  # set to your number of classes'}${source.classNames ? `  # ${source.classNames.join(', ')}` : ''}`,
-    `IGNORE_INDEX = ${source.ignoreIndex ?? -100}  # ${source.ignoreIndex === null ? "no ignore index in the recipe: torch's default -100 ignores nothing" : 'mask value left out of every loss term'}`,
-    recipe.classWeights
-      ? `CLASS_WEIGHTS = torch.tensor(${pyValue(recipe.classWeights.values)})  # ${recipe.classWeights.method}: ${recipe.classWeights.formula} (weights the CE terms)`
-      : 'CLASS_WEIGHTS = None  # the recipe uses no class weights',
-    ...(recipe.schedule.name !== 'constant' ? [`MIN_LR_FACTOR = ${pyFloat(recipe.schedule.minLrFactor)}  # the schedule ends at lr * MIN_LR_FACTOR`] : []),
-    ...(scale ? [`BIN_EDGES = ${pyValue(scale.binEdges)}  # object-area bin edges in px`, `BIN_WEIGHTS = ${pyValue(scale.binWeights)}  # one weight per bin, smallest-area bin first`] : []),
-  ];
+  const constants = constantLines(source, {
+    noIgnoreValue: -100,
+    noIgnoreWhy: "no ignore index in the recipe: torch's default -100 ignores nothing",
+    weights: (literal) => `torch.tensor(${literal})`,
+  });
   const helpers = [...new Set(code.helpers), ...(scale ? [SCALE_AWARE] : [])];
   const lossName = scale ? 'base_loss' : 'compute_loss';
   const lossFn = [`def ${lossName}(logits, target):`, `    """logits: (N, C, H, W) raw scores (no softmax); target: (N, H, W) int64 class indices."""`, ...indent(code.body)];
