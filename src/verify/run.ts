@@ -22,7 +22,7 @@ import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
 import { formatDuration, MIN_BUDGET_STEPS, sliceDeadline, stepsForBudget, systemClock, timeLimitFor, type BudgetPlan, type Clock } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
-import { UNET_DEFAULTS } from './engine/index.js';
+import { UNET_DEFAULTS } from '../engine/index.js';
 import { channelStatistics, classPixelCounts, classPriorsOf, rareClassesOf, type VerifyImage } from './data.js';
 import { predictImage } from './predict.js';
 import { deriveSeed } from './random.js';

@@ -9,10 +9,10 @@
  * Idle workers are unref'd, so a forgotten dispose() never keeps the process alive.
  */
 import type { Worker } from 'node:worker_threads';
-import { UserError } from '../../common/errors.js';
-import { startWorkerThread } from '../../common/workers.js';
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
-import type { BackendName } from '../../contracts/verification.js';
+import { UserError } from '../common/errors.js';
+import { startWorkerThread } from '../common/workers.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
+import type { BackendName } from '../contracts/verification.js';
 import { shardSizes, type GradientSource } from './gradient-source.js';
 import type { ImageBatch, LabelledBatch } from './replica.js';
 import type { UNet } from './unet.js';

@@ -4,9 +4,9 @@
  * clipping and the optimiser update on one flat weight array in the main thread).
  */
 import { availableParallelism } from 'node:os';
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
-import type { Recipe } from '../../contracts/recommendation.js';
-import type { BackendName } from '../../contracts/verification.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
+import type { Recipe } from '../contracts/recommendation.js';
+import type { BackendName } from '../contracts/verification.js';
 import { selectBackend, type BackendLoaders } from './backends.js';
 import { createDataParallelGradientSource } from './data-parallel.js';
 import { createLocalGradientSource, type GradientSource } from './gradient-source.js';

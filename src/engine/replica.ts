@@ -4,7 +4,7 @@
  * same code runs in the main thread and in each data-parallel worker.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { UNet } from './unet.js';
 
 export type LossFunction = (logits: tf.Tensor4D, labels: tf.Tensor3D) => tf.Scalar;
@@ -13,7 +13,7 @@ export type LossFactory = (spec: LossSpec, context: LossContext) => LossFunction
 /** The project's losses module (src/losses/index), from source (.ts) or built (.js) alike. */
 export function defaultLossModuleUrl(): string {
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`../../losses/index${extension}`, import.meta.url).href;
+  return new URL(`../losses/index${extension}`, import.meta.url).href;
 }
 
 /** Imports `createLoss` from a module (default: src/losses/index). */
