@@ -122,7 +122,7 @@ export async function createDataParallelGradientSource(options: DataParallelOpti
       const replies = shardsOf(batch, sizes).map(({ images, start, n }, i) => {
         const pixels = pixelsOf(batch);
         const labels = batch.labels.slice(start * pixels, (start + n) * pixels);
-        const shard: LabelledBatch = { images, labels, n, height: batch.height, width: batch.width };
+        const shard: LabelledBatch = { images, labels, n, height: batch.height, width: batch.width, ...(batch.progress !== undefined ? { progress: batch.progress } : {}) };
         return workers[i].request({ type: 'step', batch: shard }, [images.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
       });
       const losses = (await Promise.all(replies)).map((reply) => (reply as { loss: number }).loss);
