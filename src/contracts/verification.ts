@@ -1,6 +1,12 @@
 import type { Recipe } from './recommendation.js';
 
-export const VERIFICATION_SCHEMA_VERSION = 1 as const;
+/**
+ * 2: lockstep rounds and racing (issue 10): settings record the validation image ids, the
+ * validation fraction, the ignore index, the crop plan's seed and the rungs; candidates carry their
+ * learning curve; `eliminated` is a status. Readers accept 1 and 2 (SUPPORTED_VERIFICATION_SCHEMAS).
+ */
+export const VERIFICATION_SCHEMA_VERSION = 2 as const;
+export const SUPPORTED_VERIFICATION_SCHEMAS: readonly number[] = [1, 2];
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -25,9 +31,23 @@ export interface CandidateMetrics {
  * How a candidate's training ended. `stopped`: a --budget run reached its time limit (the
  * candidate's share or the run's hard stop) before the candidate finished its steps; `stepsDone`
  * says how far it got (fewer than `settings.steps`; 0 = it was never started) and, when it trained
- * at least one step, it was still evaluated, so it has metrics from a shorter training.
+ * at least one step, it was still evaluated, so it has metrics from a shorter training (schema 1
+ * only: lockstep runs end every run at the same round). `eliminated`: the racing stopped it at a
+ * rung (verdict.eliminations has the evidence); its metrics are those of that rung.
  */
-export type CandidateStatus = 'ok' | 'diverged' | 'interrupted' | 'failed' | 'stopped';
+export type CandidateStatus = 'ok' | 'diverged' | 'interrupted' | 'failed' | 'stopped' | 'eliminated';
+
+/** One rung of a candidate's learning curve: its validation scores at a step count, over seeds. */
+export interface CurvePointResult {
+  rung: number;
+  steps: number;
+  /** Mean over seeds of each headline metric on all validation images (NaN-free: undefined metrics left out). */
+  meanDice: number;
+  rarestClassDice: number | null;
+  rarestClassRecall: number | null;
+  /** Mean Dice per seed, in settings.seeds order. */
+  perSeedMeanDice: number[];
+}
 
 export interface CandidateResult {
   id: string;
@@ -47,6 +67,10 @@ export interface CandidateResult {
   overlays: string[];
   /** How this candidate's recipe was derived from the recommended one (baselines), in words. */
   derivation?: string;
+  /** Validation scores at each rung it reached (schema 2). */
+  curve?: CurvePointResult[];
+  /** Slope of its mean-Dice curve per doubling of the steps over the last rungs (null with fewer than 2 rungs). */
+  slopePerDoubling?: number | null;
 }
 
 export interface Verdict {
@@ -81,6 +105,23 @@ export interface VerificationReport {
     classNames?: string[];
     /** Mean Dice on val of predicting background (class 0) everywhere: what "learned nothing" scores. */
     allBackgroundMeanDice?: number;
+    /** Schema 2, to reproduce the comparison outside segloss: */
+    /** Ids of the validation images, in the order they were scored. */
+    valImageIds?: string[];
+    valFraction?: number;
+    /** Label value excluded from training and scoring (null: none). */
+    ignoreIndex?: number | null;
+    /** Seed of each run's crop plan (every candidate of a seed gets the same plan, given the same oversampling). */
+    cropSeeds?: number[];
+    /** Seed of the train/val split. */
+    splitSeed?: number;
+    /** Steps per lockstep round, and the rungs: steps at which every surviving run was scored. */
+    roundSteps?: number;
+    rungs?: Array<{ rung: number; steps: number; candidates: string[] }>;
+    /** Practical-equivalence margin on mean Dice (--tie-margin). */
+    tieMargin?: number;
+    /** Budget mode: the measured seconds of one training step and of scoring one run on validation. */
+    measured?: { secondsPerStep: number; evalSeconds: number } | null;
   };
   candidates: CandidateResult[];
   verdict: Verdict;
