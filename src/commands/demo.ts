@@ -18,7 +18,7 @@ import { loadRuleSet } from '../rules/load.js';
 import { renderProfile, renderRecommendation, startVerifyDashboard } from '../ui/render.js';
 import { CANDIDATE_NAMES, DEFAULT_RUN_SETTINGS, parseBudget, parseCandidateNames, runVerification } from '../verify/index.js';
 import { progressPrinter } from './profile.js';
-import { wholeNumber } from './option-parsers.js';
+import { tieMargin, wholeNumber } from './option-parsers.js';
 import { safeLine } from '../common/safe-text.js';
 
 /** 40 tiles hold out 8 for validation: enough for bootstrap CIs (verify wants at least 5). */
@@ -29,6 +29,8 @@ interface DemoOptions {
   budget?: string;
   steps?: number;
   candidates?: string;
+  seeds?: number;
+  tieMargin?: number;
   images: number;
   seed: number;
   json?: boolean;
@@ -43,6 +45,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--budget <time>', `training budget shared by all candidates, e.g. 90s, 5m (default ${DEMO_DEFAULTS.budget})`)
     .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
+    .option('--seeds <k>', `training seeds per candidate (default ${DEFAULT_RUN_SETTINGS.seeds})`, wholeNumber(1, 64))
+    .option('--tie-margin <d>', `mean-Dice difference that does not matter (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, tieMargin)
     .option('--images <n>', 'number of sample image/mask pairs to generate', wholeNumber(4), DEMO_DEFAULTS.images)
     .option('--seed <n>', 'seed of the sample dataset', wholeNumber(0), DEMO_DEFAULTS.seed)
     .option('--json', 'print only {profile, recommendation, verification} as one JSON object on stdout')
@@ -85,14 +89,14 @@ export function registerDemoCommand(program: Command): void {
       });
       if (!output.json) renderRecommendation(recommendation, render);
 
-      heading(4, `Verifying by a short real training (${opts.steps !== undefined ? `${opts.steps} steps per candidate` : `budget ${opts.budget ?? DEMO_DEFAULTS.budget}`})`);
+      heading(4, `Verifying by a short real training (${opts.steps !== undefined ? `${opts.steps} steps per run` : `budget ${opts.budget ?? DEMO_DEFAULTS.budget}`})`);
       const dashboard = startVerifyDashboard({ ...render, showResult: !output.json });
       const controller = new AbortController();
       const stopListening = interruptOnSigint(controller);
       let verification: VerificationReport;
       try {
         verification = await runVerification(
-          { dataset, recommendation, steps: opts.steps ?? null, budgetSeconds, candidates, outDir },
+          { dataset, recommendation, steps: opts.steps ?? null, budgetSeconds, candidates, seeds: opts.seeds, tieMargin: opts.tieMargin, outDir },
           (event: TrainingEvent) => dashboard.onEvent(event),
           controller.signal,
         );

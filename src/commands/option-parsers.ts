@@ -27,6 +27,13 @@ export function closedFraction(value: string): number {
   return n;
 }
 
+/** A practical-equivalence margin on a [0, 1] metric: a number in [0, 0.5). */
+export function tieMargin(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 0.5)) throw new InvalidArgumentError(`expected a mean-Dice margin from 0 to below 0.5, e.g. 0.01, got "${value}"`);
+  return n;
+}
+
 /** Collects a repeatable option into a list. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -20,7 +20,7 @@ import {
   readRecommendationFile,
   runVerification,
 } from '../verify/index.js';
-import { collect, openFraction, wholeNumber } from './option-parsers.js';
+import { collect, openFraction, tieMargin, wholeNumber } from './option-parsers.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -33,15 +33,16 @@ export function registerVerifyCommand(program: Command): void {
     .option('--rules <file>', 'without --recommendation: extra rule file (repeatable)', collect, [] as string[])
     .option(
       '--budget <time>',
-      `wall-clock budget shared by all candidates, e.g. 90s, 5m, 1h (default 5m); timed steps fix one equal step count for every candidate. ` +
-        `Hard stop at ${BUDGET_GRACE}x the budget (at least +${MIN_GRACE_SECONDS}s) from the start of training: a candidate still training at its share of the time stops early, ` +
-        `is still evaluated and is reported "stopped at the time budget after k of N steps"; one with no time left is reported "not started"; the verdict says when a comparison is unequal`,
+      `wall-clock budget for everything, training and validation scoring, e.g. 90s, 5m, 1h (default 5m). All candidates x seeds train in lockstep rounds; ` +
+        `timed steps and a timed scoring plan the steps, re-planned at every rung (time of eliminated candidates goes to the survivors). Training ends between rounds, ` +
+        `by ${BUDGET_GRACE}x the budget (at least +${MIN_GRACE_SECONDS}s) at the latest, so every surviving run trains the same steps; a budget too small for ${10} steps is refused before training`,
     )
-    .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget (no time limit; reproducible)', wholeNumber(1))
+    .option('--steps <n>', 'train every run (candidate x seed) exactly N steps instead of a time budget (no time limit; reproducible); racing may stop a clearly worse candidate at a rung', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
     .option('--threads <n>', 'worker threads for the wasm/cpu backends (default: all cores)', wholeNumber(1))
-    .option('--seeds <k>', 'repeat the run with K seeds and report mean and spread', wholeNumber(1), 1)
+    .option('--seeds <k>', `training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than 2 no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, wholeNumber(1, 64), DEFAULT_RUN_SETTINGS.seeds)
+    .option('--tie-margin <d>', `mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, tieMargin, DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', 'base seed of split, crops, weights and bootstrap', wholeNumber(0), 0)
     .option('--crop <px>', 'training crop size in pixels (a multiple of 2^model-depth)', wholeNumber(2), DEFAULT_RUN_SETTINGS.cropSize)
     .option('--batch <n>', 'crops per training step', wholeNumber(1), DEFAULT_RUN_SETTINGS.batchSize)
@@ -86,6 +87,7 @@ export function registerVerifyCommand(program: Command): void {
           backend: opts.backend as 'auto' | BackendName,
           threads: opts.threads as number | undefined,
           seeds: opts.seeds as number,
+          tieMargin: opts.tieMargin as number,
           seed: opts.seed as number,
           cropSize: opts.crop as number,
           batchSize: opts.batch as number,

@@ -1,9 +1,11 @@
 /**
  * Plain-text rendering of a VerificationReport: the article's comparison table (rows mean Dice,
  * rarest-class recall, Boundary IoU, stability; a column per candidate; the winner marked), the
- * verdict, per-class scores and how the run was set up.
+ * verdict (what it ranks, the seed-paired comparisons, eliminations), the learning curves,
+ * per-class scores and how the run was set up.
  */
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../contracts/verification.js';
+import { comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 
 const ANSI = { bold: '\u001b[1m', green: '\u001b[32m', red: '\u001b[31m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' };
 
@@ -11,7 +13,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const paint = (code: keyof typeof ANSI, text: string) => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
   const s = report.settings;
   const lines: string[] = [];
-  const stepsText = s.steps !== null ? `${s.steps} steps per candidate` : 'no steps run';
+  const stepsText = s.steps !== null ? `${s.steps} steps per run` : 'no rung reached';
   lines.push(paint('bold', 'Verification'));
   lines.push(
     `${report.candidates.length} candidates, ${stepsText}${s.budgetSeconds !== null ? ` (from a ${Math.round(s.budgetSeconds)}s budget)` : ''}, ` +
@@ -19,7 +21,9 @@ export function formatVerificationText(report: VerificationReport, options: { co
       `${s.cropSize}px crops, batch ${s.batchSize}; U-Net depth ${s.model.depth}, width ${s.model.baseWidth} (${s.model.parameters.toLocaleString('en-US')} parameters)`,
   );
   lines.push(`backend: ${report.backend.name} (${report.backend.detail}, ${report.backend.threads} thread${report.backend.threads === 1 ? '' : 's'})`);
-  if (report.interrupted) lines.push(paint('yellow', 'interrupted (Ctrl-C): unfinished candidates have no metrics'));
+  const lockstep = lockstepSentence(report);
+  if (lockstep) lines.push(lockstep);
+  if (report.interrupted) lines.push(paint('yellow', lockstep ? 'interrupted (Ctrl-C): candidates are compared at their last rung' : 'interrupted (Ctrl-C): unfinished candidates have no metrics'));
   const stopped = report.candidates.filter((c) => c.status === 'stopped');
   if (stopped.length > 0) {
     const limit = s.timeLimitSeconds !== undefined ? ` (hard stop at ${Math.round(s.timeLimitSeconds)}s)` : '';
@@ -32,6 +36,9 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const rows: Array<[string, (c: CandidateResult) => string]> = [
     ['mean Dice', (c) => metric(c.metrics?.meanDice)],
     ['  95% CI', (c) => interval(c.metrics?.meanDice)],
+    ...(report.candidates.some((c) => c.metrics?.rarestClassDice)
+      ? ([['rarest-class Dice', (c) => metric(c.metrics?.rarestClassDice)], ['  95% CI', (c) => interval(c.metrics?.rarestClassDice)]] as Array<[string, (c: CandidateResult) => string]>)
+      : []),
     ['rarest-class recall', (c) => metric(c.metrics?.rarestClassRecall)],
     ['  95% CI', (c) => interval(c.metrics?.rarestClassRecall)],
     ['boundary IoU', (c) => metric(c.metrics?.boundaryIoU)],
@@ -42,7 +49,8 @@ export function formatVerificationText(report: VerificationReport, options: { co
     ['status', (c) => c.status],
   ];
   if (report.candidates.some((c) => c.seedSpread)) {
-    rows.splice(7, 0, ['mean Dice over seeds', (c) => spread(c, 'meanDice')], ['rare recall over seeds', (c) => spread(c, 'rarestClassRecall')]);
+    const at = rows.findIndex(([name]) => name.startsWith('stability'));
+    rows.splice(at, 0, ['mean Dice over seeds', (c) => spread(c, 'meanDice')], ['rare Dice over seeds', (c) => spread(c, 'rarestClassDice')], ['rare recall over seeds', (c) => spread(c, 'rarestClassRecall')]);
   }
   const firstWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
   const widths = report.candidates.map((c) => Math.max(header(c).length, ...rows.map(([, cell]) => cell(c).length)) + 2);
@@ -53,10 +61,33 @@ export function formatVerificationText(report: VerificationReport, options: { co
   lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));
   lines.push('');
 
-  const outcomeColour = { confirmed: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
+  const outcomeColour = { confirmed: 'green', equivalent: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
   lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${report.verdict.sentence}`);
+  for (const line of verdictScopeLines(report)) lines.push(`  ${line}`);
   for (const detail of report.verdict.details) lines.push(`  - ${detail}`);
   lines.push('');
+
+  const comparisons = comparisonRows(report);
+  if (comparisons.length > 0) {
+    lines.push(paint('bold', 'Seed-paired comparisons (CIs over seeds and validation images)'));
+    const table = [['candidate', 'vs', 'metric', 'difference', '95% CI', 'result', 'detectable', 'seeds'], ...comparisons.map((c) => [c.label, c.against, c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])];
+    lines.push(...alignColumns(table).map((row) => `  ${row}`));
+    lines.push('');
+  }
+  const eliminated = eliminationLines(report);
+  if (eliminated.length > 0) {
+    lines.push(paint('bold', 'Stopped by racing'));
+    for (const line of eliminated) lines.push(`  ${line}`);
+    lines.push('');
+  }
+  const curves = curveTable(report);
+  if (curves) {
+    lines.push(paint('bold', 'Learning curves (mean Dice on val, mean over seeds, at each rung)'));
+    const table = [['steps', ...curves.steps.map(String), 'rare Dice', 'slope', ''], ...curves.rows.map((r) => [r.id, ...r.values.map((v) => (v === null ? '-' : v.toFixed(3))), r.rarestClassDice === null ? '-' : r.rarestClassDice.toFixed(3), formatSlope(r.slope), r.note])];
+    lines.push(...alignColumns(table).map((row) => `  ${row}`));
+    lines.push(paint('dim', '  slope: change of mean Dice per doubling of the steps over the last rungs'));
+    lines.push('');
+  }
 
   const scored = report.candidates.filter((c) => c.metrics);
   if (scored.length > 0) {
@@ -93,9 +124,15 @@ export function formatVerificationText(report: VerificationReport, options: { co
   function colour(c: CandidateResult, text: string): string {
     if (c.id === winner) return paint('green', text);
     if (c.status === 'diverged' || c.status === 'failed') return paint('red', text);
-    if (c.status === 'stopped') return paint('yellow', text);
+    if (c.status === 'stopped' || c.status === 'eliminated') return paint('yellow', text);
     return text;
   }
+}
+
+/** Rows of cells as left-aligned columns. */
+function alignColumns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] + 2)).join('').trimEnd());
 }
 
 function metric(m: MetricWithCI | undefined): string {

@@ -1,6 +1,13 @@
+/**
+ * The time budget of a lockstep verification: durations, the calibration (time a few training
+ * steps and one validation scoring on a throw-away run), the planned step count, the rungs and
+ * their re-planning. Why evaluation is budgeted too: on 512 px data scoring the validation set took
+ * 28-38 s a run, and a 90 s budget that ignored it ended with 0 training steps; now the plan pays
+ * for every rung's scoring first and says before training what the budget cannot cover.
+ */
 import { UserError } from '../common/errors.js';
-import { createCropSampler, type CropSamplerOptions, type Normalisation, type VerifyImage } from './data.js';
-import type { Trainer } from './trainer.js';
+import type { Engine, EngineRun, RunSpec, StepPlan } from '../engine/types.js';
+import type { CropPlanner } from './data.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -35,25 +42,20 @@ export function formatDuration(seconds: number): string {
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${rest ? `${rest}s` : ''}`;
 }
 
-/** Budget mode: fewer steps than this per candidate and the budget is too small to mean anything. */
+/** Budget mode: fewer steps than this per run and the budget is too small to mean anything. */
 export const MIN_BUDGET_STEPS = 10;
-/** Budget mode: share of each candidate's slice kept for training (the rest: evaluation, overhead). */
-const TRAINING_SHARE_OF_BUDGET = 0.85;
 
 /** Seconds on a monotonic clock; injectable so tests can drive the time budget without sleeping. */
 export type Clock = () => number;
 export const systemClock: Clock = () => performance.now() / 1000;
 
 /**
- * Budget mode's hard stop: the run ends training by budget x BUDGET_GRACE (at least budget +
- * MIN_GRACE_SECONDS) after training starts. Why 1.25: the plan fills only 85% of each slice with
- * estimated training and evaluation, so a run that goes as calibrated ends near 0.85-1.0 x budget;
- * timing five steps on a shared CPU is off by 10-20% (timer jitter, JIT and kernel warm-up, a new
- * loss's first step), so a stop at 1.0 x budget would cut ordinary runs and break the equal-steps
- * comparison for nothing. At 1.25 the training part must run about 1.5x slower than measured
- * (1.25 / 0.85) before anything stops — a real slowdown (another process, throttling), not noise.
- * The floor covers fixed per-candidate costs (trainer reset, first-step compile) that dominate
- * very small budgets.
+ * Budget mode's hard stop: training ends by budget x BUDGET_GRACE (at least budget +
+ * MIN_GRACE_SECONDS) after it starts, at a round boundary, whatever the plan said. The plan aims
+ * at the budget itself from measured step and scoring times; the grace absorbs the ordinary error
+ * of timing a few steps on a shared CPU (10-20%) so that it does not cut a run that goes as
+ * planned; a real slowdown (another process) ends training early, but every surviving run still
+ * has the same steps, because the stop falls between rounds.
  */
 export const BUDGET_GRACE = 1.25;
 export const MIN_GRACE_SECONDS = 10;
@@ -64,75 +66,106 @@ export function timeLimitFor(budgetSeconds: number): number {
 }
 
 /**
- * The deadline of one candidate's training (clock seconds), or null when there is no time left
- * to start it. Design: the time left until the run's hard stop is shared equally among the
- * slices (candidate x seed runs) not yet run, and this slice gets one share, minus the time its
- * evaluation is expected to take (evaluation is not cut: a trained candidate always gets its
- * metrics). So a slow candidate can use at most its own share and never the others'; time a fast
- * candidate leaves unused goes to those after it; and the last slice's training ends in time to be
- * evaluated by the hard stop. Null when even one step (at the latest measured pace) does not fit.
+ * Rungs: the step counts at which every surviving run is scored on validation. Geometric, as in
+ * ASHA (Li et al. 2020): total/8, total/4, total/2, total. Why geometric rather than even: the
+ * learning-curve slopes (curves.ts) are fitted in log2(steps), so doubling steps give evenly spaced
+ * points; early rungs are cheap chances to stop a clearly worse candidate; and the number of
+ * scorings grows with log(steps), not with steps. Rungs below MIN_RUNG_STEPS are left out (a
+ * candidate is not judged on a handful of steps).
  */
-export function sliceDeadline(now: number, runDeadline: number, slicesLeft: number, evalSeconds: number, secondsPerStep: number): number | null {
-  const share = (runDeadline - now) / Math.max(1, slicesLeft);
-  const deadline = now + share - evalSeconds;
-  return deadline - now >= secondsPerStep ? deadline : null;
+export const RUNG_FRACTIONS = [1 / 8, 1 / 4, 1 / 2, 1] as const;
+export const MIN_RUNG_STEPS = 8;
+
+export function rungStepsFor(totalSteps: number): number[] {
+  const steps = RUNG_FRACTIONS.map((f) => Math.round(totalSteps * f)).filter((s, i, all) => (s >= MIN_RUNG_STEPS || s === totalSteps) && s > 0 && all.indexOf(s) === i);
+  return steps.length ? steps : [totalSteps];
 }
 
-export interface BudgetPlan {
-  /** Steps per candidate (per seed), equal for all. */
-  steps: number;
-  /** Measured seconds per training step (plain CE). */
+/**
+ * Steps per round: what a hard stop or Ctrl-C can cut at. About 1/24 of the total, 1 to 16:
+ * fine enough that a budget ends close to its time, coarse enough that switching runs (a loss
+ * rebuild in the engine's workers) stays a small share.
+ */
+export function roundStepsFor(totalSteps: number): number {
+  return Math.max(1, Math.min(16, Math.ceil(totalSteps / 24)));
+}
+
+export interface Calibration {
+  /** Seconds of one training step of one run. */
   secondsPerStep: number;
-  /** Estimated seconds to evaluate one candidate on val. */
+  /** Seconds to predict and score the validation set for one run. */
   evalSeconds: number;
 }
 
 /**
- * Budget mode: time training steps (plain CE; three untimed warm-up steps, as the first steps
- * of a fresh engine are slow, then five timed), then
- * give each of the `slices` (candidates x seeds) an equal number of steps so that training fills
- * 85% of its slice after an estimate of evaluation time (a forward pass over the val pixels,
- * costed at a third of a training step per batch of crops). The trainer is reset afterwards.
+ * Times the engine on a throw-away run (plain CE, so a recipe the loss library rejects fails only
+ * its candidate): two untimed warm-up steps (the first steps of a fresh engine are 1.7-5x slower),
+ * four timed steps, then one validation prediction and scoring (`score`).
  */
-export async function stepsForBudget(
-  trainer: Trainer,
-  ctx: {
-    train: readonly VerifyImage[];
-    normalisation: Normalisation;
-    sampler: Omit<CropSamplerOptions, 'rareClassOversampling'>;
-    numClasses: number;
-    ignoreIndex: number | null;
-    /** Pixels of all val images, to estimate evaluation time. */
-    valPixels: number;
-    budgetSeconds: number;
-    /** Equal shares of the budget: candidates x seeds. */
-    slices: number;
-    clock?: Clock;
-  },
-): Promise<BudgetPlan> {
-  const clock = ctx.clock ?? systemClock;
-  // Timed with plain CE (the trainer is reset by every candidate anyway), so a recipe the loss
-  // library rejects fails only its own candidate, not the whole run.
-  await trainer.reset({ name: 'ce', params: {} }, { numClasses: ctx.numClasses, ignoreIndex: ctx.ignoreIndex, classWeights: null, scaleAware: null }, { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false }, null);
-  const crops = createCropSampler(ctx.train, ctx.normalisation, { ...ctx.sampler, rareClassOversampling: 0 });
-  for (let i = 0; i < 3; i++) await trainer.trainStep(crops.nextBatch(), 0);
-  const timed = 5;
-  const start = clock();
-  for (let i = 0; i < timed; i++) await trainer.trainStep(crops.nextBatch(), 0);
-  const secondsPerStep = (clock() - start) / timed;
-  const evalSeconds = evaluationSeconds(ctx.valPixels, ctx.sampler, secondsPerStep);
-  const slice = ctx.budgetSeconds / ctx.slices;
-  const steps = Math.floor((slice * TRAINING_SHARE_OF_BUDGET - evalSeconds) / secondsPerStep);
-  if (steps < MIN_BUDGET_STEPS) {
-    throw new UserError(
-      `a budget of ${ctx.budgetSeconds}s leaves ${Math.max(0, steps)} training steps per candidate (one step takes ${secondsPerStep.toFixed(2)}s here)`,
-      { fix: `give at least --budget ${Math.ceil(((MIN_BUDGET_STEPS * secondsPerStep + evalSeconds) * ctx.slices) / TRAINING_SHARE_OF_BUDGET)}s, or fewer --candidates, or --steps N` },
-    );
+export async function calibrate(engine: Engine, spec: RunSpec, planner: CropPlanner, score: (run: EngineRun) => Promise<unknown>, clock: Clock): Promise<Calibration> {
+  const run = await engine.createRun(spec);
+  try {
+    const plans = (n: number): StepPlan[] => Array.from({ length: n }, () => ({ batch: planner.nextBatchPlan(), learningRate: 1e-4, progress: 0 }));
+    await run.train(plans(2));
+    const timed = 4;
+    let started = clock();
+    await run.train(plans(timed));
+    const secondsPerStep = Math.max(1e-6, (clock() - started) / timed);
+    started = clock();
+    await score(run);
+    return { secondsPerStep, evalSeconds: Math.max(0, clock() - started) };
+  } finally {
+    await run.dispose();
   }
-  return { steps, secondsPerStep, evalSeconds };
 }
 
-/** Estimated evaluation time: a forward pass over the val pixels at a third of a training step per batch of crops. */
-export function evaluationSeconds(valPixels: number, sampler: { cropSize: number; batchSize: number }, secondsPerStep: number): number {
-  return ((valPixels / (sampler.cropSize ** 2 * sampler.batchSize)) * secondsPerStep) / 3;
+/** Seconds a lockstep plan of `totalSteps` costs: every run trains every step and is scored at every rung. */
+export function planSeconds(totalSteps: number, runs: number, c: Calibration): number {
+  return runs * totalSteps * c.secondsPerStep + rungStepsFor(totalSteps).length * runs * c.evalSeconds;
+}
+
+/** The most steps per run whose plan (training and rung scorings) fits in `seconds`; 0 when none does. */
+export function stepsThatFit(seconds: number, runs: number, c: Calibration): number {
+  let best = 0;
+  for (let rungs = RUNG_FRACTIONS.length; rungs >= 1; rungs--) {
+    const steps = Math.floor((seconds - rungs * runs * c.evalSeconds) / (runs * c.secondsPerStep));
+    if (steps > best && rungStepsFor(steps).length <= rungs) best = steps;
+  }
+  return best;
+}
+
+/**
+ * The planned steps per run for a budget; a UserError before any training when the budget cannot
+ * pay for MIN_BUDGET_STEPS steps and their scorings, saying what it can cover and what would do.
+ */
+export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number; runs: number; candidates: number; seeds: number; calibration: Calibration }): number {
+  const { calibration: c, runs } = p;
+  const steps = stepsThatFit(p.budgetSeconds - p.spentSeconds, runs, c);
+  if (steps >= MIN_BUDGET_STEPS) return steps;
+  const needed = p.spentSeconds + planSeconds(MIN_BUDGET_STEPS, runs, c);
+  const scoring = runs * c.evalSeconds;
+  throw new UserError(
+    `a budget of ${formatDuration(p.budgetSeconds)} cannot cover ${MIN_BUDGET_STEPS} training steps for ${p.candidates} candidates x ${p.seeds} seed${p.seeds === 1 ? '' : 's'} (${runs} runs): ` +
+      `one step takes ${c.secondsPerStep.toFixed(2)}s a run here, scoring the validation set ${c.evalSeconds.toFixed(1)}s a run (${formatDuration(scoring)} for every rung), and timing took ${formatDuration(p.spentSeconds)}`,
+    { fix: `give at least --budget ${formatDuration(Math.ceil(needed * 1.1))}, or fewer --candidates or --seeds, fewer validation images (--max-images, --val-fraction), or --steps N` },
+  );
+}
+
+/**
+ * Re-planning at a rung (budget mode): the steps every surviving run trains in total, from the
+ * time left to the budget, the runs still racing and the measured pace. Time that eliminated
+ * candidates no longer use goes to the survivors as more steps; a machine slower than calibrated
+ * gets fewer. Never below `stepsDone`; every survivor gets the same total, so they stay equal.
+ */
+export function replanSteps(p: { secondsLeft: number; stepsDone: number; runs: number; calibration: Calibration }): number {
+  if (p.runs === 0) return p.stepsDone;
+  const { calibration: c } = p;
+  // Future rungs of a plan that has done `stepsDone` steps: at most the last three (total/4..total).
+  for (let rungs = 3; rungs >= 1; rungs--) {
+    const extra = Math.floor((p.secondsLeft - rungs * p.runs * c.evalSeconds) / (p.runs * c.secondsPerStep));
+    if (extra < 0) continue;
+    const total = p.stepsDone + extra;
+    if (rungStepsFor(total).filter((s) => s > p.stepsDone).length <= rungs) return total;
+  }
+  return p.stepsDone;
 }

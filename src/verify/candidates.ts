@@ -9,6 +9,12 @@
  *  - Dice-family losses get at least 10% linear warm-up (the article: pure Dice did not converge
  *    early without warm-up / a lower LR);
  *  - `nnunet` is nnU-Net's whole recipe (its own optimiser and schedule), as a reference point.
+ * `plain` is the ablation of the recommended recipe: the same recipe (loss parameters, optimiser,
+ * schedule, oversampling) without its additions (class weights, OHEM, label smoothing,
+ * scale-aware weights), so the report says whether the additions helped. It exists only when the
+ * recommended recipe has an addition. Duplicates are found on what is trained: the loss with the
+ * extras folded in AND its class weights and scale-aware weighting (a weighted Combo is not "the
+ * same loss" as the plain Combo).
  */
 import { UserError } from '../common/errors.js';
 import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossSpec } from '../contracts/losses.js';
@@ -24,7 +30,7 @@ export interface CandidatePlan {
   derivation: string;
 }
 
-export const DEFAULT_CANDIDATES = ['recommended', 'ce', 'focal', 'dice', 'combo'] as const;
+export const DEFAULT_CANDIDATES = ['recommended', 'plain', 'ce', 'focal', 'dice', 'combo'] as const;
 export const DICE_WARMUP_FRACTION = 0.1;
 
 interface Baseline {
@@ -52,7 +58,10 @@ export const BASELINES: Record<string, Baseline> = {
   },
 };
 
-export const CANDIDATE_NAMES = ['recommended', 'alternatives', ...Object.keys(BASELINES)];
+export const CANDIDATE_NAMES = ['recommended', 'plain', 'alternatives', ...Object.keys(BASELINES)];
+
+/** The id of the ablation candidate (`plain`). */
+export const PLAIN_ID = 'recommended-plain';
 
 /** Parses `--candidates a,b,c`; unknown names are a usage error listing the valid ones. */
 export function parseCandidateNames(text: string): string[] {
@@ -67,6 +76,34 @@ export function parseCandidateNames(text: string): string[] {
   return [...new Set(names)];
 }
 
+/** What a recipe trains, as a canonical string (for deduplication): the folded loss, its class weights and scale-aware weighting. */
+export function trainingKey(recipe: Recipe): string {
+  return JSON.stringify([lossKey(trainableLoss(recipe).loss), recipe.classWeights?.values ?? null, recipe.scaleAware ?? null]);
+}
+
+/** The recipe's additions to its base loss, in words (empty: none). */
+export function recipeAdditions(recipe: Recipe): string[] {
+  const out: string[] = [];
+  if (recipe.classWeights) out.push('class weights');
+  if (recipe.ohem) out.push('OHEM');
+  if (recipe.labelSmoothing) out.push('label smoothing');
+  if (recipe.scaleAware) out.push('scale-aware weights');
+  return out;
+}
+
+/** The ablation: the recommended recipe without its additions; null when it has none. */
+export function plainPlan(recommended: Recipe): CandidatePlan | null {
+  const additions = recipeAdditions(recommended);
+  if (additions.length === 0) return null;
+  const title = `${LOSS_CATALOGUE[recommended.loss.name].title} without ${listWords(additions)} (ablation)`;
+  const recipe: Recipe = { ...recommended, id: PLAIN_ID, title, classWeights: null, ohem: null, labelSmoothing: null, scaleAware: null, notes: [], derivedFrom: ['segloss verify ablation "plain"'] };
+  return { id: PLAIN_ID, label: title, isRecommended: false, recipe, derivation: `the recommended recipe exactly (loss parameters, optimiser, LR, schedule, clipping, oversampling) without its ${listWords(additions)}: does what it adds help?` };
+}
+
+function listWords(words: string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
 /** The loss spec with every catalogue default filled in, as a canonical string (for deduplication). */
 export function lossKey(loss: LossSpec): string {
   const params: Record<string, unknown> = {};
@@ -78,7 +115,7 @@ export function lossKey(loss: LossSpec): string {
 
 /**
  * Candidate recipes for the given names, in order, deduplicated by loss spec (the first wins, so
- * a baseline equal to the recommended loss is dropped). Returns the plans and notes on drops.
+ * a baseline equal to the recommended loss and weighting is dropped). Returns the plans and notes on drops.
  */
 export function buildCandidates(recommendation: Recommendation, names: readonly string[]): { plans: CandidatePlan[]; notes: string[] } {
   const recommended = recommendation.recipe;
@@ -86,6 +123,9 @@ export function buildCandidates(recommendation: Recommendation, names: readonly 
   for (const name of names) {
     if (name === 'recommended') {
       wanted.push({ id: 'recommended', label: recommended.title, isRecommended: true, recipe: recommended, derivation: 'the recommendation as given' });
+    } else if (name === 'plain') {
+      const plain = plainPlan(recommended);
+      if (plain) wanted.push(plain);
     } else if (name === 'alternatives') {
       for (const alt of recommendation.alternatives) {
         wanted.push({ id: `alt-${alt.rank}`, label: alt.recipe.title, isRecommended: false, recipe: alt.recipe, derivation: `ranked alternative ${alt.rank}: ${alt.reason}` });
@@ -98,10 +138,10 @@ export function buildCandidates(recommendation: Recommendation, names: readonly 
   const notes: string[] = [];
   const seen = new Map<string, CandidatePlan>();
   for (const plan of wanted) {
-    const key = lossKey(trainableLoss(plan.recipe).loss);
+    const key = trainingKey(plan.recipe);
     const earlier = seen.get(key);
     if (earlier) {
-      notes.push(`skipped ${plan.id}: same loss as ${earlier.id} (${earlier.label})`);
+      notes.push(`skipped ${plan.id}: trains the same loss (and weighting) as ${earlier.id} (${earlier.label})`);
       continue;
     }
     seen.set(key, plan);

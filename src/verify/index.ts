@@ -9,15 +9,16 @@ import type { VerificationReport } from '../contracts/verification.js';
 import { profileDataset } from '../profiler/index.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
-import { createTrainingEngine } from '../engine/index.js';
+import { createEngine } from '../engine/index.js';
+import type { EngineFactory } from '../engine/types.js';
 import { DEFAULT_MAX_IMAGES, loadVerifyData, requireImages } from './load.js';
 import { writeOverlays } from './overlays.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
-import type { TrainerFactory } from './trainer.js';
 
 export { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from './run.js';
 export { CANDIDATE_NAMES, DEFAULT_CANDIDATES, parseCandidateNames } from './candidates.js';
 export { parseBudget, formatDuration, timeLimitFor, BUDGET_GRACE, MIN_GRACE_SECONDS } from './budget.js';
+export { DEFAULT_TIE_MARGIN } from './verdict.js';
 export { readRecommendationFile } from './recommendation-file.js';
 export { DEFAULT_MAX_IMAGES } from './load.js';
 
@@ -32,8 +33,8 @@ export interface VerifyOptions extends Partial<RunSettings> {
   maxImages?: number;
   /** Write val prediction overlay PNGs under DIR/overlays (default: none). */
   outDir?: string | null;
-  /** The training engine (default: src/engine). */
-  createTrainer?: TrainerFactory;
+  /** The training engine (default: src/engine's createEngine). */
+  createEngine?: EngineFactory;
 }
 
 export async function runVerification(options: VerifyOptions, onEvent: (e: TrainingEvent) => void = () => {}, signal?: AbortSignal): Promise<VerificationReport> {
@@ -42,7 +43,7 @@ export async function runVerification(options: VerifyOptions, onEvent: (e: Train
   const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed, minSize: 2 ** settings.model.depth });
   const outDir = options.outDir ?? null;
   return runOnData(data, recommendation, settings, {
-    createTrainer: options.createTrainer ?? createTrainingEngine,
+    createEngine: options.createEngine ?? createEngine,
     onEvent,
     signal,
     onPredictions: outDir ? (plan, images, predictions) => writeOverlays(outDir, plan.id, images, predictions, data.numClasses, settings.overlayImages) : undefined,

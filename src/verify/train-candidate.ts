@@ -1,103 +1,96 @@
 /**
- * Trains one candidate for a fixed number of steps: LR from the recipe's schedule per step, the
- * same seeded crops as every other candidate, divergence checks, live events, Ctrl-C, and (budget
- * mode) a deadline: no step is started that would end after it, judged by the mean step time so
- * far; the candidate then ends `stopped` with the steps it did (the caller still evaluates it).
+ * One candidate x seed run in lockstep, and one round of it: the round's steps come from the
+ * run's own crop planner (same seed and oversampling: the same crops for every candidate), the
+ * learning rate from the recipe's schedule over the run's current planned total, the progress is
+ * step / total; the losses are checked for divergence as they come back. The orchestration
+ * (src/verify/run.ts) decides how many steps a round has and which runs take part.
  */
 import type { TrainingEvent } from '../contracts/events.js';
 import type { CandidateStatus } from '../contracts/verification.js';
-import { systemClock, type Clock } from './budget.js';
+import type { EngineRun, StepPlan } from '../engine/types.js';
 import type { CandidatePlan } from './candidates.js';
-import { createCropSampler, type CropSamplerOptions, type Normalisation, type VerifyImage } from './data.js';
-import { createDivergenceCheck } from './divergence.js';
+import type { CropPlanner } from './data.js';
+import { createDivergenceCheck, type DivergenceCheck } from './divergence.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
-import { lossContextFor, trainableLoss, type Trainer } from './trainer.js';
 
-export interface TrainingOutcome {
-  status: CandidateStatus;
-  statusDetail: string | null;
+export type RunStatus = 'training' | CandidateStatus;
+
+/** One candidate x seed: its engine run and where it is. */
+export interface SeedRun {
+  /** "focal#1" (candidate id and seed), unique within the verification. */
+  id: string;
+  plan: CandidatePlan;
+  seed: number;
+  run: EngineRun;
+  planner: CropPlanner;
+  divergence: DivergenceCheck;
+  /** Finite training losses, one per step (non-finite ones are left out). */
   losses: number[];
-  /** Steps trained (losses keeps only finite values). */
-  stepsRun: number;
-  /** Training time, without evaluation. */
-  wallSeconds: number;
+  stepsDone: number;
+  status: RunStatus;
+  detail: string | null;
+  /** Seconds this run spent in training steps. */
+  trainSeconds: number;
 }
 
-export interface TrainCandidateInput {
-  trainer: Trainer;
-  plan: CandidatePlan;
-  /** Id used in events (plan id, suffixed with the seed when there are several). */
-  eventId: string;
-  train: readonly VerifyImage[];
-  normalisation: Normalisation;
-  sampler: Omit<CropSamplerOptions, 'rareClassOversampling'>;
+export function createSeedRun(p: { id: string; plan: CandidatePlan; seed: number; run: EngineRun; planner: CropPlanner; totalSteps: number }): SeedRun {
+  const divergence = createDivergenceCheck({ warmupSteps: warmupSteps(p.plan.recipe.schedule, p.totalSteps), totalSteps: p.totalSteps });
+  return { id: p.id, plan: p.plan, seed: p.seed, run: p.run, planner: p.planner, divergence, losses: [], stepsDone: 0, status: 'training', detail: null, trainSeconds: 0 };
+}
+
+/** The step plans of a run's next `count` steps under a planned total of `totalSteps`. */
+export function nextSteps(run: Pick<SeedRun, 'planner' | 'plan' | 'stepsDone'>, count: number, totalSteps: number): StepPlan[] {
+  const { optimizer, schedule } = run.plan.recipe;
+  return Array.from({ length: count }, (_, k) => {
+    const step = run.stepsDone + k;
+    return { batch: run.planner.nextBatchPlan(), learningRate: learningRateAt(step, totalSteps, optimizer.lr, schedule), progress: Math.min(1, step / totalSteps) };
+  });
+}
+
+export interface RoundContext {
   totalSteps: number;
-  numClasses: number;
-  ignoreIndex: number | null;
   onEvent: (event: TrainingEvent) => void;
   signal?: AbortSignal;
-  /** Budget mode: stop training by this time (clock seconds); null or absent = train all steps. */
-  deadline?: number | null;
-  /** Budget mode: the expected seconds of a step, to judge the first step against the deadline. */
-  expectedStepSeconds?: number;
-  clock?: Clock;
+  clock: () => number;
+  /** Seconds since training started, for the step events. */
+  elapsed: () => number;
+  /** Estimated seconds to the end of training, for the step events. */
+  eta: () => number | null;
 }
 
-/** The statusDetail of a candidate stopped at the time budget. */
-export function stoppedDetail(stepsDone: number, totalSteps: number): string {
-  return `stopped at the time budget after ${stepsDone} of ${totalSteps} steps`;
-}
-
-export async function trainCandidate(input: TrainCandidateInput): Promise<TrainingOutcome> {
-  const { trainer, plan, totalSteps, onEvent, signal } = input;
-  const recipe = plan.recipe;
-  const clock = input.clock ?? systemClock;
-  const deadline = input.deadline ?? null;
-  const started = clock();
-  const elapsed = () => clock() - started;
-  const losses: number[] = [];
-  let stepsRun = 0;
-  // The caller sends 'candidate-end' after it has evaluated the candidate.
-  const done = (status: CandidateStatus, statusDetail: string | null): TrainingOutcome => ({ status, statusDetail, losses, stepsRun, wallSeconds: elapsed() });
+/**
+ * Trains `count` steps of one run. Ends the run `diverged` at the first divergent loss, `failed`
+ * when the engine throws, `interrupted` when the signal stopped it inside the round.
+ */
+export async function trainRound(run: SeedRun, count: number, ctx: RoundContext): Promise<void> {
+  if (run.status !== 'training' || count <= 0) return;
+  const steps = nextSteps(run, count, ctx.totalSteps);
+  const started = ctx.clock();
+  let losses: number[];
   try {
-    await trainer.reset(trainableLoss(recipe).loss, lossContextFor(recipe, input.numClasses, input.ignoreIndex), recipe.optimizer, recipe.gradientClipNorm);
-    const crops = createCropSampler(input.train, input.normalisation, { ...input.sampler, rareClassOversampling: recipe.rareClassOversampling });
-    const divergence = createDivergenceCheck({ warmupSteps: warmupSteps(recipe.schedule, totalSteps), totalSteps });
-    const loopStarted = clock();
-    for (let step = 0; step < totalSteps; step++) {
-      // Let the event loop run between steps: on one thread the engine's steps resolve as
-      // microtasks only, and without this a Ctrl-C (a SIGINT handler, a macrotask) is never heard.
-      await yieldToEventLoop();
-      if (signal?.aborted) return done('interrupted', `stopped by the user after ${step} of ${totalSteps} steps`);
-      if (deadline !== null) {
-        const now = clock();
-        const meanStep = step > 0 ? (now - loopStarted) / step : (input.expectedStepSeconds ?? 0);
-        if (now + meanStep > deadline) return done('stopped', stoppedDetail(step, totalSteps));
-      }
-      const lr = learningRateAt(step, totalSteps, recipe.optimizer.lr, recipe.schedule);
-      const loss = await trainer.trainStep(crops.nextBatch(), lr);
-      stepsRun = step + 1;
-      if (Number.isFinite(loss)) losses.push(loss);
-      const seconds = elapsed();
-      const eta = ((totalSteps - step - 1) * seconds) / (step + 1);
-      onEvent({
-        kind: 'step',
-        candidateId: input.eventId,
-        step: step + 1,
-        loss,
-        lr,
-        elapsedSeconds: seconds,
-        etaSeconds: deadline === null ? eta : Math.max(0, Math.min(eta, deadline - clock())),
-      });
-      const diverged = divergence.observe(step, loss);
-      if (diverged) return done('diverged', diverged);
-    }
-    return done('ok', null);
+    losses = await run.run.train(steps, ctx.signal);
   } catch (error) {
-    return done('failed', error instanceof Error ? error.message : String(error));
+    run.status = 'failed';
+    run.detail = error instanceof Error ? error.message : String(error);
+    return;
+  } finally {
+    run.trainSeconds += ctx.clock() - started;
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  for (let k = 0; k < losses.length; k++) {
+    const step = run.stepsDone;
+    const loss = losses[k];
+    run.stepsDone++;
+    if (Number.isFinite(loss)) run.losses.push(loss);
+    ctx.onEvent({ kind: 'step', candidateId: run.plan.id, seed: run.seed, step: run.stepsDone, loss, lr: steps[k].learningRate, elapsedSeconds: ctx.elapsed(), etaSeconds: ctx.eta() });
+    const diverged = run.divergence.observe(step, loss);
+    if (diverged) {
+      run.status = 'diverged';
+      run.detail = diverged;
+      return;
+    }
+  }
+  if (losses.length < count) {
+    run.status = 'interrupted';
+    run.detail = `stopped by the user after ${run.stepsDone} steps`;
+  }
 }

@@ -1,6 +1,6 @@
-/** The time budget's pure parts: the hard stop, the per-slice deadline, the exit code. */
+/** The time budget's pure parts: the hard stop, the rungs and rounds, the plan and its re-planning, the exit code. */
 import { describe, expect, it } from 'vitest';
-import { BUDGET_GRACE, MIN_GRACE_SECONDS, sliceDeadline, timeLimitFor } from '../../src/verify/budget.js';
+import { BUDGET_GRACE, MIN_GRACE_SECONDS, planBudgetSteps, planSeconds, replanSteps, roundStepsFor, rungStepsFor, stepsThatFit, timeLimitFor } from '../../src/verify/budget.js';
 import { verifyExitCode } from '../../src/commands/verify.js';
 import type { CandidateResult } from '../../src/contracts/verification.js';
 
@@ -14,19 +14,44 @@ describe('hard stop', () => {
   });
 });
 
-describe('sliceDeadline', () => {
-  it('gives a slice an equal share of the time left, minus its evaluation', () => {
-    // 120 s left for 4 slices: 30 s each, 2 s of it for evaluation
-    expect(sliceDeadline(1000, 1120, 4, 2, 0.1)).toBe(1028);
-    // time a fast slice left unused goes to the ones after it
-    expect(sliceDeadline(1010, 1120, 3, 2, 0.1)).toBeCloseTo(1044.667, 3);
-    // the last slice gets all that is left
-    expect(sliceDeadline(1100, 1120, 1, 2, 0.1)).toBe(1118);
+describe('rungs and rounds', () => {
+  it('scores at geometric step counts (ASHA), leaving out rungs of fewer than 8 steps', () => {
+    expect(rungStepsFor(400)).toEqual([50, 100, 200, 400]);
+    expect(rungStepsFor(40)).toEqual([10, 20, 40]);
+    expect(rungStepsFor(20)).toEqual([10, 20]);
+    expect(rungStepsFor(12)).toEqual([12]);
+    expect(rungStepsFor(3)).toEqual([3]);
   });
 
-  it('is null when not even one step fits (the slice is reported as not started)', () => {
-    expect(sliceDeadline(1119, 1120, 1, 0.5, 0.6)).toBeNull();
-    expect(sliceDeadline(1130, 1120, 2, 0, 0.1)).toBeNull();
+  it('rounds are about 1/24 of the steps, 1 to 16', () => {
+    expect(roundStepsFor(12)).toBe(1);
+    expect(roundStepsFor(120)).toBe(5);
+    expect(roundStepsFor(10000)).toBe(16);
+  });
+});
+
+describe('the budget plan', () => {
+  const c = { secondsPerStep: 0.1, evalSeconds: 2 };
+  it('pays for every rung scoring of every run before it gives steps', () => {
+    const steps = stepsThatFit(300, 10, c);
+    expect(planSeconds(steps, 10, c)).toBeLessThanOrEqual(300);
+    expect(planSeconds(steps + 1, 10, c)).toBeGreaterThan(300);
+    // 4 rungs x 10 runs x 2 s = 80 s of scoring; 220 s of training for 10 runs at 0.1 s
+    expect(steps).toBe(220);
+  });
+
+  it('refuses a budget that cannot pay for 10 steps and their scoring, saying what would', () => {
+    expect(() => planBudgetSteps({ budgetSeconds: 90, spentSeconds: 35, runs: 15, candidates: 5, seeds: 3, calibration: { secondsPerStep: 0.3, evalSeconds: 30 } })).toThrow(
+      /cannot cover 10 training steps for 5 candidates x 3 seeds \(15 runs\).*scoring the validation set 30\.0s a run/,
+    );
+    expect(planBudgetSteps({ budgetSeconds: 300, spentSeconds: 5, runs: 4, candidates: 2, seeds: 2, calibration: c })).toBeGreaterThanOrEqual(10);
+  });
+
+  it('re-plans at a rung: the time of eliminated runs becomes more steps for the survivors, never fewer than done', () => {
+    const before = replanSteps({ secondsLeft: 100, stepsDone: 50, runs: 10, calibration: c });
+    const after = replanSteps({ secondsLeft: 100, stepsDone: 50, runs: 5, calibration: c });
+    expect(after).toBeGreaterThan(before);
+    expect(replanSteps({ secondsLeft: 1, stepsDone: 50, runs: 10, calibration: c })).toBe(50);
   });
 });
 

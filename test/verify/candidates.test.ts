@@ -23,11 +23,28 @@ describe('candidates', () => {
     expect(lossKey({ name: 'focal', params: { gamma: 1.5 } })).not.toBe(lossKey({ name: 'focal', params: {} }));
   });
 
-  it('drops a baseline whose loss equals the recommended one', () => {
-    const { plans, notes } = buildCandidates(recommendationFor(satelliteRecipe()), DEFAULT_CANDIDATES);
+  it('drops a baseline that trains the same loss and weighting as the recommended one', () => {
+    const { plans, notes } = buildCandidates(recommendationFor(satelliteRecipe({ classWeights: null })), DEFAULT_CANDIDATES);
     expect(plans.map((p) => p.id)).toEqual(['recommended', 'ce', 'focal', 'dice']);
-    expect(notes[0]).toMatch(/skipped combo: same loss as recommended/);
+    expect(notes[0]).toMatch(/skipped combo: trains the same loss \(and weighting\) as recommended/);
     expect(plans.filter((p) => p.isRecommended)).toHaveLength(1);
+  });
+
+  it('ablation: a weighted Combo is not "the same loss" as the plain Combo; its plain base loss is a candidate', () => {
+    // Before: the plain Combo was dropped as "same loss", so the class weights were never tested.
+    const rec = satelliteRecipe({ ohem: { keepRatio: 0.25 } });
+    const { plans, notes } = buildCandidates(recommendationFor(rec), DEFAULT_CANDIDATES);
+    expect(plans.map((p) => p.id)).toEqual(['recommended', 'recommended-plain', 'ce', 'focal', 'dice']);
+    const plain = plans[1];
+    expect(plain.recipe).toEqual({ ...rec, id: 'recommended-plain', title: plain.label, classWeights: null, ohem: null, labelSmoothing: null, scaleAware: null, notes: [], derivedFrom: ['segloss verify ablation "plain"'] });
+    expect(plain.label).toMatch(/without class weights and OHEM \(ablation\)/);
+    // The article's Combo baseline trains what the ablation trains (same loss, no weights): dropped in its favour.
+    expect(notes).toContainEqual(expect.stringMatching(/skipped combo: .* as recommended-plain/));
+  });
+
+  it('no ablation when the recommended recipe adds nothing', () => {
+    const { plans } = buildCandidates(recommendationFor(satelliteRecipe({ classWeights: null })), ['recommended', 'plain', 'ce']);
+    expect(plans.map((p) => p.id)).toEqual(['recommended', 'ce']);
   });
 
   it('baselines share the optimiser and schedule, drop weights, and give Dice warm-up', () => {

@@ -66,7 +66,7 @@ describe('segloss verify', () => {
     const unknown = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--candidates', 'recommended,lovasz']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown candidate "lovasz"/);
-    expect(unknown.stderr).toMatch(/valid candidates: recommended, alternatives, ce, focal/);
+    expect(unknown.stderr).toMatch(/valid candidates: recommended, plain, alternatives, ce, focal/);
     const both = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '1m', '--steps', '3']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--budget and --steps both given/);

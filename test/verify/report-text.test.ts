@@ -7,7 +7,7 @@ import { formatVerificationText } from '../../src/report/verification-text.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type VerifyData } from '../../src/verify/run.js';
 import { blendOverlay, writeOverlays } from '../../src/verify/overlays.js';
 import { readRecommendationFile } from '../../src/verify/recommendation-file.js';
-import type { Trainer } from '../../src/verify/trainer.js';
+import { newScriptLog, scriptedEngine } from './scripted-engine.js';
 import { UserError } from '../../src/common/errors.js';
 import { recommendationFor, satelliteRecipe } from './fixtures.js';
 
@@ -20,34 +20,19 @@ function tinyData(): VerifyData {
   return { images, numClasses: 3, classNames: ['background', 'half', 'dot'], ignoreIndex: 255, notes: [] };
 }
 
-/** Predicts the left half as class 1 (right for every image); the Dice candidate diverges. */
-const halfTrainer = async (): Promise<Trainer> => {
-  let loss = 'ce';
-  return {
-    backend: { name: 'cpu', detail: 'scripted', threads: 1, skipped: [{ name: 'wasm', why: 'not wanted here' }] },
-    parameterCount: 99,
-    async trainStep() {
-      return loss === 'dice' ? Number.POSITIVE_INFINITY : 0.5;
-    },
-    async predict(_images, n, h, w) {
-      return new Uint8Array(n * h * w).map((_, i) => (i % w < 8 ? 1 : 0));
-    },
-    async reset(spec) {
-      loss = spec.name;
-    },
-    async dispose() {},
-  };
-};
+/** The scripted engine: thresholds the grey value (right for every image); the Dice candidate diverges at once. */
+const halfEngine = scriptedEngine(newScriptLog(), { nanAt: { dice: 1 }, skipped: [{ name: 'wasm', why: 'not wanted here' }] });
 
 describe('plain-text verification report', () => {
   it('shows the article table, the verdict and the diverged candidate', async () => {
-    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, steps: 8, cropSize: 8, batchSize: 2 }, { createTrainer: halfTrainer, onEvent: () => {} });
+    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, steps: 8, cropSize: 8, batchSize: 2 }, { createEngine: halfEngine, onEvent: () => {} });
     const text = formatVerificationText(report, { color: false });
     expect(text).toMatch(/^\s+recommended \(rec\.\)/m);
     for (const row of ['mean Dice', 'rarest-class recall', 'boundary IoU', 'stability (loss CV)']) expect(text).toContain(row);
-    expect(text).toMatch(/Verdict \[(tied|confirmed|beaten|inconclusive)\]: /);
+    expect(text).toMatch(/Verdict \[(tied|equivalent|confirmed|beaten|inconclusive)\]: /);
+    expect(text).toMatch(/trained in lockstep/);
     expect(text).toMatch(/dice: Soft Dice \(baseline\)/);
-    expect(text).toMatch(/diverged: loss became infinite at step 1/);
+    expect(text).toMatch(/diverged: seed 0: loss became NaN at step 1/);
     expect(text).toContain('backend wasm not used: not wanted here');
     expect(text).not.toContain('\u001b[');
     expect(formatVerificationText(report, { color: true })).toContain('\u001b[');
@@ -56,7 +41,7 @@ describe('plain-text verification report', () => {
 
 describe('plain-text report of a run stopped at the time budget', () => {
   it('says the time budget was reached and marks the stopped candidate', async () => {
-    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 8, cropSize: 8, batchSize: 2 }, { createTrainer: halfTrainer, onEvent: () => {} });
+    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce'], steps: 8, cropSize: 8, batchSize: 2 }, { createEngine: halfEngine, onEvent: () => {} });
     const ce = report.candidates[1];
     const stopped = { ...report, settings: { ...report.settings, timeLimitSeconds: 150 }, candidates: [report.candidates[0], { ...ce, status: 'stopped' as const, statusDetail: 'stopped at the time budget after 3 of 8 steps', stepsDone: 3 }] };
     const text = formatVerificationText(stopped, { color: false });

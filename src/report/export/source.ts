@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../../common/errors.js';
 import { RECOMMENDATION_SCHEMA_VERSION, type Recommendation, type Recipe } from '../../contracts/recommendation.js';
-import { VERIFICATION_SCHEMA_VERSION, type VerificationReport } from '../../contracts/verification.js';
+import { SUPPORTED_VERIFICATION_SCHEMAS, type VerificationReport } from '../../contracts/verification.js';
 import { isWholeNumber, recipeProblem } from '../../contracts/recipe-check.js';
 
 export interface ExportSource {
@@ -69,8 +69,8 @@ function fromRecommendation(rec: Recommendation, file: string): ExportSource {
 }
 
 function fromVerification(report: VerificationReport, file: string, candidateId: string | null): ExportSource {
-  if (report.schemaVersion !== VERIFICATION_SCHEMA_VERSION) {
-    throw new UserError(`${file}: schemaVersion ${JSON.stringify(report.schemaVersion)} is not supported (expected ${VERIFICATION_SCHEMA_VERSION})`, { fix: FIX });
+  if (!SUPPORTED_VERIFICATION_SCHEMAS.includes(report.schemaVersion as number)) {
+    throw new UserError(`${file}: schemaVersion ${JSON.stringify(report.schemaVersion)} is not supported (expected one of ${SUPPORTED_VERIFICATION_SCHEMAS.join(', ')})`, { fix: FIX });
   }
   if (!Array.isArray(report.candidates) || report.candidates.length === 0) {
     throw new UserError(`${file} has no candidates`, { fix: FIX });
@@ -86,17 +86,20 @@ function fromVerification(report: VerificationReport, file: string, candidateId:
   }
   const perClass = report.candidates.find((c) => c.metrics)?.metrics?.perClass ?? null;
   const weights = candidate.recipe?.classWeights?.values;
+  // Schema 2 records the ignore index verify trained with; schema 1 did not (the default is assumed).
+  const recordsIgnore = isObject(report.settings) && 'ignoreIndex' in report.settings;
   const input = checkInput(file, {
     numClasses: Array.isArray(perClass) ? perClass.length : Array.isArray(weights) ? weights.length : null,
     classNames: Array.isArray(perClass) ? perClass.map((p) => p?.name) : null,
+    ignoreIndex: recordsIgnore ? report.settings.ignoreIndex : DEFAULT_IGNORE_INDEX,
   });
   return {
     recipe: checkRecipe(candidate.recipe, `${file} candidate "${candidate.id}"`, input.numClasses),
     provenance: `${why} in ${file}`,
     numClasses: input.numClasses,
     classNames: input.classNames,
-    ignoreIndex: DEFAULT_IGNORE_INDEX,
-    notes: [`verification.json does not record the ignore index: ${DEFAULT_IGNORE_INDEX} (segloss's default) is assumed; change IGNORE_INDEX if you trained with another`],
+    ignoreIndex: input.ignoreIndex,
+    notes: recordsIgnore ? [] : [`verification.json does not record the ignore index: ${DEFAULT_IGNORE_INDEX} (segloss's default) is assumed; change IGNORE_INDEX if you trained with another`],
   };
 }
 

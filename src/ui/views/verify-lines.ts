@@ -1,17 +1,22 @@
 /**
- * The verify dashboard as lines: a two-line row per candidate (status; progress bar, loss
- * sparkline, loss, ETA), then the metrics table in the article's layout (metric rows, a column
- * per candidate, 95% CIs, winner ★) and the verdict.
+ * The verify dashboard as lines: the lockstep plan, a two-line row per candidate with its seeds
+ * (status; progress bar of the lockstep steps, loss sparkline of its first seed, mean Dice at each
+ * rung so far, ETA), the eliminations with their evidence; then the metrics table in the article's
+ * layout (metric rows, a column per candidate, 95% CIs, winner ★), the learning curves and the
+ * verdict with what it ranks.
  */
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../../contracts/verification.js';
 import { bar, DIVERGED_MARK, fit, fitRight, formatCount, formatDuration, formatMetric, sparkline, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line, type Role } from '../lines.js';
 import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from '../verify-state.js';
+import { curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from '../../report/verification-sections.js';
 
 export const WINNER_MARK = '★';
 export const RECOMMENDED_MARK = '◆';
 /** A candidate stopped at the time budget (fewer steps than the others, or not started). */
 export const STOPPED_MARK = '◷';
+/** A candidate the racing stopped at a rung. */
+export const ELIMINATED_MARK = '✂';
 
 const STATUS_TEXT: Record<RowStatus, { mark: string; text: string; role: Role }> = {
   training: { mark: '▶', text: 'training', role: 'accent' },
@@ -21,6 +26,7 @@ const STATUS_TEXT: Record<RowStatus, { mark: string; text: string; role: Role }>
   interrupted: { mark: '‖', text: 'interrupted', role: 'warn' },
   failed: { mark: '!', text: 'FAILED', role: 'bad' },
   stopped: { mark: STOPPED_MARK, text: 'time limit', role: 'warn' },
+  eliminated: { mark: ELIMINATED_MARK, text: 'eliminated', role: 'warn' },
 };
 
 function lossText(loss: number | null): string {
@@ -33,7 +39,9 @@ export function candidateRowLines(row: CandidateRow, width: number): Line[] {
   // A stopped row's detail ("stopped at the time budget after k of N steps", "not started: ...") says it all.
   const right = row.detail && row.status === 'stopped' ? row.detail : row.detail && row.status !== 'ok' ? `${status.text}: ${row.detail}` : status.text;
   const rightText = truncate(right, Math.max(8, Math.floor(width / 2)));
-  const label = fit(row.label, Math.max(6, width - rightText.length - 3));
+  const seeds = row.seeds.length > 1 ? ` x${row.seeds.length} seeds` : '';
+  const dice = row.rungDice.length ? `  Dice ${row.rungDice.map((d) => d.toFixed(2).replace(/^0/, '')).join(' ')}${row.rarestDice !== null ? ` (rare ${row.rarestDice.toFixed(2)})` : ''}` : '';
+  const label = fit(`${row.label}${seeds}${dice}`, Math.max(6, width - rightText.length - 3));
   const barWidth = Math.min(20, Math.max(8, Math.floor(width * 0.16)));
   const steps = row.totalSteps ? fitRight(`${row.step}/${row.totalSteps}`, 2 * String(row.totalSteps).length + 1) : `step ${row.step}`;
   const loss = fit(lossText(row.lastLoss), 10);
@@ -55,8 +63,17 @@ export function candidateRowLines(row: CandidateRow, width: number): Line[] {
 
 export function liveLines(state: VerifyState, width: number): Line[] {
   const lines: Line[] = state.messages.map((text) => [seg(truncate(text, width), 'muted')]);
+  if (state.plan) {
+    const runs = state.rows.reduce((n, r) => n + Math.max(1, r.seeds.length), 0);
+    const text = `lockstep: ${runs} runs, ${state.plan.totalSteps} steps each in rounds of ${state.plan.roundSteps}; rungs at ${state.plan.rungSteps.join(', ')} steps`;
+    lines.push([seg(truncate(text, width), 'accent')]);
+  }
   for (const row of state.rows) lines.push(...candidateRowLines(row, width));
   if (state.rows.length === 0) lines.push([seg('waiting for the first candidate…', 'muted')]);
+  for (const e of state.eliminations) {
+    const label = state.rows.find((r) => r.id === e.candidateId)?.label ?? e.candidateId;
+    lines.push(...wrapText(`${ELIMINATED_MARK} ${label}: stopped at rung ${e.rung} (${e.steps} steps), ${e.difference.toFixed(3)} behind (CI ${e.ci[0].toFixed(3)} to ${e.ci[1].toFixed(3)})`, width, '  ').map((text) => [seg(text, 'warn')]));
+  }
   return lines;
 }
 
@@ -74,10 +91,14 @@ export function rowsFromReport(report: VerificationReport): CandidateRow[] {
     elapsedSeconds: candidate.wallSeconds,
     etaSeconds: null,
     detail: candidate.statusDetail,
+    seeds: report.settings.seeds,
+    seedSteps: {},
+    rungDice: (candidate.curve ?? []).map((p) => p.meanDice),
+    rarestDice: candidate.curve?.length ? (candidate.curve[candidate.curve.length - 1].rarestClassDice ?? null) : null,
   }));
 }
 
-type MetricKey = 'meanDice' | 'rarestClassRecall' | 'boundaryIoU';
+type MetricKey = 'meanDice' | 'rarestClassDice' | 'rarestClassRecall' | 'boundaryIoU';
 
 interface MetricRowSpec {
   long: string;
@@ -91,6 +112,9 @@ function metricRows(report: VerificationReport): MetricRowSpec[] {
   const metric = (key: MetricKey) => (c: CandidateResult) => c.metrics?.[key] ?? null;
   return [
     { long: 'mean Dice', short: 'mean Dice', value: metric('meanDice'), higherIsBetter: true },
+    ...(report.candidates.some((c) => c.metrics?.rarestClassDice)
+      ? [{ long: rarest ? `Dice: ${rarest.name}` : 'rarest-class Dice', short: 'rare Dice', value: (c: CandidateResult) => c.metrics?.rarestClassDice ?? null, higherIsBetter: true }]
+      : []),
     { long: rarest ? `recall: ${rarest.name}` : 'rarest-class recall', short: 'rare recall', value: metric('rarestClassRecall'), higherIsBetter: true },
     { long: 'boundary IoU', short: 'boundary IoU', value: metric('boundaryIoU'), higherIsBetter: true },
     { long: 'stability (loss CV)', short: 'loss CV', value: (c) => c.metrics?.stability ?? null, higherIsBetter: false },
@@ -163,9 +187,11 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
 
 export function verdictLines(report: VerificationReport, width: number): Line[] {
   const outcome = report.verdict.outcome;
-  const role: Role = outcome === 'confirmed' ? 'good' : outcome === 'beaten' ? 'bad' : 'warn';
+  const role: Role = outcome === 'confirmed' || outcome === 'equivalent' ? 'good' : outcome === 'beaten' ? 'bad' : 'warn';
   const lines: Line[] = [[seg('Verdict: ', 'heading'), seg(outcome.toUpperCase(), role)]];
   lines.push(...wrapText(report.verdict.sentence, width - 2, '').map((text) => [seg(`  ${text}`)]));
+  for (const scope of verdictScopeLines(report)) lines.push(...wrapText(scope, width - 2, '  ').map((text) => [seg(`  ${text}`, scope.startsWith('Order still moving') ? 'warn' : 'accent')]));
+  for (const e of eliminationLines(report)) lines.push(...wrapText(`${ELIMINATED_MARK} ${e}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'warn')]));
   for (const detail of report.verdict.details) lines.push(...wrapText(`- ${detail}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   if (report.interrupted) lines.push([seg('  interrupted: results cover the finished part only', 'warn')]);
   const stopped = report.candidates.filter((c) => c.status === 'stopped').length;
@@ -178,13 +204,32 @@ export function verdictLines(report: VerificationReport, width: number): Line[] 
 
 export function settingsLines(report: VerificationReport, width: number): Line[] {
   const s = report.settings;
-  const budget = s.steps !== null ? `${s.steps} steps per candidate` : `budget ${formatDuration(s.budgetSeconds)}`;
+  const budget = s.budgetSeconds !== null ? `budget ${formatDuration(s.budgetSeconds)}${s.steps !== null ? ` (${s.steps} steps per run)` : ''}` : `${s.steps} steps per run`;
   const text = `backend ${report.backend.name} (${report.backend.threads} thread${report.backend.threads === 1 ? '' : 's'}); ${budget}; ${s.trainImages} train / ${s.valImages} val images; ${s.cropSize} px crops, batch ${s.batchSize}; U-Net depth ${s.model.depth}, width ${s.model.baseWidth}, ${formatCount(s.model.parameters)} parameters`;
-  return [[seg('Verification', 'title')], ...wrapText(text, width - 2, '  ').map((line) => [seg(`  ${line}`, 'muted')])];
+  const lockstep = lockstepSentence(report);
+  return [[seg('Verification', 'title')], ...wrapText(lockstep ? `${text}. ${lockstep}` : text, width - 2, '  ').map((line) => [seg(`  ${line}`, 'muted')])];
+}
+
+/** The learning curves: mean Dice at each rung per candidate, its rarest-class Dice and slope. */
+export function curveLines(report: VerificationReport, width: number): Line[] {
+  const table = curveTable(report);
+  if (!table || table.steps.length === 0) return [];
+  const nameWidth = Math.min(18, Math.max(8, ...table.rows.map((r) => r.id.length + 1)));
+  const cell = 7;
+  const lines: Line[] = [[seg('Learning curves', 'heading'), seg(' (mean Dice on val at each rung, mean over seeds; slope per doubling of steps)', 'muted')]];
+  lines.push([seg(fit('steps', nameWidth), 'muted'), ...table.steps.map((s) => seg(fitRight(String(s), cell), 'muted')), seg(fitRight('rare', cell), 'muted'), seg(fitRight('slope', 10), 'muted')]);
+  for (const row of table.rows) {
+    const line: Line = [seg(fit(row.id, nameWidth), 'title'), ...row.values.map((v) => seg(fitRight(v === null ? '-' : v.toFixed(3), cell)))];
+    line.push(seg(fitRight(row.rarestClassDice === null ? '-' : row.rarestClassDice.toFixed(3), cell)), seg(fitRight(formatSlope(row.slope), 10), 'accent'));
+    if (row.note) line.push(seg(`  ${truncate(row.note, Math.max(4, width - nameWidth - cell * (table.steps.length + 1) - 12))}`, 'warn'));
+    lines.push(line);
+  }
+  return lines;
 }
 
 /** The whole finished report: header, candidate rows, metrics table, verdict. */
 export function verificationLines(report: VerificationReport, width: number): Line[] {
   const rows = rowsFromReport(report).flatMap((row) => candidateRowLines(row, width));
-  return [...settingsLines(report, width), BLANK, ...rows, BLANK, ...metricsTableLines(report, width), BLANK, ...verdictLines(report, width)];
+  const curves = curveLines(report, width);
+  return [...settingsLines(report, width), BLANK, ...rows, BLANK, ...metricsTableLines(report, width), BLANK, ...(curves.length ? [...curves, BLANK] : []), ...verdictLines(report, width)];
 }

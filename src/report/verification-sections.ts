@@ -1,0 +1,112 @@
+/**
+ * The parts of a verification that lockstep racing added, as plain rows and sentences shared by
+ * the terminal text, report.md and the Ink dashboard (each styles them its own way): what the
+ * verdict ranks (the steps and seeds of THIS budget), the learning curves with their slopes, the
+ * seed-paired comparisons with the smallest detectable difference, and the eliminations with
+ * their evidence. Reports of schema 1 have none of these fields: every function returns nothing.
+ */
+import type { CandidateResult, VerificationReport } from '../contracts/verification.js';
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+
+/** How the runs were trained, in one sentence (null for schema 1 reports). */
+export function lockstepSentence(report: VerificationReport): string | null {
+  const s = report.settings;
+  if (!s.rungs) return null;
+  const runs = report.candidates.length * s.seeds.length;
+  const rungs = s.rungs.map((r) => r.steps).join(', ');
+  const steps = s.steps !== null ? `every surviving run trained exactly ${s.steps} steps` : 'no rung was reached';
+  return `${runs} runs (${report.candidates.length} candidates x ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'}) trained in lockstep, rounds of ${s.roundSteps ?? '?'} steps: ${steps}; scored on validation at rungs of ${rungs || 'no'} steps.`;
+}
+
+/** What the verdict answers and what it could see, as sentences. */
+export function verdictScopeLines(report: VerificationReport): string[] {
+  const v = report.verdict;
+  const out: string[] = [];
+  const steps = v.steps ?? report.settings.steps;
+  if (steps !== null && steps !== undefined && report.settings.rungs) {
+    out.push(`This ranks the candidates at THIS budget: ${steps} steps per run, ${v.seeds ?? report.settings.seeds.length} seed${(v.seeds ?? report.settings.seeds.length) === 1 ? '' : 's'}. Longer training can change the order (learning curves cross).`);
+  }
+  if (v.orderStillMoving) out.push('Order still moving: a trailing candidate is gaining fast enough to close its gap within about twice the steps.');
+  if (v.minimumDetectableDifference !== undefined && v.minimumDetectableDifference !== null && Number.isFinite(v.minimumDetectableDifference)) {
+    out.push(`Smallest mean-Dice difference this run could detect (80% power): ${v.minimumDetectableDifference.toFixed(3)}; tie margin ${(v.tieMargin ?? report.settings.tieMargin ?? 0.01).toFixed(3)}.`);
+  }
+  if (v.toResolve?.text) out.push(`To resolve: ${v.toResolve.text}`);
+  return out;
+}
+
+export interface CurveRow {
+  id: string;
+  label: string;
+  /** Mean Dice (over seeds) per rung, aligned with `steps`; null where the candidate was not scored. */
+  values: Array<number | null>;
+  rarestClassDice: number | null;
+  slope: number | null;
+  note: string;
+}
+
+/** The learning curves as a table: the rung step counts and a row per candidate. */
+export function curveTable(report: VerificationReport): { steps: number[]; rows: CurveRow[] } | null {
+  const rungs = report.settings.rungs;
+  if (!rungs || rungs.length === 0) return null;
+  const steps = rungs.map((r) => r.steps);
+  const rows = report.candidates.map((c) => ({
+    id: c.id,
+    label: c.label,
+    values: rungs.map((r) => c.curve?.find((p) => p.rung === r.rung)?.meanDice ?? null),
+    rarestClassDice: c.curve?.length ? (c.curve[c.curve.length - 1].rarestClassDice ?? null) : null,
+    slope: c.slopePerDoubling ?? null,
+    note: curveNote(c, report),
+  }));
+  return { steps, rows };
+}
+
+function curveNote(c: CandidateResult, report: VerificationReport): string {
+  const e = report.verdict.eliminations?.find((x) => x.id === c.id);
+  if (e) return `eliminated at rung ${e.rung}`;
+  if (c.status !== 'ok') return c.status;
+  return '';
+}
+
+export function formatSlope(slope: number | null): string {
+  return slope === null ? 'n/a' : `${signed(slope)}/2x`;
+}
+
+export interface ComparisonRow {
+  label: string;
+  against: string;
+  metric: string;
+  difference: string;
+  ci: string;
+  relation: string;
+  detectable: string;
+  seeds: string;
+}
+
+/** The seed-paired comparisons behind the verdict, formatted. */
+export function comparisonRows(report: VerificationReport): ComparisonRow[] {
+  const labelOf = (id: string) => report.candidates.find((c) => c.id === id)?.label ?? id;
+  return (report.verdict.comparisons ?? []).map((c) => ({
+    label: labelOf(c.candidateId),
+    against: labelOf(c.againstId),
+    metric: c.metric,
+    difference: signed(c.difference),
+    ci: `${signed(c.ci[0])} to ${signed(c.ci[1])}`,
+    relation: c.relation,
+    detectable: Number.isFinite(c.minimumDetectableDifference) ? c.minimumDetectableDifference.toFixed(3) : 'n/a',
+    seeds: `${c.seeds}${c.seedVariance ? '' : ' (images only)'}`,
+  }));
+}
+
+/** One line per elimination: rung, steps, difference and CI, and the evidence sentence. */
+export function eliminationLines(report: VerificationReport): string[] {
+  const labelOf = (id: string) => report.candidates.find((c) => c.id === id)?.label ?? id;
+  return (report.verdict.eliminations ?? []).map(
+    (e) => `${labelOf(e.id)}: stopped at rung ${e.rung} (${e.steps} steps), ${e.difference.toFixed(3)} ${e.metric === 'meanDice' ? 'mean Dice' : e.metric} behind ${labelOf(e.by)} (CI ${signed(e.ci[0])} to ${signed(e.ci[1])})`,
+  );
+}
+
+/** Rarest-class Dice of a candidate (schema 2 metrics), for tables beside mean Dice and recall. */
+export function rarestClassDiceOf(c: CandidateResult) {
+  return c.metrics?.rarestClassDice ?? null;
+}

@@ -1,0 +1,287 @@
+/**
+ * Lockstep training with racing: every candidate x seed run of one engine advances in rounds of
+ * k steps; at each rung (budget.ts: geometric step counts) every surviving run is scored on
+ * validation, the learning curves grow by a point, and the racing (racing.ts) stops candidates
+ * that are clearly worse. Why lockstep: the old protocol trained candidates one after another under
+ * per-candidate deadlines, so on a busy machine they trained different step counts (24, 66 or 93
+ * for the same model) and the verdict had to discount "unequal comparisons". Here a time budget
+ * (or the hard stop, or Ctrl-C) only ever ends training between rounds, so all surviving runs have
+ * trained exactly the same steps on the same crops whatever the machine's load.
+ *
+ * How the budget is re-spent (budget mode): at every rung the total steps per run are re-planned
+ * from the time left to the budget, the measured pace and the runs still racing (replanSteps):
+ * eliminated candidates' time becomes more steps for the survivors, a slower machine fewer. The
+ * new total applies to every survivor alike (same steps, same learning-rate schedule from then on:
+ * the schedule is re-stretched over the new total at the rung, steps already trained keep their
+ * rates), so the comparison among survivors stays equal. With --steps N nothing is re-planned.
+ *
+ * Ctrl-C: the round in progress is abandoned (the engine stops between steps); what the report
+ * keeps is every candidate's last rung, where all survivors were scored at the same steps.
+ */
+import type { TrainingEvent } from '../contracts/events.js';
+import type { CurvePointResult } from '../contracts/verification.js';
+import type { Engine, EngineRun } from '../engine/types.js';
+import { replanSteps, roundStepsFor, rungStepsFor, type Calibration, type Clock } from './budget.js';
+import type { CandidatePlan } from './candidates.js';
+import { addRung, type LearningCurve } from './curves.js';
+import { raceRung, type Elimination } from './racing.js';
+import { compileHeadline, type ImageScore } from './scores.js';
+import type { ScoreTable, StatsContext } from './seed-stats.js';
+import { mean } from './stats.js';
+import { trainRound, type SeedRun } from './train-candidate.js';
+
+/** Budget mode: a round takes at most about this share of the budget (what the hard stop can overshoot by). */
+export const MAX_ROUND_SHARE = 0.04;
+
+export type CandidateState = 'racing' | 'eliminated' | 'diverged' | 'failed' | 'interrupted' | 'ok';
+
+/** One candidate and its runs (one per seed, in seed order). */
+export interface RacingCandidate {
+  plan: CandidatePlan;
+  runs: SeedRun[];
+  state: CandidateState;
+  detail: string | null;
+  /** Its scores at the last rung it reached (per seed, per val image), and that rung's steps. */
+  scored: { rung: number; steps: number; scores: ImageScore[][]; firstSeedPredictions: Uint8Array[] } | null;
+  curve: CurvePointResult[];
+}
+
+export interface RungRecord {
+  rung: number;
+  steps: number;
+  candidates: string[];
+}
+
+export interface LockstepInput {
+  engine: Pick<Engine, 'concurrency'>;
+  candidates: RacingCandidate[];
+  totalSteps: number;
+  /** Budget mode: the calibration, when the budget ends and the hard stop (clock seconds); null with --steps. */
+  budget: { calibration: Calibration; endsAt: number; hardStopAt: number } | null;
+  /** Predicts and scores one run on validation. */
+  score: (run: EngineRun) => Promise<{ scores: ImageScore[]; predictions: Uint8Array[] }>;
+  stats: StatsContext;
+  tieMargin: number;
+  recommendedId: string | null;
+  onEvent: (event: TrainingEvent) => void;
+  signal?: AbortSignal;
+  clock: Clock;
+}
+
+export interface LockstepResult {
+  rungs: RungRecord[];
+  curves: LearningCurve[];
+  eliminations: Elimination[];
+  /** Steps every survivor trained and was scored at (null: no rung was reached). */
+  finalSteps: number | null;
+  /** The last planned total steps per run. */
+  plannedSteps: number;
+  roundSteps: number;
+  interrupted: boolean;
+  /** The budget's hard stop ended training before the planned steps (at a round boundary). */
+  hardStopped: boolean;
+  /** Measured seconds per run-step and per run scoring (null before any were measured). */
+  measured: Calibration | null;
+  notes: string[];
+}
+
+export async function trainInLockstep(input: LockstepInput): Promise<LockstepResult> {
+  const { candidates, clock, onEvent } = input;
+  const started = clock();
+  const notes: string[] = [];
+  const note = (text: string) => {
+    notes.push(text);
+    onEvent({ kind: 'message', text });
+  };
+  let total = input.totalSteps;
+  let round = roundStepsFor(total);
+  let rungs = rungStepsFor(total);
+  let done = 0;
+  let rungNumber = 0;
+  let curves: LearningCurve[] = [];
+  const rungRecords: RungRecord[] = [];
+  const eliminations: Elimination[] = [];
+  let interrupted = false;
+  let hardStopped = false;
+  let scoringSeconds = 0;
+  let scorings = 0;
+  /** Seconds per run-step of the last round: the current pace, which the average lags behind on a machine that slows down. */
+  let lastRoundPace = 0;
+  const racing = () => candidates.filter((c) => c.state === 'racing');
+  const runsRacing = () => racing().reduce((n, c) => n + c.runs.length, 0);
+  const measured = (): Calibration | null => {
+    const runs = candidates.flatMap((c) => c.runs).filter((r) => r.stepsDone > 0);
+    const steps = runs.reduce((n, r) => n + r.stepsDone, 0);
+    if (steps === 0) return input.budget?.calibration ?? null;
+    return { secondsPerStep: runs.reduce((s, r) => s + r.trainSeconds, 0) / steps, evalSeconds: scorings ? scoringSeconds / scorings : (input.budget?.calibration.evalSeconds ?? 0) };
+  };
+  const eta = () => {
+    const pace = measured();
+    if (!pace) return null;
+    const futureRungs = rungs.filter((s) => s > done).length;
+    return runsRacing() * ((total - done) * pace.secondsPerStep + futureRungs * pace.evalSeconds);
+  };
+  const announcePlan = (reason: string) => onEvent({ kind: 'plan', totalSteps: total, roundSteps: round, rungSteps: rungs, reason });
+  announcePlan(input.budget ? 'planned from the timed steps and scoring' : '--steps');
+
+  const endCandidate = (c: RacingCandidate, state: CandidateState, detail: string | null) => {
+    c.state = state;
+    c.detail = detail;
+    onEvent({ kind: 'candidate-end', candidateId: c.plan.id, status: state === 'racing' ? 'ok' : state, detail });
+  };
+
+  while (racing().length > 0 && done < total) {
+    if (input.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const nextRung = rungs.find((s) => s > done) ?? total;
+    let k = Math.min(round, nextRung - done);
+    if (input.budget) {
+      // A round is what the hard stop can overshoot by: keep one under MAX_ROUND_SHARE of the budget.
+      const pace = measured()!;
+      const stepSeconds = Math.max(pace.secondsPerStep, lastRoundPace);
+      k = Math.max(1, Math.min(k, Math.floor((MAX_ROUND_SHARE * (input.budget.endsAt - started)) / (runsRacing() * stepSeconds))));
+      // End between rounds when this round and the last scoring would pass the hard stop.
+      const roundSeconds = runsRacing() * (k * stepSeconds + pace.evalSeconds);
+      if (done > 0 && clock() + roundSeconds > input.budget.hardStopAt) {
+        hardStopped = true;
+        note(`time budget: the hard stop ends training at ${done} of the planned ${total} steps; every surviving run trained exactly ${done} steps`);
+        break;
+      }
+    }
+    const ctx = { totalSteps: total, onEvent, signal: input.signal, clock, elapsed: () => clock() - started, eta };
+    const runs = racing().flatMap((c) => c.runs);
+    const roundStarted = clock();
+    for (let i = 0; i < runs.length; i += Math.max(1, input.engine.concurrency)) {
+      await Promise.all(runs.slice(i, i + Math.max(1, input.engine.concurrency)).map((run) => trainRound(run, k, ctx)));
+      if (input.signal?.aborted) break;
+    }
+    if (input.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    done += k;
+    lastRoundPace = (clock() - roundStarted) / Math.max(1, runs.length * k);
+    for (const c of racing()) {
+      const broken = c.runs.find((r) => r.status !== 'training');
+      if (!broken) continue;
+      const state = broken.status === 'diverged' ? 'diverged' : broken.status === 'failed' ? 'failed' : 'interrupted';
+      endCandidate(c, state, c.runs.length > 1 ? `seed ${broken.seed}: ${broken.detail ?? state}` : broken.detail);
+      await disposeRuns(c);
+    }
+    if (done !== nextRung && done < total) continue;
+
+    // A rung: score every surviving run at the same steps.
+    rungNumber++;
+    await scoreRung(rungNumber, done);
+    const alive = racing();
+    if (done < total && alive.length > 1) {
+      const race = raceRung({
+        rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
+        recommendedId: input.recommendedId, curves, labelOf: (id) => candidates.find((c) => c.plan.id === id)?.plan.label ?? id,
+      });
+      for (const kept of race.kept) note(`racing, rung ${rungNumber}: ${kept.reason}`);
+      for (const e of race.eliminations) {
+        eliminations.push(e);
+        const c = alive.find((a) => a.plan.id === e.id)!;
+        onEvent({ kind: 'elimination', candidateId: e.id, rung: e.rung, steps: e.steps, by: e.by, difference: e.difference, ci: e.ci, reason: e.reason });
+        endCandidate(c, 'eliminated', e.reason);
+        await disposeRuns(c);
+      }
+    }
+    if (eliminations.length > 0 && racing().length === 1 && done < total) {
+      note(`racing left ${racing()[0].plan.label} alone at rung ${rungNumber} (${done} steps): training ends there, as nothing is left to compare it with`);
+      break;
+    }
+    if (input.budget && done < total) {
+      const average = measured()!;
+      const pace = { secondsPerStep: Math.max(average.secondsPerStep, lastRoundPace), evalSeconds: average.evalSeconds };
+      const next = replanSteps({ secondsLeft: input.budget.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace });
+      if (next !== total) {
+        const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber));
+        total = next;
+        round = roundStepsFor(total);
+        rungs = [...rungStepsFor(total).filter((s) => s > done)];
+        announcePlan(why);
+        note(`rung ${rungNumber}: every surviving run now trains ${total} steps (${why}; ${pace.secondsPerStep.toFixed(3)}s a step, ${pace.evalSeconds.toFixed(1)}s a scoring measured)`);
+      }
+    }
+  }
+
+  // Training ended off a rung (hard stop): score the survivors once more at the steps they all did.
+  const lastRung = rungRecords[rungRecords.length - 1];
+  if (!interrupted && racing().length > 0 && done > 0 && lastRung?.steps !== done) {
+    rungNumber++;
+    await scoreRung(rungNumber, done);
+  }
+  for (const c of racing()) {
+    if (interrupted) endCandidate(c, 'interrupted', c.scored ? `stopped by the user; scored at rung ${c.scored.rung} (${c.scored.steps} steps)` : 'stopped by the user before the first rung');
+    else endCandidate(c, 'ok', null);
+    await disposeRuns(c);
+  }
+  const finalRung = rungRecords[rungRecords.length - 1];
+  return {
+    rungs: rungRecords, curves, eliminations,
+    finalSteps: finalRung?.steps ?? null,
+    plannedSteps: total, roundSteps: round, interrupted, hardStopped, measured: measured(), notes,
+  };
+
+  async function scoreRung(rung: number, steps: number): Promise<void> {
+    const alive = racing();
+    for (const c of alive) {
+      onEvent({ kind: 'evaluating', candidateId: c.plan.id });
+      const perSeed: ImageScore[][] = [];
+      let firstSeedPredictions: Uint8Array[] = [];
+      for (const run of c.runs) {
+        const t0 = clock();
+        const { scores, predictions } = await input.score(run.run);
+        scoringSeconds += clock() - t0;
+        scorings++;
+        perSeed.push(scores);
+        if (run === c.runs[0]) firstSeedPredictions = predictions;
+      }
+      c.scored = { rung, steps, scores: perSeed, firstSeedPredictions };
+      c.curve.push(curvePoint(rung, steps, perSeed, input.stats));
+    }
+    curves = addRung(curves, rungTable(alive), steps, 'meanDice', input.stats);
+    rungRecords.push({ rung, steps, candidates: alive.map((c) => c.plan.id) });
+    onEvent({
+      kind: 'rung', rung, steps,
+      scores: alive.map((c) => {
+        const p = c.curve[c.curve.length - 1];
+        return { candidateId: c.plan.id, meanDice: p.meanDice, rarestClassDice: p.rarestClassDice, perSeedMeanDice: p.perSeedMeanDice };
+      }),
+    });
+  }
+}
+
+function planChangeReason(more: boolean, eliminated: boolean): string {
+  if (more && eliminated) return 'the time of the eliminated candidates goes to the survivors';
+  if (more) return 'the measured pace leaves time for more steps';
+  return 'the measured pace is slower than timed';
+}
+
+function rungTable(alive: readonly RacingCandidate[]): ScoreTable {
+  return new Map(alive.filter((c) => c.scored).map((c) => [c.plan.id, c.scored!.scores]));
+}
+
+async function disposeRuns(c: RacingCandidate): Promise<void> {
+  for (const run of c.runs) await run.run.dispose().catch(() => undefined);
+}
+
+/** A candidate's point on its learning curve: headline metrics, mean over seeds. */
+export function curvePoint(rung: number, steps: number, perSeed: ReadonlyArray<readonly ImageScore[]>, ctx: Pick<StatsContext, 'numClasses' | 'rarestClassId'>): CurvePointResult {
+  const values = perSeed.map((scores) => compileHeadline(scores, ctx.numClasses, ctx.rarestClassId)(Int32Array.from({ length: scores.length }, (_, i) => i)));
+  const seedMean = (pick: (v: (typeof values)[number]) => number) => {
+    const finite = values.map(pick).filter(Number.isFinite);
+    return finite.length ? mean(finite) : null;
+  };
+  return {
+    rung, steps,
+    meanDice: seedMean((v) => v.meanDice) ?? 0,
+    rarestClassDice: seedMean((v) => v.rarestClassDice),
+    rarestClassRecall: seedMean((v) => v.rarestClassRecall),
+    perSeedMeanDice: values.map((v) => v.meanDice),
+  };
+}
