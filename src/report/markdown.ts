@@ -10,6 +10,7 @@ import { formatDuration, formatMetric, formatNumber, formatShare } from '../ui/f
 import { conditionText, traceByStep } from '../ui/views/reasoning-lines.js';
 import { recipeRows } from './recipe-summary.js';
 import { stabilityWord } from './verification-text.js';
+import { comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 
 /** A prediction overlay image to link, with its path relative to report.md. */
 export interface ReportOverlay {
@@ -114,6 +115,7 @@ function metricCell(candidate: CandidateResult, metric: MetricWithCI | null | un
   if (candidate.status === 'diverged') return '× diverged';
   if (candidate.status === 'failed') return 'failed';
   if (candidate.status === 'stopped' && !candidate.metrics) return 'not run (time budget)';
+  if (candidate.status === 'eliminated' && metric) return `${formatMetric(metric.value)} ✂`;
   if (!metric) return 'n/a';
   const value = formatMetric(metric.value);
   const text = metric.ci95 ? `${value} (${formatMetric(metric.ci95[0])}-${formatMetric(metric.ci95[1])})` : value;
@@ -125,9 +127,11 @@ function verificationSection(report: VerificationReport): string[] {
   const lines = ['## Verification', ''];
   lines.push(
     `Short real training of a U-Net (depth ${s.model.depth}, width ${s.model.baseWidth}, ${s.model.parameters.toLocaleString('en-US')} parameters) on backend \`${report.backend.name}\` (${report.backend.detail}): ` +
-      `${s.steps !== null ? `${s.steps} steps per candidate` : `a ${formatDuration(s.budgetSeconds)} budget`}, ${s.cropSize} px crops, batch ${s.batchSize}, seed(s) ${s.seeds.join(', ')}; ${s.trainImages} train / ${s.valImages} val images. Metrics on val with bootstrap 95% CIs in brackets.`,
+      `${s.budgetSeconds !== null ? `a ${formatDuration(s.budgetSeconds)} budget, ` : ''}${s.steps !== null ? `${s.steps} steps per run` : 'no rung reached'}, ${s.cropSize} px crops, batch ${s.batchSize}, seed(s) ${s.seeds.join(', ')}; ${s.trainImages} train / ${s.valImages} val images. Metrics on val (all seeds pooled) with bootstrap 95% CIs in brackets.`,
     '',
   );
+  const lockstep = lockstepSentence(report);
+  if (lockstep) lines.push(lockstep, '');
   const winner = report.verdict.winnerId;
   const header = ['metric', ...report.candidates.map((c) => `${c.label}${c.isRecommended ? ' (recommended)' : ''}${c.id === winner ? ' ★' : ''}`)];
   const rarest = report.candidates.flatMap((c) => c.metrics?.perClass ?? []).find((p) => p.id === s.rarestClassId);
@@ -136,12 +140,13 @@ function verificationSection(report: VerificationReport): string[] {
     return finite.length > 1 ? (higher ? Math.max(...finite) : Math.min(...finite)) : null;
   };
   const metricRow = (name: string, pick: (c: CandidateResult) => MetricWithCI | undefined) => {
-    const best = bestOf(report.candidates.map((c) => (c.status === 'ok' || c.status === 'interrupted' || c.status === 'stopped' ? pick(c)?.value : null)), true);
+    const best = bestOf(report.candidates.map((c) => (c.status === 'ok' || c.status === 'interrupted' || c.status === 'stopped' || c.status === 'eliminated' ? pick(c)?.value : null)), true);
     return [name, ...report.candidates.map((c) => metricCell(c, pick(c), best))];
   };
   const bestStability = bestOf(report.candidates.map((c) => c.metrics?.stability), false);
   const rows = [
     metricRow('mean Dice', (c) => c.metrics?.meanDice),
+    ...(report.candidates.some((c) => c.metrics?.rarestClassDice) ? [metricRow(`rarest-class Dice${rarest ? ` (${rarest.name})` : ''}`, (c) => c.metrics?.rarestClassDice)] : []),
     metricRow(`rarest-class recall${rarest ? ` (${rarest.name})` : ''}`, (c) => c.metrics?.rarestClassRecall),
     metricRow('boundary IoU', (c) => c.metrics?.boundaryIoU),
     ['training stability (loss CV, lower is steadier)', ...report.candidates.map((c) => {
@@ -156,13 +161,28 @@ function verificationSection(report: VerificationReport): string[] {
   ];
   lines.push(...table(header, rows, [false, ...report.candidates.map(() => true)]), '');
   const anyStopped = report.candidates.some((c) => c.status === 'stopped');
-  lines.push(`★ winner by mean Dice; bold: best in the row.${anyStopped ? ` ⏹ stopped at the time budget${s.timeLimitSeconds !== undefined ? ` (hard stop ${formatDuration(s.timeLimitSeconds)})` : ''}: fewer steps than the others, an unequal comparison.` : ''}`, '');
+  const anyEliminated = report.candidates.some((c) => c.status === 'eliminated');
+  lines.push(`★ winner by mean Dice; bold: best in the row.${anyEliminated ? ' ✂ stopped by racing at an earlier rung (its scores are from there).' : ''}${anyStopped ? ` ⏹ stopped at the time budget${s.timeLimitSeconds !== undefined ? ` (hard stop ${formatDuration(s.timeLimitSeconds)})` : ''}: fewer steps than the others, an unequal comparison.` : ''}`, '');
   lines.push(`**Verdict (${report.verdict.outcome}):** ${report.verdict.sentence}`, '');
+  const scope = verdictScopeLines(report);
+  if (scope.length) lines.push(...scope.map((line) => `> ${line}`), '');
+  const comparisons = comparisonRows(report);
+  if (comparisons.length) {
+    lines.push('Seed-paired comparisons (CIs over seeds and validation images):', '');
+    lines.push(...table(['candidate', 'vs', 'metric', 'difference', '95% CI', 'result', 'detectable', 'seeds'], comparisons.map((c) => [c.label, c.against, c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])), '');
+  }
+  const eliminated = eliminationLines(report);
+  if (eliminated.length) lines.push('Stopped by racing:', '', ...eliminated.map((e) => `- ✂ ${e}`), '');
+  const curves = curveTable(report);
+  if (curves) {
+    lines.push('Learning curves (mean Dice on val, mean over seeds, at each rung; slope per doubling of the steps over the last rungs):', '');
+    lines.push(...table(['candidate', ...curves.steps.map((n) => `${n} steps`), 'rarest-class Dice', 'slope', ''], curves.rows.map((r) => [r.label, ...r.values.map((v) => (v === null ? '-' : formatMetric(v))), r.rarestClassDice === null ? '-' : formatMetric(r.rarestClassDice), formatSlope(r.slope), r.note])), '');
+  }
   for (const detail of report.verdict.details) lines.push(`- ${detail}`);
   // Candidates that did not finish, unless the verdict already says why.
-  const problems = report.candidates.filter((c) => c.status !== 'ok' && !report.verdict.details.some((d) => c.statusDetail && d.includes(c.statusDetail)));
+  const problems = report.candidates.filter((c) => c.status !== 'ok' && c.status !== 'eliminated' && !report.verdict.details.some((d) => c.statusDetail && d.includes(c.statusDetail)));
   for (const c of problems) lines.push(c.status === 'stopped' && c.statusDetail ? `- ${c.label}: ${c.statusDetail}` : `- ${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`);
-  if (report.interrupted) lines.push('- The run was interrupted: results cover the finished part only.');
+  if (report.interrupted) lines.push(lockstep ? '- The run was interrupted: every candidate is compared at its last rung.' : '- The run was interrupted: results cover the finished part only.');
   if (report.verdict.details.length || problems.length || report.interrupted) lines.push('');
   return lines;
 }

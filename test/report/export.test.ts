@@ -198,9 +198,28 @@ describe('export sources', () => {
     expect(source.provenance).toContain('the winning recipe "combo-satellite"');
     expect(source.numClasses).toBe(6);
     expect(source.ignoreIndex).toBe(255);
-    expect(source.notes[0]).toContain('255');
+    expect(source.notes).toEqual([]); // schema 2 records the ignore index
     const focal = await loadExportSource(fixture('verification.json'), { candidate: 'focal' });
     expect(focal.recipe.loss.name).toBe('focal');
+  });
+
+  it('reads the ignore index verification.json (schema 2) records, and assumes 255 only for schema 1', async () => {
+    // Before schema 2 export always wrote IGNORE_INDEX = 255, whatever verify had trained with.
+    const dir = mkdtempSync(join(tmpdir(), 'segloss-export-ignore-'));
+    const write = (name: string, report: unknown) => {
+      writeFileSync(join(dir, name), JSON.stringify(report));
+      return join(dir, name);
+    };
+    const none = await loadExportSource(write('none.json', { ...verificationFixture, settings: { ...verificationFixture.settings, ignoreIndex: null } }));
+    expect(none.ignoreIndex).toBeNull();
+    const zero = await loadExportSource(write('zero.json', { ...verificationFixture, settings: { ...verificationFixture.settings, ignoreIndex: 0 } }));
+    expect(zero.ignoreIndex).toBe(0);
+    const { ignoreIndex: _dropped, ...v1Settings } = verificationFixture.settings;
+    const v1 = await loadExportSource(write('v1.json', { ...verificationFixture, schemaVersion: 1, settings: v1Settings }));
+    expect(v1.ignoreIndex).toBe(255);
+    expect(v1.notes[0]).toMatch(/does not record the ignore index: 255/);
+    await expect(loadExportSource(write('v3.json', { ...verificationFixture, schemaVersion: 3 }))).rejects.toThrow(/schemaVersion 3 is not supported \(expected one of 1, 2\)/);
+    await expect(loadExportSource(write('bad.json', { ...verificationFixture, settings: { ...verificationFixture.settings, ignoreIndex: -4 } }))).rejects.toThrow(/ignoreIndex/);
   });
 
   it('keeps the recommended recipe when the verdict is tied or inconclusive, takes the winner when beaten', () => {

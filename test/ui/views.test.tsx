@@ -172,3 +172,49 @@ describe('ProfileView on a sampled profile', () => {
     expect(widestLine(frame)).toBeLessThanOrEqual(60);
   });
 });
+
+describe('lockstep racing in the dashboard', () => {
+  const eliminatedReport: VerificationReport = {
+    ...verificationFixture,
+    candidates: verificationFixture.candidates.map((c) =>
+      c.id === 'ce' ? { ...c, status: 'eliminated' as const, statusDetail: 'Cross-entropy stopped: mean Dice 0.071 below Combo at rung 2', stepsDone: 60, curve: c.curve!.slice(0, 2) } : c,
+    ),
+    verdict: {
+      ...verificationFixture.verdict,
+      steps: 120, seeds: 3, tieMargin: 0.01, orderStillMoving: true, minimumDetectableDifference: 0.034,
+      eliminations: [{ id: 'ce', rung: 2, steps: 60, by: 'combo-satellite', metric: 'meanDice', difference: 0.071, ci: [0.031, 0.111], reason: 'Cross-entropy stopped: mean Dice 0.071 below Combo at rung 2' }],
+    },
+  };
+
+  it.each(WIDTHS)('shows the learning curves, the elimination with its evidence and what the verdict ranks at %i columns', (width) => {
+    const frame = frameOf(render(<VerifyDashboard report={eliminatedReport} width={width} color={false} />).lastFrame());
+    expect(frame).toContain('Learning curves');
+    expect(lineWith(frame, 'combo-satellite').length).toBeGreaterThan(0);
+    expect(frame).toMatch(/0\.712/);
+    expect(frame).toMatch(/✂/);
+    expect(frame.replace(/\s+/g, ' ')).toMatch(/stopped at rung 2 \(60 steps\), 0\.071 mean Dice behind/);
+    expect(frame.replace(/\s+/g, ' ')).toMatch(/THIS budget: 120 steps per run, 3 seeds/);
+    expect(frame.replace(/\s+/g, ' ')).toMatch(/Order still moving/);
+    expect(frame.replace(/\s+/g, ' ')).toMatch(/could detect \(80% power\): 0\.034/);
+    expect(widestLine(frame)).toBeLessThanOrEqual(width);
+  });
+
+  it('live: a row per candidate with its seeds, the lockstep plan, rung scores and eliminations', () => {
+    const store = createVerifyStore();
+    store.dispatch({ kind: 'candidate-start', candidateId: 'rec', label: 'Combo', totalSteps: 64, budgetSeconds: null, seeds: [0, 1, 2] });
+    store.dispatch({ kind: 'candidate-start', candidateId: 'ce', label: 'CE', totalSteps: 64, budgetSeconds: null, seeds: [0, 1, 2] });
+    store.dispatch({ kind: 'plan', totalSteps: 64, roundSteps: 3, rungSteps: [8, 16, 32, 64], reason: '--steps' });
+    for (const seed of [0, 1, 2]) for (const id of ['rec', 'ce']) for (let step = 1; step <= 8; step++) store.dispatch({ kind: 'step', candidateId: id, seed, step, loss: 1 / step, lr: 1e-3, elapsedSeconds: step, etaSeconds: 10 });
+    store.dispatch({ kind: 'step', candidateId: 'rec', seed: 0, step: 9, loss: 0.1, lr: 1e-3, elapsedSeconds: 9, etaSeconds: 9 });
+    store.dispatch({ kind: 'rung', rung: 1, steps: 8, scores: [{ candidateId: 'rec', meanDice: 0.81, rarestClassDice: 0.4, perSeedMeanDice: [0.8, 0.81, 0.82] }, { candidateId: 'ce', meanDice: 0.52, rarestClassDice: 0.1, perSeedMeanDice: [0.5, 0.52, 0.54] }] });
+    store.dispatch({ kind: 'elimination', candidateId: 'ce', rung: 1, steps: 8, by: 'rec', difference: 0.29, ci: [0.2, 0.38], reason: 'CE stopped' });
+    store.dispatch({ kind: 'candidate-end', candidateId: 'ce', status: 'eliminated', detail: 'CE stopped' });
+    const frame = frameOf(render(<LiveVerifyDashboard store={store} width={100} color={false} />).lastFrame());
+    expect(frame).toContain('lockstep: 6 runs, 64 steps each in rounds of 3; rungs at 8, 16, 32, 64 steps');
+    expect(lineWith(frame, 'Combo x3 seeds')).toContain('Dice .81 (rare 0.40)');
+    // The row's step is the slowest seed's: seed 0 is one step ahead, the row says 8.
+    expect(frame).toMatch(/\] {1,2}8\/64/);
+    expect(lineWith(frame, 'CE x3 seeds')).toContain('eliminated');
+    expect(frame).toMatch(/✂ CE: stopped at rung 1 \(8 steps\), 0\.290 behind \(CI 0\.200 to 0\.380\)/);
+  });
+});
