@@ -53,7 +53,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));
   lines.push('');
 
-  const outcomeColour = { confirmed: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
+  const outcomeColour = { confirmed: 'green', equivalent: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
   lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${report.verdict.sentence}`);
   for (const detail of report.verdict.details) lines.push(`  - ${detail}`);
   lines.push('');
