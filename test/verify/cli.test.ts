@@ -221,19 +221,16 @@ describe('segloss verify', () => {
 
   it('fits a tiny --budget on the real engine', async () => {
     const started = performance.now();
-    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '12s', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--json']);
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '12s', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--seeds', '2', '--threads', '1', '--json']);
     const wall = (performance.now() - started) / 1000;
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as VerificationReport;
     expect(report.settings.budgetSeconds).toBe(12);
     expect(report.settings.timeLimitSeconds).toBe(22); // 12 s + the 10 s grace floor
-    expect(report.settings.steps).toBeGreaterThanOrEqual(10);
-    // All N steps, unless the shared machine slowed down enough to reach a candidate's deadline;
-    // then it says so (the deterministic hard-stop tests are in run.test.ts, on a fake clock).
-    for (const c of report.candidates) {
-      if (c.status === 'stopped') expect(c.statusDetail).toMatch(/^(stopped at the time budget after \d+ of \d+ steps|not started)/);
-      else expect(c).toMatchObject({ status: 'ok', stepsDone: report.settings.steps });
-    }
+    // Lockstep: whatever the shared machine's load, every run trained the same steps (fewer than
+    // planned only if the hard stop came first; the deterministic tests are in run.test.ts).
+    expect(report.settings.steps).toBeGreaterThanOrEqual(1);
+    for (const c of report.candidates) expect(c).toMatchObject({ status: 'ok', stepsDone: report.settings.steps });
     // the limit counts from the start of training: loading, backend start-up and an evaluation are outside it
     expect(wall).toBeLessThan(22 + 8);
   });
