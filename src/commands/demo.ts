@@ -21,8 +21,13 @@ import { progressPrinter } from './profile.js';
 import { tieMargin, wholeNumber } from './option-parsers.js';
 import { safeLine } from '../common/safe-text.js';
 
-/** 40 tiles hold out 8 for validation: enough for bootstrap CIs (verify wants at least 5). */
-export const DEMO_DEFAULTS = { out: 'segloss-demo', budget: '2m', images: 40, seed: 7 } as const;
+/**
+ * 40 tiles hold out 8 for validation: enough for bootstrap CIs (verify wants at least 5). Three
+ * candidates (the recommendation, its ablation without the additions, and Focal, the rival the
+ * long runs found) x 3 seeds = 9 runs is what two minutes on two cores can train and score at
+ * two rungs; verify's six candidates would need about 5 minutes.
+ */
+export const DEMO_DEFAULTS = { out: 'segloss-demo', budget: '2m', images: 40, seed: 7, candidates: ['recommended', 'plain', 'focal'] } as const;
 
 interface DemoOptions {
   out: string;
@@ -44,7 +49,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'where the sample dataset, report.md, the JSON contracts and the overlays go', DEMO_DEFAULTS.out)
     .option('--budget <time>', `training budget shared by all candidates, e.g. 90s, 5m (default ${DEMO_DEFAULTS.budget})`)
     .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget', wholeNumber(1))
-    .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
+    .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEMO_DEFAULTS.candidates.join(',')})`)
     .option('--seeds <k>', `training seeds per candidate (default ${DEFAULT_RUN_SETTINGS.seeds})`, wholeNumber(1, 64))
     .option('--tie-margin <d>', `mean-Dice difference that does not matter (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, tieMargin)
     .option('--images <n>', 'number of sample image/mask pairs to generate', wholeNumber(4), DEMO_DEFAULTS.images)
@@ -56,7 +61,7 @@ export function registerDemoCommand(program: Command): void {
         throw new UserError('--budget and --steps both given', { fix: 'use --budget for a time limit or --steps for an exact step count, not both' });
       }
       const budgetSeconds = opts.steps !== undefined ? undefined : parseBudget(opts.budget ?? DEMO_DEFAULTS.budget);
-      const candidates = opts.candidates !== undefined ? parseCandidateNames(opts.candidates) : undefined;
+      const candidates = opts.candidates !== undefined ? parseCandidateNames(opts.candidates) : [...DEMO_DEFAULTS.candidates];
       const output = outputOptionsFrom({ json: opts.json, out: opts.out, color: opts.color });
       const interactive = Boolean(process.stdout.isTTY) && !output.json;
       const outDir = resolve(opts.out);

@@ -15,6 +15,7 @@ import {
   DEFAULT_MAX_IMAGES,
   DEFAULT_RUN_SETTINGS,
   MIN_GRACE_SECONDS,
+  MIN_SEEDS_FOR_CLAIM,
   parseBudget,
   parseCandidateNames,
   readRecommendationFile,
@@ -39,9 +40,10 @@ export function registerVerifyCommand(program: Command): void {
     )
     .option('--steps <n>', 'train every run (candidate x seed) exactly N steps instead of a time budget (no time limit; reproducible); racing may stop a clearly worse candidate at a rung', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
+    .option('--no-racing', 'train every candidate to the end: no candidate is stopped at a rung (racing gives the time of clearly worse candidates to the others)')
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
     .option('--threads <n>', 'worker threads for the wasm/cpu backends (default: all cores)', wholeNumber(1))
-    .option('--seeds <k>', `training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than 2 no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, wholeNumber(1, 64), DEFAULT_RUN_SETTINGS.seeds)
+    .option('--seeds <k>', `training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, wholeNumber(1, 64), DEFAULT_RUN_SETTINGS.seeds)
     .option('--tie-margin <d>', `mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, tieMargin, DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', 'base seed of split, crops, weights and bootstrap', wholeNumber(0), 0)
     .option('--crop <px>', 'training crop size in pixels (a multiple of 2^model-depth)', wholeNumber(2), DEFAULT_RUN_SETTINGS.cropSize)
@@ -88,6 +90,7 @@ export function registerVerifyCommand(program: Command): void {
           threads: opts.threads as number | undefined,
           seeds: opts.seeds as number,
           tieMargin: opts.tieMargin as number,
+          racing: opts.racing !== false,
           seed: opts.seed as number,
           cropSize: opts.crop as number,
           batchSize: opts.batch as number,

@@ -73,6 +73,8 @@ export function formatSlope(slope: number | null): string {
 }
 
 export interface ComparisonRow {
+  id: string;
+  againstId: string;
   label: string;
   against: string;
   metric: string;
@@ -87,6 +89,8 @@ export interface ComparisonRow {
 export function comparisonRows(report: VerificationReport): ComparisonRow[] {
   const labelOf = (id: string) => report.candidates.find((c) => c.id === id)?.label ?? id;
   return (report.verdict.comparisons ?? []).map((c) => ({
+    id: c.candidateId,
+    againstId: c.againstId,
     label: labelOf(c.candidateId),
     against: labelOf(c.againstId),
     metric: c.metric,

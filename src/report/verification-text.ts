@@ -70,7 +70,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const comparisons = comparisonRows(report);
   if (comparisons.length > 0) {
     lines.push(paint('bold', 'Seed-paired comparisons (CIs over seeds and validation images)'));
-    const table = [['candidate', 'vs', 'metric', 'difference', '95% CI', 'result', 'detectable', 'seeds'], ...comparisons.map((c) => [c.label, c.against, c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])];
+    const table = [['candidate', 'vs', 'metric', 'difference', '95% CI', 'result', 'detectable', 'seeds'], ...comparisons.map((c) => [c.id, c.againstId, c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])];
     lines.push(...alignColumns(table).map((row) => `  ${row}`));
     lines.push('');
   }

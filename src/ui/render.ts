@@ -142,12 +142,14 @@ function startInkDashboard(store: VerifyStore, stream: Stream, color: boolean, w
   };
 }
 
-/** Progress lines for logs: a candidate's start and end, and about five step lines per candidate. */
+/** Progress lines for logs: a candidate's start and end, about five step lines per candidate (its first seed), the plan, the rungs and the eliminations. */
 export function plainProgressPrinter(writeLine: (line: string) => void): (event: TrainingEvent) => void {
   const write = (line: string) => writeLine(safeLine(line));
   const everySteps = new Map<string, number>();
   const lastPrinted = new Map<string, number>();
+  const firstSeed = new Map<string, number>();
   return (event) => {
+    if (event.kind === 'candidate-start' && event.seeds?.length) firstSeed.set(event.candidateId, event.seeds[0]);
     switch (event.kind) {
       case 'message':
         write(event.text);
@@ -155,10 +157,22 @@ export function plainProgressPrinter(writeLine: (line: string) => void): (event:
       case 'candidate-start': {
         const plan = event.totalSteps !== null ? `${event.totalSteps} steps` : event.budgetSeconds !== null ? `${formatDuration(event.budgetSeconds)} budget` : 'until the budget ends';
         everySteps.set(event.candidateId, event.totalSteps ? Math.max(1, Math.round(event.totalSteps / 5)) : 10);
-        write(`training ${event.candidateId} (${event.label}): ${plan}`);
+        const seeds = event.seeds && event.seeds.length > 1 ? ` x ${event.seeds.length} seeds (${event.seeds.join(', ')})` : '';
+        write(`training ${event.candidateId} (${event.label}): ${plan}${seeds}`);
         return;
       }
+      case 'plan':
+        for (const id of everySteps.keys()) everySteps.set(id, Math.max(1, Math.round(event.totalSteps / 5)));
+        write(`lockstep plan: ${event.totalSteps} steps per run in rounds of ${event.roundSteps}; rungs at ${event.rungSteps.join(', ')} steps (${event.reason})`);
+        return;
+      case 'rung':
+        write(`rung ${event.rung} at ${event.steps} steps: ${event.scores.map((s) => `${s.candidateId} ${s.meanDice.toFixed(3)}`).join(', ')} (mean Dice, mean over seeds)`);
+        return;
+      case 'elimination':
+        write(`  racing: ${event.reason}`);
+        return;
       case 'step': {
+        if (event.seed !== undefined && firstSeed.get(event.candidateId) !== undefined && event.seed !== firstSeed.get(event.candidateId)) return;
         const every = everySteps.get(event.candidateId) ?? 10;
         if (event.step % every !== 0 && Number.isFinite(event.loss)) return;
         if (lastPrinted.get(event.candidateId) === event.step) return;
@@ -168,9 +182,10 @@ export function plainProgressPrinter(writeLine: (line: string) => void): (event:
         return;
       }
       case 'evaluating':
-        write(`  ${event.candidateId}: scoring on validation`);
-        return;
+        return; // every rung: the rung line says it
+
       case 'candidate-end':
+        if (event.status === 'eliminated') return; // the racing line said it
         write(`  ${event.candidateId}: ${event.status}${event.detail ? ` (${event.detail})` : ''}`);
         return;
     }

@@ -75,10 +75,13 @@ export function timeLimitFor(budgetSeconds: number): number {
  */
 export const RUNG_FRACTIONS = [1 / 8, 1 / 4, 1 / 2, 1] as const;
 export const MIN_RUNG_STEPS = 8;
+/** Budget mode: the rung scorings take at most about this share of the time (fewer rungs when scoring is dear). */
+export const SCORING_SHARE = 0.45;
 
-export function rungStepsFor(totalSteps: number): number[] {
+/** The rung step counts of a plan of `totalSteps`: the last `maxRungs` of the geometric ones. */
+export function rungStepsFor(totalSteps: number, maxRungs: number = RUNG_FRACTIONS.length): number[] {
   const steps = RUNG_FRACTIONS.map((f) => Math.round(totalSteps * f)).filter((s, i, all) => (s >= MIN_RUNG_STEPS || s === totalSteps) && s > 0 && all.indexOf(s) === i);
-  return steps.length ? steps : [totalSteps];
+  return steps.length ? steps.slice(-Math.max(1, maxRungs)) : [totalSteps];
 }
 
 /**
@@ -120,29 +123,44 @@ export async function calibrate(engine: Engine, spec: RunSpec, planner: CropPlan
 }
 
 /** Seconds a lockstep plan of `totalSteps` costs: every run trains every step and is scored at every rung. */
-export function planSeconds(totalSteps: number, runs: number, c: Calibration): number {
-  return runs * totalSteps * c.secondsPerStep + rungStepsFor(totalSteps).length * runs * c.evalSeconds;
+export function planSeconds(totalSteps: number, runs: number, c: Calibration, maxRungs: number = RUNG_FRACTIONS.length): number {
+  return runs * totalSteps * c.secondsPerStep + rungStepsFor(totalSteps, maxRungs).length * runs * c.evalSeconds;
 }
 
-/** The most steps per run whose plan (training and rung scorings) fits in `seconds`; 0 when none does. */
-export function stepsThatFit(seconds: number, runs: number, c: Calibration): number {
-  let best = 0;
-  for (let rungs = RUNG_FRACTIONS.length; rungs >= 1; rungs--) {
-    const steps = Math.floor((seconds - rungs * runs * c.evalSeconds) / (runs * c.secondsPerStep));
-    if (steps > best && rungStepsFor(steps).length <= rungs) best = steps;
+export interface StepPlanFit {
+  steps: number;
+  /** The most rungs the plan scores at (the last ones of the geometric list). */
+  maxRungs: number;
+}
+
+/**
+ * The plan for `seconds`: the most rungs (4 down to 2) whose scorings take at most SCORING_SHARE of
+ * the time and still leave MIN_BUDGET_STEPS steps, then the most steps that fit; failing that, one
+ * rung (the final scoring). Scoring is the dear part on large validation images, and a rung that
+ * eats the training time measures nothing worth measuring.
+ */
+export function stepsThatFit(seconds: number, runs: number, c: Calibration): StepPlanFit {
+  const fit = (maxRungs: number) => {
+    let steps = Math.max(0, Math.floor((seconds - maxRungs * runs * c.evalSeconds) / (runs * c.secondsPerStep)));
+    while (steps > 0 && planSeconds(steps, runs, c, maxRungs) > seconds) steps--;
+    return steps;
+  };
+  for (let maxRungs = RUNG_FRACTIONS.length; maxRungs >= 2; maxRungs--) {
+    const steps = fit(maxRungs);
+    if (maxRungs * runs * c.evalSeconds <= SCORING_SHARE * seconds && steps >= MIN_BUDGET_STEPS) return { steps, maxRungs };
   }
-  return best;
+  return { steps: fit(1), maxRungs: 1 };
 }
 
 /**
  * The planned steps per run for a budget; a UserError before any training when the budget cannot
  * pay for MIN_BUDGET_STEPS steps and their scorings, saying what it can cover and what would do.
  */
-export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number; runs: number; candidates: number; seeds: number; calibration: Calibration }): number {
+export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number; runs: number; candidates: number; seeds: number; calibration: Calibration }): StepPlanFit {
   const { calibration: c, runs } = p;
-  const steps = stepsThatFit(p.budgetSeconds - p.spentSeconds, runs, c);
-  if (steps >= MIN_BUDGET_STEPS) return steps;
-  const needed = p.spentSeconds + planSeconds(MIN_BUDGET_STEPS, runs, c);
+  const plan = stepsThatFit(p.budgetSeconds - p.spentSeconds, runs, c);
+  if (plan.steps >= MIN_BUDGET_STEPS) return plan;
+  const needed = p.spentSeconds + planSeconds(MIN_BUDGET_STEPS, runs, c, 1);
   const scoring = runs * c.evalSeconds;
   throw new UserError(
     `a budget of ${formatDuration(p.budgetSeconds)} cannot cover ${MIN_BUDGET_STEPS} training steps for ${p.candidates} candidates x ${p.seeds} seed${p.seeds === 1 ? '' : 's'} (${runs} runs): ` +
@@ -157,15 +175,16 @@ export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number
  * candidates no longer use goes to the survivors as more steps; a machine slower than calibrated
  * gets fewer. Never below `stepsDone`; every survivor gets the same total, so they stay equal.
  */
-export function replanSteps(p: { secondsLeft: number; stepsDone: number; runs: number; calibration: Calibration }): number {
+export function replanSteps(p: { secondsLeft: number; stepsDone: number; runs: number; calibration: Calibration; maxRungs?: number }): number {
   if (p.runs === 0) return p.stepsDone;
   const { calibration: c } = p;
+  const futureRungs = (total: number) => rungStepsFor(total, p.maxRungs).filter((s) => s > p.stepsDone).length;
   // Future rungs of a plan that has done `stepsDone` steps: at most the last three (total/4..total).
   for (let rungs = 3; rungs >= 1; rungs--) {
     const extra = Math.floor((p.secondsLeft - rungs * p.runs * c.evalSeconds) / (p.runs * c.secondsPerStep));
     if (extra < 0) continue;
     const total = p.stepsDone + extra;
-    if (rungStepsFor(total).filter((s) => s > p.stepsDone).length <= rungs) return total;
+    if (futureRungs(total) <= rungs) return total;
   }
   return p.stepsDone;
 }

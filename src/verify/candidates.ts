@@ -28,6 +28,11 @@ export interface CandidatePlan {
   recipe: Recipe;
   /** How this recipe was derived from the recommended one, for the report. */
   derivation: string;
+  /**
+   * Added to every seed of this candidate (default 0: paired with the others). Only the validity
+   * benchmark's A/A copy sets it, so that a recipe compared with itself differs by seed noise alone.
+   */
+  seedOffset?: number;
 }
 
 export const DEFAULT_CANDIDATES = ['recommended', 'plain', 'ce', 'focal', 'dice', 'combo'] as const;

@@ -56,6 +56,8 @@ export interface LockstepInput {
   engine: Pick<Engine, 'concurrency'>;
   candidates: RacingCandidate[];
   totalSteps: number;
+  /** The most rungs a plan scores at (budget.ts stepsThatFit; default all). */
+  maxRungs?: number;
   /** Budget mode: the calibration, when the budget ends and the hard stop (clock seconds); null with --steps. */
   budget: { calibration: Calibration; endsAt: number; hardStopAt: number } | null;
   /** Predicts and scores one run on validation. */
@@ -63,6 +65,8 @@ export interface LockstepInput {
   stats: StatsContext;
   tieMargin: number;
   recommendedId: string | null;
+  /** false: no eliminations, every candidate trains to the end (default true). */
+  racing?: boolean;
   onEvent: (event: TrainingEvent) => void;
   signal?: AbortSignal;
   clock: Clock;
@@ -95,7 +99,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   };
   let total = input.totalSteps;
   let round = roundStepsFor(total);
-  let rungs = rungStepsFor(total);
+  let rungs = rungStepsFor(total, input.maxRungs);
   let done = 0;
   let rungNumber = 0;
   let curves: LearningCurve[] = [];
@@ -176,7 +180,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     rungNumber++;
     await scoreRung(rungNumber, done);
     const alive = racing();
-    if (done < total && alive.length > 1) {
+    if (input.racing !== false && done < total && alive.length > 1) {
       const race = raceRung({
         rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
         recommendedId: input.recommendedId, curves, labelOf: (id) => candidates.find((c) => c.plan.id === id)?.plan.label ?? id,
@@ -197,12 +201,12 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     if (input.budget && done < total) {
       const average = measured()!;
       const pace = { secondsPerStep: Math.max(average.secondsPerStep, lastRoundPace), evalSeconds: average.evalSeconds };
-      const next = replanSteps({ secondsLeft: input.budget.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace });
+      const next = replanSteps({ secondsLeft: input.budget.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
       if (next !== total) {
         const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber));
         total = next;
         round = roundStepsFor(total);
-        rungs = [...rungStepsFor(total).filter((s) => s > done)];
+        rungs = rungStepsFor(total, input.maxRungs).filter((s) => s > done);
         announcePlan(why);
         note(`rung ${rungNumber}: every surviving run now trains ${total} steps (${why}; ${pace.secondsPerStep.toFixed(3)}s a step, ${pace.evalSeconds.toFixed(1)}s a scoring measured)`);
       }

@@ -30,7 +30,7 @@ import { splitByImage } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { createSeedRun, type SeedRun } from './train-candidate.js';
 import { lossContextFor, trainableLoss } from './trainer.js';
-import { decideVerdict, DEFAULT_TIE_MARGIN, type VerdictCandidate } from './verdict.js';
+import { decideVerdict, DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM, type VerdictCandidate } from './verdict.js';
 
 export interface VerifyData {
   images: VerifyImage[];
@@ -62,6 +62,8 @@ export interface RunSettings {
   overlayImages: number;
   /** Practical-equivalence margin on mean Dice: differences whose CI lies inside +-margin are "equivalent". */
   tieMargin: number;
+  /** Stop clearly worse candidates at the rungs (false: every candidate trains to the end). */
+  racing: boolean;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -83,6 +85,7 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   model: { depth: UNET_DEFAULTS.depth, baseWidth: 8 },
   overlayImages: 4,
   tieMargin: DEFAULT_TIE_MARGIN,
+  racing: true,
 };
 
 export interface RunHooks {
@@ -93,6 +96,8 @@ export interface RunHooks {
   onPredictions?: (plan: CandidatePlan, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
   /** Monotonic seconds for the time budget (default: performance.now); tests drive it by hand. */
   clock?: Clock;
+  /** Changes the candidate list after it is built (the validity benchmark adds an A/A copy). */
+  adjustCandidates?: (plans: CandidatePlan[]) => CandidatePlan[];
 }
 
 export async function runOnData(data: VerifyData, recommendation: Recommendation, settings: RunSettings, hooks: RunHooks): Promise<VerificationReport> {
@@ -124,8 +129,9 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const cropSize = effectiveCropSize(settings.cropSize, train, settings.model.depth);
   if (cropSize !== settings.cropSize) message(`crop size lowered from ${settings.cropSize} to ${cropSize} px to fit the smallest training image`);
   const normalisation = channelStatistics(train);
-  const { plans, notes } = buildCandidates(recommendation, settings.candidates);
-  notes.forEach(message);
+  const built = buildCandidates(recommendation, settings.candidates);
+  built.notes.forEach(message);
+  const plans = hooks.adjustCandidates ? hooks.adjustCandidates(built.plans) : built.plans;
   for (const plan of plans) {
     const { unsupported } = trainableLoss(plan.recipe);
     if (unsupported.length) message(`${plan.id}: the loss library cannot train ${unsupported.join(' or ')}; this candidate trains without it`);
@@ -133,7 +139,9 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const seeds = Array.from({ length: settings.seeds }, (_, k) => settings.seed + k);
   const cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
   message(`${train.length} training and ${val.length} validation images; rarest class ${data.classNames[rarestClassId] ?? rarestClassId}; ${plans.length} candidates x ${seeds.length} seed${seeds.length > 1 ? 's' : ''} in lockstep`);
-  if (seeds.length < 2) message('one seed: verify can say what it saw but not "beaten" or "confirmed" (the seed-to-seed spread is unknown), and racing stops no one; use --seeds 3');
+  if (seeds.length < MIN_SEEDS_FOR_CLAIM) {
+    message(`${seeds.length} seed${seeds.length === 1 ? '' : 's'}: verify can say what it saw but not "beaten" or "confirmed" (the seed-to-seed spread is not known well enough)${seeds.length < 2 ? ', and racing stops no one' : ''}; use --seeds ${MIN_SEEDS_FOR_CLAIM}`);
+  }
 
   const clock = hooks.clock ?? systemClock;
   const engine = await startEngine(hooks.createEngine, settings, { train, val, normalisation, numClasses, ignoreIndex, classPriors: classPriorsOf(trainTotals) });
@@ -148,6 +156,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const timeLimit = settings.steps === null ? timeLimitFor(settings.budgetSeconds) : null;
   try {
     let totalSteps = settings.steps ?? 0;
+    let maxRungs: number | undefined;
     let budget: { calibration: Calibration; endsAt: number; hardStopAt: number } | null = null;
     if (settings.steps === null) {
       // The clock starts after the engine is up (its start-up, seconds on a GPU, is not what the
@@ -156,17 +165,17 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null } };
       calibration = await calibrate(engine, spec, createCropPlanner(train, { ...samplerBase, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), score, clock);
       const runs = plans.length * seeds.length;
-      totalSteps = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seeds.length, calibration });
+      ({ steps: totalSteps, maxRungs } = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seeds.length, calibration }));
       budget = { calibration, endsAt: startedAt + settings.budgetSeconds, hardStopAt: startedAt + timeLimit! };
       message(
-        `budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per run planned for ${runs} runs in lockstep (${calibration.secondsPerStep.toFixed(3)}s a step, ${calibration.evalSeconds.toFixed(1)}s to score a run on validation, at every rung); ` +
+        `budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per run planned for ${runs} runs in lockstep (${calibration.secondsPerStep.toFixed(3)}s a step, ${calibration.evalSeconds.toFixed(1)}s to score a run on validation, at each of up to ${maxRungs} rung${maxRungs === 1 ? '' : 's'}); ` +
           `training ends between rounds, by the hard stop at ${formatDuration(timeLimit!)} at the latest, so every surviving run trains the same steps`,
       );
     }
     racingCandidates = await createRuns(engine, plans, seeds, cropSeeds, totalSteps, { train, samplerBase, numClasses, ignoreIndex, onEvent: hooks.onEvent, budgetSeconds: settings.steps === null ? settings.budgetSeconds : null });
     const lockstep = await trainInLockstep({
-      engine, candidates: racingCandidates, totalSteps, budget, score, stats, tieMargin: settings.tieMargin,
-      recommendedId: plans.find((p) => p.isRecommended)?.id ?? null, onEvent: hooks.onEvent, signal: hooks.signal, clock,
+      engine, candidates: racingCandidates, totalSteps, maxRungs, budget, score, stats, tieMargin: settings.tieMargin,
+      recommendedId: plans.find((p) => p.isRecommended)?.id ?? null, racing: settings.racing, onEvent: hooks.onEvent, signal: hooks.signal, clock,
     });
     runNotes.push(...lockstep.notes);
     return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, cropSize, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
@@ -214,9 +223,10 @@ async function createRuns(
     const candidate: RacingCandidate = { plan, runs: [], state: 'racing', detail: null, scored: null, curve: [] };
     out.push(candidate);
     try {
-      for (const [k, seed] of seeds.entries()) {
+      for (const [k, paired] of seeds.entries()) {
+        const seed = paired + (plan.seedOffset ?? 0);
         const run = await engine.createRun({ id: `${plan.id}#${seed}`, seed, recipe: plan.recipe, loss: trainableLoss(plan.recipe).loss, lossContext: lossContextFor(plan.recipe, c.numClasses, c.ignoreIndex) });
-        const planner = createCropPlanner(c.train, { ...c.samplerBase, rareClassOversampling: plan.recipe.rareClassOversampling, seed: cropSeeds[k] });
+        const planner = createCropPlanner(c.train, { ...c.samplerBase, rareClassOversampling: plan.recipe.rareClassOversampling, seed: plan.seedOffset ? deriveSeed(seed, 'crops') : cropSeeds[k] });
         candidate.runs.push(createSeedRun({ id: run.id, plan, seed, run, planner, totalSteps }));
       }
     } catch (error) {

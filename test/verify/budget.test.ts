@@ -33,18 +33,31 @@ describe('rungs and rounds', () => {
 describe('the budget plan', () => {
   const c = { secondsPerStep: 0.1, evalSeconds: 2 };
   it('pays for every rung scoring of every run before it gives steps', () => {
-    const steps = stepsThatFit(300, 10, c);
+    const { steps, maxRungs } = stepsThatFit(300, 10, c);
+    expect(maxRungs).toBe(4);
     expect(planSeconds(steps, 10, c)).toBeLessThanOrEqual(300);
     expect(planSeconds(steps + 1, 10, c)).toBeGreaterThan(300);
     // 4 rungs x 10 runs x 2 s = 80 s of scoring; 220 s of training for 10 runs at 0.1 s
     expect(steps).toBe(220);
   });
 
+  it('scores at fewer rungs when scoring is dear, rather than starve the training', () => {
+    // 9 runs, 2.4 s a scoring (256 px validation tiles on a busy machine), 110 s: 4 rungs would take 86 s.
+    const dear = { secondsPerStep: 0.3, evalSeconds: 2.4 };
+    const plan = stepsThatFit(110, 9, dear);
+    expect(plan.maxRungs).toBe(2);
+    expect(stepsThatFit(60, 9, dear).maxRungs).toBe(1);
+    expect(plan.steps).toBeGreaterThanOrEqual(10);
+    expect(rungStepsFor(plan.steps, plan.maxRungs)).toEqual([Math.round(plan.steps / 2), plan.steps]);
+    expect(stepsThatFit(300, 9, dear).maxRungs).toBe(4);
+    expect(rungStepsFor(400, 2)).toEqual([200, 400]);
+  });
+
   it('refuses a budget that cannot pay for 10 steps and their scoring, saying what would', () => {
     expect(() => planBudgetSteps({ budgetSeconds: 90, spentSeconds: 35, runs: 15, candidates: 5, seeds: 3, calibration: { secondsPerStep: 0.3, evalSeconds: 30 } })).toThrow(
       /cannot cover 10 training steps for 5 candidates x 3 seeds \(15 runs\).*scoring the validation set 30\.0s a run/,
     );
-    expect(planBudgetSteps({ budgetSeconds: 300, spentSeconds: 5, runs: 4, candidates: 2, seeds: 2, calibration: c })).toBeGreaterThanOrEqual(10);
+    expect(planBudgetSteps({ budgetSeconds: 300, spentSeconds: 5, runs: 4, candidates: 2, seeds: 2, calibration: c }).steps).toBeGreaterThanOrEqual(10);
   });
 
   it('re-plans at a rung: the time of eliminated runs becomes more steps for the survivors, never fewer than done', () => {

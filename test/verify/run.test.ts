@@ -106,6 +106,18 @@ describe('lockstep verification with a scripted engine', () => {
     expect(text).toMatch(/THIS budget: 64 steps per run, 3 seeds/);
   });
 
+  it('--no-racing trains every candidate to the end; an A/A copy on other seeds trains other weights and crops', async () => {
+    const log = newScriptLog();
+    const report = await runOnData(syntheticData(), recommendation(), { ...base, candidates: ['recommended', 'dice'], steps: 32, seeds: 3, racing: false }, {
+      createEngine: scriptedEngine(log, { miss: { dice: 0.9 } }),
+      onEvent: () => {},
+      adjustCandidates: (plans) => [...plans, { ...plans[0], id: 'copy', isRecommended: false, seedOffset: 100 }],
+    });
+    expect(report.candidates.map((c) => [c.id, c.status, c.stepsDone])).toEqual([['recommended', 'ok', 32], ['dice', 'ok', 32], ['copy', 'ok', 32]]);
+    expect(log.specs.filter((s) => s.id.startsWith('copy')).map((s) => s.seed)).toEqual([100, 101, 102]);
+    expect(crops(log.steps.get('copy#100')!)).not.toEqual(crops(log.steps.get('recommended#0')!));
+  });
+
   it('never eliminates with one seed', async () => {
     const report = await runOnData(syntheticData(), recommendation(), { ...base, steps: 32, seeds: 1 }, { createEngine: scriptedEngine(newScriptLog(), { miss: { dice: 0.9 } }), onEvent: () => {} });
     expect(report.candidates.map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
