@@ -4,7 +4,8 @@ import type { Elimination } from '../../src/verify/racing.js';
 import { HEADLINE_METRICS, type HeadlineMetric, type ImageScore } from '../../src/verify/scores.js';
 import { seedMean, tableComparator } from '../../src/verify/seed-stats.js';
 import { decideVerdict, type VerdictCandidate, type VerdictInput } from '../../src/verify/verdict.js';
-import { buildTable, type TableSpec } from './score-tables.js';
+import { createRng } from '../../src/verify/random.js';
+import { buildTable, gaussian, type TableSpec } from './score-tables.js';
 
 const ctx = { numClasses: 2, rarestClassId: 1, seed: 5 };
 
@@ -181,5 +182,22 @@ describe('verdict with candidates stopped at the time budget (unequal steps)', (
       { id: 'ce', label: 'CE', isRecommended: false, status: 'stopped', statusDetail: 'not started: no time', scores: null, stepsDone: 0 },
     ];
     expect(decideVerdict({ candidates: none, compare: () => null, valImages: 12, seeds: 3, steps: 100 }).sentence).toMatch(/^Inconclusive: the time budget ran out before any candidate could be compared/);
+  });
+});
+
+describe('verdict A/A simulation', () => {
+  it('two recipes of the same quality are called beaten or confirmed in at most ~5% of runs', () => {
+    // seed, per-image and fixed candidate x image effects all present; every run differs
+    const rng = createRng(77);
+    const trials = 150;
+    let directional = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const swing = () => Array.from({ length: 12 }, () => 0.05 * gaussian(rng.next));
+      const table = buildTable({ images: 12, seeds: 3, effects: { rec: 0, ce: 0 }, seedNoise: 0.04, noise: 0.03, candidateImageEffects: { rec: swing(), ce: swing() }, rng: rng.next });
+      const v = decideVerdict({ candidates: candidatesOf(table), compare: tableComparator(table, { ...ctx, seed: trial, resamples: 200 }), valImages: 12, seeds: 3, steps: 100 });
+      if (v.outcome === 'beaten' || v.outcome === 'confirmed') directional++;
+    }
+    // binomial sd at 5% of 150 runs is 1.8%
+    expect(directional / trials).toBeLessThanOrEqual(0.086);
   });
 });
