@@ -129,6 +129,19 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.sentence).toMatch(/but the order is still moving: REC trails CE by 0\.040 at 200 steps but gains \+0\.060 per doubling of the steps vs \+0\.015: the lines cross at about \d+ steps \(1\.\dx\); train longer before switching to CE\./);
   });
 
+  it('a confirmed recipe with a challenger still climbing says the order is still moving', () => {
+    const curves: LearningCurve[] = [
+      { id: 'rec', points: [{ steps: 50, value: 0.7 }, { steps: 100, value: 0.72 }, { steps: 200, value: 0.73 }] },
+      { id: 'ce', points: [{ steps: 50, value: 0.55 }, { steps: 100, value: 0.62 }, { steps: 200, value: 0.69 }] },
+      { id: 'dice', points: [{ steps: 50, value: 0.6 }, { steps: 100, value: 0.6 }, { steps: 200, value: 0.6 }] },
+    ];
+    const v = decideVerdict(inputFor({ images: 12, seeds: 3, effects: { rec: 0.15, ce: 0, dice: 0.05 }, ...noisy }, { curves }));
+    expect(v.outcome).toBe('confirmed');
+    expect(v.orderStillMoving).toBe(true);
+    expect(v.sentence).toMatch(/; but the order is still moving: CE trails REC by 0\.040 at 200 steps .*; a ranking at this budget only\.$/);
+    expect(v.details).toContain(`Order still moving: CE trails REC by 0.040 at 200 steps but gains +0.070 per doubling of the steps vs +0.015: the lines cross at about 331 steps (1.7x).`);
+  });
+
   it('without a curve it says it ranks at this budget only', () => {
     const v = decideVerdict(inputFor({ images: 12, seeds: 3, effects: { rec: 0.15, ce: 0 }, ...noisy }));
     expect(v.details).toContain('Ranks at this budget only: the run has one validation point per candidate, so it cannot tell whether the order is still moving.');
