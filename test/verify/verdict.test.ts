@@ -54,6 +54,7 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.outcome).toBe('tied');
     expect(v.sentence).toMatch(/no significant difference from FOCAL .* but none within the tie margin of 0\.01 either; the smallest difference this run could detect was about 0\.\d+ mean Dice; about \d+ seeds \(\d+\.\dx this run's training, same steps\) would/);
     expect(v.toResolve?.seeds).toBeGreaterThan(3);
+    expect(v.details.some((d) => /^Smallest mean-Dice difference this run could detect \(95% confidence, 80% power\): 0\.\d{3} \(3 seeds x 20 validation images; the least sensitive comparison\)\.$/.test(d))).toBe(true);
     // a small difference under a large seed spread: no seed count within reach is promised
     const small = decideVerdict(inputFor({ images: 20, seeds: 3, effects: { rec: 0, focal: 0 }, seedEffects: { focal: [0.16, -0.14, 0.06], rec: [0, 0, 0] }, noise: 0.02 }));
     expect(small.outcome).toBe('tied');
@@ -154,7 +155,11 @@ describe('verdict on seed-paired score tables', () => {
     const candidates = [...candidatesOf(table), { id: 'ce', label: 'CE', isRecommended: false, status: 'ok' as const, statusDetail: null, scores: null }];
     const confirmed = decideVerdict({ candidates, compare: tableComparator(table, ctx), valImages: 12, seeds: 3, steps: 200, eliminations: [elim('ce', 'rec')] });
     expect(confirmed.outcome).toBe('confirmed');
+    expect(confirmed.sentence).toMatch(/^Keep the recommended REC: racing stopped every alternative that trained as significantly worse than the leader: CE at 100 steps \(see the racing lines\), and it reached mean Dice 0\.\d{3} at 200 steps; a ranking at this budget only\.$/);
     expect(confirmed.details).toContain('Racing: ce stopped: evidence');
+    const fewSeeds = decideVerdict({ candidates, compare: tableComparator(table, ctx), valImages: 12, seeds: 2, steps: 200, eliminations: [elim('ce', 'rec', 2)] });
+    expect(fewSeeds.outcome).toBe('inconclusive');
+    expect(fewSeeds.sentence).toMatch(/^Inconclusive with 2 seeds: racing stopped every alternative .* a winner needs at least 3 seeds/);
     expect(confirmed.eliminations).toHaveLength(1);
     const ceTable = buildTable({ images: 12, seeds: 3, effects: { ce: 0.1 } });
     const recOut = [{ id: 'rec', label: 'REC', isRecommended: true, status: 'ok' as const, statusDetail: null, scores: null }, ...candidatesOf(ceTable, { ce: { isRecommended: false } })];
