@@ -183,6 +183,8 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     if (input.racing !== false && done < total && alive.length > 1) {
       const race = raceRung({
         rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
+        // The family-wise level is split over the rungs of the race: those done and those planned.
+        plannedRungs: rungNumber + rungs.filter((s) => s > done).length,
         recommendedId: input.recommendedId, curves, labelOf: (id) => candidates.find((c) => c.plan.id === id)?.plan.label ?? id,
       });
       for (const kept of race.kept) note(`racing, rung ${rungNumber}: ${kept.reason}`);

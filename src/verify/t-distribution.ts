@@ -28,8 +28,3 @@ export function tCdf(x: number, df: number): number {
   if (x === Number.NEGATIVE_INFINITY) return 0;
   return df >= NORMAL_DF ? jStat.normal.cdf(x, 0, 1) : jStat.studentt.cdf(x, df);
 }
-
-/** Two-sided p-value of a t statistic. */
-export function tTwoSidedP(t: number, df: number): number {
-  return Math.min(1, 2 * tCdf(-Math.abs(t), df));
-}

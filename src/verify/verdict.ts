@@ -28,7 +28,7 @@
  * fewer steps than the recommended one (a budget stop) is not compared ("unequal comparison").
  */
 import type { CandidateStatus, Verdict, VerdictComparison, VerdictElimination } from '../contracts/verification.js';
-import { describeMovingPair, orderStillMoving, type LearningCurve } from './curves.js';
+import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPair } from './curves.js';
 import type { Elimination } from './racing.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 import { DEFAULT_CONFIDENCE, minimumDetectableDifference, seedsNeeded, withinMargin, type Comparator, type PairedDifference } from './seed-stats.js';
@@ -132,17 +132,25 @@ export function decideVerdict(input: VerdictInput): Verdict {
   }
   const others = scored.filter((c) => c !== rec && !unequal.includes(c));
   const curveLines = curveDetails(input.curves, rec.id, labelOf);
-  const moving = input.curves ? orderStillMoving(input.curves, { ids: [rec.id, best!.id] }) : [];
+  // Moving pairs that matter to a claim: someone closing on the candidate the claim puts first.
+  const allMoving = input.curves ? orderStillMoving(input.curves) : [];
+  const closingOn = (leaderId: string) => allMoving.filter((p) => p.leaderId === leaderId);
+  const aroundRec = allMoving.filter((p) => p.leaderId === rec.id || p.trailerId === rec.id);
   details.push(...curveLines.lines);
+  const movingText = (pairs: MovingPair[]) => (pairs.length ? `; but the order is still moving: ${describeMovingPair(pairs[0], labelOf)}` : '');
 
+  const racedText = eliminations.length ? `; racing had stopped ${listLabels(eliminations.map((e) => `${labelOf(e.id)} at ${e.steps} steps`))} (see the racing lines)` : '';
   if (others.length === 0) {
-    if (eliminations.length > 0 && eliminations.every((e) => e.seeds >= MIN_SEEDS_FOR_CLAIM)) {
-      const notMoving = moving.length === 0;
+    if (eliminations.length > 0) {
+      const moving = closingOn(rec.id);
+      if (eliminations.some((e) => e.seeds < MIN_SEEDS_FOR_CLAIM)) {
+        return verdict('inconclusive', rec.id, `Inconclusive with ${seedsText}: racing stopped every alternative that trained as worse than the leader${racedText.replace('; racing had stopped', ':')}, but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
+      }
       return verdict(
         'confirmed',
         rec.id,
-        `Keep the recommended ${rec.label}: racing stopped every alternative as significantly worse (${listLabels(eliminations.map((e) => `${labelOf(e.id)} at ${e.steps} steps`))}; see the racing lines), and it reached mean Dice ${fmt(rec.scores.meanDice)} ${at}${notMoving ? '' : `; but the order is still moving: ${describeMovingPair(moving[0], labelOf)}`}.`,
-        { orderStillMoving: !notMoving },
+        `Keep the recommended ${rec.label}: racing stopped every alternative that trained as significantly worse than the leader${racedText.replace('; racing had stopped', ':')}, and it reached mean Dice ${fmt(rec.scores.meanDice)} ${at}${movingText(moving)}; a ranking at this budget only.`,
+        { orderStillMoving: moving.length > 0 },
       );
     }
     return verdict('inconclusive', rec.id, `Inconclusive: only the recommended ${rec.label} finished (mean Dice ${fmt(rec.scores.meanDice)} ${at}), so nothing was compared; run verify again with the alternatives (see the details for why they did not finish).`);
@@ -165,13 +173,15 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return d ? [toComparison(o.id, rec.id, d, relationOf(o), confidence)] : [];
   });
   const mdd = comparisons.length ? Math.max(...comparisons.map((c) => c.minimumDetectableDifference)) : null;
-  const extra: Partial<Verdict> = { comparisons, minimumDetectableDifference: mdd, orderStillMoving: moving.length > 0 };
+  const extra: Partial<Verdict> = { comparisons, minimumDetectableDifference: mdd, orderStillMoving: aroundRec.length > 0 };
+  if (mdd !== null && Number.isFinite(mdd) && seedsBehind >= 2) {
+    details.push(`Smallest mean-Dice difference this run could detect (${pct} confidence, 80% power): ${fmt(mdd)} (${seedsText} x ${valImages} validation images; the least sensitive comparison).`);
+  }
   details.push(...secondaryDifferences(rec, others, input.compare, seedsBehind >= MIN_SEEDS_FOR_CLAIM));
   const closest = others.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
   if (input.objectMetrics) details.push(...input.objectMetrics(closest.id, rec.id));
   const ciText = (d: PairedDifference | null | undefined) => (d ? `${pct} CI ${fmtSigned(d.ci[0])} to ${fmtSigned(d.ci[1])}` : 'no CI');
   const mddText = mdd !== null && Number.isFinite(mdd) ? `; the smallest difference this run could detect was about ${fmt(mdd)} mean Dice` : '';
-  const movingText = moving.length ? `; but the order is still moving: ${describeMovingPair(moving[0], labelOf)}` : '';
   const evidenceText = `${seedsText} x ${valImages} validation images, seed-paired`;
 
   if (seedsBehind < MIN_SEEDS_FOR_CLAIM) {
@@ -183,7 +193,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict(
       'inconclusive',
       top.id,
-      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM} (about ${need.toFixed(1)}x this run's training).`,
+      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM} (about ${need.toFixed(1)}x this run's training)${movingText(aroundRec)}.`,
       { ...extra, toResolve: { seeds: MIN_SEEDS_FOR_CLAIM, budgetMultiplier: need, valImagesMultiplier: null, text: `--seeds ${MIN_SEEDS_FOR_CLAIM}` } },
     );
   }
@@ -194,10 +204,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
     const winner = better.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
     const d = diffs.get(winner.id)!;
     const lead = `${at}, ${winner.label} beat the recommended ${rec.label} on mean Dice by ${fmtSigned(d.mean)} (${ciText(d)}; ${evidenceText})`;
+    const moving = closingOn(winner.id);
     const sentence = moving.length
       ? `${capitalise(lead)}, but the order is still moving: ${describeMovingPair(moving[0], labelOf)}; train longer before switching to ${winner.label}.`
       : `Switch to ${winner.label} for training this long: ${lead}; a ranking at this budget only.`;
-    return verdict('beaten', winner.id, sentence, extra);
+    return verdict('beaten', winner.id, sentence, { ...extra, orderStillMoving: moving.length > 0 || aroundRec.length > 0 });
   }
   const worse = others.filter((o) => relations.get(o.id) === 'worse');
   const equivalent = others.filter((o) => relations.get(o.id) === 'equivalent');
@@ -205,12 +216,12 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const runnerUp = closest;
   if (worse.length === others.length) {
     const d = diffs.get(runnerUp.id)!;
-    return verdict('confirmed', rec.id, `Keep the recommended ${rec.label}: ${at} it beat every alternative on mean Dice (${fmt(rec.scores.meanDice)}; closest ${runnerUp.label} ${fmtSigned(d.mean)}, ${ciText(d)}; ${evidenceText})${movingText}; a ranking at this budget only.`, extra);
+    return verdict('confirmed', rec.id, `Keep the recommended ${rec.label}: ${at} it beat every alternative on mean Dice (${fmt(rec.scores.meanDice)}; closest ${runnerUp.label} ${fmtSigned(d.mean)}, ${ciText(d)}; ${evidenceText})${racedText}${movingText(closingOn(rec.id))}; a ranking at this budget only.`, extra);
   }
   if (undecided.length === 0) {
     const eq = listLabels(equivalent.map((o) => `${o.label} (${fmtSigned(diffs.get(o.id)!.mean)}, ${ciText(diffs.get(o.id))})`));
     const behind = worse.length ? `; significantly behind: ${listLabels(worse.map((o) => o.label))}` : '';
-    return verdict('equivalent', rec.id, `Keep the recommended ${rec.label}: ${at} no alternative differs from it by more than the tie margin of ${tieMargin} mean Dice (equivalent: ${eq}${behind}; ${evidenceText})${movingText}.`, extra);
+    return verdict('equivalent', rec.id, `Keep the recommended ${rec.label}: ${at} no alternative differs from it by more than the tie margin of ${tieMargin} mean Dice (equivalent: ${eq}${behind}; ${evidenceText})${racedText}${movingText(aroundRec)}.`, extra);
   }
   // Tied for lack of data: say what this run could see and what would decide.
   const focus = undecided.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
@@ -222,7 +233,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   return verdict(
     'tied',
     best!.id,
-    `Keep the recommended ${rec.label} for now: ${at} it has ${lead}; no significant difference from ${listLabels(undecided.map((o) => o.label))} (${focus.label} ${d ? `${fmtSigned(d.mean)}, ${ciText(d)}` : 'no CI'}), but none within the tie margin of ${tieMargin} either${ahead}${eqText}${mddText}${toResolve ? `; ${toResolve.text}` : ''}${movingText}.`,
+    `Keep the recommended ${rec.label} for now: ${at} it has ${lead}; no significant difference from ${listLabels(undecided.map((o) => o.label))} (${focus.label} ${d ? `${fmtSigned(d.mean)}, ${ciText(d)}` : 'no CI'}), but none within the tie margin of ${tieMargin} either${ahead}${eqText}${mddText}${toResolve ? `; ${toResolve.text}` : ''}${movingText(aroundRec)}.`,
     { ...extra, toResolve },
   );
 }

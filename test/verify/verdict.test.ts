@@ -4,7 +4,8 @@ import type { Elimination } from '../../src/verify/racing.js';
 import { HEADLINE_METRICS, type HeadlineMetric, type ImageScore } from '../../src/verify/scores.js';
 import { seedMean, tableComparator } from '../../src/verify/seed-stats.js';
 import { decideVerdict, type VerdictCandidate, type VerdictInput } from '../../src/verify/verdict.js';
-import { buildTable, type TableSpec } from './score-tables.js';
+import { createRng } from '../../src/verify/random.js';
+import { buildTable, gaussian, type TableSpec } from './score-tables.js';
 
 const ctx = { numClasses: 2, rarestClassId: 1, seed: 5 };
 
@@ -53,6 +54,7 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.outcome).toBe('tied');
     expect(v.sentence).toMatch(/no significant difference from FOCAL .* but none within the tie margin of 0\.01 either; the smallest difference this run could detect was about 0\.\d+ mean Dice; about \d+ seeds \(\d+\.\dx this run's training, same steps\) would/);
     expect(v.toResolve?.seeds).toBeGreaterThan(3);
+    expect(v.details.some((d) => /^Smallest mean-Dice difference this run could detect \(95% confidence, 80% power\): 0\.\d{3} \(3 seeds x 20 validation images; the least sensitive comparison\)\.$/.test(d))).toBe(true);
     // a small difference under a large seed spread: no seed count within reach is promised
     const small = decideVerdict(inputFor({ images: 20, seeds: 3, effects: { rec: 0, focal: 0 }, seedEffects: { focal: [0.16, -0.14, 0.06], rec: [0, 0, 0] }, noise: 0.02 }));
     expect(small.outcome).toBe('tied');
@@ -128,6 +130,19 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.sentence).toMatch(/but the order is still moving: REC trails CE by 0\.040 at 200 steps but gains \+0\.060 per doubling of the steps vs \+0\.015: the lines cross at about \d+ steps \(1\.\dx\); train longer before switching to CE\./);
   });
 
+  it('a confirmed recipe with a challenger still climbing says the order is still moving', () => {
+    const curves: LearningCurve[] = [
+      { id: 'rec', points: [{ steps: 50, value: 0.7 }, { steps: 100, value: 0.72 }, { steps: 200, value: 0.73 }] },
+      { id: 'ce', points: [{ steps: 50, value: 0.55 }, { steps: 100, value: 0.62 }, { steps: 200, value: 0.69 }] },
+      { id: 'dice', points: [{ steps: 50, value: 0.6 }, { steps: 100, value: 0.6 }, { steps: 200, value: 0.6 }] },
+    ];
+    const v = decideVerdict(inputFor({ images: 12, seeds: 3, effects: { rec: 0.15, ce: 0, dice: 0.05 }, ...noisy }, { curves }));
+    expect(v.outcome).toBe('confirmed');
+    expect(v.orderStillMoving).toBe(true);
+    expect(v.sentence).toMatch(/; but the order is still moving: CE trails REC by 0\.040 at 200 steps .*; a ranking at this budget only\.$/);
+    expect(v.details).toContain(`Order still moving: CE trails REC by 0.040 at 200 steps but gains +0.070 per doubling of the steps vs +0.015: the lines cross at about 331 steps (1.7x).`);
+  });
+
   it('without a curve it says it ranks at this budget only', () => {
     const v = decideVerdict(inputFor({ images: 12, seeds: 3, effects: { rec: 0.15, ce: 0 }, ...noisy }));
     expect(v.details).toContain('Ranks at this budget only: the run has one validation point per candidate, so it cannot tell whether the order is still moving.');
@@ -140,7 +155,11 @@ describe('verdict on seed-paired score tables', () => {
     const candidates = [...candidatesOf(table), { id: 'ce', label: 'CE', isRecommended: false, status: 'ok' as const, statusDetail: null, scores: null }];
     const confirmed = decideVerdict({ candidates, compare: tableComparator(table, ctx), valImages: 12, seeds: 3, steps: 200, eliminations: [elim('ce', 'rec')] });
     expect(confirmed.outcome).toBe('confirmed');
+    expect(confirmed.sentence).toMatch(/^Keep the recommended REC: racing stopped every alternative that trained as significantly worse than the leader: CE at 100 steps \(see the racing lines\), and it reached mean Dice 0\.\d{3} at 200 steps; a ranking at this budget only\.$/);
     expect(confirmed.details).toContain('Racing: ce stopped: evidence');
+    const fewSeeds = decideVerdict({ candidates, compare: tableComparator(table, ctx), valImages: 12, seeds: 2, steps: 200, eliminations: [elim('ce', 'rec', 2)] });
+    expect(fewSeeds.outcome).toBe('inconclusive');
+    expect(fewSeeds.sentence).toMatch(/^Inconclusive with 2 seeds: racing stopped every alternative .* a winner needs at least 3 seeds/);
     expect(confirmed.eliminations).toHaveLength(1);
     const ceTable = buildTable({ images: 12, seeds: 3, effects: { ce: 0.1 } });
     const recOut = [{ id: 'rec', label: 'REC', isRecommended: true, status: 'ok' as const, statusDetail: null, scores: null }, ...candidatesOf(ceTable, { ce: { isRecommended: false } })];
@@ -181,5 +200,22 @@ describe('verdict with candidates stopped at the time budget (unequal steps)', (
       { id: 'ce', label: 'CE', isRecommended: false, status: 'stopped', statusDetail: 'not started: no time', scores: null, stepsDone: 0 },
     ];
     expect(decideVerdict({ candidates: none, compare: () => null, valImages: 12, seeds: 3, steps: 100 }).sentence).toMatch(/^Inconclusive: the time budget ran out before any candidate could be compared/);
+  });
+});
+
+describe('verdict A/A simulation', () => {
+  it('two recipes of the same quality are called beaten or confirmed in at most ~5% of runs', () => {
+    // seed, per-image and fixed candidate x image effects all present; every run differs
+    const rng = createRng(77);
+    const trials = 150;
+    let directional = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const swing = () => Array.from({ length: 12 }, () => 0.05 * gaussian(rng.next));
+      const table = buildTable({ images: 12, seeds: 3, effects: { rec: 0, ce: 0 }, seedNoise: 0.04, noise: 0.03, candidateImageEffects: { rec: swing(), ce: swing() }, rng: rng.next });
+      const v = decideVerdict({ candidates: candidatesOf(table), compare: tableComparator(table, { ...ctx, seed: trial, resamples: 200 }), valImages: 12, seeds: 3, steps: 100 });
+      if (v.outcome === 'beaten' || v.outcome === 'confirmed') directional++;
+    }
+    // binomial sd at 5% of 150 runs is 1.8%
+    expect(directional / trials).toBeLessThanOrEqual(0.086);
   });
 });
