@@ -1,6 +1,8 @@
 /**
- * The slice of the training engine (src/engine) that the verification run uses, as a
- * structural type: the real engine satisfies it, and tests can drive the run with a scripted one.
+ * What a recipe trains (`trainableLoss`, `lossContextFor`: shared by verify's runs and the
+ * candidate deduplication), and the shape of the single-model trainer underneath the tfjs engine
+ * (`Trainer`, for its tests and benchmarks). verify itself drives the Engine contract
+ * (src/engine/types.ts).
  */
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import { foldRecipeExtras } from '../losses/recipe-extras.js';

@@ -1,0 +1,229 @@
+/**
+ * Is verify's verdict right? (issue 10.) On `segloss sample` datasets (rare-class, balanced,
+ * blurred edges; several sample seeds) this benchmark measures
+ *  (a) A/A: the recommended recipe entered twice (the copy on other training seeds, so the two
+ *      differ by seed noise alone) must come out equivalent, tied or inconclusive, never "beaten" or
+ *      "confirmed": the share of directional outcomes is the false-positive rate (target <= 5%);
+ *  (b) long-run truth: the same candidates, exactly as verify trains them, for `--long-multiplier`
+ *      times the quick run's steps with `--long-seeds` seeds and no racing; their seed-paired
+ *      comparisons with the recommended recipe are the truth. The quick verdict (default budget) is
+ *      scored for wrong directional calls (a call the long run contradicts: the opposite direction,
+ *      or equivalence), how many of those were flagged "order still moving", decisiveness (share
+ *      of the long run's significant differences the quick run called the same way) and the
+ *      Spearman correlation of the two rankings by mean Dice.
+ * It prints one table (and, with --json, the rows as JSON). It takes long: hours at the defaults
+ * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
+ *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
+ *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --long-multiplier 10] [-- --long-seeds 5] [-- --json]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Recommendation } from '../src/contracts/recommendation.js';
+import type { VerificationReport } from '../src/contracts/verification.js';
+import { DEFAULT_IGNORE_INDEX, writeSampleDataset } from '../src/dataset/index.js';
+import { createEngine } from '../src/engine/index.js';
+import { profileDataset } from '../src/profiler/index.js';
+import { recommend } from '../src/rules/engine.js';
+import { loadRuleSet } from '../src/rules/load.js';
+import { parseBudget } from '../src/verify/budget.js';
+import { loadVerifyData } from '../src/verify/load.js';
+import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../src/verify/run.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const smoke = flag('smoke');
+const config = {
+  kinds: value('kinds', smoke ? 'rare' : 'rare,balanced,blurred').split(',') as Kind[],
+  sampleSeeds: value('sample-seeds', smoke ? '1' : '1,2').split(',').map(Number),
+  images: Number(value('images', smoke ? '28' : '40')),
+  size: Number(value('size', smoke ? '128' : '256')),
+  budgetSeconds: parseBudget(value('budget', smoke ? '1m' : '5m')),
+  /** The smoke run trains small crops and batches so that it ends in 1-2 minutes. */
+  crop: Number(value('crop', smoke ? '32' : String(DEFAULT_RUN_SETTINGS.cropSize))),
+  batch: Number(value('batch', smoke ? '4' : String(DEFAULT_RUN_SETTINGS.batchSize))),
+  candidates: value('candidates', smoke ? 'recommended,plain,focal' : DEFAULT_RUN_SETTINGS.candidates.join(',')).split(','),
+  seeds: Number(value('seeds', '3')),
+  aaRuns: Number(value('aa-runs', smoke ? '1' : '7')),
+  aaBudgetSeconds: parseBudget(value('aa-budget', smoke ? '45s' : '2m')),
+  longMultiplier: Number(value('long-multiplier', smoke ? '2' : '10')),
+  longSeeds: Number(value('long-seeds', smoke ? '3' : '5')),
+  json: flag('json'),
+};
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+type Kind = 'rare' | 'balanced' | 'blurred';
+const SAMPLE_KINDS: Record<Kind, { balanced: boolean; blurredShare: number }> = {
+  rare: { balanced: false, blurredShare: 0.3 },
+  balanced: { balanced: true, blurredShare: 0.3 },
+  blurred: { balanced: false, blurredShare: 0.9 },
+};
+
+interface Row {
+  dataset: string;
+  quickOutcome: string;
+  quickSteps: number | null;
+  orderStillMoving: boolean;
+  directionalCalls: number;
+  wrongCalls: number;
+  wrongFlagged: number;
+  longSignificant: number;
+  calledOfLongSignificant: number;
+  spearman: number | null;
+  aaDirectional: number;
+  aaRuns: number;
+}
+
+async function prepare(kind: Kind, seed: number, dir: string): Promise<{ data: VerifyData; recommendation: Recommendation }> {
+  const root = join(dir, `${kind}-${seed}`);
+  await writeSampleDataset(root, { seed, images: config.images, size: config.size, ...SAMPLE_KINDS[kind] });
+  const dataset = { root, ignoreIndex: DEFAULT_IGNORE_INDEX, strict: false };
+  const profile = await profileDataset(dataset);
+  const recommendation = await recommend(profile, { intent: { domain: 'satellite', priority: null }, ruleSet: await loadRuleSet([]), profileSource: root });
+  const data = await loadVerifyData(dataset, recommendation, { maxImages: 400, seed: 0, minSize: 8 });
+  return { data, recommendation };
+}
+
+const settings = (over: Partial<RunSettings>): RunSettings => ({ ...DEFAULT_RUN_SETTINGS, candidates: config.candidates, seeds: config.seeds, cropSize: config.crop, batchSize: config.batch, ...over });
+const quiet = { createEngine, onEvent: () => {} };
+
+/** Candidate vs recommended: 'better' | 'worse' from a comparison or a racing elimination; null when not called. */
+function calls(report: VerificationReport): Map<string, 'better' | 'worse' | 'equivalent' | null> {
+  const rec = report.candidates.find((c) => c.isRecommended)?.id;
+  const out = new Map<string, 'better' | 'worse' | 'equivalent' | null>();
+  for (const c of report.candidates) if (c.id !== rec) out.set(c.id, null);
+  for (const cmp of report.verdict.comparisons ?? []) {
+    if (cmp.againstId !== rec || cmp.metric !== 'meanDice') continue;
+    out.set(cmp.candidateId, cmp.relation === 'undecided' ? null : cmp.relation);
+  }
+  for (const e of report.verdict.eliminations ?? []) {
+    if (e.by === rec) out.set(e.id, 'worse');
+    if (e.id === rec) out.set(e.by, 'better');
+  }
+  return out;
+}
+
+/** Mean Dice (mean over seeds) at each candidate's last rung. */
+function lastDice(report: VerificationReport): Map<string, number> {
+  return new Map(report.candidates.flatMap((c) => (c.curve?.length ? [[c.id, c.curve[c.curve.length - 1].meanDice] as const] : [])));
+}
+
+export function spearman(a: readonly number[], b: readonly number[]): number | null {
+  if (a.length < 2 || a.length !== b.length) return null;
+  const ranks = (v: readonly number[]) => {
+    const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < order.length; ) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+      for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [mean(ra), mean(rb)];
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    da += (ra[i] - ma) ** 2;
+    db += (rb[i] - mb) ** 2;
+  }
+  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : null;
+}
+
+async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row> {
+  const name = `${kind} (sample seed ${seed})`;
+  log(`\n== ${name}`);
+  const { data, recommendation } = await prepare(kind, seed, dir);
+
+  log(`quick: --budget ${config.budgetSeconds}s, ${config.seeds} seeds, ${config.candidates.join(',')}`);
+  const quick = await runOnData(data, recommendation, settings({ budgetSeconds: config.budgetSeconds }), quiet);
+  log(`  ${quick.verdict.outcome} at ${quick.settings.steps} steps: ${quick.verdict.sentence}`);
+  const longSteps = Math.max(1, (quick.settings.steps ?? 1) * config.longMultiplier);
+  log(`long: --steps ${longSteps}, ${config.longSeeds} seeds, no racing`);
+  const long = await runOnData(data, recommendation, settings({ steps: longSteps, seeds: config.longSeeds, racing: false }), quiet);
+  log(`  ${long.verdict.outcome}: ${long.verdict.sentence}`);
+
+  const quickCalls = calls(quick);
+  const truth = calls(long);
+  let directional = 0;
+  let wrong = 0;
+  let longSignificant = 0;
+  let called = 0;
+  for (const [id, q] of quickCalls) {
+    const t = truth.get(id) ?? null;
+    if (q === 'better' || q === 'worse') {
+      directional++;
+      if (t !== null && t !== q) wrong++;
+    }
+    if (t === 'better' || t === 'worse') {
+      longSignificant++;
+      if (q === t) called++;
+    }
+  }
+  const quickDice = lastDice(quick);
+  const longDice = lastDice(long);
+  const shared = [...quickDice.keys()].filter((id) => longDice.has(id));
+
+  let aaDirectional = 0;
+  for (let r = 0; r < config.aaRuns; r++) {
+    const aa = await runOnData(data, recommendation, settings({ candidates: ['recommended'], budgetSeconds: config.aaBudgetSeconds, seed: 100 * (r + 1) }), {
+      ...quiet,
+      adjustCandidates: (plans) => [...plans, { ...plans[0], id: 'recommended-copy', label: `${plans[0].label} (A/A copy)`, isRecommended: false, seedOffset: 1000 }],
+    });
+    const directionalOutcome = aa.verdict.outcome === 'beaten' || aa.verdict.outcome === 'confirmed';
+    if (directionalOutcome) aaDirectional++;
+    log(`  A/A ${r + 1}/${config.aaRuns}: ${aa.verdict.outcome} at ${aa.settings.steps} steps`);
+  }
+  return {
+    dataset: name,
+    quickOutcome: quick.verdict.outcome,
+    quickSteps: quick.settings.steps,
+    orderStillMoving: Boolean(quick.verdict.orderStillMoving),
+    directionalCalls: directional,
+    wrongCalls: wrong,
+    wrongFlagged: quick.verdict.orderStillMoving ? wrong : 0,
+    longSignificant,
+    calledOfLongSignificant: called,
+    spearman: spearman(shared.map((id) => quickDice.get(id)!), shared.map((id) => longDice.get(id)!)),
+    aaDirectional,
+    aaRuns: config.aaRuns,
+  };
+}
+
+function table(rows: Row[]): string {
+  const header = ['dataset', 'quick verdict', 'steps', 'moving', 'calls', 'wrong (flagged)', 'decisive', 'Spearman', 'A/A beaten|confirmed'];
+  const body = rows.map((r) => [
+    r.dataset, r.quickOutcome, String(r.quickSteps ?? '-'), r.orderStillMoving ? 'yes' : 'no', String(r.directionalCalls), `${r.wrongCalls} (${r.wrongFlagged})`,
+    r.longSignificant ? `${r.calledOfLongSignificant}/${r.longSignificant}` : '-', r.spearman === null ? '-' : r.spearman.toFixed(2), `${r.aaDirectional}/${r.aaRuns}`,
+  ]);
+  const total = (pick: (r: Row) => number) => rows.reduce((s, r) => s + pick(r), 0);
+  body.push(['all', '', '', '', String(total((r) => r.directionalCalls)), `${total((r) => r.wrongCalls)} (${total((r) => r.wrongFlagged)})`, `${total((r) => r.calledOfLongSignificant)}/${total((r) => r.longSignificant)}`, '', `${total((r) => r.aaDirectional)}/${total((r) => r.aaRuns)}`]);
+  const widths = header.map((_, i) => Math.max(header[i].length, ...body.map((b) => b[i].length)));
+  return [header, ...body].map((line) => line.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'segloss-validity-'));
+  const started = performance.now();
+  try {
+    const rows: Row[] = [];
+    for (const kind of config.kinds) for (const seed of config.sampleSeeds) rows.push(await benchDataset(kind, seed, dir));
+    process.stdout.write(`${config.json ? JSON.stringify(rows, null, 2) : table(rows)}\n`);
+    log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.seeds} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s.`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // The engine's worker threads keep Node alive.
+  process.exit(0);
+}
+
+await main();
