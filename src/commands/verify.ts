@@ -14,6 +14,7 @@ import {
   CANDIDATE_NAMES,
   DEFAULT_MAX_IMAGES,
   DEFAULT_RUN_SETTINGS,
+  MIN_BUDGET_STEPS,
   MIN_GRACE_SECONDS,
   MIN_SEEDS_FOR_CLAIM,
   parseBudget,
@@ -36,7 +37,7 @@ export function registerVerifyCommand(program: Command): void {
       '--budget <time>',
       `wall-clock budget for everything, training and validation scoring, e.g. 90s, 5m, 1h (default 5m). All candidates x seeds train in lockstep rounds; ` +
         `timed steps and a timed scoring plan the steps, re-planned at every rung (time of eliminated candidates goes to the survivors). Training ends between rounds, ` +
-        `by ${BUDGET_GRACE}x the budget (at least +${MIN_GRACE_SECONDS}s) at the latest, so every surviving run trains the same steps; a budget too small for ${10} steps is refused before training`,
+        `by ${BUDGET_GRACE}x the budget (at least +${MIN_GRACE_SECONDS}s) at the latest, so every surviving run trains the same steps; a budget too small for ${MIN_BUDGET_STEPS} steps is refused before training`,
     )
     .option('--steps <n>', 'train every run (candidate x seed) exactly N steps instead of a time budget (no time limit; reproducible); racing may stop a clearly worse candidate at a rung', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)

@@ -17,7 +17,7 @@ import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
 
 export { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from './run.js';
 export { CANDIDATE_NAMES, DEFAULT_CANDIDATES, parseCandidateNames } from './candidates.js';
-export { parseBudget, formatDuration, timeLimitFor, BUDGET_GRACE, MIN_GRACE_SECONDS } from './budget.js';
+export { parseBudget, formatDuration, timeLimitFor, BUDGET_GRACE, MIN_BUDGET_STEPS, MIN_GRACE_SECONDS } from './budget.js';
 export { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './verdict.js';
 export { readRecommendationFile } from './recommendation-file.js';
 export { DEFAULT_MAX_IMAGES } from './load.js';

@@ -62,6 +62,33 @@ describe('report.md', () => {
     expect(stopped).toContain('- Focal (gamma 2): not started: no time was left before the hard stop at 2m30s (budget 2m)');
   });
 
+  it('says what the verdict ranks, and shows the lockstep training, the learning curves, the comparisons and the eliminations', () => {
+    const raced = renderReportMarkdown({
+      profile: profileFixture,
+      recommendation: recommendationFixture,
+      verification: {
+        ...verificationFixture,
+        candidates: verificationFixture.candidates.map((c) => (c.id === 'ce' ? { ...c, status: 'eliminated' as const, statusDetail: 'stopped at rung 2', curve: c.curve!.slice(0, 2) } : c)),
+        verdict: {
+          ...verificationFixture.verdict,
+          steps: 120, seeds: 3, tieMargin: 0.01, minimumDetectableDifference: 0.021, orderStillMoving: true,
+          toResolve: { seeds: 6, stepsMultiplier: null, valImagesMultiplier: null, text: 'about 6 seeds would decide' },
+          comparisons: [{ candidateId: 'focal', againstId: 'combo-satellite', metric: 'meanDice', difference: -0.044, ci: [-0.07, -0.018], confidence: 0.95, seeds: 3, seedVariance: true, minimumDetectableDifference: 0.021, relation: 'worse' }],
+          eliminations: [{ id: 'ce', rung: 2, steps: 60, by: 'combo-satellite', metric: 'meanDice', difference: 0.08, ci: [0.03, 0.13], reason: 'stopped at rung 2' }],
+        },
+      },
+    });
+    expect(raced).toContain('4 runs (4 candidates x 1 seed) trained in lockstep, rounds of 5 steps: every surviving run trained exactly 120 steps; scored on validation at rungs of 30, 60, 120 steps.');
+    expect(raced).toContain('> This ranks the candidates at THIS budget: 120 steps per run, 3 seeds.');
+    expect(raced).toContain('> Order still moving');
+    expect(raced).toContain('> Smallest mean-Dice difference this run could detect (80% power): 0.021; tie margin 0.010.');
+    expect(raced).toContain('> To resolve: about 6 seeds would decide');
+    expect(tableRow(raced, 'Focal (gamma 2)')).toEqual(['Focal (gamma 2)', 'Combo 0.7 Dice + 0.3 CE', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
+    expect(raced).toContain('- ✂ Cross-entropy: stopped at rung 2 (60 steps), 0.080 mean Dice behind Combo 0.7 Dice + 0.3 CE (CI +0.030 to +0.130)');
+    expect(tableRow(raced, 'Cross-entropy').slice(1, 6)).toEqual(['0.550', '0.610', '-', '0.305', '+0.046/2x']);
+    expect(tableRow(raced, 'rarest-class recall (solar panel)')).toBeDefined();
+  });
+
   it('links the overlay PNGs per candidate', () => {
     expect(report).toContain('## Prediction overlays');
     expect(report).toContain('](overlays/combo-satellite-0.png)');
