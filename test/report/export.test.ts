@@ -108,6 +108,16 @@ describe('export snippets carry every parameter of the recipe', () => {
     }
   });
 
+  it.each(TARGETS)('%s: scale-aware weighting without scipy, an all-ignored image weighs 0 and counts in no per-image mean', (target) => {
+    const code = exportSnippet(sourceFor({ ...diceRecipe, scaleAware: { binEdges: [100], binWeights: [2, 1] } }), target);
+    expect(code).not.toMatch(/scipy|ndimage/);
+    expect(code).toContain('def smallest_object_areas(masks):');
+    expect(code).toContain('weights = weights * (masks != IGNORE_INDEX).reshape(len(masks), -1).any(1)');
+    const plain = exportSnippet(sourceFor(diceRecipe), target);
+    expect(plain).toContain('def reduce_class_losses(per_class, valid, batch=False');
+    expect(plain).not.toMatch(/return tf\.reduce_mean\(1\.0 - /); // keras: the image mean skips all-ignored images
+  });
+
   it.each(TARGETS)('%s: class weights, optimiser, schedule, warm-up and clipping of the satellite recipe', (target) => {
     const code = exportSnippet(sourceFor(comboRecipe), target);
     expect(code).toContain('[0.1, 1.0, 1.0, 2.0, 2.0, 3.0]');
