@@ -148,13 +148,16 @@ describe('export snippets carry every parameter of the recipe', () => {
     assertPythonSyntax(code);
   });
 
-  it('monai: uses DiceCELoss directly when nothing is ignored and CE is unweighted', () => {
+  it('monai: uses DiceCELoss directly when nothing is ignored, the CE is unweighted and unsmoothed', () => {
     const recipe: Recipe = { ...comboRecipe, classWeights: null };
     const code = exportSnippet(sourceFor(recipe, null), 'monai');
     expect(code).toContain('DiceCELoss(include_background=False, to_onehot_y=True, softmax=True');
-    expect(code).toContain('lambda_dice=0.7, lambda_ce=0.3, label_smoothing=0.0');
+    expect(code).toContain('lambda_dice=0.7, lambda_ce=0.3)'); // no label_smoothing keyword: MONAI 1.3's DiceCELoss has none
     expect(code).toContain('IGNORE_INDEX = -100');
     assertPythonSyntax(code);
+    const smoothed = exportSnippet(sourceFor({ ...recipe, labelSmoothing: 0.1 }, null), 'monai');
+    expect(smoothed).not.toContain('DiceCELoss(include_background');
+    expect(smoothed).toContain('cross_entropy_loss(logits, target, label_smoothing=0.1');
   });
 
   it.each(TARGETS)('%s: the recipe-level OHEM and label smoothing are folded in as verify trains them', (target) => {

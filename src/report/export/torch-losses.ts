@@ -202,19 +202,21 @@ export const LOSS_CODE: Record<LossName, LossCodeBuilder> = {
         `return ${diceWeight} * ${reduceLine('dice', p, c)} + ${ceWeight} * ${ce.call}`,
       ]);
     }
-    if (c.flavour === 'monai' && !c.hasIgnoreIndex && c.weights === 'None' && !ohem && !c.perImage) {
+    // DiceCELoss as it is: only where nothing is ignored, weighted, mined, smoothed (its label_smoothing
+    // needs MONAI >= 1.4) or reduced per image.
+    if (c.flavour === 'monai' && !c.hasIgnoreIndex && c.weights === 'None' && !ohem && !c.perImage && Number(p.labelSmoothing ?? 0) === 0) {
       return {
         imports: ['from monai.losses import DiceCELoss'],
         blocks: [],
         setup: [
-          `combo_loss = DiceCELoss(include_background=${flag(p, 'includeBackground')}, to_onehot_y=True, softmax=True, squared_pred=${flag(p, 'squaredPred')}, jaccard=${flag(p, 'jaccard')}, batch=${flag(p, 'batch')}, smooth_nr=${num(p, 'smoothNr')}, smooth_dr=${num(p, 'smoothDr')}, lambda_dice=${diceWeight}, lambda_ce=${ceWeight}, label_smoothing=${num(p, 'labelSmoothing')})`,
+          `combo_loss = DiceCELoss(include_background=${flag(p, 'includeBackground')}, to_onehot_y=True, softmax=True, squared_pred=${flag(p, 'squaredPred')}, jaccard=${flag(p, 'jaccard')}, batch=${flag(p, 'batch')}, smooth_nr=${num(p, 'smoothNr')}, smooth_dr=${num(p, 'smoothDr')}, lambda_dice=${diceWeight}, lambda_ce=${ceWeight})`,
         ],
         body: ['return combo_loss(logits, target.unsqueeze(1))'],
       };
     }
     const dice = diceClassLines(p, c);
     const why = c.flavour === 'monai'
-      ? pyComment(`MONAI DiceCELoss(lambda_dice=${diceWeight}, lambda_ce=${ceWeight}) written out: DiceCELoss has no ignore_index${ohem ? ' and no OHEM' : ''}, and recent MONAI also applies its \`weight\` to the Dice term, while segloss weights only the CE term.`)
+      ? pyComment(`MONAI DiceCELoss(lambda_dice=${diceWeight}, lambda_ce=${ceWeight}) written out: DiceCELoss has no ignore_index${ohem ? ' and no OHEM' : ''} (and label_smoothing only from MONAI 1.4 on), and recent MONAI also applies its \`weight\` to the Dice term, while segloss weights only the CE term.`)
       : [];
     return {
       imports: dice.imports,
