@@ -36,7 +36,15 @@ const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue>
 function expectedLossText(name: LossName, p: Record<string, LossParamValue>, target: ExportTarget): string[] {
   const f = (v: LossParamValue) => (typeof v === 'number' ? pyFloat(v) : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v));
   const monai = target === 'monai';
-  const torch = target === 'pytorch';
+  const torch = target === 'pytorch' || target === 'smp';
+  if (target === 'smp') {
+    // smp's own losses where smp has them, with the differences named; the rest as --to pytorch.
+    if (name === 'dice') return ['smp.losses.DiceLoss(mode="multiclass", classes=list(range(1, NUM_CLASSES))', `smooth=${f(Number(p.smoothNr) / 2)}`, 'squaredPred=true (sum of p^2 in the denominator) has no smp equivalent', 'smp has one smooth for both terms', 'smp sums p*t, p and t over the whole batch per class, as segloss did (batch=true)'];
+    if (name === 'tversky') return ['smp.losses.TverskyLoss(', 'classes=list(range(1, NUM_CLASSES))', `alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, 'gamma=1.0', 'segloss trained per image and class'];
+    if (name === 'focal_tversky') return ['smp.losses.TverskyLoss(', `gamma=${f(p.gamma)}`, 'smp raises the class mean of (1 - TI) to gamma'];
+    if (name === 'focal') return ['smp.losses.FocalLoss (0.3) has no class weights or label smoothing', `gamma=${f(p.gamma)}`, 'class_weights=CLASS_WEIGHTS', `label_smoothing=${f(p.labelSmoothing)}`];
+    if (name === 'combo' && p.diceForm !== 'stable_log_dice') return [`${f(p.diceWeight)} * dice + ${f(p.ceWeight)} * `, 'smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))', `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
+  }
   switch (name) {
     case 'ce':
       return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX', 'def cross_entropy_loss('];
@@ -75,7 +83,7 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
   }
 }
 
-const TARGETS: ExportTarget[] = ['pytorch', 'monai', 'keras'];
+const TARGETS: ExportTarget[] = ['pytorch', 'monai', 'smp', 'keras'];
 const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : null;
 
 /** Snippets to syntax-check with Python's own parser, all in one process at the end (spawning is slow). */
@@ -90,7 +98,8 @@ describe('export snippets carry every parameter of the recipe', () => {
       it(`${target}: ${name} (case ${index})`, () => {
         const recipe: Recipe = { ...comboRecipe, id: `${name}-case`, loss: { name, params } };
         const code = exportSnippet(sourceFor(recipe), target);
-        for (const text of expectedLossText(name, params, target)) expect(code, `${target} ${name} should contain ${text}`).toContain(text);
+        const unwrapped = code.replace(/\n *# /g, ' '); // comments wrapped over lines read as one
+        for (const text of expectedLossText(name, params, target)) expect(unwrapped, `${target} ${name} should contain ${text}`).toContain(text);
         assertPythonSyntax(code);
       });
     }
@@ -113,8 +122,9 @@ describe('export snippets carry every parameter of the recipe', () => {
     expect(code).not.toMatch(/scipy|ndimage/);
     expect(code).toContain('def smallest_object_areas(masks):');
     expect(code).toContain('weights = weights * (masks != IGNORE_INDEX).reshape(len(masks), -1).any(1)');
+    if (target === 'smp') expect(code).toContain('return per_image(dice_loss, logits, target)'); // smp reduces over the batch
     const plain = exportSnippet(sourceFor(diceRecipe), target);
-    expect(plain).toContain('def reduce_class_losses(per_class, valid, batch=False');
+    if (target !== 'smp') expect(plain).toContain('def reduce_class_losses(per_class, valid, batch=False');
     expect(plain).not.toMatch(/return tf\.reduce_mean\(1\.0 - /); // keras: the image mean skips all-ignored images
   });
 
@@ -186,6 +196,7 @@ describe('export snippets carry every parameter of the recipe', () => {
   it.each(TARGETS)('%s: focal and combo without the new parameters export as before', (target) => {
     const focal = exportSnippet(sourceFor(focalRecipe), target);
     if (target === 'monai') expect(focal).not.toContain('label_smoothing');
+    else if (target === 'smp') expect(focal).toContain('focal_loss = smp.losses.FocalLoss(mode="multiclass", alpha=0.25, gamma=2.0, ignore_index=IGNORE_INDEX)');
     else expect(focal).toContain('label_smoothing=0.0');
     const combo = exportSnippet(sourceFor(comboRecipe), target);
     expect(combo).not.toContain('ohem_cross_entropy');

@@ -6,9 +6,13 @@
  * the body of `def base_loss(logits, target)`; with `perImage` (scale-aware weighting) that body
  * returns one value per image instead of the batch loss, and batch statistics are off (segloss's
  * per-image losses ignore batch=true as well). A new loss is one more entry in LOSS_CODE.
+ * The `smp` flavour uses segmentation_models_pytorch's DiceLoss, JaccardLoss, TverskyLoss and
+ * FocalLoss as they are, for smp users, with a comment naming each way they differ from what
+ * segloss trained (smp-notes.ts); the losses smp lacks are the `pytorch` ones.
  */
 import type { LossName, LossParamValue } from '../../contracts/losses.js';
-import { pyBool, pyComment, pyValue } from './python.js';
+import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
+import { SMP_PER_IMAGE, smpDiceNotes, smpFocalNotes, smpTverskyNotes } from './smp-notes.js';
 import {
   CROSS_ENTROPY,
   DICE_CLASS_LOSSES,
@@ -23,7 +27,7 @@ import {
   type PyBlock,
 } from './torch-library.js';
 
-export type TorchFlavour = 'monai' | 'pytorch';
+export type TorchFlavour = 'monai' | 'pytorch' | 'smp';
 
 export interface LossCodeContext {
   flavour: TorchFlavour;
@@ -84,7 +88,39 @@ const MONAI_REDUCTION_NOTE =
   'reduction="none" and reduce_class_losses below: MONAI\'s "mean" would also average images that are entirely IGNORE_INDEX (as 1 - smooth_nr / smooth_dr); segloss leaves them out.';
 
 /** The soft Dice term (dice loss, combo's Dice term): per-class losses in `dice`. */
+/** smp's class selection: every class, or all but the background. */
+function smpClasses(p: Params): string {
+  return p.includeBackground ? 'None' : 'list(range(1, NUM_CLASSES))';
+}
+
+/** An smp loss module's value: for the batch, or per image (scale-aware weighting). */
+function smpCall(module: string, c: LossCodeContext): string {
+  return c.perImage ? `per_image(${module}, logits, target)` : `${module}(logits, target)`;
+}
+
+/** smp's DiceLoss or JaccardLoss for segloss's soft Dice term: its value in `dice` (already reduced). */
+function smpDiceLines(p: Params, c: LossCodeContext): { imports: string[]; blocks: PyBlock[]; setup: string[]; lines: string[] } {
+  const cls = p.jaccard ? 'JaccardLoss' : 'DiceLoss';
+  // smp adds `smooth` to I and to (P + T) / 2 (Jaccard: to I and P + T - I): half of segloss's smoothNr gives its ratio.
+  const smooth = pyFloat(Number(p.smoothNr) / 2);
+  return {
+    imports: ['import segmentation_models_pytorch as smp'],
+    blocks: c.perImage ? [SMP_PER_IMAGE] : [],
+    // (JaccardLoss is only used when nothing is ignored: it takes no ignore_index.)
+    setup: [...smpDiceNotes(p), `dice_loss = smp.losses.${cls}(mode="multiclass", classes=${smpClasses(p)}, from_logits=True, smooth=${smooth}${p.jaccard ? '' : ', ignore_index=IGNORE_INDEX'})`],
+    lines: [`dice = ${smpCall('dice_loss', c)}`],
+  };
+}
+
+/** smp has the soft Dice term: its JaccardLoss (0.3-0.5) takes no ignore_index, so not with one. */
+function smpHasDice(p: Params, c: LossCodeContext): boolean {
+  return c.flavour === 'smp' && !(p.jaccard && c.hasIgnoreIndex);
+}
+
+const SMP_NO_JACCARD_IGNORE = pyComment('smp.losses.JaccardLoss (0.3-0.5) has no ignore_index: segloss\'s soft Jaccard, written out.');
+
 function diceClassLines(p: Params, c: LossCodeContext): { imports: string[]; blocks: PyBlock[]; setup: string[]; lines: string[] } {
+  if (c.flavour === 'smp') return { ...diceClassLines(p, { ...c, flavour: 'pytorch' }), setup: SMP_NO_JACCARD_IGNORE };
   if (c.flavour === 'monai') {
     return {
       imports: ['from monai.losses import DiceLoss'],
@@ -116,6 +152,17 @@ const plain = (blocks: PyBlock[], body: string[]): LossCode => ({ imports: [], b
 function tverskyCode(p: Params, c: LossCodeContext, gamma: LossParamValue | null): LossCode {
   const focal = gamma !== null;
   const toLoss = (ti: string) => (focal ? `(1 - ${ti}).clamp_min(1e-12).pow(${pyValue(gamma)})` : `1 - ${ti}`);
+  if (c.flavour === 'smp') {
+    return {
+      imports: ['import segmentation_models_pytorch as smp'],
+      blocks: c.perImage ? [SMP_PER_IMAGE] : [],
+      setup: [
+        ...smpTverskyNotes(p, focal),
+        `tversky_loss = smp.losses.TverskyLoss(mode="multiclass", classes=${smpClasses(p)}, from_logits=True, smooth=${num(p, 'smoothNr')}, ignore_index=IGNORE_INDEX, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, gamma=${focal ? pyValue(gamma) : '1.0'})`,
+      ],
+      body: [`return ${smpCall('tversky_loss', c)}`],
+    };
+  }
   if (c.flavour === 'monai') {
     // TverskyLoss(reduction="none") gives 1 - TI per image and class.
     const loss = monaiPerClass(`tversky_loss(${PROBS}, onehot)`, p, c);
@@ -152,8 +199,18 @@ export const LOSS_CODE: Record<LossName, LossCodeBuilder> = {
   },
 
   focal: (p, c) => {
-    if (c.flavour === 'pytorch') {
-      return plain([FOCAL], [`return focal_loss(logits, target, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${c.weights}, label_smoothing=${num(p, 'labelSmoothing')}${perImageArg(c)})`]);
+    const smpCan = c.weights === 'None' && Number(p.labelSmoothing ?? 0) === 0;
+    if (c.flavour === 'smp' && smpCan) {
+      return {
+        imports: ['import segmentation_models_pytorch as smp'],
+        blocks: c.perImage ? [SMP_PER_IMAGE] : [],
+        setup: [...smpFocalNotes(), `focal_loss = smp.losses.FocalLoss(mode="multiclass", alpha=${num(p, 'alpha')}, gamma=${num(p, 'gamma')}, ignore_index=IGNORE_INDEX)`],
+        body: [`return ${smpCall('focal_loss', c)}`],
+      };
+    }
+    if (c.flavour !== 'monai') {
+      const note = c.flavour === 'smp' ? pyComment('smp.losses.FocalLoss (0.3) has no class weights or label smoothing, which this recipe uses: segloss\'s softmax focal loss, written out.') : [];
+      return plain([FOCAL], [...note, `return focal_loss(logits, target, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${c.weights}, label_smoothing=${num(p, 'labelSmoothing')}${perImageArg(c)})`]);
     }
     const smoothing = Number(p.labelSmoothing ?? 0);
     return {
@@ -179,6 +236,10 @@ export const LOSS_CODE: Record<LossName, LossCodeBuilder> = {
   },
 
   dice: (p, c) => {
+    if (smpHasDice(p, c)) {
+      const dice = smpDiceLines(p, c);
+      return { imports: dice.imports, blocks: dice.blocks, setup: dice.setup, body: [`return ${smpCall('dice_loss', c)}`] };
+    }
     const dice = diceClassLines(p, c);
     return { imports: dice.imports, blocks: dice.blocks, setup: dice.setup, body: [...dice.lines, `return ${reduceLine('dice', p, c)}`] };
   },
@@ -213,6 +274,10 @@ export const LOSS_CODE: Record<LossName, LossCodeBuilder> = {
         ],
         body: ['return combo_loss(logits, target.unsqueeze(1))'],
       };
+    }
+    if (smpHasDice(p, c)) {
+      const dice = smpDiceLines(p, c);
+      return { imports: dice.imports, blocks: [...dice.blocks, ...ce.blocks], setup: dice.setup, body: [...dice.lines, `return ${diceWeight} * dice + ${ceWeight} * ${ce.call}`] };
     }
     const dice = diceClassLines(p, c);
     const why = c.flavour === 'monai'

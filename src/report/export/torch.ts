@@ -12,6 +12,9 @@
  *   DiceCELoss, fed softmax probabilities and a one-hot target zeroed at ignored pixels and reduced
  *   with reduction="none" plus segloss's own reductions, so an image that is all ignore index counts
  *   in no mean; CE, OHEM and the stable log Dice are the same torch functions as `pytorch`.
+ * A third, `smp`, is for segmentation_models_pytorch users: smp's DiceLoss, JaccardLoss, TverskyLoss
+ * and FocalLoss as they are, with comments naming how each differs from segloss (smp-notes.ts:
+ * batch-summed statistics, absent classes scored 0, sigmoid focal); the rest as `pytorch`.
  * The per-loss code is in torch-losses.ts (one entry per loss), the torch functions it calls in
  * torch-library.ts, the scale-aware image weights (numpy, no scipy) in scale-aware-py.ts.
  */
@@ -30,18 +33,23 @@ export type { TorchFlavour } from './torch-losses.js';
 export const TORCH_FLAVOUR_TARGETS: Record<TorchFlavour, string> = {
   pytorch: 'PyTorch (torch >= 1.13; no other package)',
   monai: 'PyTorch with MONAI losses (monai >= 1.3, torch >= 1.13)',
+  smp: 'PyTorch with segmentation_models_pytorch losses (smp >= 0.3, torch >= 1.13)',
 };
 
 /** The module interface `segloss verify --backend torch` relies on, stated at the top of every torch snippet. */
-const INTERFACE_LINES = [
-  'Module interface (stable: segloss verify --backend torch imports this file as it is):',
-  '  compute_loss(logits, target) -> scalar tensor. logits: (N, C, H, W) float raw scores (no softmax);',
-  '    target: (N, H, W) int64 class ids, IGNORE_INDEX at ignored pixels. A batch (or image) that is all',
-  '    IGNORE_INDEX adds 0 with a zero gradient, never NaN.',
-  '  NUM_CLASSES, IGNORE_INDEX, CLASS_WEIGHTS: the recipe\'s constants.',
-  '  make_optimizer(model); make_scheduler(optimizer, total_steps): a LambdaLR, stepped once per optimiser step.',
-  '  train_step(model, images, masks, optimizer, scheduler) -> the batch loss (detached).',
-];
+function interfaceLines(flavour: TorchFlavour): string[] {
+  return [
+    flavour === 'smp' ? 'Module interface (as segloss\'s --to pytorch, whose file verify --backend torch imports):' : 'Module interface (stable: segloss verify --backend torch imports this file as it is):',
+    '  compute_loss(logits, target) -> scalar tensor. logits: (N, C, H, W) float raw scores (no softmax);',
+    '    target: (N, H, W) int64 class ids, IGNORE_INDEX at ignored pixels.',
+    flavour === 'smp'
+      ? '    Not exactly segloss\'s loss: the comment above each smp loss says how it differs.'
+      : '    A batch (or image) that is all IGNORE_INDEX adds 0 with a zero gradient, never NaN.',
+    '  NUM_CLASSES, IGNORE_INDEX, CLASS_WEIGHTS: the recipe\'s constants.',
+    '  make_optimizer(model); make_scheduler(optimizer, total_steps): a LambdaLR, stepped once per optimiser step.',
+    '  train_step(model, images, masks, optimizer, scheduler) -> the batch loss (detached).',
+  ];
+}
 
 function optimizerLine(recipe: Recipe): string[] {
   const o = recipe.optimizer;
@@ -131,7 +139,7 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
       'Use: optimizer = make_optimizer(model); scheduler = make_scheduler(optimizer, total_steps);',
       'then train_step(model, images, masks, optimizer, scheduler) for each batch.',
       '',
-      ...INTERFACE_LINES,
+      ...interfaceLines(flavour),
     ]),
     imports.join('\n'),
     constants.join('\n'),
