@@ -109,13 +109,20 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   if (idat.length === 0) throw new PngError('corrupt', 'no image data (IDAT) chunk');
   if (header.colorType === PngColorType.Palette && !palette) throw new PngError('corrupt', 'palette PNG without a PLTE chunk');
 
+  const channels = CHANNELS[header.colorType] as 1 | 2 | 3 | 4;
+  // The size the header declares bounds the inflated data: a few kB of zlib cannot become gigabytes.
+  const expected = expectedRawBytes(header, channels);
+  if (expected > MAX_INFLATED_BYTES) throw new PngError('unsupported', `${header.width}x${header.height} is too large to decode (${expected} bytes of image data)`);
   let raw: Buffer;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat));
+    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + EXTRA_DATA_ALLOWED });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PngError('corrupt', `compressed image data inflates to far more than the ${expected} bytes a ${header.width}x${header.height} image needs`);
+    }
     throw new PngError('corrupt', `compressed image data is damaged (${(error as Error).message})`);
   }
-  const channels = CHANNELS[header.colorType] as 1 | 2 | 3 | 4;
+  if (raw.length < expected) throw new PngError('truncated', `image data is short: ${raw.length} of ${expected} bytes after decompression`);
   const samples =
     header.interlace === 1
       ? deinterlace(raw, header, channels)
@@ -129,6 +136,19 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
     data: samples,
     palette,
   };
+}
+
+/** Largest inflated image data decoded (V8's typed-array limit on 64-bit Node 20). */
+const MAX_INFLATED_BYTES = 2 ** 32 - 1 - 65536;
+
+/** Trailing inflated bytes tolerated past the image data (libpng, too, only warns about a little). */
+const EXTRA_DATA_ALLOWED = 65536;
+
+/** Bytes of filtered scanlines a header declares: one filter byte per row, per Adam7 pass if interlaced. */
+export function expectedRawBytes(header: Pick<Header, 'width' | 'height' | 'bitDepth' | 'interlace'>, channels: number): number {
+  const passBytes = (width: number, height: number): number => (width > 0 && height > 0 ? height * (Math.ceil((width * channels * header.bitDepth) / 8) + 1) : 0);
+  if (header.interlace !== 1) return passBytes(header.width, header.height);
+  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + passBytes(Math.ceil((header.width - x0) / dx), Math.ceil((header.height - y0) / dy)), 0);
 }
 
 /**

@@ -23,6 +23,7 @@ import type { ProfileWorkerSetup } from './worker.js';
 export { measureMask, type MaskStats, type MaskInput, type MeasureOptions } from './mask-stats.js';
 export { ProfileAccumulator } from './aggregate.js';
 export { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
+export { assertSomethingToRecommend, classIdWarnings, nothingToRecommend } from './profile-checks.js';
 
 export interface ProfileOptions extends DatasetOptions {
   /** Profile a seeded random subset of this many pairs (default: all pairs). */
@@ -80,9 +81,8 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     await runInWorkers(pairs, { context: decodeContextOf(index), measure }, workers, consume);
   }
 
-  if (accumulator.imagesProfiled === 0) {
-    throw new UserError(`none of the ${pairs.length} pairs in ${index.masksDir} could be read`, { fix: skipped[0]?.fix ?? 'check the files listed above' });
-  }
+  // The pairs' own problems first: unpaired files (found while indexing) are not why none was read.
+  if (accumulator.imagesProfiled === 0) throw noneReadable(pairs.length, index.masksDir, [...skipped.slice(index.skipped.length), ...index.skipped]);
   return accumulator.toProfile(
     {
       root: index.root,
@@ -99,6 +99,22 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     },
     (performance.now() - started) / 1000,
   );
+}
+
+/** How many per-file reasons the "none could be read" error lists before counting the rest. */
+const REASONS_SHOWN = 10;
+
+/** Every pair failed: the error lists the reasons (the first few, then a count), not just a count. */
+export function noneReadable(pairCount: number, masksDir: string, skipped: SkippedItem[]): UserError {
+  const shown = skipped
+    .slice(0, REASONS_SHOWN)
+    .map((item) => `\n  ${item.file}: ${item.problem}\n    fix: ${item.fix}`)
+    .join('');
+  const rest = skipped.length - Math.min(skipped.length, REASONS_SHOWN);
+  const more = rest > 0 ? `\n  and ${rest} more problem${rest > 1 ? 's' : ''} (--strict stops at the first)` : '';
+  const fixes = [...new Set(skipped.map((item) => item.fix))];
+  const fix = fixes.length === 0 ? 'check the dataset folders' : fixes.length === 1 ? fixes[0] : 'fix the files as listed with each problem above';
+  return new UserError(`none of the ${pairCount} pairs in ${masksDir} could be read:${shown}${more}`, { fix });
 }
 
 function choosePairs(index: DatasetIndex, options: ProfileOptions): { pairs: DatasetPair[]; sample: DatasetProfile['dataset']['sample'] } {
