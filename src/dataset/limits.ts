@@ -29,7 +29,8 @@ export function formatPixels(n: number): string {
 /** "150000000", "150M", "150MP" or "1.5e8" -> pixels; commander parser (usage error, exit 2). */
 export function parseMaxPixels(value: string): number {
   const match = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(m|mp)?\s*$/i.exec(value);
-  const n = match ? Math.round(Number(match[1]) * (match[2] ? 1e6 : 1)) : NaN;
+  // Megapixels may have a fraction (1.5M); a plain pixel count must be whole.
+  const n = !match ? NaN : match[2] ? Math.round(Number(match[1]) * 1e6) : Number(match[1]);
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_PIXELS_CEILING) {
     throw new InvalidArgumentError(`expected a pixel count in 1..${formatPixels(MAX_PIXELS_CEILING)} (e.g. 150000000 or 150M), got "${value}"`);
   }
