@@ -369,14 +369,18 @@ async function decodeImageUnguarded(path: string, maxPixels: number): Promise<De
   const format = sniffFormat(bytes);
   if (format === null) throw notAnImage(path, bytes, 'image');
   let grey: boolean;
+  let depth: string | undefined;
   if (format === 'png') {
     const header = pngHeader(path, bytes);
     checkPixelLimit(path, 'image', header.width, header.height, maxPixels);
     grey = header.colorType === PngColorType.Grey || header.colorType === PngColorType.GreyAlpha;
   } else {
-    grey = ((await sharpHeader(path, bytes, 'image', format, maxPixels)).channels ?? 3) <= 2;
+    const meta = await sharpHeader(path, bytes, 'image', format, maxPixels);
+    grey = (meta.channels ?? 3) <= 2;
+    depth = meta.depth;
   }
   try {
+    if (depth !== undefined && depth !== 'uchar' && depth !== 'ushort') return await stretchedImage(bytes, grey, maxPixels);
     // Grey stays one channel; everything else (RGB, palette, CMYK) becomes sRGB. 16-bit is scaled to 8.
     const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
       .toColourspace(grey ? 'b-w' : 'srgb')
@@ -388,6 +392,38 @@ async function decodeImageUnguarded(path: string, maxPixels: number): Promise<De
     if (error instanceof PairProblem) throw error;
     throw sharpProblem(path, error, 'image', format);
   }
+}
+
+/**
+ * Float, signed and 32-bit images (reflectances in 0..1, DEMs, SAR): a plain cast to 8 bits makes
+ * 0..1 data all black (and so every edge "ambiguous"). Their finite range is stretched linearly to
+ * 0..255 instead; edge contrast-to-noise does not depend on that scale.
+ */
+async function stretchedImage(bytes: Uint8Array, grey: boolean, maxPixels: number): Promise<DecodedImage> {
+  const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels }).removeAlpha().raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
+  const samples = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  const pixels = info.width * info.height;
+  const channels: 1 | 3 = grey || info.channels < 3 ? 1 : 3;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < pixels; i++) {
+    for (let c = 0; c < channels; c++) {
+      const v = samples[i * info.channels + c];
+      if (!Number.isFinite(v)) continue; // NaN / infinite samples (no-data) become 0 below
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+  }
+  if (!(high >= low)) low = high = 0;
+  const scale = high > low ? 255 / (high - low) : 0;
+  const out = new Uint8Array(pixels * channels);
+  for (let i = 0, j = 0; i < pixels; i++) {
+    for (let c = 0; c < channels; c++, j++) {
+      const v = samples[i * info.channels + c];
+      out[j] = Number.isFinite(v) ? Math.round((v - low) * scale) : 0;
+    }
+  }
+  return { width: info.width, height: info.height, channels, data: out };
 }
 
 function pngHeader(path: string, bytes: Uint8Array): ReturnType<typeof readPngHeader> {
