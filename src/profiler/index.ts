@@ -36,6 +36,17 @@ export interface ProfileOptions extends DatasetOptions {
   boundary?: Partial<BoundaryOptions>;
 }
 
+/** Most worker threads `--workers` accepts: each may hold an image at the pixel limit (about 1 GB). */
+export const MAX_PROFILE_WORKERS = 64;
+
+function profileWorkers(requested: number | undefined): number {
+  if (requested === undefined) return availableParallelism();
+  if (!Number.isInteger(requested) || requested < 0 || requested > MAX_PROFILE_WORKERS) {
+    throw new UserError(`--workers ${requested} is not a whole number in 0..${MAX_PROFILE_WORKERS}`, { fix: `for example --workers ${availableParallelism()} (the number of cores), or 0 for the main thread` });
+  }
+  return requested;
+}
+
 /** Datasets this small are measured on the main thread: starting workers would cost more. */
 const INLINE_LIMIT = 8;
 
@@ -73,7 +84,8 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     report();
   };
 
-  const workers = Math.max(0, Math.floor(options.workers ?? availableParallelism()));
+  // Never more threads than pairs; each worker holds up to one image at the pixel limit.
+  const workers = Math.min(profileWorkers(options.workers), pairs.length);
   if (workers === 0 || pairs.length <= INLINE_LIMIT) {
     const context = decodeContextOf(index);
     for (const pair of pairs) consume(await measurePair(pair, context, measure));

@@ -148,6 +148,14 @@ describe('profile and recommend on hostile datasets (issue 13)', () => {
     expect(text.split('\n').length).toBeLessThan(200);
   });
 
+  it('--workers is bounded (1000 threads would each hold an image): exit 2 from the CLI and from code', async () => {
+    writeGoodPairs(root, 2);
+    const cli = await run(['profile', root, '--workers', '1000']);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/--workers/);
+    await expect(profileDataset(optionsFor(root, { workers: 1000 }))).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('0..64') });
+  });
+
   it('every pair bad: the exit-2 error lists each file with its reason', async () => {
     writeMasks(root, [['a', Buffer.from('not a png')], ['b', Buffer.alloc(0)]]);
     const error = await profileDataset(optionsFor(root)).catch((e: unknown) => e);
