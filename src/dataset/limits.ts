@@ -6,7 +6,9 @@
  * limit before it allocates anything, so one hostile or huge file is a skipped pair with a reason,
  * never an exhausted machine or an aborted run.
  */
+import { constants } from 'node:buffer';
 import { InvalidArgumentError } from 'commander';
+import { formatBytes } from '../common/regular-file.js';
 import { PairProblem } from './types.js';
 
 /** Default pixel limit per image: 100 megapixels (10000x10000), about 1 GB while decoding. */
@@ -17,9 +19,12 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
  */
 export const MAX_PIXELS_CEILING = 500_000_000;
 
-/** Bytes a file may have at the pixel limit: uncompressed 16-bit RGBA, plus room for metadata. */
+/**
+ * Bytes a file may have at the pixel limit: uncompressed float32 RGBA (16 bytes a pixel) plus room
+ * for metadata, and never more than one Buffer can hold.
+ */
 export function maxFileBytes(maxPixels: number): number {
-  return maxPixels * 8 + 64 * 1024 * 1024;
+  return Math.min(maxPixels * 16 + 64 * 1024 * 1024, constants.MAX_LENGTH);
 }
 
 export function formatPixels(n: number): string {
@@ -43,7 +48,7 @@ export function checkPixelLimit(path: string, role: 'mask' | 'image', width: num
   if (pixels <= maxPixels) return;
   const raise =
     pixels <= MAX_PIXELS_CEILING
-      ? `raise the limit with --max-pixels ${formatPixels(pixels).replace(/,/g, '')} (about ${Math.ceil((pixels * 10) / 1e9)} GB of memory per worker), or cut the image and its mask into tiles`
+      ? `raise the limit with --max-pixels ${pixels} (decoding takes about ${formatBytes(pixels * 10)} of memory per worker), or cut the image and its mask into tiles`
       : `cut the image and its mask into tiles of at most ${formatPixels(maxPixels)} px (--max-pixels can go up to ${formatPixels(MAX_PIXELS_CEILING)}); if the file is not really that large, its header is corrupt: re-export it`;
   throw new PairProblem(
     path,

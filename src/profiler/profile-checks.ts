@@ -10,7 +10,7 @@ import type { DatasetProfile } from '../contracts/profile.js';
 /** Ids in use from which instance-like ids are worth a warning. */
 export const INSTANCE_LIKE_MIN_IDS = 32;
 /** Share of those ids that are one connected region in every image they occur in. */
-export const INSTANCE_LIKE_SINGLE_SHARE = 0.8;
+export const INSTANCE_LIKE_SINGLE_SHARE = 0.9;
 
 export interface ProfileProblem {
   problem: string;

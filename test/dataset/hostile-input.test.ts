@@ -149,7 +149,7 @@ const cases: HostileCase[] = [
     setup: (root) => {
       const path = maskAt(root, 'giant.png');
       writeFileSync(path, greyMask(16, 12));
-      truncateSync(path, 80 * 1024 * 1024);
+      truncateSync(path, 80 * 1024 * 1024); // over 200 px * 16 bytes + 64 MiB
       imageFor(root, 'giant');
       return path;
     },

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { UserError } from '../../src/common/errors.js';
 import { encodePng, PNG_SIGNATURE, PngColorType } from '../../src/dataset/png.js';
-import { profileDataset, type ProfileOptions } from '../../src/profiler/index.js';
+import { classIdWarnings, DEFAULT_BOUNDARY_OPTIONS, nothingToRecommend, ProfileAccumulator, measureMask, profileDataset, type ProfileOptions } from '../../src/profiler/index.js';
 import { formatProfileText } from '../../src/report/profile-text.js';
 import { greyMask, rgbImage, tempDir, writeGoodPairs } from '../dataset/helpers.js';
 
@@ -154,6 +154,24 @@ describe('profile and recommend on hostile datasets (issue 13)', () => {
     expect(cli.code).toBe(2);
     expect(cli.stderr).toMatch(/--workers/);
     await expect(profileDataset(optionsFor(root, { workers: 1000 }))).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('0..64') });
+  });
+
+  it('item 11: 40 real classes with several regions per image are not called instance ids', async () => {
+    const acc = new ProfileAccumulator();
+    for (let k = 0; k < 3; k++) {
+      const labels = new Uint8Array(80 * 80);
+      // Class c (1..40) in two separate 3x3 squares per image.
+      for (let c = 1; c <= 40; c++) {
+        for (const [x0, y0] of [[((c - 1) % 10) * 8, Math.floor((c - 1) / 10) * 8], [((c - 1) % 10) * 8, 40 + Math.floor((c - 1) / 10) * 8]]) {
+          for (let y = y0; y < y0 + 3; y++) labels.fill(c, y * 80 + x0, y * 80 + x0 + 3);
+        }
+      }
+      acc.add(measureMask({ id: String(k), width: 80, height: 80, labels, image: null }, { ignoreIndex: 255, numClasses: null }));
+    }
+    const profile = acc.toProfile({ root: null, imagesDir: null, masksDir: 'm', hasImages: false, pairsFound: 3, ignoreIndex: 255, classNames: null, numClasses: null, skipped: [], sample: null, boundary: DEFAULT_BOUNDARY_OPTIONS }, 0);
+    expect(profile.classes).toHaveLength(41);
+    expect(classIdWarnings(profile)).toEqual([]);
+    expect(nothingToRecommend(profile)).toBeNull();
   });
 
   it('every pair bad: the exit-2 error lists each file with its reason', async () => {
