@@ -36,7 +36,7 @@ export function describeProblem(problem: RegularFileProblem): string {
     case 'broken-link':
       return `is a broken link (points to ${problem.target}, which does not exist)`;
     case 'not-regular':
-      return `is not a regular file (it is ${problem.what})`;
+      return `is not a regular file: it is ${problem.what}`;
     case 'too-large':
       return `is ${formatBytes(problem.bytes)}, more than the ${formatBytes(problem.maxBytes)} allowed`;
     case 'permission':

@@ -34,7 +34,7 @@ async function readBytes(path: string, role: Role, maxPixels: number): Promise<U
       case 'broken-link':
         throw new PairProblem(path, `the ${role} is a broken link (points to ${problem.target}, which does not exist)`, 'restore the file the link points to, or remove the link');
       case 'not-regular':
-        throw new PairProblem(path, `the ${role} is not a regular file (it is ${problem.what})`, `put an image file there, or remove it from the folder`);
+        throw new PairProblem(path, `the ${role} is not a regular file: it is ${problem.what}`, `put an image file there, or remove it from the folder`);
       case 'missing':
         throw new PairProblem(path, `the ${role} disappeared while the dataset was read`, 'run again on a dataset that is not being changed');
       case 'too-large':
