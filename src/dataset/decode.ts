@@ -192,6 +192,13 @@ async function readMaskSamples(path: string, bytes: Uint8Array, maxPixels: numbe
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
     const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // libvips scales 1-, 2- and 4-bit grey to 0..255 (a 1-bit mask's class 1 becomes 255, the
+    // default ignore index): undo it, so the ids are the stored values, as for PNG.
+    const bits = meta.bitsPerSample ?? 8;
+    if (!sixteen && grey && bits < 8) {
+      const step = 255 / (2 ** bits - 1);
+      for (let i = 0; i < samples.length; i++) samples[i] = Math.round(samples[i] / step);
+    }
     return { format, width: info.width, height: info.height, channels: info.channels, data: samples };
   } catch (error) {
     if (error instanceof PairProblem) throw error;

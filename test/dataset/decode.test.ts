@@ -56,6 +56,21 @@ describe('mask encodings', () => {
     expect([...(await decodeOnly(root)).labels]).toEqual([...ids]);
   });
 
+  it('1-, 2- and 4-bit grey TIFF masks keep their stored ids (libvips scales them to 0..255)', async () => {
+    // A 1-bit mask's class 1 used to read as 255, the default ignore index: silently left out.
+    const cases: Array<[1 | 2 | 4, number[], number[]]> = [
+      [1, [0b10100000], [1, 0, 1, 0]],
+      [2, [0b00011011], [0, 1, 2, 3]],
+      [4, [0x0f, 0x35], [0, 15, 3, 5]],
+    ];
+    for (const [bits, packed, ids] of cases) {
+      writeFileSync(join(root, 'masks', 'a.tif'), writeTiff([{ width: 4, height: 1, data: Uint8Array.from(packed), bits }]));
+      writeFileSync(join(root, 'images', 'a.png'), rgbImage(4, 1));
+      const pair = await decodeOnly(root, { ignoreIndex: null });
+      expect([...pair.labels], `${bits}-bit`).toEqual(ids);
+    }
+  });
+
   it('palette PNG: the indices, not the colours', async () => {
     const indices = Uint8Array.from({ length: W * H }, (_, i) => (i * 7) % 6);
     const palette = Uint8Array.from([10, 10, 10, 200, 0, 0, 0, 200, 0, 0, 0, 200, 250, 250, 0, 9, 99, 199]);

@@ -57,6 +57,8 @@ export interface TiffPage {
   height: number;
   /** Samples, one per pixel; the array type sets bits and sample format (Float32Array = float). */
   data: Uint8Array | Uint16Array | Int16Array | Float32Array;
+  /** Bits per sample below 8 (1, 2, 4): `data` then holds the rows already packed, MSB first. */
+  bits?: 1 | 2 | 4;
 }
 
 /**
@@ -84,7 +86,7 @@ export function writeTiff(pages: TiffPage[]): Buffer {
   layouts.forEach(({ dataOffset, bytes, page }, k) => {
     ifdOffsets.push(offset);
     const ifd = Buffer.alloc(ifdSize);
-    const bits = page.data.BYTES_PER_ELEMENT * 8;
+    const bits = page.bits ?? page.data.BYTES_PER_ELEMENT * 8;
     const format = page.data instanceof Float32Array ? 3 : page.data instanceof Int16Array ? 2 : 1;
     const tags: Array<[number, number, number]> = [
       [256, 4, page.width],
