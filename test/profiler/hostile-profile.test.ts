@@ -13,6 +13,7 @@ import { UserError } from '../../src/common/errors.js';
 import { encodePng, PNG_SIGNATURE, PngColorType } from '../../src/dataset/png.js';
 import { classIdWarnings, DEFAULT_BOUNDARY_OPTIONS, nothingToRecommend, ProfileAccumulator, measureMask, profileDataset, type ProfileOptions } from '../../src/profiler/index.js';
 import { formatProfileText } from '../../src/report/profile-text.js';
+import { profileOutput } from '../../src/ui/render.js';
 import { greyMask, rgbImage, tempDir, writeGoodPairs } from '../dataset/helpers.js';
 
 const optionsFor = (root: string, extra: Partial<ProfileOptions> = {}): ProfileOptions => ({ root, ignoreIndex: 255, strict: false, workers: 0, ...extra });
@@ -96,6 +97,8 @@ describe('profile and recommend on hostile datasets (issue 13)', () => {
     const text = formatProfileText(profile, { color: false });
     expect(text).not.toMatch(/foreground 100%/);
     expect(text).toMatch(/nothing to recommend: every mask pixel is the ignore index 255/);
+    const view = profileOutput(profile, { color: false, interactive: true, columns: 100 });
+    expect(view.replace(/\s+/g, ' ')).toMatch(/nothing to recommend: every mask pixel is the ignore index 255/);
     expect(profile.aggregates.foregroundShare).toBe(0);
     const result = await run(['recommend', root, '--no-color']);
     expect(result.code).toBe(2);
@@ -145,6 +148,7 @@ describe('profile and recommend on hostile datasets (issue 13)', () => {
     const text = formatProfileText(profile, { color: false });
     expect(text).toMatch(/class ids run up to 60000 but only 82 of them occur; the 59,919 ids that never occur are not listed/);
     expect(text).toMatch(/these look like instance ids, not class ids/);
+    expect(profileOutput(profile, { color: false, interactive: true, columns: 100 }).replace(/\s+/g, ' ')).toMatch(/these look like instance ids/);
     expect(text.split('\n').length).toBeLessThan(200);
   });
 
