@@ -298,13 +298,14 @@ export function encodePng(options: EncodePngOptions): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = bitDepth;
   ihdr[9] = colorType;
-  const chunks = [chunk('IHDR', ihdr)];
-  if (colorType === PngColorType.Palette) chunks.push(chunk('PLTE', Buffer.from(options.palette ?? new Uint8Array(3))));
-  chunks.push(chunk('IDAT', deflateSync(raw, { level: options.level ?? 6 })), chunk('IEND', Buffer.alloc(0)));
+  const chunks = [pngChunk('IHDR', ihdr)];
+  if (colorType === PngColorType.Palette) chunks.push(pngChunk('PLTE', Buffer.from(options.palette ?? new Uint8Array(3))));
+  chunks.push(pngChunk('IDAT', deflateSync(raw, { level: options.level ?? 6 })), pngChunk('IEND', Buffer.alloc(0)));
   return Buffer.concat([Buffer.from(PNG_SIGNATURE), ...chunks]);
 }
 
-function chunk(type: string, body: Uint8Array): Buffer {
+/** One PNG chunk: length, type, body and CRC (for the encoder, and for tests that build odd files). */
+export function pngChunk(type: string, body: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + body.length);
   out.writeUInt32BE(body.length, 0);
   out.write(type, 4, 'latin1');

@@ -2,7 +2,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePng, PngColorType } from '../../src/dataset/png.js';
+import { deflateSync } from 'node:zlib';
+import { encodePng, PNG_SIGNATURE, pngChunk, PngColorType } from '../../src/dataset/png.js';
 import { readDataset, type DatasetOptions } from '../../src/dataset/index.js';
 import type { SkippedItem } from '../../src/contracts/profile.js';
 
@@ -115,4 +116,19 @@ export function writeTiff(pages: TiffPage[]): Buffer {
   });
   header.writeUInt32LE(ifdOffsets[0], 4);
   return Buffer.concat(parts);
+}
+
+/**
+ * A PNG whose header declares width x height (8-bit grey) over whatever zlib data is given: a
+ * 100000x100000 file in 69 bytes, or a header whose data inflates to far more than it declares.
+ */
+export function pngDeclaring(width: number, height: number, options: { interlace?: 0 | 1; raw?: Uint8Array } = {}): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = PngColorType.Grey;
+  ihdr[12] = options.interlace ?? 0;
+  const idat = deflateSync(options.raw ?? new Uint8Array(0), { level: 9 });
+  return Buffer.concat([Buffer.from(PNG_SIGNATURE), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
 }

@@ -7,34 +7,12 @@
 import { execFileSync } from 'node:child_process';
 import { symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { indexDataset, type DatasetOptions } from '../../src/dataset/index.js';
-import { encodePng, PNG_SIGNATURE, PngColorType } from '../../src/dataset/png.js';
-import { greyMask, options, readAll, rgbImage, tempDir, writeGoodPairs, writeTiff } from './helpers.js';
-
-function chunk(type: string, body: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(body, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
-  return out;
-}
-
-/** A PNG whose header declares width x height (8-bit grey) over whatever IDAT data is given. */
-function pngDeclaring(width: number, height: number, options: { interlace?: 0 | 1; raw?: Uint8Array } = {}): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = PngColorType.Grey;
-  ihdr[12] = options.interlace ?? 0;
-  const idat = deflateSync(options.raw ?? new Uint8Array(0), { level: 9 });
-  return Buffer.concat([Buffer.from(PNG_SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
-}
+import { encodePng, PngColorType } from '../../src/dataset/png.js';
+import { greyMask, options, pngDeclaring, readAll, rgbImage, tempDir, writeGoodPairs, writeTiff } from './helpers.js';
 
 interface HostileCase {
   name: string;

@@ -6,15 +6,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import { UserError } from '../../src/common/errors.js';
-import { encodePng, PNG_SIGNATURE, PngColorType } from '../../src/dataset/png.js';
+import { encodePng, PngColorType } from '../../src/dataset/png.js';
 import { classIdWarnings, DEFAULT_BOUNDARY_OPTIONS, nothingToRecommend, ProfileAccumulator, measureMask, profileDataset, type ProfileOptions } from '../../src/profiler/index.js';
 import { formatProfileText } from '../../src/report/profile-text.js';
 import { profileOutput } from '../../src/ui/render.js';
-import { greyMask, rgbImage, tempDir, writeGoodPairs } from '../dataset/helpers.js';
+import { greyMask, pngDeclaring, rgbImage, tempDir, writeGoodPairs } from '../dataset/helpers.js';
 
 const optionsFor = (root: string, extra: Partial<ProfileOptions> = {}): ProfileOptions => ({ root, ignoreIndex: 255, strict: false, workers: 0, ...extra });
 
@@ -29,23 +28,6 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
     out.mockRestore();
     err.mockRestore();
   }
-}
-
-function hugeInterlacedPng(): Buffer {
-  const chunk = (type: string, body: Uint8Array): Buffer => {
-    const out = Buffer.alloc(12 + body.length);
-    out.writeUInt32BE(body.length, 0);
-    out.write(type, 4, 'latin1');
-    out.set(body, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(100000, 0);
-  ihdr.writeUInt32BE(100000, 4);
-  ihdr[8] = 8;
-  ihdr[12] = 1;
-  return Buffer.concat([Buffer.from(PNG_SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(new Uint8Array(0))), chunk('IEND', new Uint8Array(0))]);
 }
 
 function writeMasks(root: string, masks: Array<[string, Buffer]>): void {
@@ -65,7 +47,7 @@ describe('profile and recommend on hostile datasets (issue 13)', () => {
 
   it('item 3: a 100000x100000 mask among 10 good pairs is skipped in worker threads; the profile goes on (exit 0)', { timeout: 60_000 }, async () => {
     writeGoodPairs(root, 10);
-    writeFileSync(join(root, 'masks', 'huge.png'), hugeInterlacedPng());
+    writeFileSync(join(root, 'masks', 'huge.png'), pngDeclaring(100000, 100000, { interlace: 1 }));
     writeFileSync(join(root, 'images', 'huge.png'), rgbImage(16, 12));
     const result = await run(['profile', root, '--json', '--workers', '2']);
     expect(result.code).toBe(0);
