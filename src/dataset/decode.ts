@@ -6,11 +6,16 @@
  * checked); TIFF and anything else through sharp. RGB(A) masks go through the colormap; an RGB
  * mask whose three channels are equal everywhere is read as grey. Images: sharp, 8-bit, alpha
  * dropped, 1 or 3 channels.
+ *
+ * Hostile input: only regular files are read (common/regular-file.ts), and every file's declared
+ * size is checked against the pixel limit (limits.ts) from its header before anything is decoded;
+ * an allocation that still fails is that pair's problem, never the end of the run.
  */
 import sharp from 'sharp';
 import { formatBytes, readRegularFile, RegularFileError } from '../common/regular-file.js';
 import { formatColor, packRgb } from './class-files.js';
 import { checkPixelLimit, DEFAULT_MAX_PIXELS, formatPixels, maxFileBytes } from './limits.js';
+import { checkMaskSampleType, checkPages, stretchToBytes } from './sample-types.js';
 import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
 import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
 
@@ -106,48 +111,6 @@ async function sharpHeader(path: string, bytes: Uint8Array, role: Role, format: 
   checkPixelLimit(path, role, meta.width ?? 0, meta.height ?? 0, maxPixels);
   await checkPages(path, bytes, role, meta);
   return meta;
-}
-
-/**
- * A multi-page file is read as its first page only when the other pages are smaller (a pyramid of
- * overviews, as in cloud-optimised GeoTIFF: page 1 holds every pixel). Equal-size pages are a stack
- * of slices; one pair is one 2-D mask, so a stack is the pair's problem rather than silently cut
- * to its first slice.
- */
-async function checkPages(path: string, bytes: Uint8Array, role: Role, meta: sharp.Metadata): Promise<void> {
-  const pages = meta.pages ?? 1;
-  if (pages <= 1) return;
-  const second = await sharp(bytes, { limitInputPixels: false, page: 1 }).metadata().catch(() => null);
-  if (second && (second.width ?? 0) < (meta.width ?? 0) && (second.height ?? 0) < (meta.height ?? 0)) return; // overviews
-  throw new PairProblem(
-    path,
-    `the ${role} is a multi-page ${(meta.format ?? 'image').toUpperCase()} with ${pages} pages of ${meta.width}x${meta.height} (a stack of slices); segloss reads one 2-D ${role} per file and would see only page 1`,
-    `save each page as its own file (slice_000.png, slice_001.png, ... for both image and mask), or keep only the page that belongs to the pair`,
-  );
-}
-
-/** Masks hold whole-number class ids: 8- or 16-bit unsigned samples. */
-const SAMPLE_TYPES: Record<string, string> = {
-  char: 'signed 8-bit integers',
-  short: 'signed 16-bit integers',
-  int: 'signed 32-bit integers',
-  uint: 'unsigned 32-bit integers',
-  float: '32-bit floating-point values',
-  double: '64-bit floating-point values',
-  complex: 'complex values',
-  dpcomplex: 'complex values',
-};
-
-function checkMaskSampleType(path: string, depth: string | undefined): void {
-  if (depth === undefined || depth === 'uchar' || depth === 'ushort') return;
-  const what = SAMPLE_TYPES[depth] ?? `${depth} samples`;
-  const floating = depth === 'float' || depth === 'double';
-  throw new PairProblem(
-    path,
-    `the mask holds ${what}, not unsigned 8- or 16-bit class ids` +
-      (floating ? ': reading it would truncate fractions (0.25 and 0.75 both become 0) and clamp large values' : ': reading it would clamp negative and large values'),
-    `save the mask as whole-number class ids in unsigned 8- or 16-bit (numpy: mask.round().astype(np.uint8), or np.uint16 above 255 classes)`,
-  );
 }
 
 function firstLine(text: string): string {
@@ -401,36 +364,12 @@ async function decodeImageUnguarded(path: string, maxPixels: number): Promise<De
   }
 }
 
-/**
- * Float, signed and 32-bit images (reflectances in 0..1, DEMs, SAR): a plain cast to 8 bits makes
- * 0..1 data all black (and so every edge "ambiguous"). Their finite range is stretched linearly to
- * 0..255 instead; edge contrast-to-noise does not depend on that scale.
- */
+/** Float, signed and 32-bit images, stretched to 8 bits (see stretchToBytes). */
 async function stretchedImage(bytes: Uint8Array, grey: boolean, maxPixels: number): Promise<DecodedImage> {
   const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels }).removeAlpha().raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
   const samples = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
-  const pixels = info.width * info.height;
   const channels: 1 | 3 = grey || info.channels < 3 ? 1 : 3;
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < pixels; i++) {
-    for (let c = 0; c < channels; c++) {
-      const v = samples[i * info.channels + c];
-      if (!Number.isFinite(v)) continue; // NaN / infinite samples (no-data) become 0 below
-      if (v < low) low = v;
-      if (v > high) high = v;
-    }
-  }
-  if (!(high >= low)) low = high = 0;
-  const scale = high > low ? 255 / (high - low) : 0;
-  const out = new Uint8Array(pixels * channels);
-  for (let i = 0, j = 0; i < pixels; i++) {
-    for (let c = 0; c < channels; c++, j++) {
-      const v = samples[i * info.channels + c];
-      out[j] = Number.isFinite(v) ? Math.round((v - low) * scale) : 0;
-    }
-  }
-  return { width: info.width, height: info.height, channels, data: out };
+  return { width: info.width, height: info.height, channels, data: stretchToBytes(samples, info.width * info.height, info.channels, channels) };
 }
 
 function pngHeader(path: string, bytes: Uint8Array): ReturnType<typeof readPngHeader> {
