@@ -17,11 +17,11 @@ export interface InterruptOptions {
   write?: (text: string) => void;
 }
 
-/** Installs the SIGINT handler; returns a function that removes it. */
-export function interruptOnSigint(controller: AbortController, options: InterruptOptions = {}): () => void {
+/** What one Ctrl-C does (interruptOnSigint installs it for SIGINT). */
+export function sigintHandler(controller: AbortController, options: InterruptOptions = {}): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const write = options.write ?? ((text: string) => process.stderr.write(text));
-  const handler = () => {
+  return () => {
     if (controller.signal.aborted) {
       write('\nsegloss: stopped\n');
       exit(INTERRUPTED_EXIT_CODE);
@@ -36,6 +36,11 @@ export function interruptOnSigint(controller: AbortController, options: Interrup
     write('\nsegloss: stopping after the current step and writing what is finished (Ctrl-C again to quit now)\n');
     controller.abort();
   };
+}
+
+/** Installs the SIGINT handler; returns a function that removes it. */
+export function interruptOnSigint(controller: AbortController, options: InterruptOptions = {}): () => void {
+  const handler = sigintHandler(controller, options);
   process.on('SIGINT', handler);
   return () => process.off('SIGINT', handler);
 }
