@@ -13,12 +13,12 @@
 import { totalmem } from 'node:os';
 import { UserError } from '../common/errors.js';
 
-/** Bytes per crop pixel per unit of model width (measured 410-460; the upper end plus a margin). */
-export const BYTES_PER_PIXEL_PER_WIDTH = 440;
+/** Bytes per crop pixel per unit of model width (measured 410 at 256², 460 at 64² where fixed costs weigh more). */
+export const BYTES_PER_PIXEL_PER_WIDTH = 420;
 /** A worker's fixed cost: runtime, wasm module, weights, optimiser state (measured ~160-200 MB). */
 export const WORKER_BASE_BYTES = 200 * 2 ** 20;
-/** wasm32's heap ends at 4 GB; keep a margin for the allocator's growth steps. */
-export const WASM_WORKER_LIMIT_BYTES = 3.8e9;
+/** wasm32's heap ends at 4 GB (tfjs-backend-wasm's getHeapMax: 4,294,901,760 bytes); keep a margin for its growth steps. */
+export const WASM_WORKER_LIMIT_BYTES = 3.9e9;
 /** Share of the machine's memory one verify run may plan to use. */
 export const MACHINE_SHARE = 0.5;
 
@@ -47,7 +47,7 @@ export function estimateTrainingMemory(shape: TrainingShape): MemoryEstimate {
   return { perCrop, perWorker, total: threads * WORKER_BASE_BYTES + shape.batch * perCrop };
 }
 
-const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e10 ? 1 : 0)} GB`;
+const gb = (bytes: number) => (bytes < 1e9 ? `${Math.round(bytes / 1e6)} MB` : `${(bytes / 1e9).toFixed(bytes < 1e10 ? 1 : 0)} GB`);
 
 /**
  * Throws a UserError (exit 2) with the estimate and the fix when a training step would not fit:

@@ -9,6 +9,13 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { UserError } from './errors.js';
 
+/**
+ * Bounds of the contract files segloss reads back (recommendation.json, verification.json): a
+ * verification of 65,536 classes and five candidates is ~70 MB; nothing segloss writes nests
+ * deeper than 8.
+ */
+export const CONTRACT_FILE_LIMITS = { maxBytes: 256 * 1024 * 1024, maxJsonDepth: 64 } as const;
+
 export interface InputFileLimits {
   /** What the file is, for messages: "rule file", "profile". */
   what: string;

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmdirSync } from 'node:fs';
-import { mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UserError } from './errors.js';
@@ -136,11 +136,24 @@ export async function prepareOutputFolder(dir: string, flag = '--out'): Promise<
   return target;
 }
 
-/** Checks an output FILE before any work: its folder is prepared and the path is not a folder. */
+/**
+ * Checks an output FILE before any work: its folder is prepared, and an existing path must be a
+ * regular file (a folder, device or pipe is refused: renaming over /dev/full would replace the
+ * device). A symbolic link is followed, so the file it points to is the one replaced.
+ */
 export async function prepareOutputFile(file: string, flag = '--out'): Promise<string> {
-  const path = resolve(file);
+  let path = resolve(file);
   if (file.endsWith('/') || (await isFolder(path))) {
     throw new UserError(`${flag} ${file} is a folder`, { fix: `give a file name, e.g. ${flag} ${join(file, 'loss_recipe.py')}` });
+  }
+  try {
+    path = await realpath(path);
+    if (!(await stat(path)).isFile()) {
+      throw new UserError(`${flag} ${file} is not a regular file (a device, pipe or socket)`, { fix: `give the name of a file to write, e.g. ${flag} loss_recipe.py; to print the snippet, leave ${flag} out` });
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    // missing (or a dangling link): a new file is written
   }
   await prepareOutputFolder(dirname(path), flag);
   return path;

@@ -61,6 +61,7 @@ describe('item 6: --out is checked before any work, and nothing loops', () => {
     ['verify', () => ['verify', dataset, '--steps', '2', '--out', '/proc/segloss-x']],
     ['export', () => ['export', RECOMMENDATION, '--to', 'pytorch', '--out', '/proc/segloss-x/recipe.py']],
     ['sample', () => ['sample', '/proc/segloss-x/data']],
+    ['demo', () => ['demo', '--steps', '2', '--out', '/proc/segloss-x']],
   ])('%s --out /proc/x: exit 2 naming the folder', async (_name, args) => {
     const r = await run(args());
     expect(r.code).toBe(2);
@@ -175,6 +176,22 @@ describe('item 8: rule files are bounded before any rule is evaluated', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/rule "wide": has 201 conditions, above the limit of 200 per rule/);
   });
+});
+
+describe('the same class elsewhere: every JSON file segloss reads back is a bounded regular file', () => {
+  it.each([
+    ['export', (f: string) => ['export', f, '--to', 'pytorch'], 'contract'],
+    ['verify --recommendation', (f: string) => ['verify', dataset, '--recommendation', f, '--steps', '2'], 'recommendation'],
+    ['recommend --profile', (f: string) => ['recommend', '--profile', f], 'profile'],
+  ])('%s: a FIFO is refused (was: a hang), /dev/zero too (was: memory without end)', async (_name, args, what) => {
+    const fifo = join(dir, `${what}.fifo`);
+    execFileSync('mkfifo', [fifo]);
+    for (const file of [fifo, '/dev/zero']) {
+      const r = await run(args(file));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`cannot read ${what} ${file}: it is not a regular file`);
+    }
+  }, 15_000);
 });
 
 describe('item 12: recommend --profile checks the VALUES of a profile', () => {

@@ -2,7 +2,7 @@
  * Issue 13, smaller items: Ctrl-C, stdout errors, --out folders, atomic writes, and two runs
  * into one --out (overlays and contracts of different runs never mix).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -73,9 +73,15 @@ describe('--out folders', () => {
     expect(readdirSync(join(dir, 'c'))).toEqual(['result.json']);
   });
 
-  it('export --out: a folder is refused as the file', async () => {
+  it('export --out: a folder or a device is refused as the file; a link is followed', async () => {
     const dir = temp();
     await expect(prepareOutputFile(dir)).rejects.toThrow(`--out ${dir} is a folder`);
+    // Renaming a temp file over /dev/full would have replaced the device node.
+    await expect(prepareOutputFile('/dev/full')).rejects.toThrow('--out /dev/full is not a regular file (a device, pipe or socket)');
+    writeFileSync(join(dir, 'target.py'), 'old');
+    symlinkSync(join(dir, 'target.py'), join(dir, 'link.py'));
+    expect(await prepareOutputFile(join(dir, 'link.py'))).toBe(join(dir, 'target.py'));
+    expect(await prepareOutputFile(join(dir, 'new', 'recipe.py'))).toBe(join(dir, 'new', 'recipe.py'));
   });
 });
 
