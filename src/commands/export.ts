@@ -1,8 +1,7 @@
 /** `segloss export FILE --to pytorch|monai|smp|keras`: the chosen recipe as code for the user's own trainer. */
 import { Command, Option } from 'commander';
 import { UserError } from '../common/errors.js';
-import { note, writeOutputFile } from '../common/output.js';
-import { dirname, basename, resolve } from 'node:path';
+import { note, prepareOutputFile, writeFileAtomic } from '../common/output.js';
 import { EXPORT_TARGETS, exportSnippet, loadExportSource, type ExportTarget } from '../report/export/index.js';
 
 interface ExportOptions {
@@ -21,13 +20,18 @@ export function registerExportCommand(program: Command): void {
     .option('--candidate <id>', 'with verification.json: export this candidate instead of the winner')
     .addHelpText('after', '\nFrom verification.json: the winner when the verdict is confirmed or beaten, else the recommended recipe (if it finished); the snippet header says which.')
     .action(async (file: string, options: ExportOptions) => {
+      // A bad --out is found before any work.
+      const outPath = options.out ? await prepareOutputFile(options.out) : null;
       const source = await loadExportSource(file, { candidate: options.candidate ?? null });
       const snippet = exportSnippet(source, options.to);
       note(`segloss export: ${source.provenance} ("${source.recipe.id}") as ${options.to}`);
-      if (options.out) {
-        if (options.out.endsWith('/')) throw new UserError(`--out ${options.out} is a directory`, { fix: 'give a file name, e.g. --out loss_recipe.py' });
-        const path = await writeOutputFile(dirname(resolve(options.out)), basename(options.out), snippet);
-        note(`wrote ${path}`);
+      if (outPath) {
+        try {
+          await writeFileAtomic(outPath, snippet);
+        } catch (error) {
+          throw new UserError(`cannot write ${outPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { fix: 'choose an --out file in a folder you can write to', exitCode: 1 });
+        }
+        note(`wrote ${outPath}`);
       } else {
         process.stdout.write(snippet);
       }

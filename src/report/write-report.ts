@@ -1,5 +1,10 @@
-/** Writes report.md and the JSON contracts it was made from into one directory. */
-import { readdir } from 'node:fs/promises';
+/**
+ * Writes report.md and the JSON contracts it was made from into one directory (each file
+ * atomically, through writeOutputFile). A report without a verification removes a
+ * verification.json an earlier run left there, so the folder never pairs this run's report with
+ * another run's results.
+ */
+import { readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { writeOutputFile } from '../common/output.js';
 import { overlaysFromVerification, renderReportMarkdown, type ReportInput, type ReportOverlay } from './markdown.js';
@@ -16,6 +21,7 @@ export async function writeReport(outDir: string, input: ReportInput): Promise<W
     await writeOutputFile(outDir, 'recommendation.json', json(input.recommendation)),
   ];
   if (input.verification) contractPaths.push(await writeOutputFile(outDir, 'verification.json', json(input.verification)));
+  else await rm(join(outDir, 'verification.json'), { force: true });
   // Links in report.md are relative to it, so the folder can be moved or published as is.
   const overlays = (input.overlays ?? [...(input.verification ? await truthOverlays(outDir) : []), ...overlaysFromVerification(input.verification)])
     .map((o) => ({ ...o, path: isAbsolute(o.path) ? relative(outDir, o.path) : o.path }));

@@ -11,7 +11,7 @@ import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { createTrainingEngine } from '../engine/index.js';
 import { DEFAULT_MAX_IMAGES, loadVerifyData, requireImages } from './load.js';
-import { writeOverlays } from './overlays.js';
+import { createOverlayWriter } from './overlays.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
 import type { TrainerFactory } from './trainer.js';
 
@@ -41,11 +41,12 @@ export async function runVerification(options: VerifyOptions, onEvent: (e: Train
   const recommendation = options.recommendation ?? (await recommendFor(options, onEvent));
   const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed, minSize: 2 ** settings.model.depth });
   const outDir = options.outDir ?? null;
+  const writeOverlays = outDir ? createOverlayWriter(outDir, data.numClasses, settings.overlayImages) : null;
   return runOnData(data, recommendation, settings, {
     createTrainer: options.createTrainer ?? createTrainingEngine,
     onEvent,
     signal,
-    onPredictions: outDir ? (plan, images, predictions) => writeOverlays(outDir, plan.id, images, predictions, data.numClasses, settings.overlayImages) : undefined,
+    onPredictions: writeOverlays ? (plan, images, predictions) => writeOverlays(plan.id, images, predictions) : undefined,
   });
 }
 

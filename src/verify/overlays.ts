@@ -1,11 +1,14 @@
 /**
  * Val prediction overlays: the image with each predicted foreground class blended in its colour
  * (50%), one PNG per candidate per val image (the first few), plus the ground truth the same way,
- * so predictions can be compared by eye. Written with sharp.
+ * so predictions can be compared by eye. Encoded with sharp, written atomically (temp + rename).
+ * A run first clears the overlays an earlier run left in the same --out (createOverlayWriter), so
+ * overlays/ never mixes candidates or images of two runs.
  */
-import { mkdir } from 'node:fs/promises';
+import { readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { prepareOutputFolder, writeFileAtomic } from '../common/output.js';
 import type { VerifyImage } from './data.js';
 
 /** Distinct colours for classes 1.. (class 0, background, is left unpainted). */
@@ -29,7 +32,8 @@ export function blendOverlay(image: VerifyImage, classes: ArrayLike<number>, num
 }
 
 async function writePng(path: string, image: VerifyImage, rgb: Uint8Array): Promise<void> {
-  await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toFile(path);
+  const png = await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  await writeFileAtomic(path, png);
 }
 
 function safeName(text: string): string {
@@ -43,8 +47,8 @@ function safeName(text: string): string {
 export async function writeOverlays(dir: string, candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[], numClasses: number, count: number): Promise<string[]> {
   const candidateDir = join(dir, 'overlays', safeName(candidateId));
   const truthDir = join(dir, 'overlays', 'truth');
-  await mkdir(candidateDir, { recursive: true });
-  await mkdir(truthDir, { recursive: true });
+  await prepareOutputFolder(candidateDir);
+  await prepareOutputFolder(truthDir);
   const paths: string[] = [];
   for (let i = 0; i < Math.min(count, images.length); i++) {
     const image = images[i];
@@ -54,4 +58,40 @@ export async function writeOverlays(dir: string, candidateId: string, images: re
     paths.push(path);
   }
   return paths;
+}
+
+/**
+ * Removes what segloss wrote under DIR/overlays: the PNGs in its sub-folders, then those folders
+ * and overlays/ itself when empty. Anything else a user put there stays.
+ */
+export async function clearOverlays(dir: string): Promise<void> {
+  const root = join(dir, 'overlays');
+  let folders;
+  try {
+    folders = await readdir(root, { withFileTypes: true });
+  } catch {
+    return; // no overlays yet
+  }
+  for (const folder of folders.filter((entry) => entry.isDirectory())) {
+    const path = join(root, folder.name);
+    for (const file of await readdir(path, { withFileTypes: true })) {
+      if (file.isFile() && file.name.endsWith('.png')) await unlink(join(path, file.name));
+    }
+    await rmdir(path).catch(() => {});
+  }
+  await rmdir(root).catch(() => {});
+}
+
+/**
+ * The overlay writer of one run: its first call clears the overlays of an earlier run in DIR
+ * (lazily, so a run that stops before any candidate finished leaves the earlier results whole),
+ * then every call writes one candidate's overlays.
+ */
+export function createOverlayWriter(dir: string, numClasses: number, count: number): (candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[]) => Promise<string[]> {
+  let cleared: Promise<void> | null = null;
+  return async (candidateId, images, predictions) => {
+    cleared ??= clearOverlays(dir);
+    await cleared;
+    return writeOverlays(dir, candidateId, images, predictions, numClasses, count);
+  };
 }

@@ -287,7 +287,7 @@ describe('segloss export (CLI)', () => {
   const badLoss = join(dir, 'bad-loss.json');
   writeFileSync(badLoss, JSON.stringify({ ...recommendationFixture, recipe: { ...recommendationFixture.recipe, loss: { name: 'lovasz', params: {} } } }));
   const cases: Array<[string, string[], RegExp]> = [
-    ['a missing file', ['export', join(dir, 'nope.json'), '--to', 'monai'], /cannot read .*nope\.json: no such file/],
+    ['a missing file', ['export', join(dir, 'nope.json'), '--to', 'monai'], /cannot read contract .*nope\.json: it does not exist/],
     ['invalid JSON', ['export', badJson, '--to', 'monai'], /bad\.json is not valid JSON/],
     ['a profile instead of a recommendation', ['export', fixture('profile.json'), '--to', 'pytorch'], /profile\.json is a DatasetProfile, not a Recommendation or VerificationReport/],
     ['an unknown loss', ['export', badLoss, '--to', 'keras'], /unknown loss "lovasz"/],
