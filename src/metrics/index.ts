@@ -1,2 +1,3 @@
 export * from './confusion.js';
 export * from './boundary-iou.js';
+export * from './objects.js';
