@@ -131,4 +131,9 @@ export interface VerificationReport {
   interrupted: boolean;
   /** What the run decided on its own (subset taken, crop size lowered, candidates dropped as duplicates, recipe parts not trainable). */
   notes?: string[];
+  /**
+   * With --out: the contact sheet PNG (the first val images, one row each: image | ground truth |
+   * each candidate's prediction, with a class-colour legend). Absent without --out.
+   */
+  contactSheet?: string;
 }

@@ -166,6 +166,9 @@ export function countObjects(
   return counts;
 }
 
+/** The object statistics a CI or a paired comparison can be asked for; `detectionRate:B` is area bin B's. */
+export type ObjectStatistic = 'detectionRate' | 'anyOverlapRate' | `detectionRate:${number}` | 'spuriousPerImage' | 'spuriousPer1000Px';
+
 /** Rates from (pooled) counts; NaN where a denominator is 0. */
 export interface ObjectRates {
   detectionRate: number;
@@ -210,4 +213,10 @@ export function objectRates(counts: ObjectCounts, classId?: number): ObjectRates
     spuriousPerImage: rate(t.spurious, t.predictions),
     spuriousPer1000Px: rate(1000 * t.spurious, t.truthPixels),
   };
+}
+
+/** One statistic of `objectRates`; NaN where undefined. */
+export function pickObjectStatistic(rates: ObjectRates, statistic: ObjectStatistic): number {
+  if (statistic.startsWith('detectionRate:')) return rates.detectionRateByArea[Number(statistic.slice('detectionRate:'.length))] ?? Number.NaN;
+  return rates[statistic as Exclude<ObjectStatistic, `detectionRate:${number}`>];
 }

@@ -25,11 +25,13 @@ import {
   meanOfDefined,
   objectRates,
   objectTotals,
+  pickObjectStatistic,
   perClassScores,
   sumConfusions,
   sumObjectCounts,
   type ConfusionMatrix,
   type ObjectCounts,
+  type ObjectStatistic,
 } from '../metrics/index.js';
 import { bootstrapCI } from './stats.js';
 import type { HeadlineMetric } from './verdict.js';
@@ -113,14 +115,9 @@ export function candidateMetrics(
   };
 }
 
-/** The object statistics a CI or a paired comparison can be asked for. */
-export type ObjectStatistic = 'detectionRate' | 'anyOverlapRate' | `detectionRate:${number}` | 'spuriousPerImage' | 'spuriousPer1000Px';
-
 /** One object statistic over a (re)sample of images; NaN where undefined. `detectionRate:B` is area bin B's rate. */
 export function objectStatistic(scores: readonly ImageScore[], indices: ArrayLike<number>, statistic: ObjectStatistic): number {
-  const rates = objectRates(sumObjectCounts(Array.from(indices, (i) => scores[i].objects), scores[0]?.objects.numClasses ?? 0));
-  if (statistic.startsWith('detectionRate:')) return rates.detectionRateByArea[Number(statistic.slice('detectionRate:'.length))] ?? Number.NaN;
-  return rates[statistic as Exclude<ObjectStatistic, `detectionRate:${number}`>];
+  return pickObjectStatistic(objectRates(sumObjectCounts(Array.from(indices, (i) => scores[i].objects), scores[0]?.objects.numClasses ?? 0)), statistic);
 }
 
 /** Object-level metrics of one candidate's val scores, with bootstrap CIs over images. */

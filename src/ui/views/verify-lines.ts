@@ -4,6 +4,7 @@
  * per candidate, 95% CIs, winner ★) and the verdict.
  */
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../../contracts/verification.js';
+import { objectMetricRows } from '../../report/object-rows.js';
 import { bar, DIVERGED_MARK, fit, fitRight, formatCount, formatDuration, formatMetric, sparkline, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line, type Role } from '../lines.js';
 import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from '../verify-state.js';
@@ -93,6 +94,8 @@ function metricRows(report: VerificationReport): MetricRowSpec[] {
     { long: 'mean Dice', short: 'mean Dice', value: metric('meanDice'), higherIsBetter: true },
     { long: rarest ? `recall: ${rarest.name}` : 'rarest-class recall', short: 'rare recall', value: metric('rarestClassRecall'), higherIsBetter: true },
     { long: 'boundary IoU', short: 'boundary IoU', value: metric('boundaryIoU'), higherIsBetter: true },
+    // Object-level rows (found = IoU > 0.5 with a ground-truth object; spurious = touches none).
+    ...objectMetricRows(report, 'brief'),
     { long: 'stability (loss CV)', short: 'loss CV', value: (c) => c.metrics?.stability ?? null, higherIsBetter: false },
   ];
 }
@@ -157,7 +160,8 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
     lines.push(steps);
   }
   const stoppedKey = report.candidates.some((c) => c.status === 'stopped') ? `   ${STOPPED_MARK} stopped at the time budget (fewer steps: an unequal comparison)` : '';
-  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed${stoppedKey}`, width, '').map((text) => [seg(text, 'muted')]));
+  const objectKey = rows.some((r) => r.long === 'objects found') ? '   found: IoU > 0.5 with a ground-truth object; spurious: touches none' : '';
+  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed${stoppedKey}${objectKey}`, width, '').map((text) => [seg(text, 'muted')]));
   return lines;
 }
 
