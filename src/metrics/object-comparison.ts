@@ -24,10 +24,10 @@ const percent = (share: number) => `${Math.round(share * 100)}%`;
 const points = (difference: number) => `${difference >= 0 ? '+' : ''}${Math.round(difference * 100)}`;
 
 /** What the evidence says about a difference, as a bracketed clause. */
-function evidence(a: MetricWithCI, b: MetricWithCI, paired: [number, number] | null | undefined, unit: (d: number) => string): string {
+function evidence(a: MetricWithCI, b: MetricWithCI, paired: [number, number] | null | undefined, format: (d: number) => string, unit = ''): string {
   if (paired) {
-    const range = `95% CI ${unit(paired[0])} to ${unit(paired[1])}`;
-    return paired[0] > 0 || paired[1] < 0 ? `difference ${unit(a.value - b.value)}, ${range}` : `within the noise: ${range} for the difference`;
+    const range = `95% CI ${format(paired[0])} to ${format(paired[1])}${unit}`;
+    return paired[0] > 0 || paired[1] < 0 ? `difference ${format(a.value - b.value)}${unit}, ${range}` : `within the noise: ${range} for the difference`;
   }
   if (!a.ci95 || !b.ci95) return 'too few validation images for a CI';
   const apart = a.ci95[0] > b.ci95[1] || b.ci95[0] > a.ci95[1];
@@ -50,7 +50,7 @@ export function objectComparisonSentences(a: ObjectComparand, b: ObjectComparand
   const scored = bins.filter((x): x is typeof x & { ours: MetricWithCI; theirs: MetricWithCI } => x.ours !== null && x.theirs !== null);
   const picked = scored.length > 1 ? [scored[0], scored[scored.length - 1]] : scored;
   for (const { bin, ours, theirs, objects } of picked) {
-    const clause = evidence(ours, theirs, pairedCI?.(`detectionRate:${bin}`), (d) => `${points(d)} points`);
+    const clause = evidence(ours, theirs, pairedCI?.(`detectionRate:${bin}`), points, ' points');
     sentences.push(`${a.label} finds ${percent(ours.value)} of ${areaBinPhrase(bin)} vs ${percent(theirs.value)} for ${b.label} (IoU > 0.5, ${objects} objects; ${clause}).`);
   }
   const ours = a.objects.spuriousPerImage;
