@@ -1,7 +1,7 @@
 /**
  * `segloss demo` (what `npm start` runs): the whole product on the bundled synthetic satellite
  * sample. Generates the dataset, profiles it, recommends a recipe, verifies it by a short real
- * training, and writes report.md, the three JSON contracts and the overlays into --out.
+ * training, and writes report.md, the three JSON contracts, the pictures and the overlays into --out.
  */
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -39,7 +39,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('Run everything on the bundled synthetic satellite sample: generate, profile, recommend, verify, report.')
-    .option('--out <dir>', 'where the sample dataset, report.md, the JSON contracts and the overlays go', DEMO_DEFAULTS.out)
+    .option('--out <dir>', 'where the sample dataset, report.md, the JSON contracts, the pictures and the overlays go', DEMO_DEFAULTS.out)
     .option('--budget <time>', `training budget shared by all candidates, e.g. 90s, 5m (default ${DEMO_DEFAULTS.budget})`)
     .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)

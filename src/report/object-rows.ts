@@ -50,4 +50,4 @@ export function objectMetricRows(report: VerificationReport, detail: 'full' | 'b
 
 /** The definitions, in one sentence, for the table's key. */
 export const OBJECT_ROWS_KEY =
-  'objects: 8-connected components per class; found = a predicted component of the class with IoU > 0.5 ; touched = any overlap; spurious = a predicted component touching no object of its class (fg = ground-truth foreground)';
+  'objects: 8-connected components per class; found = a predicted component of the class with IoU > 0.5; touched = any overlap; spurious = a predicted component touching no object of its class (fg = ground-truth foreground)';

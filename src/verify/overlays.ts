@@ -47,7 +47,7 @@ export async function writeOverlays(dir: string, candidateId: string, images: re
 
 export interface PredictionPictures {
   /** For RunHooks.onPredictions: writes the candidate's overlays and keeps its first predictions. */
-  onPredictions: (plan: { id: string; label: string }, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
+  onPredictions: (plan: { id: string; label: string; isRecommended?: boolean }, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
   /**
    * Writes DIR/pictures/contact-sheet.png from the kept predictions, columns in `order` (candidate
    * ids; others after them). Returns its path, or null when no candidate predicted.
@@ -57,10 +57,10 @@ export interface PredictionPictures {
 
 /** Overlays as each candidate's predictions arrive (its latest call wins), and one contact sheet at the end. */
 export function createPredictionPictures(dir: string, options: { numClasses: number; classNames: readonly string[]; count: number }): PredictionPictures {
-  const kept = new Map<string, { label: string; images: VerifyImage[]; predictions: Uint8Array[] }>();
+  const kept = new Map<string, { label: string; isRecommended: boolean; images: VerifyImage[]; predictions: Uint8Array[] }>();
   return {
     async onPredictions(plan, images, predictions) {
-      kept.set(plan.id, { label: plan.label, images: images.slice(0, options.count), predictions: predictions.slice(0, options.count) });
+      kept.set(plan.id, { label: plan.label, isRecommended: plan.isRecommended ?? false, images: images.slice(0, options.count), predictions: predictions.slice(0, options.count) });
       return writeOverlays(dir, plan.id, images, predictions, options.numClasses, options.count);
     },
     async writeContactSheet(order = []) {
@@ -70,7 +70,7 @@ export function createPredictionPictures(dir: string, options: { numClasses: num
       if (images.length === 0) return null;
       const png = await contactSheetPng({
         images,
-        candidates: ids.map((id) => ({ label: kept.get(id)!.label, predictions: kept.get(id)!.predictions })),
+        candidates: ids.map((id) => kept.get(id)!),
         classNames: options.classNames,
         numClasses: options.numClasses,
       });

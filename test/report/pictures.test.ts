@@ -103,7 +103,7 @@ describe('contact sheet', () => {
     // 4 columns of 200x150 tiles, 8 px apart, 12 px margins.
     expect(info.width).toBe(12 * 2 + 4 * 200 + 3 * 8);
     const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
-    const rowTop = 12 + 44;
+    const rowTop = 12 + 3 * 17 + 10; // three header lines: the hostile label wraps
     const column = (k: number) => 12 + k * 208;
     const painted = (c: number) => Array.from(blendOverlay({ width: 1, height: 1, channels: 3, pixels: Uint8Array.of(100, 100, 100) }, [c], 3));
     expect(at(column(0) + 50, rowTop + 30)).toEqual([100, 100, 100]); // the image: unpainted
@@ -136,8 +136,9 @@ describe('contact sheet', () => {
     expect(info.height).toBeLessThan(400); // one row: count = 1
     // Column 3 (rec, all background) unpainted; column 4 (ce) painted like the truth.
     const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
-    expect(at(12 + 2 * 208 + 50, 56 + 30)).toEqual([100, 100, 100]);
-    expect(at(12 + 3 * 208 + 50, 56 + 30)).not.toEqual([100, 100, 100]);
+    const top = 12 + 17 + 10; // one header line
+    expect(at(12 + 2 * 208 + 50, top + 30)).toEqual([100, 100, 100]);
+    expect(at(12 + 3 * 208 + 50, top + 30)).not.toEqual([100, 100, 100]);
     expect(await createPredictionPictures(dir, { numClasses: 3, classNames: [], count: 1 }).writeContactSheet()).toBeNull();
   });
 });

@@ -30,7 +30,7 @@ const CONFIG = {
   font: FONT,
   title: { fontSize: 15, font: FONT, anchor: 'start' },
   axis: { labelFontSize: 12, titleFontSize: 13, labelFont: FONT, titleFont: FONT, gridColor: '#e6e6e6' },
-  legend: { labelFontSize: 12, titleFontSize: 12, labelFont: FONT, titleFont: FONT, labelLimit: 520 },
+  legend: { labelFontSize: 12, titleFontSize: 12, labelFont: FONT, titleFont: FONT, labelLimit: 900 },
 } as const;
 
 /** Labels made unique (a repeated label gets " (2)", " (3)") so each candidate keeps its own colour. */

@@ -14,7 +14,7 @@ export interface ContactSheetInput {
   /** The validation images (pixels and ground-truth labels), one row each. */
   images: ReadonlyArray<PaintableImage & { id: string; labels: ArrayLike<number> }>;
   /** Each candidate's predicted class map per image, in the order of `images`. */
-  candidates: ReadonlyArray<{ label: string; predictions: ReadonlyArray<ArrayLike<number>> }>;
+  candidates: ReadonlyArray<{ label: string; predictions: ReadonlyArray<ArrayLike<number>>; isRecommended?: boolean }>;
   classNames: readonly string[];
   numClasses: number;
   /** Longest side of a tile in pixels (default 200). */
@@ -24,7 +24,9 @@ export interface ContactSheetInput {
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
 const MARGIN = 12;
 const GAP = 8;
-const HEADER = 44;
+const LINE = 17;
+/** Header lines per column at most (a long recipe title wraps, the rest is cut with "…"). */
+const HEADER_LINES = 3;
 const CAPTION = 20;
 const FONT_SIZE = 13;
 const LEGEND_ROW = 22;
@@ -33,7 +35,7 @@ function hex([r, g, b]: [number, number, number]): string {
   return `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** Header text split over at most two lines of `width` px. */
+/** Header text split over at most HEADER_LINES lines of `width` px. */
 function headerLines(text: string, width: number): string[] {
   const perLine = Math.max(4, Math.floor(width / (0.6 * FONT_SIZE)));
   const words = text.split(/\s+/).filter(Boolean);
@@ -46,8 +48,9 @@ function headerLines(text: string, width: number): string[] {
     } else current = current ? `${current} ${word}` : word;
   }
   if (current) lines.push(current);
-  if (lines.length <= 2) return lines.map((line) => fitText(line, width, FONT_SIZE));
-  return [fitText(lines[0], width, FONT_SIZE), fitText(`${lines.slice(1).join(' ')}`, width, FONT_SIZE)];
+  const kept = lines.slice(0, HEADER_LINES - 1);
+  if (lines.length >= HEADER_LINES) kept.push(lines.slice(HEADER_LINES - 1).join(' '));
+  return kept.map((line) => fitText(line, width, FONT_SIZE));
 }
 
 async function tile(image: PaintableImage, classes: ArrayLike<number> | null, numClasses: number, width: number, height: number): Promise<Buffer> {
@@ -73,8 +76,10 @@ export async function contactSheetPng(input: ContactSheetInput): Promise<Buffer>
   const scale = maxSide / Math.max(largest.width, largest.height);
   const tileW = Math.max(1, Math.round(largest.width * scale));
   const tileH = Math.max(1, Math.round(largest.height * scale));
-  const columns = ['image', 'ground truth', ...candidates.map((c) => c.label)];
+  const columns = ['image', 'ground truth', ...candidates.map((c) => (c.isRecommended ? `${c.label} (recommended)` : c.label))];
   const width = MARGIN * 2 + columns.length * tileW + (columns.length - 1) * GAP;
+  const headers = columns.map((name) => headerLines(name, tileW));
+  const headerHeight = Math.max(...headers.map((h) => h.length)) * LINE + 10;
 
   // Legend: every foreground class with its colour, wrapped to the sheet's width.
   const legendItems = Array.from({ length: Math.max(0, numClasses - 1) }, (_, k) => k + 1).map((id) => ({
@@ -93,17 +98,17 @@ export async function contactSheetPng(input: ContactSheetInput): Promise<Buffer>
     legendRows[legendRows.length - 1].push(item);
     rowWidth += w;
   }
-  const rowsTop = MARGIN + HEADER;
+  const rowsTop = MARGIN + headerHeight;
   const rowHeight = tileH + CAPTION + GAP;
   const legendTop = rowsTop + images.length * rowHeight + 4;
   const height = legendTop + (1 + legendRows.length) * LEGEND_ROW + MARGIN;
 
   const composites: sharp.OverlayOptions[] = [];
   const text: string[] = [];
-  columns.forEach((name, col) => {
+  headers.forEach((lines, col) => {
     const x = MARGIN + col * (tileW + GAP);
-    headerLines(name, tileW).forEach((line, k) => {
-      text.push(`<text x="${x}" y="${MARGIN + 16 + k * 17}" font-weight="${col >= 2 ? 'bold' : 'normal'}">${svgText(line)}</text>`);
+    lines.forEach((line, k) => {
+      text.push(`<text x="${x}" y="${MARGIN + 14 + k * LINE}" font-weight="${col >= 2 ? 'bold' : 'normal'}">${svgText(line)}</text>`);
     });
   });
   for (const [row, image] of images.entries()) {

@@ -120,7 +120,9 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
   const perBlock = Math.max(1, Math.floor((width - labelWidth) / colWidth));
   const winnerId = report.verdict.winnerId;
   const rows = metricRows(report);
-  const ciText = (ci: [number, number] | null) => (ci ? (narrow ? `${ci[0].toFixed(2)}-${ci[1].toFixed(2)}` : `${ci[0].toFixed(3)}-${ci[1].toFixed(3)}`) : '');
+  // Narrow columns: 2 decimals for rates, fewer for counts such as spurious objects per image.
+  const bound = (x: number) => (narrow ? x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2) : x.toFixed(3));
+  const ciText = (ci: [number, number] | null) => (ci ? `${bound(ci[0])}-${bound(ci[1])}` : '');
   const lines: Line[] = [[seg('Metrics on validation', 'heading'), seg(` (${report.settings.valImages} images, 95% bootstrap CIs)`, 'muted')]];
   for (let start = 0; start < report.candidates.length; start += perBlock) {
     const block = report.candidates.slice(start, start + perBlock);
