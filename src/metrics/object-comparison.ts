@@ -42,7 +42,8 @@ export function areaBinPhrase(bin: number): string {
 /**
  * Up to three sentences comparing `a` with `b`: detection of the smallest objects both were scored
  * on, of the largest (when that is another bin), and spurious components per image. Bins without
- * ground-truth objects are skipped; an empty list when there is nothing to compare.
+ * ground-truth objects and rates that read the same (to the percent, or spurious per image to two
+ * decimals) are skipped; an empty list when there is nothing to compare.
  */
 export function objectComparisonSentences(a: ObjectComparand, b: ObjectComparand, pairedCI?: ObjectDifferenceCI): string[] {
   const sentences: string[] = [];
@@ -50,12 +51,13 @@ export function objectComparisonSentences(a: ObjectComparand, b: ObjectComparand
   const scored = bins.filter((x): x is typeof x & { ours: MetricWithCI; theirs: MetricWithCI } => x.ours !== null && x.theirs !== null);
   const picked = scored.length > 1 ? [scored[0], scored[scored.length - 1]] : scored;
   for (const { bin, ours, theirs, objects } of picked) {
+    if (percent(ours.value) === percent(theirs.value)) continue; // the same rate as shown: nothing to say
     const clause = evidence(ours, theirs, pairedCI?.(`detectionRate:${bin}`), points, ' points');
     sentences.push(`${a.label} finds ${percent(ours.value)} of ${areaBinPhrase(bin)} vs ${percent(theirs.value)} for ${b.label} (IoU > 0.5, ${objects} objects; ${clause}).`);
   }
   const ours = a.objects.spuriousPerImage;
   const theirs = b.objects.spuriousPerImage;
-  if (ours.value > 0 || theirs.value > 0) {
+  if ((ours.value > 0 || theirs.value > 0) && ours.value.toFixed(2) !== theirs.value.toFixed(2)) {
     const change = theirs.value > 0 ? ours.value / theirs.value - 1 : null;
     const relative = change === null ? '' : change === 0 ? ', the same' : `, ${percent(Math.abs(change))} ${change < 0 ? 'fewer' : 'more'}`;
     const clause = evidence(ours, theirs, pairedCI?.('spuriousPerImage'), (d) => `${d >= 0 ? '+' : ''}${d.toFixed(2)}`);

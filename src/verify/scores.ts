@@ -25,7 +25,9 @@ import {
   meanOfDefined,
   objectRates,
   objectTotals,
-  pickObjectStatistic,
+  objectSummary,
+  OBJECT_SUMMARY_LENGTH,
+  summaryStatistic,
   perClassScores,
   sumConfusions,
   sumObjectCounts,
@@ -115,9 +117,22 @@ export function candidateMetrics(
   };
 }
 
+/** Each image's object totals, computed once per ImageScore (the bootstrap asks thousands of times). */
+const summaries = new WeakMap<ObjectCounts, Float64Array>();
+function summaryOf(score: ImageScore): Float64Array {
+  let summary = summaries.get(score.objects);
+  if (!summary) summaries.set(score.objects, (summary = objectSummary(score.objects)));
+  return summary;
+}
+
 /** One object statistic over a (re)sample of images; NaN where undefined. `detectionRate:B` is area bin B's rate. */
 export function objectStatistic(scores: readonly ImageScore[], indices: ArrayLike<number>, statistic: ObjectStatistic): number {
-  return pickObjectStatistic(objectRates(sumObjectCounts(Array.from(indices, (i) => scores[i].objects), scores[0]?.objects.numClasses ?? 0)), statistic);
+  const sum = new Float64Array(OBJECT_SUMMARY_LENGTH);
+  for (let k = 0; k < indices.length; k++) {
+    const summary = summaryOf(scores[indices[k]]);
+    for (let j = 0; j < OBJECT_SUMMARY_LENGTH; j++) sum[j] += summary[j];
+  }
+  return summaryStatistic(sum, statistic);
 }
 
 /** Object-level metrics of one candidate's val scores, with bootstrap CIs over images. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSample } from '../../src/dataset/sample/index.js';
-import { AREA_BIN_COUNT, countObjects, objectRates, objectTotals, sumObjectCounts } from '../../src/metrics/objects.js';
+import { AREA_BIN_COUNT, countObjects, OBJECT_SUMMARY_LENGTH, objectRates, objectSummary, objectTotals, pickObjectStatistic, sumObjectCounts, summaryStatistic, type ObjectStatistic } from '../../src/metrics/objects.js';
 
 /** A label map from rows of digits ('9' = the ignore index in these cases). */
 function grid(rows: string[]): { labels: Uint8Array; width: number; height: number } {
@@ -199,6 +199,24 @@ describe('object metrics', () => {
     expect(r.anyOverlapRate).toBeCloseTo(2 / 6, 15); // the miss's pixel sits diagonal to an object but shares no pixel with it
     expect(r.spuriousPerImage).toBeCloseTo(2 / 3, 15);
     expect(counts(pooled.truth)).toBe(6);
+  });
+});
+
+describe('object summaries for the bootstrap', () => {
+  it('give the same statistics as the full per-class counts, on any resample', () => {
+    const images = Array.from({ length: 6 }, (_, k) => {
+      const labels = randomMask(30, 20, 4, 100 + k, true);
+      const prediction = randomMask(30, 20, 4, 200 + k, true);
+      for (let i = 0; i < labels.length; i++) if (i % 3 !== 0) prediction[i] = labels[i];
+      return countObjects(labels, prediction, 30, 20, 4, null);
+    });
+    const statistics: ObjectStatistic[] = ['detectionRate', 'anyOverlapRate', 'detectionRate:0', 'detectionRate:1', 'detectionRate:3', 'spuriousPerImage', 'spuriousPer1000Px'];
+    for (const resample of [[0, 1, 2, 3, 4, 5], [2, 2, 5], [1]]) {
+      const sum = new Float64Array(OBJECT_SUMMARY_LENGTH);
+      for (const i of resample) objectSummary(images[i]).forEach((v, j) => (sum[j] += v));
+      const rates = objectRates(sumObjectCounts(resample.map((i) => images[i]), 4));
+      for (const statistic of statistics) expect(summaryStatistic(sum, statistic)).toEqual(pickObjectStatistic(rates, statistic));
+    }
   });
 });
 

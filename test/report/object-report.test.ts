@@ -22,7 +22,6 @@ describe('object comparison sentences', () => {
     const sentences = objectComparisonSentences(comboObjects, ceObjects);
     expect(sentences).toEqual([
       'Combo 0.7 Dice + 0.3 CE finds 67% of small objects (<100 px) vs 48% for Cross-entropy (IoU > 0.5, 48 objects; their 95% CIs overlap: not a clear difference).',
-      'Combo 0.7 Dice + 0.3 CE finds 92% of objects of 1k-10k px vs 92% for Cross-entropy (IoU > 0.5, 12 objects; their 95% CIs overlap: not a clear difference).',
       'Combo 0.7 Dice + 0.3 CE predicts 1.25 spurious objects per image vs 3.50 for Cross-entropy, 64% fewer (their 95% CIs do not overlap).',
     ]);
   });
@@ -30,7 +29,14 @@ describe('object comparison sentences', () => {
   it('use a paired CI of the difference when one is given', () => {
     const sentences = objectComparisonSentences(comboObjects, ceObjects, (statistic) => (statistic === 'detectionRate:0' ? [0.05, 0.31] : statistic === 'spuriousPerImage' ? [-2, 0.4] : null));
     expect(sentences[0]).toContain('(IoU > 0.5, 48 objects; difference +19 points, 95% CI +5 to +31 points)');
-    expect(sentences[2]).toContain('(within the noise: 95% CI -2.00 to +0.40 for the difference)');
+    expect(sentences[1]).toContain('(within the noise: 95% CI -2.00 to +0.40 for the difference)');
+  });
+
+  it('name the largest objects too when their rates differ, and skip rates that read the same', () => {
+    const better = { ...ceObjects.objects, byArea: ceObjects.objects.byArea.map((b, bin) => (bin === 2 ? { ...b, detectionRate: { value: 0.5, ci95: null } } : b)) };
+    const sentences = objectComparisonSentences(comboObjects, { label: 'X', objects: better });
+    expect(sentences[1]).toBe('Combo 0.7 Dice + 0.3 CE finds 92% of objects of 1k-10k px vs 50% for X (IoU > 0.5, 12 objects; too few validation images for a CI).');
+    expect(objectComparisonSentences(comboObjects, comboObjects)).toEqual([]);
   });
 
   it('are empty when there is nothing to compare', () => {
