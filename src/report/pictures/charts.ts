@@ -7,7 +7,7 @@
  * (candidate labels) goes in as data values, never into a Vega expression, and Vega escapes it
  * when it writes the SVG; control characters are escaped first (safeLine).
  */
-import { parse, View, type Spec } from 'vega';
+import type { Spec } from 'vega';
 import { safeLine } from '../../common/safe-text.js';
 
 export interface LossSeries {
@@ -45,6 +45,8 @@ export function uniqueLabels(labels: readonly string[]): string[] {
 }
 
 async function renderSvg(spec: Spec): Promise<string> {
+  // Loaded on first use: importing Vega takes ~0.2 s, which every other command would pay at start-up.
+  const { parse, View } = await import('vega');
   const view = new View(parse(spec), { renderer: 'none' });
   try {
     return await view.toSVG();
