@@ -121,6 +121,14 @@ describe('object metrics', () => {
     expect(objectTotals(noIgnore, 2)).toMatchObject({ predicted: 2, spurious: 1 });
   });
 
+  it('needs IoU above 0.5: exactly half is touched, not found', () => {
+    const truth = grid(['0110', '0000']);
+    const half = countObjects(truth.labels, grid(['0100', '0000']).labels, 4, 2, 2, null); // IoU 1/2
+    expect(objectTotals(half)).toMatchObject({ truth: 1, detected: 0, overlapped: 1, spurious: 0 });
+    const more = countObjects(truth.labels, grid(['0111', '0000']).labels, 4, 2, 2, null); // IoU 2/3
+    expect(objectTotals(more)).toMatchObject({ detected: 1, overlapped: 1 });
+  });
+
   it('puts objects in the article area bins at their edges (99 | 100, 999 | 1000, 9999 | 10000 px)', () => {
     const width = 420;
     const height = 110;

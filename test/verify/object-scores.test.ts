@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidateMetrics, objectStatistic, pairedObjectDifferenceCI, poolSeeds, scoreImage } from '../../src/verify/scores.js';
+import { candidateMetrics, objectComparison, objectStatistic, pairedObjectDifferenceCI, poolSeeds, scoreImage } from '../../src/verify/scores.js';
 
 /** 12x12: class 1 has four 2x2 objects and one 3x3; class 2 one 1x1 object. */
 function truth(): Uint8Array {
@@ -56,6 +56,16 @@ describe('object metrics in the validation scores', () => {
     const diff = pairedObjectDifferenceCI(good, worse, 'detectionRate:0', { seed: 1 })!;
     expect(diff[0]).toBeGreaterThan(0);
     expect(pairedObjectDifferenceCI(good, good, 'spuriousPerImage', { seed: 1 })).toEqual([0, 0]);
+  });
+
+  it('gives verdict sentences with the paired CI of the difference', () => {
+    const t = truth();
+    const good = Array.from({ length: 10 }, () => scoreImage(t, prediction(0, 0), 12, 12, 3, 255));
+    const worse = Array.from({ length: 10 }, (_, k) => scoreImage(t, prediction(1 + (k % 3), k % 2), 12, 12, 3, 255));
+    const sentences = objectComparison({ label: 'Recommended', scores: good }, { label: 'CE', scores: worse }, { numClasses: 3, classNames: ['bg', 'house', 'shed'], seed: 2 });
+    // 60 objects; CE misses 1, 2, 3, 1, 2, 3, 1, 2, 3, 1 = 19 of them.
+    expect(sentences[0]).toMatch(/^Recommended finds 100% of small objects \(<100 px\) vs 68% for CE \(IoU > 0\.5, 60 objects; difference \+32 points, 95% CI \+\d+ to \+\d+ points\)\.$/);
+    expect(sentences[1]).toMatch(/^Recommended predicts 0\.00 spurious objects per image vs 0\.50 for CE, 100% fewer \(difference -0\.50, 95% CI -0\.\d+ to -0\.\d+\)\.$/);
   });
 
   it('keeps spurious per image per prediction when seeds are pooled', () => {
