@@ -1,7 +1,7 @@
 /**
  * `segloss demo` (what `npm start` runs): the whole product on the bundled synthetic satellite
  * sample. Generates the dataset, profiles it, recommends a recipe, verifies it by a short real
- * training, and writes report.md, the three JSON contracts and the overlays into --out.
+ * training, and writes report.md, the three JSON contracts, the pictures and the overlays into --out.
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -40,7 +40,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('Run everything on the bundled synthetic satellite sample: generate, profile, recommend, verify, report.')
-    .option('--out <dir>', 'where the sample dataset, report.md, the JSON contracts and the overlays go', DEMO_DEFAULTS.out)
+    .option('--out <dir>', 'where the sample dataset, report.md, the JSON contracts, the pictures and the overlays go', DEMO_DEFAULTS.out)
     .option('--budget <time>', `training budget shared by all candidates, e.g. 90s, 5m (default ${DEMO_DEFAULTS.budget}; at most 24h)`)
     .option('--steps <n>', withRange('train each candidate for exactly N steps instead of a time budget', 'steps'), limited('steps'))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)

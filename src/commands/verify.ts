@@ -1,5 +1,7 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
 import { availableParallelism } from 'node:os';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
@@ -8,6 +10,7 @@ import { note, outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCre
 import type { TrainingEvent } from '../contracts/events.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
+import { writeVerificationPictures } from '../report/pictures/index.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
   BUDGET_GRACE,
@@ -51,7 +54,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--val-fraction <f>', withRange('share of images held out for validation', 'val-fraction'), limited('val-fraction'), DEFAULT_RUN_SETTINGS.valFraction)
     .option('--max-images <n>', withRange('load at most N images (a seeded subset beyond it)', 'max-images'), limited('max-images'), DEFAULT_MAX_IMAGES)
     .option('--json', 'print only the VerificationReport JSON on stdout')
-    .option('--out <dir>', 'write verification.json and val prediction overlays (overlays/<candidate>/<image>.png) into DIR')
+    .option('--out <dir>', 'write verification.json, val prediction overlays (overlays/<candidate>/<image>.png) and pictures (pictures/: loss curves, metrics chart, contact sheet) into DIR')
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string, opts: Record<string, unknown>) => {
@@ -114,6 +117,12 @@ export function registerVerifyCommand(program: Command): void {
     if (output.out) {
       const path = await writeOutputFile(output.out, 'verification.json', `${JSON.stringify(report, null, 2)}\n`);
       if (!output.json) note(`wrote ${path}`);
+      const pictures = await writeVerificationPictures(output.out, report);
+      if (!output.json) {
+        const written = [pictures.lossCurves?.png, pictures.metrics?.png, ...(pictures.contactSheets ?? [])].filter((p): p is string => p !== undefined);
+        if (written.length) note(`wrote pictures: ${written.map((p) => join(output.out!, p)).join(', ')}`);
+        for (const problem of pictures.problems ?? []) note(problem);
+      }
     }
     if (output.json) printJson(report);
     const code = verifyExitCode(report);

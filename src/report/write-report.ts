@@ -1,5 +1,5 @@
 /**
- * Writes report.md and the JSON contracts it was made from into one directory (each file
+ * Writes report.md, the JSON contracts it was made from and the verification's pictures into one directory (each file
  * atomically, through writeOutputFile). A report without a verification removes a
  * verification.json an earlier run left there, so the folder never pairs this run's report with
  * another run's results.
@@ -8,6 +8,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { writeOutputFile } from '../common/output.js';
 import { overlaysFromVerification, renderReportMarkdown, type ReportInput, type ReportOverlay } from './markdown.js';
+import { writeVerificationPictures } from './pictures/index.js';
 
 export interface WrittenReport {
   reportPath: string;
@@ -25,7 +26,9 @@ export async function writeReport(outDir: string, input: ReportInput): Promise<W
   // Links in report.md are relative to it, so the folder can be moved or published as is.
   const overlays = (input.overlays ?? [...(input.verification ? await truthOverlays(outDir) : []), ...overlaysFromVerification(input.verification)])
     .map((o) => ({ ...o, path: isAbsolute(o.path) ? relative(outDir, o.path) : o.path }));
-  const reportPath = await writeOutputFile(outDir, 'report.md', renderReportMarkdown({ ...input, overlays }));
+  // Charts of the verification (and the contact sheet verify wrote), linked from the report.
+  const pictures = input.pictures ?? (input.verification ? await writeVerificationPictures(outDir, input.verification) : undefined);
+  const reportPath = await writeOutputFile(outDir, 'report.md', renderReportMarkdown({ ...input, overlays, pictures }));
   return { reportPath, contractPaths };
 }
 
