@@ -10,6 +10,7 @@ import { registerExportCommand } from './commands/export.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSampleCommand } from './commands/sample.js';
 import { isEntryPoint } from './common/entry-point.js';
+import { describeStdoutFailure, removeEmptyCreatedFolders, watchStdout } from './common/output.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       // Commander already printed the message; help and version are not errors.
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
     }
+    // A run that stopped leaves no empty --out folder behind (anything written stays).
+    removeEmptyCreatedFolders();
     process.stderr.write(`segloss: ${describeError(error)}\n`);
     if (process.env.SEGLOSS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return error instanceof UserError ? error.exitCode : 1;
@@ -45,10 +48,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (isEntryPoint(import.meta.url)) {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
+  // EPIPE (the reader went away) is a quiet exit 0; any other stdout write error makes the run fail.
+  const stdout = watchStdout();
   const code = await main(process.argv.slice(2));
+  const failure = await stdout.failure();
+  if (failure) process.stderr.write(describeStdoutFailure(failure));
   // Worker pools and wasm threads can keep Node alive; the run is over.
-  process.exit(code);
+  process.exit(failure && code === 0 ? 1 : code);
 }

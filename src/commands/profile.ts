@@ -1,11 +1,12 @@
 /** `segloss profile DIR`: measure a dataset and print (or write) its DatasetProfile. */
 import { Command } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
-import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
+import { interruptOnSigint } from '../common/interrupt.js';
+import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson, writeOutputFile } from '../common/output.js';
 import type { ProfileProgress } from '../contracts/events.js';
 import { profileDataset } from '../profiler/index.js';
 import { profileOutput } from '../ui/render.js';
-import { wholeNumber } from './option-parsers.js';
+import { limited, withRange } from './option-parsers.js';
 
 /** Progress on stderr: once runs last more than 2 s, at most once a second, then a final line. */
 export function progressPrinter(interactive: boolean): { onProgress: (p: ProfileProgress) => void; finish: () => void } {
@@ -40,15 +41,19 @@ export function registerProfileCommand(program: Command): void {
     .command('profile')
     .description('Measure class imbalance, object scale and boundary ambiguity of a segmentation dataset.')
     .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks), or a folder of masks')
-    .option('--sample <n>', 'profile a seeded random subset of N pairs and report 95% confidence intervals', wholeNumber(1))
-    .option('--seed <n>', 'seed of the --sample subset', wholeNumber(0), 0)
-    .option('--workers <n>', 'worker threads (default: number of cores; 0 = main thread)', wholeNumber(0))
+    .option('--sample <n>', withRange('profile a seeded random subset of N pairs and report 95% confidence intervals', 'sample'), limited('sample'))
+    .option('--seed <n>', withRange('seed of the --sample subset', 'seed'), limited('seed'), 0)
+    .option('--workers <n>', withRange('worker threads (default: number of cores; 0 = main thread)', 'workers'), limited('workers'))
     .option('--json', 'print only the DatasetProfile JSON on stdout')
     .option('--out <dir>', 'write profile.json into DIR')
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string, opts: Record<string, unknown>) => {
     const output = outputOptionsFrom(opts as { json?: boolean; out?: string; color?: boolean });
+    // A bad --out is found before the profile, not after it.
+    if (output.out) await prepareOutputFolder(output.out);
+    // Nothing is finished until the profile is: Ctrl-C stops at once.
+    const stopListening = interruptOnSigint(new AbortController(), { canFinishGracefully: () => false });
     const progress = progressPrinter(isInteractive(output));
     const profile = await profileDataset(
       {
@@ -58,7 +63,7 @@ export function registerProfileCommand(program: Command): void {
         workers: opts.workers as number | undefined,
       },
       progress.onProgress,
-    );
+    ).finally(stopListening);
     progress.finish();
     if (output.out) {
       const path = await writeOutputFile(output.out, 'profile.json', `${JSON.stringify(profile, null, 2)}\n`);

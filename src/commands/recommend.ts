@@ -4,18 +4,19 @@
  */
 import { Command, Option } from 'commander';
 import { UserError } from '../common/errors.js';
-import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
+import { interruptOnSigint } from '../common/interrupt.js';
+import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson, writeOutputFile } from '../common/output.js';
 import type { DatasetProfile } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
-import { profileDataset } from '../profiler/index.js';
+import { assertSomethingToRecommend, classIdWarnings, profileDataset } from '../profiler/index.js';
 import { formatRecommendationText } from '../report/recommendation-text.js';
 import { recommendationOutput } from '../ui/render.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { readProfileFile } from '../rules/profile-input.js';
 import { progressPrinter } from './profile.js';
-import { collect, wholeNumber } from './option-parsers.js';
+import { collect, limited, withRange } from './option-parsers.js';
 import { safeTerminalText } from '../common/safe-text.js';
 
 interface RecommendOpts extends Record<string, unknown> {
@@ -39,8 +40,8 @@ export function registerRecommendCommand(program: Command): void {
     .addOption(new Option('--domain <domain>', 'apply the scenario recipe for this domain').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'what matters most to you').choices(PRIORITIES))
     .option('--rules <file>', 'add or override rules from a rule file (repeatable; later files win)', collect, [])
-    .option('--sample <n>', 'when profiling DIR: a seeded random subset of N pairs', wholeNumber(1))
-    .option('--seed <n>', 'seed of the --sample subset', wholeNumber(0), 0)
+    .option('--sample <n>', withRange('when profiling DIR: a seeded random subset of N pairs', 'sample'), limited('sample'))
+    .option('--seed <n>', withRange('seed of the --sample subset', 'seed'), limited('seed'), 0)
     .option('--json', 'print only the Recommendation JSON on stdout')
     .option('--out <dir>', 'write recommendation.json (and profile.json when DIR was profiled) into DIR')
     .option('--no-color', 'plain text without colour');
@@ -53,21 +54,27 @@ export function registerRecommendCommand(program: Command): void {
     if (!dir && !opts.profile) {
       throw new UserError('nothing to recommend for: no dataset DIR and no --profile', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
     }
-    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'sample'].filter((key) => opts[key] !== undefined);
+    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'maxPixels', 'sample'].filter((key) => opts[key] !== undefined);
     if (opts.profile && datasetFlags.length > 0) {
       throw new UserError(`dataset flags (${datasetFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) apply when profiling DIR, not to --profile`, {
         fix: 'drop them, or give the dataset DIR instead of --profile',
       });
     }
-    // Rule files are checked before any (possibly long) profiling.
+    // Rule files and --out are checked before any (possibly long) profiling.
     const ruleSet = await loadRuleSet(opts.rules);
+    if (output.out) await prepareOutputFolder(output.out);
     let profile: DatasetProfile;
     if (opts.profile) profile = await readProfileFile(opts.profile);
     else {
+      // Nothing is finished until the profile is: Ctrl-C stops at once.
+      const stopListening = interruptOnSigint(new AbortController(), { canFinishGracefully: () => false });
       const progress = progressPrinter(isInteractive(output));
-      profile = await profileDataset({ ...datasetOptionsFrom(opts, dir), sample: opts.sample, seed: opts.seed }, progress.onProgress);
+      profile = await profileDataset({ ...datasetOptionsFrom(opts, dir), sample: opts.sample, seed: opts.seed }, progress.onProgress).finally(stopListening);
       progress.finish();
     }
+    // Nothing to recommend for all-ignored or one-class masks; odd class ids are worth a warning.
+    assertSomethingToRecommend(profile, opts.profile ?? dir ?? 'dataset');
+    for (const warning of classIdWarnings(profile)) note(`warning: ${warning}`);
     const recommendation = await recommend(profile, {
       intent: { domain: opts.domain ?? null, priority: opts.priority ?? null },
       ruleSet,

@@ -1,10 +1,9 @@
 /** `segloss sample OUT`: write the seeded synthetic satellite-like dataset with its truth.json. */
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { note, outputOptionsFrom, printJson } from '../common/output.js';
+import { note, outputOptionsFrom, prepareOutputFolder, printJson } from '../common/output.js';
 import type { SampleTruth } from '../contracts/sample.js';
 import { DEFAULT_SAMPLE_OPTIONS, resolveSampleOptions, writeSampleDataset } from '../dataset/index.js';
-import { closedFraction, wholeNumber } from './option-parsers.js';
+import { closedFraction, limited, withRange } from './option-parsers.js';
 import { safeTerminalText } from '../common/safe-text.js';
 
 const percent = (x: number): string => (x >= 0.01 ? `${(100 * x).toFixed(2)}%` : `${(100 * x).toFixed(3)}%`);
@@ -30,9 +29,9 @@ export function registerSampleCommand(program: Command): void {
     .command('sample')
     .description('Write a seeded synthetic satellite-like dataset (images/, masks/, classes.json, truth.json) in the article\'s setting.')
     .argument('<out>', 'output folder (created if missing)')
-    .option('--seed <n>', 'random seed', wholeNumber(0, 0xffffffff), d.seed)
-    .option('--images <n>', 'number of image/mask pairs', wholeNumber(1, 1_000_000), d.images)
-    .option('--size <n>', 'tile side in pixels (square tiles)', wholeNumber(32, 4096), d.size)
+    .option('--seed <n>', withRange('random seed', 'seed'), limited('seed'), d.seed)
+    .option('--images <n>', withRange('number of image/mask pairs', 'sample-images'), limited('sample-images'), d.images)
+    .option('--size <n>', withRange('tile side in pixels (square tiles)', 'sample-size'), limited('sample-size'), d.size)
     .option('--blurred-share <x>', 'share of object edges rendered low-contrast like shadows, 0..1', closedFraction, d.blurredShare)
     .option('--balanced', 'dense urban blocks with roughly balanced classes instead of the article\'s rare buildings')
     .option('--json', 'print only truth.json\'s content on stdout')
@@ -46,7 +45,7 @@ export function registerSampleCommand(program: Command): void {
         blurredShare: opts.blurredShare as number,
         balanced: Boolean(opts.balanced),
       });
-      const dir = resolve(out);
+      const dir = await prepareOutputFolder(out, 'OUT');
       const started = Date.now();
       let lastNote = started;
       const truth = await writeSampleDataset(dir, options, (done, total) => {

@@ -1,13 +1,16 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
+import { availableParallelism } from 'node:os';
 import { mkdir, rmdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
-import { interruptOnSigint } from '../common/interrupt.js';
-import { note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
+import { INTERRUPTED_EXIT_CODE, interruptOnSigint } from '../common/interrupt.js';
+import { note, outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCreatedFolders, writeOutputFile } from '../common/output.js';
+import type { TrainingEvent } from '../contracts/events.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
+import { writeVerificationPictures } from '../report/pictures/index.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
   BUDGET_GRACE,
@@ -22,7 +25,8 @@ import {
   readRecommendationFile,
   runVerification,
 } from '../verify/index.js';
-import { collect, openFraction, tieMargin, wholeNumber } from './option-parsers.js';
+import { checkBudgetSeconds, collect, limited, withRange } from './option-parsers.js';
+import { checkTrainingMemory } from './training-memory.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -35,26 +39,26 @@ export function registerVerifyCommand(program: Command): void {
     .option('--rules <file>', 'without --recommendation: extra rule file (repeatable)', collect, [] as string[])
     .option(
       '--budget <time>',
-      `wall-clock budget for everything, training and validation scoring, e.g. 90s, 5m, 1h (default 5m). All candidates x seeds train in lockstep rounds; ` +
-        `timed steps and a timed scoring plan the steps, re-planned at every rung (time of eliminated candidates goes to the survivors). Training ends between rounds, ` +
+      `wall-clock budget for everything, training and validation scoring, e.g. 90s, 5m, 1h (default 5m; at most 24h). All candidates x seeds train in lockstep rounds; ` +
+        `timed steps and a timed scoring plan the steps, re-planned after the first round and at every rung (time of eliminated candidates goes to the survivors). Training ends between rounds, ` +
         `by ${BUDGET_GRACE}x the budget (at least +${MIN_GRACE_SECONDS}s) at the latest, so every surviving run trains the same steps; a budget too small for ${MIN_BUDGET_STEPS} steps is refused before training`,
     )
-    .option('--steps <n>', 'train every run (candidate x seed) exactly N steps instead of a time budget (no time limit; reproducible); racing may stop a clearly worse candidate at a rung', wholeNumber(1))
+    .option('--steps <n>', withRange('train every run (candidate x seed) exactly N steps instead of a time budget (no time limit; reproducible); racing may stop a clearly worse candidate at a rung', 'steps'), limited('steps'))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
     .option('--no-racing', 'train every candidate to the end: no candidate is stopped at a rung (racing gives the time of clearly worse candidates to the others)')
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
-    .option('--threads <n>', 'worker threads for the wasm/cpu backends (default: all cores)', wholeNumber(1))
-    .option('--seeds <k>', `training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, wholeNumber(1, 64), DEFAULT_RUN_SETTINGS.seeds)
-    .option('--tie-margin <d>', `mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, tieMargin, DEFAULT_RUN_SETTINGS.tieMargin)
-    .option('--seed <n>', 'base seed of split, crops, weights and bootstrap', wholeNumber(0), 0)
-    .option('--crop <px>', 'training crop size in pixels (a multiple of 2^model-depth)', wholeNumber(2), DEFAULT_RUN_SETTINGS.cropSize)
-    .option('--batch <n>', 'crops per training step', wholeNumber(1), DEFAULT_RUN_SETTINGS.batchSize)
-    .option('--model-depth <n>', 'U-Net levels (each halves the resolution)', wholeNumber(1), DEFAULT_RUN_SETTINGS.model.depth)
-    .option('--model-width <n>', 'U-Net channels at the first level (doubling per level)', wholeNumber(2), DEFAULT_RUN_SETTINGS.model.baseWidth)
-    .option('--val-fraction <f>', 'share of images held out for validation', openFraction, DEFAULT_RUN_SETTINGS.valFraction)
-    .option('--max-images <n>', 'load at most N images (a seeded subset beyond it)', wholeNumber(2), DEFAULT_MAX_IMAGES)
+    .option('--threads <n>', withRange('worker threads for the wasm/cpu backends (default: all cores; at most twice the cores)', 'threads'), limited('threads'))
+    .option('--seeds <k>', withRange(`training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, 'seeds'), limited('seeds'), DEFAULT_RUN_SETTINGS.seeds)
+    .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
+    .option('--seed <n>', withRange('base seed of split, crops, weights and bootstrap', 'seed'), limited('seed'), 0)
+    .option('--crop <px>', withRange('training crop size in pixels (a multiple of 2^model-depth); batch x crop² x width is checked against memory first', 'crop'), limited('crop'), DEFAULT_RUN_SETTINGS.cropSize)
+    .option('--batch <n>', withRange('crops per training step', 'batch'), limited('batch'), DEFAULT_RUN_SETTINGS.batchSize)
+    .option('--model-depth <n>', withRange('U-Net levels (each halves the resolution)', 'model-depth'), limited('model-depth'), DEFAULT_RUN_SETTINGS.model.depth)
+    .option('--model-width <n>', withRange('U-Net channels at the first level (doubling per level)', 'model-width'), limited('model-width'), DEFAULT_RUN_SETTINGS.model.baseWidth)
+    .option('--val-fraction <f>', withRange('share of images held out for validation', 'val-fraction'), limited('val-fraction'), DEFAULT_RUN_SETTINGS.valFraction)
+    .option('--max-images <n>', withRange('load at most N images (a seeded subset beyond it)', 'max-images'), limited('max-images'), DEFAULT_MAX_IMAGES)
     .option('--json', 'print only the VerificationReport JSON on stdout')
-    .option('--out <dir>', 'write verification.json and val prediction overlays (overlays/<candidate>/<image>.png) into DIR')
+    .option('--out <dir>', 'write verification.json, val prediction overlays (overlays/<candidate>/<image>.png) and pictures (pictures/: loss curves, metrics chart, contact sheet) into DIR')
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string, opts: Record<string, unknown>) => {
@@ -63,20 +67,24 @@ export function registerVerifyCommand(program: Command): void {
       throw new UserError('--budget and --steps both given', { fix: 'use --budget for a time limit or --steps for an exact step count, not both' });
     }
     const candidates = opts.candidates !== undefined ? parseCandidateNames(String(opts.candidates)) : undefined;
-    const budgetSeconds = opts.budget !== undefined ? parseBudget(String(opts.budget)) : undefined;
-    const multiple = 2 ** (opts.modelDepth as number);
-    if ((opts.crop as number) % multiple !== 0) {
-      throw new UserError(`--crop ${String(opts.crop)} is not a multiple of ${multiple} (2^model-depth)`, { fix: `use a multiple of ${multiple}, e.g. ${Math.max(multiple, Math.round((opts.crop as number) / multiple) * multiple)}` });
-    }
+    const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
+    checkCropAndMemory(opts);
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
     // Overlays are written as each candidate finishes: a bad --out must stop the run before training.
-    const createdOut = output.out ? await ensureOutputFolder(output.out) : undefined;
+    if (output.out) await prepareOutputFolder(output.out);
 
     // On a terminal: the live Ink dashboard, then the metrics table and verdict. Otherwise progress
     // lines on stderr and the plain-text report on stdout (or only the JSON contract with --json).
     const dashboard = startVerifyDashboard({ color: output.color, showResult: !output.json });
     const controller = new AbortController();
-    const stopListening = interruptOnSigint(controller);
+    // Until the first candidate starts (profiling, loading, calibrating) nothing can be finished:
+    // Ctrl-C then stops at once instead of after the stage.
+    let training = false;
+    const stopListening = interruptOnSigint(controller, { canFinishGracefully: () => training });
+    const onEvent = (event: TrainingEvent) => {
+      if (event.kind !== 'message') training = true;
+      dashboard.onEvent(event);
+    };
     let report: VerificationReport;
     try {
       report = await runVerification(
@@ -100,13 +108,13 @@ export function registerVerifyCommand(program: Command): void {
           maxImages: opts.maxImages as number,
           outDir: output.out,
         },
-        dashboard.onEvent,
+        onEvent,
         controller.signal,
       );
     } catch (error) {
       await dashboard.stop();
       // A run that stops on bad input leaves no empty --out folder behind (anything written stays).
-      if (output.out && createdOut) await removeEmptyFolders(output.out, createdOut);
+      removeEmptyCreatedFolders();
       throw error;
     } finally {
       stopListening();
@@ -115,43 +123,46 @@ export function registerVerifyCommand(program: Command): void {
     if (output.out) {
       const path = await writeOutputFile(output.out, 'verification.json', `${JSON.stringify(report, null, 2)}\n`);
       if (!output.json) note(`wrote ${path}`);
+      const pictures = await writeVerificationPictures(output.out, report);
+      if (!output.json) {
+        const written = [pictures.lossCurves?.png, pictures.metrics?.png, ...(pictures.contactSheets ?? [])].filter((p): p is string => p !== undefined);
+        if (written.length) note(`wrote pictures: ${written.map((p) => join(output.out!, p)).join(', ')}`);
+        for (const problem of pictures.problems ?? []) note(problem);
+      }
     }
     if (output.json) printJson(report);
-    if (verifyExitCode(report) === 1) process.exitCode = 1;
+    const code = verifyExitCode(report);
+    if (code !== 0) process.exitCode = code;
   });
 }
 
 /**
- * 1 when the run failed (interrupted by Ctrl-C, or no candidate could train: every one failed or
- * diverged, so nothing was evaluated); 0 otherwise. A run that reached its time budget is not a
- * failure: stopped candidates are in the report, with the steps they did, and the verdict says
- * when a comparison is unequal.
+ * 130 (INTERRUPTED_EXIT_CODE) when Ctrl-C stopped the run (what is finished was written); 1 when
+ * the run failed: no candidate could train (every one failed or diverged, so nothing was
+ * evaluated); 0 otherwise. A run that reached its time budget is not a failure: stopped
+ * candidates are in the report, with the steps they did, and the verdict says when a comparison
+ * is unequal.
  */
-export function verifyExitCode(report: Pick<VerificationReport, 'interrupted' | 'candidates'>): 0 | 1 {
+export function verifyExitCode(report: Pick<VerificationReport, 'interrupted' | 'candidates'>): 0 | 1 | typeof INTERRUPTED_EXIT_CODE {
   const untrainable = (c: Pick<VerificationReport['candidates'][number], 'status'>) => c.status === 'failed' || c.status === 'diverged';
-  return report.interrupted || report.candidates.every(untrainable) ? 1 : 0;
+  if (report.interrupted) return INTERRUPTED_EXIT_CODE;
+  return report.candidates.every(untrainable) ? 1 : 0;
 }
 
-/** Creates --out when missing; returns the first folder it created (undefined when it existed). */
-async function ensureOutputFolder(dir: string): Promise<string | undefined> {
-  try {
-    return await mkdir(dir, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const what = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a folder (a file is in the way)' : `cannot be created (${code ?? (error as Error).message})`;
-    throw new UserError(`--out ${dir} ${what}`, { fix: 'pass a folder you can write to for --out (it is created when missing)' });
+/** --crop must fit the U-Net's depth, and batch x crop² x width must fit in memory, before anything is loaded. */
+function checkCropAndMemory(opts: Record<string, unknown>): void {
+  const crop = opts.crop as number;
+  const depth = opts.modelDepth as number;
+  const multiple = 2 ** depth;
+  if (crop % multiple !== 0) {
+    throw new UserError(`--crop ${crop} is not a multiple of ${multiple} (2^model-depth)`, { fix: `use a multiple of ${multiple}, e.g. ${Math.max(multiple, Math.round(crop / multiple) * multiple)}` });
   }
-}
-
-/** Removes `dir` and its parents up to `topmost` (inclusive) while they are empty. */
-async function removeEmptyFolders(dir: string, topmost: string): Promise<void> {
-  const stop = resolve(topmost);
-  for (let current = resolve(dir); ; current = dirname(current)) {
-    try {
-      await rmdir(current);
-    } catch {
-      return; // not empty (something was written), or already gone
-    }
-    if (current === stop || dirname(current) === current) return;
-  }
+  const backend = opts.backend as string;
+  checkTrainingMemory({
+    batch: opts.batch as number,
+    crop,
+    modelWidth: opts.modelWidth as number,
+    threads: (opts.threads as number | undefined) ?? availableParallelism(),
+    wasm: backend === 'auto' || backend === 'wasm',
+  });
 }

@@ -1,3 +1,4 @@
+import type { OBJECT_AREA_BIN_LABELS } from './profile.js';
 import type { Recipe } from './recommendation.js';
 
 /**
@@ -27,6 +28,49 @@ export interface CandidateMetrics {
   perClass: Array<{ id: number; name: string; dice: number | null; recall: number | null; precision: number | null; iou: number | null; boundaryIoU: number | null }>;
   /** Coefficient of variation of the training loss over the last third of training (lower = steadier). */
   stability: number | null;
+  /** Object-level metrics (src/metrics/objects.ts); absent in reports written before they existed. */
+  objects?: ObjectMetrics;
+}
+
+/** One of the article's object-area bins, by the ground-truth object's area in pixels. */
+export type ObjectAreaBinLabel = (typeof OBJECT_AREA_BIN_LABELS)[number];
+
+/**
+ * Object-level metrics over the foreground classes on all val images, pooled (counts summed over
+ * images, then the ratio), with percentile-bootstrap 95% CIs over val images. Objects are
+ * 8-connected components of one class; a ground-truth object is detected when a predicted
+ * component of its class has IoU > 0.5 with it (one-to-one by construction); spurious = a
+ * predicted component that overlaps no ground-truth object of its class. Pixels with the ignore
+ * label hold no object and their predictions are dropped. A rate is null when its denominator is 0
+ * (e.g. no ground-truth objects in a bin).
+ */
+export interface ObjectMetrics {
+  /** Ground-truth objects, those detected (IoU > 0.5), those touched by a prediction; predicted components and spurious ones. */
+  counts: { objects: number; detected: number; overlapped: number; predicted: number; spurious: number; foregroundPixels: number; images: number };
+  /** Share of ground-truth objects detected (IoU > 0.5). */
+  detectionRate: MetricWithCI | null;
+  /** Share of ground-truth objects touched by any predicted component of their class. */
+  anyOverlapRate: MetricWithCI | null;
+  /** The same by the article's area bins, smallest first. */
+  byArea: Array<{ bin: ObjectAreaBinLabel; objects: number; detected: number; overlapped: number; detectionRate: MetricWithCI | null; anyOverlapRate: number | null }>;
+  /** Spurious predicted components per val image. */
+  spuriousPerImage: MetricWithCI;
+  /** Spurious predicted components per 1000 ground-truth foreground pixels; null when val has none. */
+  spuriousPer1000Px: MetricWithCI | null;
+  /** Per foreground class, without CIs. */
+  perClass: Array<{
+    id: number;
+    name: string;
+    objects: number;
+    objectsByArea: number[];
+    detectionRate: number | null;
+    detectionRateByArea: Array<number | null>;
+    anyOverlapRate: number | null;
+    predicted: number;
+    spurious: number;
+    spuriousPerImage: number | null;
+    spuriousPer1000Px: number | null;
+  }>;
 }
 
 /**
@@ -221,4 +265,9 @@ export interface VerificationReport {
   interrupted: boolean;
   /** What the run decided on its own (subset taken, crop size lowered, candidates dropped as duplicates, recipe parts not trainable). */
   notes?: string[];
+  /**
+   * With --out: the contact sheet PNG (the first val images, one row each: image | ground truth |
+   * each candidate's prediction, with a class-colour legend). Absent without --out.
+   */
+  contactSheet?: string;
 }

@@ -8,6 +8,8 @@ import type { Recommendation } from '../contracts/recommendation.js';
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../contracts/verification.js';
 import { formatDuration, formatMetric, formatNumber, formatShare } from '../ui/format.js';
 import { conditionText, traceByStep } from '../ui/views/reasoning-lines.js';
+import { objectComparisonSentences } from '../metrics/object-comparison.js';
+import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { recipeRows } from './recipe-summary.js';
 import { stabilityWord } from './verification-text.js';
 import { comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
@@ -25,6 +27,20 @@ export interface ReportInput {
   verification: VerificationReport | null;
   /** Overlay images; by default the verification candidates' own `overlays`. */
   overlays?: ReportOverlay[];
+  /** Pictures written beside the report (paths relative to it). */
+  pictures?: ReportPictures;
+}
+
+/** The pictures of a verification (src/report/pictures), paths relative to report.md. */
+export interface ReportPictures {
+  /** Training-loss curves of every candidate on one plot (PNG), and its SVG. */
+  lossCurves?: { png: string; svg: string };
+  /** The headline metrics with 95% CI whiskers (PNG), and its SVG. */
+  metrics?: { png: string; svg: string };
+  /** Contact sheets: image | ground truth | each candidate's prediction. */
+  contactSheets?: string[];
+  /** Pictures that could not be written, and why. */
+  problems?: string[];
 }
 
 function cell(text: string): string {
@@ -139,8 +155,8 @@ function verificationSection(report: VerificationReport): string[] {
     const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     return finite.length > 1 ? (higher ? Math.max(...finite) : Math.min(...finite)) : null;
   };
-  const metricRow = (name: string, pick: (c: CandidateResult) => MetricWithCI | undefined) => {
-    const best = bestOf(report.candidates.map((c) => (c.status === 'ok' || c.status === 'interrupted' || c.status === 'stopped' || c.status === 'eliminated' ? pick(c)?.value : null)), true);
+  const metricRow = (name: string, pick: (c: CandidateResult) => MetricWithCI | null | undefined, higherIsBetter = true) => {
+    const best = bestOf(report.candidates.map((c) => (c.status === 'ok' || c.status === 'interrupted' || c.status === 'stopped' || c.status === 'eliminated' ? pick(c)?.value : null)), higherIsBetter);
     return [name, ...report.candidates.map((c) => metricCell(c, pick(c), best))];
   };
   const bestStability = bestOf(report.candidates.map((c) => c.metrics?.stability), false);
@@ -149,6 +165,7 @@ function verificationSection(report: VerificationReport): string[] {
     ...(report.candidates.some((c) => c.metrics?.rarestClassDice) ? [metricRow(`rarest-class Dice${rarest ? ` (${rarest.name})` : ''}`, (c) => c.metrics?.rarestClassDice)] : []),
     metricRow(`rarest-class recall${rarest ? ` (${rarest.name})` : ''}`, (c) => c.metrics?.rarestClassRecall),
     metricRow('boundary IoU', (c) => c.metrics?.boundaryIoU),
+    ...objectMetricRows(report, 'full').map((row) => metricRow(row.objects !== undefined ? `${row.long} (${row.objects} objects)` : row.long, (c) => row.value(c), row.higherIsBetter)),
     ['training stability (loss CV, lower is steadier)', ...report.candidates.map((c) => {
       if (c.status === 'diverged') return '× diverged';
       if (c.status === 'failed') return 'failed';
@@ -162,7 +179,8 @@ function verificationSection(report: VerificationReport): string[] {
   lines.push(...table(header, rows, [false, ...report.candidates.map(() => true)]), '');
   const anyStopped = report.candidates.some((c) => c.status === 'stopped');
   const anyEliminated = report.candidates.some((c) => c.status === 'eliminated');
-  lines.push(`★ winner by mean Dice; bold: best in the row.${anyEliminated ? ' ✂ stopped by racing at an earlier rung (its scores are from there).' : ''}${anyStopped ? ` ⏹ stopped at the time budget${s.timeLimitSeconds !== undefined ? ` (hard stop ${formatDuration(s.timeLimitSeconds)})` : ''}: fewer steps than the others, an unequal comparison.` : ''}`, '');
+  const objectKey = objectMetricRows(report, 'brief').length ? ` Object rows: ${OBJECT_ROWS_KEY}.` : '';
+  lines.push(`★ winner by mean Dice; bold: best in the row.${anyEliminated ? ' ✂ stopped by racing at an earlier rung (its scores are from there).' : ''}${anyStopped ? ` ⏹ stopped at the time budget${s.timeLimitSeconds !== undefined ? ` (hard stop ${formatDuration(s.timeLimitSeconds)})` : ''}: fewer steps than the others, an unequal comparison.` : ''}${objectKey}`, '');
   lines.push(`**Verdict (${report.verdict.outcome}):** ${report.verdict.sentence}`, '');
   const scope = verdictScopeLines(report);
   if (scope.length) lines.push(...scope.map((line) => `> ${line}`), '');
@@ -184,7 +202,46 @@ function verificationSection(report: VerificationReport): string[] {
   for (const c of problems) lines.push(c.status === 'stopped' && c.statusDetail ? `- ${c.label}: ${c.statusDetail}` : `- ${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`);
   if (report.interrupted) lines.push(lockstep ? '- The run was interrupted: every candidate is compared at its last rung.' : '- The run was interrupted: results cover the finished part only.');
   if (report.verdict.details.length || problems.length || report.interrupted) lines.push('');
+  lines.push(...objectSection(report));
   return lines;
+}
+
+/** Object-level comparison of the recommended recipe with each other candidate, and detection per class. */
+function objectSection(report: VerificationReport): string[] {
+  const scored = report.candidates.filter((c) => c.metrics?.objects);
+  if (scored.length === 0) return [];
+  const lines = ['### Objects', ''];
+  const rec = scored.find((c) => c.isRecommended);
+  const sentences = rec ? scored.filter((c) => c !== rec).flatMap((o) => objectComparisonSentences({ label: rec.label, objects: rec.metrics!.objects! }, { label: o.label, objects: o.metrics!.objects! })) : [];
+  for (const sentence of sentences) lines.push(`- ${sentence}`);
+  if (sentences.length) lines.push('');
+  const classes = scored[0].metrics!.objects!.perClass.filter((k) => k.objects > 0);
+  if (classes.length) {
+    lines.push('Ground-truth objects found (IoU > 0.5) per class, and spurious components per image:', '');
+    const rows = classes.map((k) => [
+      `${k.name} (${k.objects} objects)`,
+      ...scored.map((c) => {
+        const row = c.metrics!.objects!.perClass.find((p) => p.id === k.id);
+        return row ? `${formatShare(row.detectionRate)} found, ${row.spuriousPerImage === null ? 'n/a' : row.spuriousPerImage.toFixed(2)} spurious` : 'n/a';
+      }),
+    ]);
+    lines.push(...table(['class', ...scored.map((c) => c.label)], rows, [false, ...scored.map(() => true)]), '');
+  }
+  return lines;
+}
+
+function picturesSection(pictures: ReportPictures | undefined): string[] {
+  if (!pictures) return [];
+  const lines: string[] = [];
+  const link = (alt: string, path: string) => `![${cell(alt)}](${encodeURI(path)})`;
+  if (pictures.lossCurves) lines.push(link('Training loss of every candidate', pictures.lossCurves.png), '', `Training loss per step of every candidate ([SVG](${encodeURI(pictures.lossCurves.svg)})).`, '');
+  if (pictures.metrics) lines.push(link('Headline metrics with 95% CIs', pictures.metrics.png), '', `Headline metrics on validation with bootstrap 95% CIs as whiskers ([SVG](${encodeURI(pictures.metrics.svg)})).`, '');
+  if (pictures.contactSheets?.length) {
+    lines.push('Validation images side by side: image | ground truth | each candidate\'s prediction, with the class colours in the legend.', '');
+    for (const path of pictures.contactSheets) lines.push(link(`Contact sheet ${path}`, path), '');
+  }
+  for (const problem of pictures.problems ?? []) lines.push(`- ${problem}`);
+  return lines.length ? ['## Pictures', '', ...lines] : [];
 }
 
 function overlaySection(overlays: ReportOverlay[]): string[] {
@@ -216,6 +273,7 @@ export function renderReportMarkdown(input: ReportInput): string {
     ...profileSection(profile),
     ...reasoningSection(recommendation),
     ...(verification ? verificationSection(verification) : ['## Verification', '', 'Not run. `segloss verify DATASET --recommendation recommendation.json` trains the candidates and fills this section.', '']),
+    ...picturesSection(input.pictures),
     ...overlaySection(overlays),
   ];
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;

@@ -13,18 +13,20 @@ function paramText(value: LossParamValue): string {
 
 /** The loss's parameters with catalogue defaults filled in, in catalogue order. */
 export function resolvedLossParams(loss: LossSpec): Record<string, LossParamValue> {
-  const specs = LOSS_CATALOGUE[loss.name]?.params ?? {};
+  const specs = Object.hasOwn(LOSS_CATALOGUE, loss.name) ? LOSS_CATALOGUE[loss.name].params : {};
   const resolved: Record<string, LossParamValue> = {};
-  for (const [name, spec] of Object.entries(specs)) resolved[name] = name in loss.params ? loss.params[name] : spec.default;
-  for (const [name, value] of Object.entries(loss.params)) if (!(name in resolved)) resolved[name] = value;
+  // Own keys only: a key such as "constructor" or "__proto__" is data here, never a lookup.
+  for (const [name, spec] of Object.entries(specs)) resolved[name] = Object.hasOwn(loss.params, name) ? loss.params[name] : spec.default;
+  for (const [name, value] of Object.entries(loss.params)) if (!Object.hasOwn(resolved, name)) Object.defineProperty(resolved, name, { value, enumerable: true, writable: true, configurable: true });
   return resolved;
 }
 
 /** e.g. `combo (diceWeight 0.7, ceWeight 0.3, includeBackground false)`: only non-default params. */
 export function describeLoss(loss: LossSpec): string {
-  const specs = LOSS_CATALOGUE[loss.name]?.params ?? {};
-  const changed = Object.entries(loss.params).filter(([name, value]) => !(name in specs) || specs[name].default !== value);
-  const title = LOSS_CATALOGUE[loss.name]?.title ?? loss.name;
+  const known = Object.hasOwn(LOSS_CATALOGUE, loss.name);
+  const specs = known ? LOSS_CATALOGUE[loss.name].params : {};
+  const changed = Object.entries(loss.params).filter(([name, value]) => !Object.hasOwn(specs, name) || specs[name].default !== value);
+  const title = known ? LOSS_CATALOGUE[loss.name].title : loss.name;
   return changed.length === 0 ? `${title} (defaults)` : `${title} (${changed.map(([n, v]) => `${n} ${paramText(v)}`).join(', ')})`;
 }
 

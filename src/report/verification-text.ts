@@ -6,6 +6,7 @@
  */
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../contracts/verification.js';
 import { comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
+import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 
 const ANSI = { bold: '\u001b[1m', green: '\u001b[32m', red: '\u001b[31m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' };
 
@@ -52,6 +53,12 @@ export function formatVerificationText(report: VerificationReport, options: { co
     const at = rows.findIndex(([name]) => name.startsWith('stability'));
     rows.splice(at, 0, ['mean Dice over seeds', (c) => spread(c, 'meanDice')], ['rare Dice over seeds', (c) => spread(c, 'rarestClassDice')], ['rare recall over seeds', (c) => spread(c, 'rarestClassRecall')]);
   }
+  // Object-level rows after Boundary IoU and its CI.
+  const objectRows = objectMetricRows(report, 'full');
+  rows.splice(rows.findIndex(([name]) => name === 'boundary IoU') + 2, 0, ...objectRows.flatMap((row): Array<[string, (c: CandidateResult) => string]> => [
+    [row.objects !== undefined ? `${row.long} (${row.objects})` : row.long, (c) => metric(row.value(c) ?? undefined)],
+    ['  95% CI', (c) => interval(row.value(c) ?? undefined)],
+  ]));
   const firstWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
   const widths = report.candidates.map((c) => Math.max(header(c).length, ...rows.map(([, cell]) => cell(c).length)) + 2);
   const rarest = s.classNames?.[s.rarestClassId] ?? report.candidates.find((c) => c.metrics)?.metrics?.perClass[s.rarestClassId]?.name ?? String(s.rarestClassId);
@@ -59,6 +66,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   for (const [name, cell] of rows) lines.push(name.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, cell(c).padEnd(widths[i]))).join(''));
   if (s.allBackgroundMeanDice !== undefined) lines.push(paint('dim', `all-background baseline (predicting class 0 everywhere): mean Dice ${s.allBackgroundMeanDice.toFixed(3)}`));
   lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));
+  if (objectRows.length) lines.push(paint('dim', `${OBJECT_ROWS_KEY}; ground-truth objects per area bin in brackets`));
   lines.push('');
 
   const outcomeColour = { confirmed: 'green', equivalent: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;

@@ -17,7 +17,7 @@ export function formatValue(value: FactValue | FactValue[] | undefined): string 
 
 /** Replaces `{factName}` with the fact's formatted value. */
 export function fillPlaceholders(text: string, facts: Facts): string {
-  return text.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => (name in facts ? formatValue(facts[name]) : whole));
+  return text.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => (Object.hasOwn(facts, name) ? formatValue(facts[name]) : whole));
 }
 
 export function describeLeaf(fact: string, operator: OperatorName, value: FactValue | FactValue[]): string {

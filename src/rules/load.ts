@@ -3,11 +3,11 @@
  * and merges them: a rule in a later file replaces an earlier rule of the same name.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../common/errors.js';
-import type { RuleSpec } from './rule-types.js';
+import { readBoundedTextFile } from '../common/input-file.js';
+import { RULE_FILE_LIMITS, type RuleSpec } from './rule-types.js';
 import { parseRuleFile } from './validate.js';
 
 export interface RuleOverride {
@@ -46,15 +46,13 @@ function displayPath(path: string, builtInDir: string): string {
   return rel.startsWith('..') ? path : rel;
 }
 
+/** Reads one rule file within RULE_FILE_LIMITS (a regular file, its size and nesting) and validates it. */
 async function readRuleFile(path: string, shown: string) {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read rule file ${shown}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      fix: 'check the path given to --rules',
-    });
-  }
+  const text = await readBoundedTextFile(path, {
+    what: 'rule file',
+    maxBytes: RULE_FILE_LIMITS.maxBytes,
+    fix: 'check the path given to --rules; a rule file is a small JSON file (README "Rule files")',
+  });
   return parseRuleFile(text, shown);
 }
 
@@ -86,6 +84,11 @@ export async function loadRuleSet(userFiles: string[] = [], builtInDir: string =
       if (previous) overrides.push({ name: rule.name, replaced: previous.file, by: shown });
       byName.set(rule.name, rule);
     }
+  }
+  if (byName.size > RULE_FILE_LIMITS.maxRulesTotal) {
+    throw new UserError(`the rule files hold ${byName.size} rules together, above the limit of ${RULE_FILE_LIMITS.maxRulesTotal}`, {
+      fix: `use fewer rules in ${userFiles.join(', ')}`,
+    });
   }
   const all = [...byName.values()].sort(compareRules);
   return { files, rules: all.filter((rule) => !rule.disabled), disabled: all.filter((rule) => rule.disabled), overrides };

@@ -50,7 +50,7 @@ export function cloneDraft(draft: RecipeDraft): RecipeDraft {
 export function fullLossSpec(name: LossName, params: Record<string, LossParamValue> = {}): LossSpec {
   const filled: Record<string, LossParamValue> = {};
   for (const [param, spec] of Object.entries(LOSS_CATALOGUE[name].params)) {
-    filled[param] = param in params ? params[param] : spec.default;
+    filled[param] = Object.hasOwn(params, param) ? params[param] : spec.default;
   }
   return { name, params: filled };
 }
@@ -67,7 +67,8 @@ export function mergeLossParams(draft: RecipeDraft, params: Record<string, LossP
   if (!draft.loss) return Object.keys(params);
   const known = LOSS_CATALOGUE[draft.loss.name].params;
   for (const [param, value] of Object.entries(params)) {
-    if (param in known) draft.loss.params[param] = value;
+    // Own keys only: "__proto__" or "constructor" from a rule file must never reach an assignment.
+    if (Object.hasOwn(known, param)) draft.loss.params[param] = value;
     else skipped.push(param);
   }
   return skipped;

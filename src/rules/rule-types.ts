@@ -9,6 +9,28 @@ import type { DecisionFact, FactValue } from './facts.js';
 
 export const RULE_FILE_SCHEMA = 'segloss-rules/1';
 
+/**
+ * Bounds on user rule files, checked before any rule is evaluated: a file of 200,000 rules once
+ * wrote a 137 MB recommendation and then overflowed the stack. The built-in files are under 10 KB
+ * with 3-7 rules each and conditions 3 deep, so these leave room for any real rule set.
+ */
+export const RULE_FILE_LIMITS = {
+  /** Bytes per rule file. */
+  maxBytes: 1024 * 1024,
+  /** Rules per file. */
+  maxRulesPerFile: 500,
+  /** Rules in force, built-in and all --rules files together. */
+  maxRulesTotal: 1000,
+  /** Nesting of arrays and objects in the JSON text. */
+  maxJsonDepth: 32,
+  /** Nesting of all/any/not condition groups. */
+  maxConditionDepth: 8,
+  /** Leaf conditions per rule (when + conditions). */
+  maxConditionsPerRule: 200,
+  /** Alternatives per effect. */
+  maxAlternatives: 50,
+} as const;
+
 /** json-rules-engine's built-in comparison operators that rule files may use (no custom operators). */
 export const OPERATORS = [
   'equal',

@@ -4,6 +4,7 @@
  * recipe settings, and duplicate rule names. Every problem names the file and the rule.
  */
 import { UserError } from '../common/errors.js';
+import { checkJsonDepth } from '../common/input-file.js';
 import { jsonErrorOffset } from './json-position.js';
 import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossParamSpec } from '../contracts/losses.js';
 import { FACT_BY_NAME, DECISION_FACTS, type FactSpec, type FactValue } from './facts.js';
@@ -12,6 +13,7 @@ import {
   LIST_OPERATORS,
   NUMERIC_OPERATORS,
   OPERATORS,
+  RULE_FILE_LIMITS,
   RULE_FILE_SCHEMA,
   type ConditionNode,
   type ConditionTree,
@@ -77,8 +79,19 @@ class Problems {
 
 function checkKeys(obj: JsonObject, allowed: string[], where: string, problems: Problems): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) problems.add(where, `unknown key "${key}" (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(key)) problems.add(where, `unknown key ${show(key)} (allowed: ${allowed.join(', ')})`);
   }
+}
+
+/** True when `obj` has `key` itself: a key from a user's file is never looked up through the prototype ("constructor", "__proto__", "toString"). */
+function has(obj: object, key: string): boolean {
+  return Object.hasOwn(obj, key);
+}
+
+/** The catalogue entry of a loss parameter, only when the loss really has that parameter. */
+function paramSpec(loss: LossName, param: string): LossParamSpec | undefined {
+  const params = LOSS_CATALOGUE[loss].params;
+  return has(params, param) ? params[param] : undefined;
 }
 
 function checkText(value: Json, where: string, problems: Problems, required: boolean): void {
@@ -158,11 +171,11 @@ function checkConditionNode(node: Json, where: string, problems: Problems, depth
     problems.add(where, `condition must be an object, got ${show(node)}`);
     return;
   }
-  if (depth > 8) {
-    problems.add(where, 'conditions nest deeper than 8 levels');
+  if (depth > RULE_FILE_LIMITS.maxConditionDepth) {
+    problems.add(where, `conditions nest deeper than ${RULE_FILE_LIMITS.maxConditionDepth} levels`);
     return;
   }
-  const combinators = ['all', 'any', 'not'].filter((key) => key in node);
+  const combinators = ['all', 'any', 'not'].filter((key) => has(node, key));
   if (combinators.length === 0) {
     checkLeaf(node, where, problems);
     return;
@@ -189,7 +202,7 @@ function checkConditionNode(node: Json, where: string, problems: Problems, depth
 }
 
 function checkConditionTree(tree: Json, where: string, problems: Problems): void {
-  if (!isObject(tree) || !['all', 'any', 'not'].some((key) => key in tree)) {
+  if (!isObject(tree) || !['all', 'any', 'not'].some((key) => has(tree, key))) {
     problems.add(where, 'must be a condition group: {"all": [...]}, {"any": [...]} or {"not": {...}}');
     return;
   }
@@ -207,7 +220,8 @@ function checkParamValue(spec: LossParamSpec, value: Json): string | null {
     return null;
   }
   if (spec.type === 'boolean') return typeof value === 'boolean' ? null : `must be true or false, got ${show(value)}`;
-  return typeof value === 'string' && spec.values?.includes(value) ? null : `must be one of ${spec.values?.join(', ')}, got ${show(value)}`;
+  const values = spec.values ?? [];
+  return typeof value === 'string' && values.includes(value) ? null : `must be one of ${values.join(', ')}, got ${show(value)}`;
 }
 
 function checkLossChoice(choice: Json, where: string, problems: Problems): void {
@@ -223,7 +237,7 @@ function checkLossChoice(choice: Json, where: string, problems: Problems): void 
     return;
   }
   checkKeys(loss, ['name', 'params'], `${where}.loss`, problems);
-  if (typeof loss.name !== 'string' || !(LOSS_NAMES as string[]).includes(loss.name)) {
+  if (typeof loss.name !== 'string' || !(LOSS_NAMES as string[]).includes(loss.name) || !has(LOSS_CATALOGUE, loss.name)) {
     problems.add(`${where}.loss`, `unknown loss ${show(loss.name)} (known: ${LOSS_NAMES.join(', ')})`);
     return;
   }
@@ -234,9 +248,9 @@ function checkLossChoice(choice: Json, where: string, problems: Problems): void 
     return;
   }
   for (const [param, value] of Object.entries(loss.params)) {
-    const spec = catalogue.params[param];
+    const spec = paramSpec(loss.name as LossName, param);
     if (!spec) {
-      problems.add(`${where}.loss.params`, `unknown parameter "${param}" for loss ${loss.name} (known: ${Object.keys(catalogue.params).join(', ')})`);
+      problems.add(`${where}.loss.params`, `unknown parameter ${show(param)} for loss ${loss.name} (known: ${Object.keys(catalogue.params).join(', ') || 'none'})`);
       continue;
     }
     const problem = checkParamValue(spec, value);
@@ -265,14 +279,14 @@ function checkLossParams(params: Json, where: string, pinned: LossName[] | null,
   }
   const candidates = (pinned ?? LOSS_NAMES).filter((name) => (LOSS_NAMES as string[]).includes(name));
   for (const [param, value] of Object.entries(params)) {
-    const owners = candidates.filter((name) => param in LOSS_CATALOGUE[name].params);
+    const owners = candidates.filter((name) => paramSpec(name, param) !== undefined);
     if (owners.length === 0 || (pinned && owners.length < candidates.length)) {
       const scope = pinned ? `every loss this rule applies to (${candidates.join(', ')})` : 'any loss';
-      problems.add(where, `unknown loss parameter "${param}": not a parameter of ${scope}`);
+      problems.add(where, `unknown loss parameter ${show(param)}: not a parameter of ${scope}`);
       continue;
     }
     for (const owner of owners) {
-      const problem = checkParamValue(LOSS_CATALOGUE[owner].params[param], value);
+      const problem = checkParamValue(paramSpec(owner, param) as LossParamSpec, value);
       if (problem) {
         problems.add(`${where}.${param}`, `${problem} (loss ${owner})`);
         break;
@@ -401,7 +415,9 @@ function checkEffect(effect: Json, where: string, rule: JsonObject, problems: Pr
   if (effect.set !== undefined) checkSettings(effect.set, `${where}.set`, problems);
   if (effect.alternatives !== undefined) {
     if (!Array.isArray(effect.alternatives)) problems.add(`${where}.alternatives`, 'must be a list');
-    else {
+    else if (effect.alternatives.length > RULE_FILE_LIMITS.maxAlternatives) {
+      problems.add(`${where}.alternatives`, `has ${effect.alternatives.length} alternatives, above the limit of ${RULE_FILE_LIMITS.maxAlternatives}`);
+    } else {
       effect.alternatives.forEach((alt, index) => {
         const at = `${where}.alternatives[${index}]`;
         if (isObject(alt)) checkKeys(alt, ['id', 'title', 'loss', 'set', 'reason', 'rankHint'], at, problems);
@@ -443,6 +459,8 @@ function checkRule(rule: Json, index: number, file: string, problems: Problems):
   if (rule.disabled !== undefined && typeof rule.disabled !== 'boolean') problems.add(where, '"disabled" must be true or false');
   if (rule.when !== undefined) checkConditionTree(rule.when, `${where} when`, problems);
   if (!(switchOff && rule.conditions === undefined)) checkConditionTree(rule.conditions, `${where} conditions`, problems);
+  const leaves = countLeaves(rule.when) + countLeaves(rule.conditions);
+  if (leaves > RULE_FILE_LIMITS.maxConditionsPerRule) problems.add(where, `has ${leaves} conditions, above the limit of ${RULE_FILE_LIMITS.maxConditionsPerRule} per rule`);
   if (rule.then === undefined && rule.else === undefined && !switchOff) {
     problems.add(where, 'needs a "then" or an "else" effect');
   }
@@ -452,7 +470,7 @@ function checkRule(rule: Json, index: number, file: string, problems: Problems):
     checkEffect(effect, `${where} ${branch}`, rule, problems);
     if (rule.phase === 'finish' && isObject(effect)) {
       for (const key of ['use', 'decide', 'alternatives', 'path']) {
-        if (key in effect) problems.add(`${where} ${branch}`, `"${key}" is only allowed in "decide" rules; "finish" rules tune each recipe by its loss`);
+        if (has(effect, key)) problems.add(`${where} ${branch}`, `"${key}" is only allowed in "decide" rules; "finish" rules tune each recipe by its loss`);
       }
     }
   }
@@ -474,9 +492,23 @@ function checkRule(rule: Json, index: number, file: string, problems: Problems):
   };
 }
 
+/** Leaf conditions in a raw (unchecked) condition tree; its depth is bounded by the JSON depth check. */
+function countLeaves(node: Json): number {
+  if (Array.isArray(node)) return node.reduce((sum: number, child) => sum + countLeaves(child), 0);
+  if (!isObject(node)) return 0;
+  if (has(node, 'all') || has(node, 'any') || has(node, 'not')) return countLeaves(node.all) + countLeaves(node.any) + countLeaves(node.not);
+  return 1;
+}
+
+const LIMITS_FIX = 'split the rules over fewer, smaller files: a rule set is a few dozen rules (README "Rule files")';
+
 /** Parses and validates one rule file; throws UserError (exit 2) listing every problem. */
 export function parseRuleFile(text: string, file: string): RuleFile {
+  checkJsonDepth(text, RULE_FILE_LIMITS.maxJsonDepth, file, 'rule file', LIMITS_FIX);
   const json = parseJsonWithPosition(text, file, 'rule file');
+  if (isObject(json) && Array.isArray(json.rules) && json.rules.length > RULE_FILE_LIMITS.maxRulesPerFile) {
+    throw new UserError(`rule file ${file} has ${json.rules.length} rules, above the limit of ${RULE_FILE_LIMITS.maxRulesPerFile} per file`, { fix: LIMITS_FIX });
+  }
   const problems = new Problems();
   const rules: RuleSpec[] = [];
   if (!isObject(json)) {

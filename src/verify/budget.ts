@@ -170,7 +170,7 @@ export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number
 }
 
 /**
- * Re-planning at a rung (budget mode): the steps every surviving run trains in total, from the
+ * Re-planning at a rung or after the first round (budget mode): the steps every surviving run trains in total, from the
  * time left to the budget, the runs still racing and the measured pace. Time that eliminated
  * candidates no longer use goes to the survivors as more steps; a machine slower than calibrated
  * gets fewer. Never below `stepsDone`; every survivor gets the same total, so they stay equal.
@@ -179,8 +179,7 @@ export function replanSteps(p: { secondsLeft: number; stepsDone: number; runs: n
   if (p.runs === 0) return p.stepsDone;
   const { calibration: c } = p;
   const futureRungs = (total: number) => rungStepsFor(total, p.maxRungs).filter((s) => s > p.stepsDone).length;
-  // Future rungs of a plan that has done `stepsDone` steps: at most the last three (total/4..total).
-  for (let rungs = 3; rungs >= 1; rungs--) {
+  for (let rungs = p.maxRungs ?? RUNG_FRACTIONS.length; rungs >= 1; rungs--) {
     const extra = Math.floor((p.secondsLeft - rungs * p.runs * c.evalSeconds) / (p.runs * c.secondsPerStep));
     if (extra < 0) continue;
     const total = p.stepsDone + extra;

@@ -12,7 +12,7 @@ import { loadRuleSet } from '../rules/load.js';
 import { createEngine } from '../engine/index.js';
 import type { EngineFactory } from '../engine/types.js';
 import { DEFAULT_MAX_IMAGES, loadVerifyData, requireImages } from './load.js';
-import { writeOverlays } from './overlays.js';
+import { createPredictionPictures } from './overlays.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
 
 export { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from './run.js';
@@ -42,12 +42,25 @@ export async function runVerification(options: VerifyOptions, onEvent: (e: Train
   const recommendation = options.recommendation ?? (await recommendFor(options, onEvent));
   const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed, minSize: 2 ** settings.model.depth });
   const outDir = options.outDir ?? null;
-  return runOnData(data, recommendation, settings, {
+  const pictures = outDir ? createPredictionPictures(outDir, { numClasses: data.numClasses, classNames: data.classNames, count: settings.overlayImages }) : null;
+  const report = await runOnData(data, recommendation, settings, {
     createEngine: options.createEngine ?? createEngine,
     onEvent,
     signal,
-    onPredictions: outDir ? (plan, images, predictions) => writeOverlays(outDir, plan.id, images, predictions, data.numClasses, settings.overlayImages) : undefined,
+    onPredictions: pictures?.onPredictions,
   });
+  if (pictures) {
+    // A picture of the results: failing to write it must not lose the results.
+    try {
+      const path = await pictures.writeContactSheet(report.candidates.map((c) => c.id));
+      if (path) report.contactSheet = path;
+    } catch (error) {
+      const text = `contact sheet not written: ${error instanceof Error ? error.message : String(error)}`;
+      (report.notes ??= []).push(text);
+      onEvent({ kind: 'message', text });
+    }
+  }
+  return report;
 }
 
 async function recommendFor(options: VerifyOptions, onEvent: (e: TrainingEvent) => void): Promise<Recommendation> {

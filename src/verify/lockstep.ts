@@ -8,7 +8,8 @@
  * (or the hard stop, or Ctrl-C) only ever ends training between rounds, so all surviving runs have
  * trained exactly the same steps on the same crops whatever the machine's load.
  *
- * How the budget is re-spent (budget mode): at every rung the total steps per run are re-planned
+ * How the budget is re-spent (budget mode): after the first round (when its pace is off the
+ * calibration by more than REPLAN_TOLERANCE) and at every rung the total steps per run are re-planned
  * from the time left to the budget, the measured pace and the runs still racing (replanSteps):
  * eliminated candidates' time becomes more steps for the survivors, a slower machine fewer. The
  * new total applies to every survivor alike (same steps, same learning-rate schedule from then on:
@@ -29,6 +30,9 @@ import { compileHeadline, type ImageScore } from './scores.js';
 import type { ScoreTable, StatsContext } from './seed-stats.js';
 import { mean } from './stats.js';
 import { trainRound, type SeedRun } from './train-candidate.js';
+
+/** Budget mode: the first round re-plans the steps when its pace is off the calibration by more than this share. */
+export const REPLAN_TOLERANCE = 0.2;
 
 /** Budget mode: a round takes at most about this share of the budget (what the hard stop can overshoot by). */
 export const MAX_ROUND_SHARE = 0.04;
@@ -174,6 +178,9 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
       endCandidate(c, state, c.runs.length > 1 ? `seed ${broken.seed}: ${broken.detail ?? state}` : broken.detail);
       await disposeRuns(c);
     }
+    // After the first round: the calibration timed a throw-away run for a few steps; on a busy
+    // machine it is often off by 2x or more, and a plan fixed on it would waste the budget.
+    if (input.budget && done === k && done < total && Math.abs(lastRoundPace / input.budget.calibration.secondsPerStep - 1) > REPLAN_TOLERANCE) replan('the first round');
     if (done !== nextRung && done < total) continue;
 
     // A rung: score every surviving run at the same steps.
@@ -200,19 +207,21 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
       note(`racing left ${racing()[0].plan.label} alone at rung ${rungNumber} (${done} steps): training ends there, as nothing is left to compare it with`);
       break;
     }
-    if (input.budget && done < total) {
-      const average = measured()!;
-      const pace = { secondsPerStep: Math.max(average.secondsPerStep, lastRoundPace), evalSeconds: average.evalSeconds };
-      const next = replanSteps({ secondsLeft: input.budget.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
-      if (next !== total) {
-        const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber));
-        total = next;
-        round = roundStepsFor(total);
-        rungs = rungStepsFor(total, input.maxRungs).filter((s) => s > done);
-        announcePlan(why);
-        note(`rung ${rungNumber}: every surviving run now trains ${total} steps (${why}; ${pace.secondsPerStep.toFixed(3)}s a step, ${pace.evalSeconds.toFixed(1)}s a scoring measured)`);
-      }
-    }
+    if (input.budget && done < total) replan(`rung ${rungNumber}`);
+  }
+
+  /** Re-plans the total steps of every surviving run from the time left and the measured pace (see the module comment). */
+  function replan(where: string): void {
+    const average = measured()!;
+    const pace = { secondsPerStep: Math.max(average.secondsPerStep, lastRoundPace), evalSeconds: average.evalSeconds };
+    const next = replanSteps({ secondsLeft: input.budget!.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
+    if (next === total) return;
+    const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber && where.startsWith('rung')));
+    total = next;
+    round = roundStepsFor(total);
+    rungs = rungStepsFor(total, input.maxRungs).filter((s) => s > done);
+    announcePlan(why);
+    note(`${where}: every surviving run now trains ${total} steps (${why}; ${pace.secondsPerStep.toFixed(3)}s a step, ${pace.evalSeconds.toFixed(1)}s a scoring measured)`);
   }
 
   // Training ended off a rung (hard stop): score the survivors once more at the steps they all did.
@@ -265,7 +274,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
 function planChangeReason(more: boolean, eliminated: boolean): string {
   if (more && eliminated) return 'the time of the eliminated candidates goes to the survivors';
   if (more) return 'the measured pace leaves time for more steps';
-  return 'the measured pace is slower than timed';
+  return 'the measured pace is slower than planned';
 }
 
 function rungTable(alive: readonly RacingCandidate[]): ScoreTable {

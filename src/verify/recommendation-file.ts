@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
+import { CONTRACT_FILE_LIMITS, checkJsonDepth, readBoundedTextFile } from '../common/input-file.js';
 import { LOSS_NAMES } from '../contracts/losses.js';
 import { RECOMMENDATION_SCHEMA_VERSION, type Recommendation } from '../contracts/recommendation.js';
 import { isWholeNumber, recipeProblem } from '../contracts/recipe-check.js';
@@ -10,17 +11,13 @@ import { isWholeNumber, recipeProblem } from '../contracts/recipe-check.js';
  * combined report, and checks the parts verify relies on; every problem names the file.
  */
 export async function readRecommendationFile(path: string): Promise<Recommendation> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') {
-      throw new UserError(`cannot read ${path}: it is a folder`, { fix: `pass the file in it: --recommendation ${join(path, 'recommendation.json')}` });
-    }
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : (code ?? (error as Error).message);
-    throw new UserError(`cannot read ${path}: ${why}`, { fix: 'pass the recommendation.json that `segloss recommend --out DIR` wrote' });
+  const fix = 'pass the recommendation.json that `segloss recommend --out DIR` wrote';
+  if ((await stat(path).catch(() => null))?.isDirectory()) {
+    throw new UserError(`cannot read ${path}: it is a folder`, { fix: `pass the file in it: --recommendation ${join(path, 'recommendation.json')}` });
   }
+  // A regular file of bounded size and nesting (a FIFO would hang the read, /dev/zero fill memory).
+  const text = await readBoundedTextFile(path, { what: 'recommendation', maxBytes: CONTRACT_FILE_LIMITS.maxBytes, fix });
+  checkJsonDepth(text, CONTRACT_FILE_LIMITS.maxJsonDepth, path, 'recommendation', fix);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -72,7 +72,7 @@ describe('report.md', () => {
         verdict: {
           ...verificationFixture.verdict,
           steps: 120, seeds: 3, tieMargin: 0.01, minimumDetectableDifference: 0.021, orderStillMoving: true,
-          toResolve: { seeds: 6, stepsMultiplier: null, valImagesMultiplier: null, text: 'about 6 seeds would decide' },
+          toResolve: { seeds: 6, budgetMultiplier: 2, valImagesMultiplier: null, text: 'about 6 seeds would decide' },
           comparisons: [{ candidateId: 'focal', againstId: 'combo-satellite', metric: 'meanDice', difference: -0.044, ci: [-0.07, -0.018], confidence: 0.95, seeds: 3, seedVariance: true, minimumDetectableDifference: 0.021, relation: 'worse' }],
           eliminations: [{ id: 'ce', rung: 2, steps: 60, by: 'combo-satellite', metric: 'meanDice', difference: 0.08, ci: [0.03, 0.13], reason: 'stopped at rung 2' }],
         },

@@ -73,7 +73,7 @@ describe('segloss recommend --profile', () => {
   it.each([
     [{ kind: 'Recommendation', schemaVersion: 1 }, /"kind" is "Recommendation", expected "DatasetProfile"/],
     [{ ...buildProfile(), schemaVersion: 7 }, /schemaVersion 7 is not supported/],
-    [{ ...buildProfile(), aggregates: { ...buildProfile().aggregates, backgroundShare: 'high' } }, /aggregates.backgroundShare must be a number/],
+    [{ ...buildProfile(), aggregates: { ...buildProfile().aggregates, backgroundShare: 'high' } }, /aggregates.backgroundShare must be a share in \[0, 1\], got "high"/],
   ])('refuses a file that is not a usable profile (exit 2)', async (content, message) => {
     const dir = tempDir();
     const { code, stderr } = await run(['recommend', '--profile', writeProfile(dir, content)]);
@@ -88,7 +88,7 @@ describe('segloss recommend --profile', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"kind": "DatasetProfile",\n "schemaVersion": }');
     expect((await run(['recommend', '--profile', bad])).stderr).toMatch(/bad.json: not valid JSON at line 2, column 19/);
-    expect((await run(['recommend', '--profile', join(dir, 'none.json')])).stderr).toMatch(/cannot read profile .*none.json: ENOENT/);
+    expect((await run(['recommend', '--profile', join(dir, 'none.json')])).stderr).toMatch(/cannot read profile .*none.json: it does not exist/);
     const both = await run(['recommend', dir, '--profile', writeProfile(dir)]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/not both/);

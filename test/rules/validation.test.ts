@@ -131,6 +131,6 @@ describe('rule file validation', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, fileWith(rule({ conditions: { all: [{ fact: 'nope', operator: 'equal', value: 1 }] } })));
     await expect(loadRuleSet([bad])).rejects.toThrow(new RegExp(`invalid rule file ${bad.replace(/[/\\.]/g, '\\$&')}`));
-    await expect(loadRuleSet([join(dir, 'missing.json')])).rejects.toThrow(/cannot read rule file .*missing.json: ENOENT/);
+    await expect(loadRuleSet([join(dir, 'missing.json')])).rejects.toThrow(/cannot read rule file .*missing.json: it does not exist/);
   });
 });

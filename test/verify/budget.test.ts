@@ -70,10 +70,10 @@ describe('the budget plan', () => {
 
 describe('exit code', () => {
   const candidate = (status: CandidateResult['status']) => ({ status }) as CandidateResult;
-  it('is 0 when the run stopped at the time budget, 1 only when interrupted or nothing could train', () => {
+  it('is 0 when the run stopped at the time budget, 130 when interrupted (Ctrl-C), 1 when nothing could train', () => {
     expect(verifyExitCode({ interrupted: false, candidates: [candidate('ok'), candidate('stopped'), candidate('stopped')] })).toBe(0);
     expect(verifyExitCode({ interrupted: false, candidates: [candidate('stopped'), candidate('stopped')] })).toBe(0);
-    expect(verifyExitCode({ interrupted: true, candidates: [candidate('ok'), candidate('interrupted')] })).toBe(1);
+    expect(verifyExitCode({ interrupted: true, candidates: [candidate('ok'), candidate('interrupted')] })).toBe(130);
     expect(verifyExitCode({ interrupted: false, candidates: [candidate('failed'), candidate('failed')] })).toBe(1);
     // Every candidate diverged or failed: nothing was evaluated.
     expect(verifyExitCode({ interrupted: false, candidates: [candidate('diverged'), candidate('failed')] })).toBe(1);

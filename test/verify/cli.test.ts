@@ -79,7 +79,7 @@ describe('segloss verify', () => {
     for (const r of [unknown, both, badBudget, badRec]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('trains, prints the JSON contract and writes verification.json and overlays', async () => {
+  it('trains, prints the JSON contract and writes verification.json, overlays and pictures', async () => {
     const out = join(dir, 'out');
     const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--steps', '12', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1', '--max-images', '11', '--json', '--out', out]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -95,6 +95,10 @@ describe('segloss verify', () => {
     expect(r.stderr).toMatch(/training ce \(Cross-entropy \(baseline\)\): 12 steps/);
     expect(report.notes).toContain('using a seeded subset of 11 of 12 images (--max-images)');
     expect(report.settings.trainImages + report.settings.valImages).toBe(11);
+    // Object metrics for every trained candidate (pooled over its seeds: one prediction per val image and seed), and the pictures beside verification.json.
+    for (const c of report.candidates) expect(c.metrics!.objects!.counts.images).toBe(report.settings.valImages * report.settings.seeds.length);
+    expect(report.contactSheet).toBe(join(out, 'pictures', 'contact-sheet.png'));
+    for (const name of ['contact-sheet.png', 'loss-curves.png', 'loss-curves.svg', 'metrics.png', 'metrics.svg']) expect((await stat(join(out, 'pictures', name))).size).toBeGreaterThan(0);
   });
 
   it('refuses a masks-only dataset before profiling it when there is no --recommendation', async () => {

@@ -249,6 +249,22 @@ describe('time budget in lockstep (fake clock: no real waiting)', () => {
     expect(texts.some((t) => /hard stop ends training at \d+ of the planned \d+ steps; every surviving run trained exactly/.test(t) || /now trains \d+ steps/.test(t))).toBe(true);
   });
 
+  it('re-plans after the first round when the timed steps were far too slow, so the budget is used', async () => {
+    // A 5-minute budget once ended after 58 s with a third of the steps it could have had: the first
+    // timed steps were 1.7-5x slower than the rest. Here the calibration run takes 0.5 s a step, the real ones 0.1 s.
+    const time = { now: 0, stepSeconds: (id: string) => (id === 'calibration' ? 0.5 : 0.1), predictSeconds: 0.1 };
+    const events: TrainingEvent[] = [];
+    const report = await budgetRun({ time }, { budgetSeconds: 60 }, events);
+    const plans = events.flatMap((e) => (e.kind === 'plan' ? [e.totalSteps] : []));
+    expect(plans.length).toBeGreaterThanOrEqual(2);
+    expect(plans[1]).toBeGreaterThan(2.5 * plans[0]);
+    expect(new Set(report.candidates.map((c) => c.stepsDone)).size).toBe(1);
+    expect(report.settings.steps).toBe(plans.at(-1));
+    expect(time.now).toBeGreaterThan(0.8 * 60);
+    expect(time.now).toBeLessThanOrEqual(report.settings.timeLimitSeconds!);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^the first round: every surviving run now trains \d+ steps \(the measured pace leaves time for more steps/));
+  });
+
   it('pays for validation scoring in the plan and refuses, before training, a budget that cannot cover it', async () => {
     // 512 px data: scoring took 28-38 s a run and `--budget 90s` ended with "0 training steps".
     const time = { now: 0, stepSeconds: () => 0.05, predictSeconds: 30 };

@@ -6,6 +6,7 @@
  * foreground Dice is ~r and mean Dice ~(background Dice + r) / 2.
  */
 import { createRng } from '../../src/verify/random.js';
+import { emptyObjectCounts } from '../../src/metrics/index.js';
 import type { ImageScore } from '../../src/verify/scores.js';
 
 export const PIXELS = 1000;
@@ -18,7 +19,7 @@ export function imageScore(foreground: number, r: number): ImageScore {
   const background = PIXELS - foreground;
   // counts[truth * 2 + prediction]
   const counts = new Float64Array([background - fp, fp, fn, tp]);
-  return { confusion: { numClasses: 2, counts }, boundaryIoU: [null, r] };
+  return { confusion: { numClasses: 2, counts }, boundaryIoU: [null, r], objects: emptyObjectCounts(2) };
 }
 
 export interface TableSpec {

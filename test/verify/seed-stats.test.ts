@@ -1,3 +1,4 @@
+import { emptyObjectCounts } from '../../src/metrics/index.js';
 import { describe, expect, it } from 'vitest';
 import { perClassScores, sumConfusions } from '../../src/metrics/index.js';
 import { createRng } from '../../src/verify/random.js';
@@ -26,6 +27,7 @@ describe('compiled headline', () => {
     const scores: ImageScore[] = Array.from({ length: 9 }, () => ({
       confusion: { numClasses: C, counts: Float64Array.from({ length: C * C }, (_, k) => (k === 15 ? 0 : Math.floor(rng.next() * 50))) },
       boundaryIoU: [rng.next(), null, rng.next(), null],
+      objects: emptyObjectCounts(C),
     }));
     const indices = [0, 3, 3, 8, 1];
     const h = compileHeadline(scores, C, 2)(indices);

@@ -2,7 +2,7 @@
  * Reads what `segloss export` was given: a recommendation.json (its recipe) or a
  * verification.json (the winner's recipe, or the candidate asked for).
  */
-import { readFile } from 'node:fs/promises';
+import { CONTRACT_FILE_LIMITS, checkJsonDepth, readBoundedTextFile } from '../../common/input-file.js';
 import { UserError } from '../../common/errors.js';
 import { RECOMMENDATION_SCHEMA_VERSION, type Recommendation, type Recipe } from '../../contracts/recommendation.js';
 import { SUPPORTED_VERIFICATION_SCHEMAS, type VerificationReport } from '../../contracts/verification.js';
@@ -125,12 +125,10 @@ export function chooseCandidate(report: VerificationReport): { candidate: Verifi
 
 /** Loads a recommendation.json or verification.json; a clear UserError (exit 2) on anything else. */
 export async function loadExportSource(file: string, options: { candidate?: string | null } = {}): Promise<ExportSource> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { fix: FIX });
-  }
+  // A regular file of bounded size and nesting: a FIFO would hang, /dev/zero fill memory, and deep
+  // nesting overflow the stack.
+  const text = await readBoundedTextFile(file, { what: 'contract', maxBytes: CONTRACT_FILE_LIMITS.maxBytes, fix: FIX });
+  checkJsonDepth(text, CONTRACT_FILE_LIMITS.maxJsonDepth, file, 'contract', FIX);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

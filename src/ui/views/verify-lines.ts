@@ -6,6 +6,7 @@
  * verdict with what it ranks.
  */
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../../contracts/verification.js';
+import { objectMetricRows } from '../../report/object-rows.js';
 import { bar, DIVERGED_MARK, fit, fitRight, formatCount, formatDuration, formatMetric, sparkline, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line, type Role } from '../lines.js';
 import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from '../verify-state.js';
@@ -117,6 +118,8 @@ function metricRows(report: VerificationReport): MetricRowSpec[] {
       : []),
     { long: rarest ? `recall: ${rarest.name}` : 'rarest-class recall', short: 'rare recall', value: metric('rarestClassRecall'), higherIsBetter: true },
     { long: 'boundary IoU', short: 'boundary IoU', value: metric('boundaryIoU'), higherIsBetter: true },
+    // Object-level rows (found = IoU > 0.5 with a ground-truth object; spurious = touches none).
+    ...objectMetricRows(report, 'brief'),
     { long: 'stability (loss CV)', short: 'loss CV', value: (c) => c.metrics?.stability ?? null, higherIsBetter: false },
   ];
 }
@@ -141,7 +144,9 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
   const perBlock = Math.max(1, Math.floor((width - labelWidth) / colWidth));
   const winnerId = report.verdict.winnerId;
   const rows = metricRows(report);
-  const ciText = (ci: [number, number] | null) => (ci ? (narrow ? `${ci[0].toFixed(2)}-${ci[1].toFixed(2)}` : `${ci[0].toFixed(3)}-${ci[1].toFixed(3)}`) : '');
+  // Narrow columns: 2 decimals for rates, fewer for counts such as spurious objects per image.
+  const bound = (x: number) => (narrow ? x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2) : x.toFixed(3));
+  const ciText = (ci: [number, number] | null) => (ci ? `${bound(ci[0])}-${bound(ci[1])}` : '');
   const lines: Line[] = [[seg('Metrics on validation', 'heading'), seg(` (${report.settings.valImages} images, 95% bootstrap CIs)`, 'muted')]];
   for (let start = 0; start < report.candidates.length; start += perBlock) {
     const block = report.candidates.slice(start, start + perBlock);
@@ -181,7 +186,8 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
     lines.push(steps);
   }
   const stoppedKey = report.candidates.some((c) => c.status === 'stopped') ? `   ${STOPPED_MARK} stopped at the time budget (fewer steps: an unequal comparison)` : '';
-  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed${stoppedKey}`, width, '').map((text) => [seg(text, 'muted')]));
+  const objectKey = rows.some((r) => r.long === 'objects found') ? '   found: IoU > 0.5 with a ground-truth object; spurious: touches none' : '';
+  lines.push(...wrapText(`${WINNER_MARK} winner by mean Dice   ${RECOMMENDED_MARK} recommended   ${DIVERGED_MARK} diverged   ! failed${stoppedKey}${objectKey}`, width, '').map((text) => [seg(text, 'muted')]));
   return lines;
 }
 

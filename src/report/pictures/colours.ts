@@ -1,0 +1,38 @@
+/**
+ * The class colours of every picture of predictions (overlays, contact sheets, their legends):
+ * each foreground class blended in its colour over the image, background (class 0) unpainted.
+ */
+
+/** Distinct colours for classes 1.. (class 0, background, is left unpainted); they repeat after 12. */
+export const OVERLAY_PALETTE: Array<[number, number, number]> = [
+  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
+  [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [170, 110, 40],
+];
+const ALPHA = 0.5;
+
+/** The pixels and size of an image to paint on (a VerifyImage fits). */
+export interface PaintableImage {
+  width: number;
+  height: number;
+  /** Interleaved HWC pixels with `channels` channels (1 or 3). */
+  pixels: Uint8Array;
+  channels: number;
+}
+
+/** The colour a class is painted in (class 0, background, is not painted). */
+export function classColour(classId: number): [number, number, number] {
+  return OVERLAY_PALETTE[(classId - 1) % OVERLAY_PALETTE.length];
+}
+
+/** RGB pixels of `image` with `classes` (per pixel) blended over it. */
+export function blendOverlay(image: PaintableImage, classes: ArrayLike<number>, numClasses: number): Uint8Array {
+  const out = new Uint8Array(image.width * image.height * 3);
+  for (let i = 0; i < image.width * image.height; i++) {
+    const c = classes[i];
+    for (let k = 0; k < 3; k++) {
+      const base = image.pixels[i * image.channels + (image.channels === 3 ? k : 0)];
+      out[i * 3 + k] = c > 0 && c < numClasses ? Math.round((1 - ALPHA) * base + ALPHA * classColour(c)[k]) : base;
+    }
+  }
+  return out;
+}
