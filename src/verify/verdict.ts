@@ -26,6 +26,11 @@
  * Kept from before: a diverged recommended recipe is beaten (unless no one beat predicting
  * background everywhere), failures and interruptions are inconclusive, a candidate that trained
  * fewer steps than the recommended one (a budget stop) is not compared ("unequal comparison").
+ *
+ * Wiring (for the orchestrator): after each rung, table = id -> per seed -> ImageScore[];
+ * curves = addRung(curves, table, steps, 'meanDice', ctx); race = raceRung({ ..., curves,
+ * plannedRungs }); at the end decideVerdict({ candidates (scores = seedMean per metric), compare:
+ * tableComparator(finalTable, ctx), seeds, steps, curves, eliminations, tieMargin }).
  */
 import type { CandidateStatus, Verdict, VerdictComparison, VerdictElimination } from '../contracts/verification.js';
 import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPair } from './curves.js';
