@@ -16,6 +16,8 @@ export interface CandidateMetrics {
   meanDice: MetricWithCI;
   /** Recall of the rarest class in the training data. */
   rarestClassRecall: MetricWithCI;
+  /** Dice of the rarest class (absent in reports written before it was a headline metric). */
+  rarestClassDice?: MetricWithCI;
   boundaryIoU: MetricWithCI;
   perClass: Array<{ id: number; name: string; dice: number | null; recall: number | null; precision: number | null; iou: number | null; boundaryIoU: number | null }>;
   /** Coefficient of variation of the training loss over the last third of training (lower = steadier). */
@@ -93,13 +95,69 @@ export interface CandidateResult {
   derivation?: string;
 }
 
+/**
+ * One seed-paired comparison behind a verdict: (candidate - recommended) on a headline metric at
+ * the final step count. `ci` includes seed-to-seed variance (src/verify/seed-stats.ts) unless
+ * `seedVariance` is false (one seed: validation images only, never enough for a claim).
+ */
+export interface VerdictComparison {
+  candidateId: string;
+  /** The candidate it is compared with (the recommended recipe, or the observed best). */
+  againstId: string;
+  metric: string;
+  difference: number;
+  ci: [number, number];
+  confidence: number;
+  seeds: number;
+  seedVariance: boolean;
+  /** Smallest |difference| this comparison would call significant with 80% power. */
+  minimumDetectableDifference: number;
+  /** better / worse: the CI excludes 0 (after the multiplicity correction where it applies); equivalent: CI inside +-tieMargin. */
+  relation: 'better' | 'worse' | 'equivalent' | 'undecided';
+}
+
+/** A candidate the racing stopped at a rung, with its evidence (src/verify/racing.ts). */
+export interface VerdictElimination {
+  id: string;
+  rung: number;
+  steps: number;
+  /** The rung leader it was compared with. */
+  by: string;
+  metric: string;
+  /** Leader minus eliminated candidate (positive). */
+  difference: number;
+  ci: [number, number];
+  reason: string;
+}
+
 export interface Verdict {
-  outcome: 'confirmed' | 'tied' | 'beaten' | 'inconclusive';
+  /**
+   * confirmed: the recommended recipe is significantly better than every alternative;
+   * beaten: an alternative is significantly better (or the recommended recipe diverged);
+   * equivalent: no alternative differs from it by more than the tie margin (CIs inside it);
+   * tied: no significant difference, but not shown equivalent either (the data could not separate them);
+   * inconclusive: the run cannot decide (too few seeds or images, a failure, nothing to compare).
+   */
+  outcome: 'confirmed' | 'beaten' | 'equivalent' | 'tied' | 'inconclusive';
   /** The best candidate by the primary metric. */
   winnerId: string | null;
   /** One sentence a user can act on. */
   sentence: string;
   details: string[];
+  /** Steps every compared candidate trained: the verdict ranks at this budget only. */
+  steps?: number | null;
+  /** Seeds behind each comparison. */
+  seeds?: number;
+  /** Practical-equivalence margin on the primary metric. */
+  tieMargin?: number;
+  /** A trailing candidate's learning curve would close its gap within about twice the steps. */
+  orderStillMoving?: boolean;
+  /** Smallest primary-metric difference this run could have called (the largest over the comparisons). */
+  minimumDetectableDifference?: number | null;
+  /** When not decided: roughly what would decide it. */
+  toResolve?: { seeds: number | null; budgetMultiplier: number | null; valImagesMultiplier: number | null; text: string } | null;
+  comparisons?: VerdictComparison[];
+  eliminations?: VerdictElimination[];
 }
 
 export interface VerificationReport {

@@ -61,7 +61,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   if (objectRows.length) lines.push(paint('dim', `${OBJECT_ROWS_KEY}; ground-truth objects per area bin in brackets`));
   lines.push('');
 
-  const outcomeColour = { confirmed: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
+  const outcomeColour = { confirmed: 'green', equivalent: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
   lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${report.verdict.sentence}`);
   for (const detail of report.verdict.details) lines.push(`  - ${detail}`);
   lines.push('');

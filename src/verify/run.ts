@@ -26,7 +26,8 @@ import { UNET_DEFAULTS } from '../engine/index.js';
 import { channelStatistics, classPixelCounts, classPriorsOf, rareClassesOf, type VerifyImage } from './data.js';
 import { predictImage } from '../engine/predict.js';
 import { deriveSeed } from './random.js';
-import { candidateMetrics, headline, HEADLINE_METRICS, pairedDifferenceCI, poolSeeds, scoreImage, type ImageScore } from './scores.js';
+import { candidateMetrics, headline, HEADLINE_METRICS, scoreImage, type HeadlineMetric, type ImageScore } from './scores.js';
+import { seedMean, tableComparator } from './seed-stats.js';
 import { splitByImage } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { trainCandidate, type TrainingOutcome } from './train-candidate.js';
@@ -294,28 +295,35 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     };
   });
 
-  const pooledScores = new Map(plans.map((p) => {
+  // The seed-paired score table: candidates that finished every seed (see seed-stats.ts).
+  const table = new Map<string, ImageScore[][]>();
+  for (const p of plans) {
     const finished = runs.get(p.id)!.filter((r) => r.scores !== null).map((r) => r.scores!);
-    return [p.id, finished.length === seeds.length && finished.length > 0 ? poolSeeds(finished) : null] as const;
-  }));
+    if (finished.length === seeds.length && finished.length > 0) table.set(p.id, finished);
+  }
+  const statsContext = { numClasses, rarestClassId, seed: metricSeed };
   const verdictCandidates: VerdictCandidate[] = candidates.map((c) => {
-    const scores = pooledScores.get(c.id);
+    const perSeed = table.get(c.id);
     // The fewest steps any of its seeds trained: what the verdict compares when a run was stopped.
     const stepsDone = Math.min(...runs.get(c.id)!.map((r) => r.outcome.stepsRun));
     return {
       id: c.id, label: c.label, isRecommended: c.isRecommended, status: c.status, statusDetail: c.statusDetail,
-      scores: scores ? headline(scores, scores.map((_, i) => i), numClasses, rarestClassId) : null,
+      scores: perSeed ? (Object.fromEntries(HEADLINE_METRICS.map((m) => [m, seedMean(perSeed, m, statsContext)])) as Record<HeadlineMetric, number>) : null,
       ...(Number.isFinite(stepsDone) ? { stepsDone } : {}),
     };
   });
   const background = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length), im.width, im.height, numClasses, ignoreIndex));
   const allBackgroundMeanDice = val.length ? headline(background, background.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
-  const verdict = decideVerdict(
-    verdictCandidates,
-    (a, b, metric) => pairedDifferenceCI(pooledScores.get(a)!, pooledScores.get(b)!, metric, { numClasses, rarestClassId, seed: metricSeed }),
-    val.length,
-    { interrupted, allBackgroundMeanDice },
-  );
+  const recSteps = verdictCandidates.find((c) => c.isRecommended)?.stepsDone;
+  const verdict = decideVerdict({
+    candidates: verdictCandidates,
+    compare: tableComparator(table, statsContext),
+    valImages: val.length,
+    seeds: seeds.length,
+    steps: recSteps ?? (totalSteps || null),
+    interrupted,
+    allBackgroundMeanDice,
+  });
   for (const c of candidates) {
     if (c.metrics && Number.isFinite(allBackgroundMeanDice) && c.metrics.meanDice.value <= allBackgroundMeanDice) {
       verdict.details.push(`${c.label} is no better than predicting background everywhere (mean Dice ${c.metrics.meanDice.value.toFixed(3)} vs ${allBackgroundMeanDice.toFixed(3)}): it has not learned in this budget`);

@@ -1,33 +1,50 @@
 /**
- * The verdict: is the recommended recipe the best, tied, or beaten?
+ * The verdict: at THIS budget (the steps every compared candidate trained), is the recommended
+ * recipe better than the alternatives, equivalent to them, beaten, or can the run not tell?
  *
- * Primary metric: mean Dice on val. "Significantly better" means the paired bootstrap 95% CI of
- * the difference (same resampled val images for both candidates) lies entirely above zero.
- *  - inconclusive: fewer than MIN_IMAGES_FOR_CI val images; no candidate produced metrics; the
- *    recommended recipe failed or was interrupted (not diverged); or it was not a candidate.
- *  - beaten: the recommended recipe diverged while another candidate finished, or some candidate
- *    is significantly better on mean Dice (the winner is the best of those by mean Dice).
- *  - confirmed: the recommended recipe has the highest mean Dice and is significantly better
- *    than every other finished candidate.
- *  - tied: otherwise (no one significantly better, but it is not significantly ahead of all).
- * Details list significant differences on the secondary metrics (rarest-class recall, Boundary
- * IoU) and candidates that diverged, failed or were stopped.
+ * Every comparison is seed-paired (src/verify/seed-stats.ts: the CI holds seed-to-seed and
+ * validation-image variance) on mean Dice, candidate minus recommended, at `confidence` (95%):
+ *  - better: the CI excludes 0 upwards AND survives Holm's correction over the k-1 alternatives
+ *    ("some alternative is better" is a union of k-1 claims, so it pays for multiplicity);
+ *  - worse: the CI excludes 0 downwards (confirming "better than ALL" is an intersection-union test,
+ *    Berger 1982: each comparison at the nominal level, no correction needed);
+ *  - equivalent: the CI lies inside +-tieMargin (TOST, Schuirmann 1987, at the CI's level, i.e. each
+ *    one-sided test at 2.5%: conservative); checked first, so a significant but negligible
+ *    difference is "equivalent";
+ *  - undecided: none of these.
+ * Outcome: beaten if any alternative is better; confirmed if all are worse; equivalent if all are
+ * worse or equivalent; tied otherwise (no difference shown, none ruled out: the data could not
+ * separate them, and the verdict says how small a difference it could have seen and roughly how
+ * many seeds would decide). With fewer than MIN_SEEDS_FOR_CLAIM seeds the verdict describes what it
+ * saw but is inconclusive (DESIGN.md: one seed's CI said "beaten" where long runs disagreed).
+ * Candidates stopped by racing (src/verify/racing.ts) are out of the comparison at the final steps;
+ * their elimination lines are details, and when racing stopped every alternative the recommended
+ * recipe is confirmed by those eliminations.
+ * Learning curves (src/verify/curves.ts): when a trailing candidate's curve would close the gap to
+ * the leader within about twice the steps, the verdict is flagged `orderStillMoving` and its
+ * sentence says so; a directional sentence is then never given without that warning.
+ * Kept from before: a diverged recommended recipe is beaten (unless no one beat predicting
+ * background everywhere), failures and interruptions are inconclusive, a candidate that trained
+ * fewer steps than the recommended one (a budget stop) is not compared ("unequal comparison").
  *
- * Unequal training (a --budget run stopped a candidate at its time limit, so it trained fewer
- * steps): "A is significantly better than B" counts only when A trained no more steps than B, since
- * a lead over a candidate that trained less may be nothing but the extra steps (a lead despite
- * fewer steps still counts). Every sentence that compares a stopped candidate says so, and a detail
- * names the unequal comparison.
+ * Wiring (for the orchestrator): after each rung, table = id -> per seed -> ImageScore[];
+ * curves = addRung(curves, table, steps, 'meanDice', ctx); race = raceRung({ ..., curves,
+ * plannedRungs }); at the end decideVerdict({ candidates (scores = seedMean per metric), compare:
+ * tableComparator(finalTable, ctx), seeds, steps, curves, eliminations, tieMargin }).
  */
-import type { CandidateStatus, Verdict } from '../contracts/verification.js';
+import type { CandidateStatus, Verdict, VerdictComparison, VerdictElimination } from '../contracts/verification.js';
+import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPair } from './curves.js';
+import type { Elimination } from './racing.js';
+import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
+import { DEFAULT_CONFIDENCE, minimumDetectableDifference, seedsNeeded, withinMargin, type Comparator, type PairedDifference } from './seed-stats.js';
 import { MIN_IMAGES_FOR_CI } from './stats.js';
 
-export type HeadlineMetric = 'meanDice' | 'rarestClassRecall' | 'boundaryIoU';
-export const METRIC_LABELS: Record<HeadlineMetric, string> = {
-  meanDice: 'mean Dice',
-  rarestClassRecall: 'rarest-class recall',
-  boundaryIoU: 'Boundary IoU',
-};
+export { METRIC_LABELS, type HeadlineMetric } from './scores.js';
+
+/** Default practical-equivalence margin on mean Dice (--tie-margin). */
+export const DEFAULT_TIE_MARGIN = 0.01;
+/** Fewer seeds than this and the verdict may describe, not call, a winner. */
+export const MIN_SEEDS_FOR_CLAIM = 3;
 
 export interface VerdictCandidate {
   id: string;
@@ -35,138 +52,296 @@ export interface VerdictCandidate {
   isRecommended: boolean;
   status: CandidateStatus;
   statusDetail: string | null;
-  /** Headline values; null when the candidate produced no metrics. */
+  /** Headline values (mean over seeds) at the compared steps; null when it produced no metrics. */
   scores: Record<HeadlineMetric, number> | null;
-  /** Steps it trained (the fewest over seeds); absent = as many as every other candidate. */
+  /** Steps it trained (the fewest over seeds); absent = the verdict's steps. */
   stepsDone?: number;
 }
 
-/** 95% CI of (a - b) on a metric, paired over val images; null when not computable. */
-export type DifferenceCI = (aId: string, bId: string, metric: HeadlineMetric) => [number, number] | null;
+export interface VerdictInput {
+  candidates: readonly VerdictCandidate[];
+  /** Seed-paired difference (a - b) at the final steps (seed-stats.ts tableComparator). */
+  compare: Comparator;
+  valImages: number;
+  /** Seeds every compared candidate trained. */
+  seeds: number;
+  /** Steps every compared candidate trained (the budget the verdict ranks at); null if unknown. */
+  steps: number | null;
+  tieMargin?: number;
+  confidence?: number;
+  /** Validation learning curves (mean over seeds per rung). */
+  curves?: readonly LearningCurve[];
+  /** Candidates the racing stopped, with their evidence. */
+  eliminations?: readonly Elimination[];
+  interrupted?: boolean;
+  /** Mean Dice of predicting background everywhere (see the diverged case). */
+  allBackgroundMeanDice?: number;
+  /** Hook for object-level metrics (another module): detail lines comparing a candidate with the recommended one. */
+  objectMetrics?: (candidateId: string, recommendedId: string) => string[];
+}
 
-/**
- * @param options.allBackgroundMeanDice mean Dice of predicting background everywhere: when the
- *   recommended recipe diverged, a candidate no better than that is not offered as the switch.
- */
-export function decideVerdict(
-  candidates: readonly VerdictCandidate[],
-  differenceCI: DifferenceCI,
-  valImages: number,
-  options: { interrupted?: boolean; allBackgroundMeanDice?: number } = {},
-): Verdict {
-  const scored = candidates.filter((c) => c.scores !== null);
+const PRIMARY: HeadlineMetric = 'meanDice';
+const SECONDARY: HeadlineMetric[] = ['rarestClassDice', 'rarestClassRecall', 'boundaryIoU'];
+
+export function decideVerdict(input: VerdictInput): Verdict {
+  const tieMargin = input.tieMargin ?? DEFAULT_TIE_MARGIN;
+  const confidence = input.confidence ?? DEFAULT_CONFIDENCE;
+  const pct = `${Math.round(confidence * 1000) / 10}%`;
+  const { candidates, valImages } = input;
+  const eliminations = input.eliminations ?? [];
+  const eliminated = new Set(eliminations.map((e) => e.id));
+  const labelOf = (id: string) => candidates.find((c) => c.id === id)?.label ?? id;
   const details = candidates
     .filter((c) => c.status !== 'ok')
     .map((c) => (c.status === 'stopped' && c.statusDetail ? `${c.label}: ${c.statusDetail}` : `${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`));
-  const shortScored = scored.filter((c) => c.status === 'stopped');
-  if (shortScored.length > 0) {
-    details.push(`Unequal comparison: the time budget stopped ${listLabels(shortScored.map((c) => `${c.label} after ${c.stepsDone ?? '?'} steps`))}; a lead over a candidate that trained fewer steps is not counted as significant (a lead despite fewer steps is).`);
-  }
-  /** a is significantly better than b on the metric, and not merely by training more steps. */
-  const fairlyBetter = (a: VerdictCandidate, b: VerdictCandidate, metric: HeadlineMetric = 'meanDice') => lowerBound(differenceCI(a.id, b.id, metric)) > 0 && !trainedMore(a, b);
-  const best = scored.length ? scored.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a)) : null;
-  const verdict = (outcome: Verdict['outcome'], winnerId: string | null, sentence: string): Verdict => ({ outcome, winnerId, sentence, details });
+  details.push(...eliminations.map((e) => `Racing: ${e.reason}`));
+  const base = { steps: input.steps, seeds: input.seeds, tieMargin, eliminations: eliminations.map(toContractElimination) };
+  const verdict = (outcome: Verdict['outcome'], winnerId: string | null, sentence: string, extra: Partial<Verdict> = {}): Verdict => ({ outcome, winnerId, sentence, details, ...base, ...extra });
+  const at = input.steps !== null ? `at ${input.steps} steps` : 'at this budget';
+  const seedsText = `${input.seeds} seed${input.seeds === 1 ? '' : 's'}`;
 
+  const scored = candidates.filter((c) => c.scores !== null && !eliminated.has(c.id));
+  const best = scored.length ? scored.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a)) : null;
+  const rec = candidates.find((c) => c.isRecommended);
+  // Candidates that trained another number of steps than the recommended recipe (or, without it,
+  // than the longest-trained one): a budget stop before lockstep training. They are not compared.
+  const refSteps = rec?.scores ? rec.stepsDone : Math.max(...scored.map((c) => c.stepsDone ?? Number.NEGATIVE_INFINITY));
+  const unequal = scored.filter((c) => c !== rec && c.stepsDone !== undefined && refSteps !== undefined && Number.isFinite(refSteps) && c.stepsDone !== refSteps);
+  if (unequal.length > 0) {
+    details.push(`Unequal comparison: ${listLabels(unequal.map((c) => `${c.label} trained ${c.stepsDone} steps vs ${refSteps}`))}; a candidate that trained a different number of steps is not compared.`);
+  }
   if (valImages < MIN_IMAGES_FOR_CI) {
     return verdict('inconclusive', best?.id ?? null, `Inconclusive: only ${valImages} validation image${valImages === 1 ? '' : 's'}; give verify a dataset with at least ${Math.ceil(MIN_IMAGES_FOR_CI / 0.2)} images so at least ${MIN_IMAGES_FOR_CI} are held out.`);
   }
-  if (!best && options.interrupted) return verdict('inconclusive', null, 'Inconclusive: the run was interrupted before any candidate finished; run verify again, with a smaller --budget or --steps if time is short.');
+  if (!best && input.interrupted) return verdict('inconclusive', null, 'Inconclusive: the run was interrupted before any candidate finished; run verify again, with a smaller --budget or --steps if time is short.');
   if (!best && candidates.some((c) => c.status === 'stopped')) {
     return verdict('inconclusive', null, 'Inconclusive: the time budget ran out before any candidate could be compared; run verify again with a longer --budget, fewer --candidates or --seeds, or --steps N.');
   }
-  if (!best) return verdict('inconclusive', null, 'Inconclusive: no candidate finished training; lower the learning rate or check the data, then run verify again.');
-  const rec = candidates.find((c) => c.isRecommended);
+  const recElimination = rec ? eliminations.find((e) => e.id === rec.id) : undefined;
+  if (!best && !recElimination) return verdict('inconclusive', null, 'Inconclusive: no candidate finished training; lower the learning rate or check the data, then run verify again.');
   if (!rec) {
-    return verdict('inconclusive', best.id, `${best.label} had the best mean Dice (${fmt(best.scores!.meanDice)}); the recommended recipe was not among the candidates, so nothing was verified.`);
+    return verdict('inconclusive', best!.id, `${best!.label} had the best mean Dice (${fmt(best!.scores!.meanDice)}) ${at}; the recommended recipe was not among the candidates, so nothing was verified.`);
   }
-  if (!rec.scores) {
-    if (rec.status === 'diverged') {
-      const background = options.allBackgroundMeanDice;
-      if (background !== undefined && Number.isFinite(background) && best.scores!.meanDice <= background) {
-        return verdict(
-          'inconclusive',
-          null,
-          `Inconclusive: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) and no other candidate did better than predicting background everywhere (best mean Dice ${fmt(best.scores!.meanDice)} vs ${fmt(background)}); the baselines share the recommended learning rate, so lower it and run verify again.`,
-        );
+  if (recElimination) {
+    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${Math.round(recElimination.confidence * 1000) / 10}% CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
+    if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
+      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} seeds are too few to call it beaten; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
+    }
+    return verdict('beaten', recElimination.by, `At ${recElimination.steps} steps ${labelOf(recElimination.by)} was ahead of the recommended ${rec.label} by ${evidence}, so racing stopped it; for training this long, switch to ${labelOf(recElimination.by)} (a ranking at this budget: longer training can change it).`);
+  }
+  if (!rec.scores) return unscoredRecommended(rec, best!, input, verdict);
+
+  if (rec.status === 'stopped' && scored.some((c) => c !== rec && (c.stepsDone ?? 0) > (rec.stepsDone ?? 0))) {
+    const top = scored.filter((c) => c !== rec).reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
+    return verdict('inconclusive', top.id, `Inconclusive: the recommended ${rec.label} ${rec.statusDetail ?? 'was stopped at the time budget'}, so it cannot be compared with candidates that trained longer (best: ${top.label}, mean Dice ${fmt(top.scores!.meanDice)}); run verify again with a longer --budget, fewer --candidates or --steps N.`);
+  }
+  const others = scored.filter((c) => c !== rec && !unequal.includes(c));
+  const curveLines = curveDetails(input.curves, rec.id, labelOf);
+  // Moving pairs that matter to a claim: someone closing on the candidate the claim puts first.
+  const allMoving = input.curves ? orderStillMoving(input.curves) : [];
+  const closingOn = (leaderId: string) => allMoving.filter((p) => p.leaderId === leaderId);
+  const aroundRec = allMoving.filter((p) => p.leaderId === rec.id || p.trailerId === rec.id);
+  details.push(...curveLines.lines);
+  const movingText = (pairs: MovingPair[]) => (pairs.length ? `; but the order is still moving: ${describeMovingPair(pairs[0], labelOf)}` : '');
+
+  const racedText = eliminations.length ? `; racing had stopped ${listLabels(eliminations.map((e) => `${labelOf(e.id)} at ${e.steps} steps`))} (see the racing lines)` : '';
+  if (others.length === 0) {
+    if (eliminations.length > 0) {
+      const moving = closingOn(rec.id);
+      if (eliminations.some((e) => e.seeds < MIN_SEEDS_FOR_CLAIM)) {
+        return verdict('inconclusive', rec.id, `Inconclusive with ${seedsText}: racing stopped every alternative that trained as worse than the leader${racedText.replace('; racing had stopped', ':')}, but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
       }
-      return verdict('beaten', best.id, `Switch to ${best.label}: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) while ${best.label} reached mean Dice ${fmt(best.scores!.meanDice)}.`);
+      return verdict(
+        'confirmed',
+        rec.id,
+        `Keep the recommended ${rec.label}: racing stopped every alternative that trained as significantly worse than the leader${racedText.replace('; racing had stopped', ':')}, and it reached mean Dice ${fmt(rec.scores.meanDice)} ${at}${movingText(moving)}; a ranking at this budget only.`,
+        { orderStillMoving: moving.length > 0 },
+      );
     }
-    if (rec.status === 'failed') {
-      return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} could not be trained (${rec.statusDetail ?? 'unknown error'}); fix the recipe or the rule that made it, then run verify again.`);
-    }
-    if (rec.status === 'stopped') {
-      return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} was not trained before the time budget ran out (${rec.statusDetail ?? 'stopped'}); run verify again with a longer --budget, fewer --candidates or --steps N.`);
-    }
-    return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} did not finish (${rec.status}); run verify again.`);
+    return verdict('inconclusive', rec.id, `Inconclusive: only the recommended ${rec.label} finished (mean Dice ${fmt(rec.scores.meanDice)} ${at}), so nothing was compared; run verify again with the alternatives (see the details for why they did not finish).`);
   }
 
-  const others = scored.filter((c) => c !== rec);
-  details.push(...secondaryDifferences(rec, others, differenceCI));
+  // The comparisons, candidate minus recommended.
+  const diffs = new Map(others.map((o) => [o.id, input.compare(o.id, rec.id, PRIMARY)] as const));
+  const seedsBehind = Math.min(input.seeds, ...[...diffs.values()].filter((d): d is PairedDifference => d !== null).map((d) => d.seeds));
+  const holmBetter = holmRejected(others.map((o) => ({ id: o.id, d: diffs.get(o.id) ?? null })), 1 - confidence);
+  const relationOf = (o: VerdictCandidate): VerdictComparison['relation'] => {
+    const d = diffs.get(o.id);
+    if (!d) return 'undecided';
+    if (withinMargin(d.ci, tieMargin)) return 'equivalent';
+    if (d.ci[1] < 0) return 'worse';
+    if (d.ci[0] > 0 && holmBetter.has(o.id)) return 'better';
+    return 'undecided';
+  };
+  const comparisons: VerdictComparison[] = others.flatMap((o) => {
+    const d = diffs.get(o.id);
+    return d ? [toComparison(o.id, rec.id, d, relationOf(o), confidence)] : [];
+  });
+  const mdd = comparisons.length ? Math.max(...comparisons.map((c) => c.minimumDetectableDifference)) : null;
+  const extra: Partial<Verdict> = { comparisons, minimumDetectableDifference: mdd, orderStillMoving: aroundRec.length > 0 };
+  if (mdd !== null && Number.isFinite(mdd) && seedsBehind >= 2) {
+    details.push(`Smallest mean-Dice difference this run could detect (${pct} confidence, 80% power): ${fmt(mdd)} (${seedsText} x ${valImages} validation images; the least sensitive comparison).`);
+  }
+  details.push(...secondaryDifferences(rec, others, input.compare, seedsBehind >= MIN_SEEDS_FOR_CLAIM));
+  const closest = others.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
+  if (input.objectMetrics) details.push(...input.objectMetrics(closest.id, rec.id));
+  const ciText = (d: PairedDifference | null | undefined) => (d ? `${pct} CI ${fmtSigned(d.ci[0])} to ${fmtSigned(d.ci[1])}` : 'no CI');
+  const mddText = mdd !== null && Number.isFinite(mdd) ? `; the smallest difference this run could detect was about ${fmt(mdd)} mean Dice` : '';
+  const evidenceText = `${seedsText} x ${valImages} validation images, seed-paired`;
 
-  const better = others.filter((o) => fairlyBetter(o, rec));
+  if (seedsBehind < MIN_SEEDS_FOR_CLAIM) {
+    const top = best!;
+    const d = top === rec ? diffs.get(closest.id) : diffs.get(top.id);
+    const vs = top === rec ? `${closest.label} (${fmt(closest.scores!.meanDice)})` : `the recommended ${rec.label} (${fmt(rec.scores.meanDice)})`;
+    const diffText = d ? `difference ${fmtSigned(top === rec ? -d.mean : d.mean)}, ${ciText(top === rec ? flip(d) : d)}${d.seedVariance ? '' : ', validation images only: seed-to-seed variance unmeasured'}` : 'no CI';
+    const need = MIN_SEEDS_FOR_CLAIM / Math.max(1, input.seeds);
+    return verdict(
+      'inconclusive',
+      top.id,
+      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM} (about ${need.toFixed(1)}x this run's training)${movingText(aroundRec)}.`,
+      { ...extra, toResolve: { seeds: MIN_SEEDS_FOR_CLAIM, budgetMultiplier: need, valImagesMultiplier: null, text: `--seeds ${MIN_SEEDS_FOR_CLAIM}` } },
+    );
+  }
+
+  const relations = new Map(others.map((o) => [o.id, relationOf(o)]));
+  const better = others.filter((o) => relations.get(o.id) === 'better');
   if (better.length > 0) {
     const winner = better.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
-    const ci = differenceCI(winner.id, rec.id, 'meanDice')!;
-    const handicap = trainedLess(winner, rec) ? ` even though it trained fewer steps (${winner.stepsDone} vs ${rec.stepsDone}: stopped at the time budget, an unequal comparison)` : '';
-    return verdict('beaten', winner.id, `Switch to ${winner.label}: it beat the recommended ${rec.label} on mean Dice by ${fmtSigned(winner.scores!.meanDice - rec.scores.meanDice)} (95% CI ${fmtSigned(ci[0])} to ${fmtSigned(ci[1])}) over ${valImages} validation images${handicap}.`);
+    const d = diffs.get(winner.id)!;
+    const lead = `${at}, ${winner.label} beat the recommended ${rec.label} on mean Dice by ${fmtSigned(d.mean)} (${ciText(d)}; ${evidenceText})`;
+    const moving = closingOn(winner.id);
+    const sentence = moving.length
+      ? `${capitalise(lead)}, but the order is still moving: ${describeMovingPair(moving[0], labelOf)}; train longer before switching to ${winner.label}.`
+      : `Switch to ${winner.label} for training this long: ${lead}; a ranking at this budget only.`;
+    return verdict('beaten', winner.id, sentence, { ...extra, orderStillMoving: moving.length > 0 || aroundRec.length > 0 });
   }
-  if (others.length === 0) {
-    return verdict('tied', rec.id, `Keep the recommended ${rec.label}: it was the only candidate that finished (mean Dice ${fmt(rec.scores.meanDice)}), so there was nothing to compare against.`);
+  const worse = others.filter((o) => relations.get(o.id) === 'worse');
+  const equivalent = others.filter((o) => relations.get(o.id) === 'equivalent');
+  const undecided = others.filter((o) => relations.get(o.id) === 'undecided');
+  const runnerUp = closest;
+  if (worse.length === others.length) {
+    const d = diffs.get(runnerUp.id)!;
+    return verdict('confirmed', rec.id, `Keep the recommended ${rec.label}: ${at} it beat every alternative on mean Dice (${fmt(rec.scores.meanDice)}; closest ${runnerUp.label} ${fmtSigned(d.mean)}, ${ciText(d)}; ${evidenceText})${racedText}${movingText(closingOn(rec.id))}; a ranking at this budget only.`, extra);
   }
-  const aheadOfAll = best === rec && others.every((o) => fairlyBetter(rec, o));
-  if (aheadOfAll) {
-    const runnerUp = others.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
-    const handicap = others.some((o) => trainedLess(rec, o)) ? `, even though it trained fewer steps (${rec.stepsDone}: stopped at the time budget, an unequal comparison)` : '';
-    return verdict('confirmed', rec.id, `Keep the recommended ${rec.label}: best mean Dice (${fmt(rec.scores.meanDice)}), ahead of the runner-up ${runnerUp.label} (${fmt(runnerUp.scores!.meanDice)}) beyond the 95% CI${handicap}.`);
+  if (undecided.length === 0) {
+    const eq = listLabels(equivalent.map((o) => `${o.label} (${fmtSigned(diffs.get(o.id)!.mean)}, ${ciText(diffs.get(o.id))})`));
+    const behind = worse.length ? `; significantly behind: ${listLabels(worse.map((o) => o.label))}` : '';
+    return verdict('equivalent', rec.id, `Keep the recommended ${rec.label}: ${at} no alternative differs from it by more than the tie margin of ${tieMargin} mean Dice (equivalent: ${eq}${behind}; ${evidenceText})${racedText}${movingText(aroundRec)}.`, extra);
   }
-  // Significant differences that unequal training could explain: not counted, but named.
-  const significantEitherWay = (o: VerdictCandidate) => lowerBound(differenceCI(rec.id, o.id, 'meanDice')) > 0 || lowerBound(differenceCI(o.id, rec.id, 'meanDice')) > 0;
-  const unequal = others.filter((o) => !fairlyBetter(rec, o) && significantEitherWay(o));
-  const unequalText = listLabels(unequal.map((o) => `${o.label} (${o.stepsDone} steps vs ${rec.stepsDone})`));
-  const aheadOfRec = unequal.filter((o) => lowerBound(differenceCI(o.id, rec.id, 'meanDice')) > 0);
-  if (rec.status === 'stopped' && aheadOfRec.length > 0) {
-    const top = aheadOfRec.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
-    return verdict('inconclusive', top.id, `Inconclusive: ${top.label} scored higher than the recommended ${rec.label} (mean Dice ${fmt(top.scores!.meanDice)} vs ${fmt(rec.scores.meanDice)}), but the recommended one ${rec.statusDetail ?? 'was stopped at the time budget'}, so the comparison is unequal; run verify again with a longer --budget, fewer --candidates or --steps N.`);
-  }
-  const tiedWith = others.filter((o) => !fairlyBetter(rec, o) && !unequal.includes(o)).map((o) => o.label);
-  const lead = best === rec ? `the best mean Dice (${fmt(rec.scores.meanDice)})` : `mean Dice ${fmt(rec.scores.meanDice)} vs ${fmt(best.scores!.meanDice)} for ${best.label}`;
-  const parts = [`Keep the recommended ${rec.label}: ${lead}`];
-  if (tiedWith.length) parts.push(`tied within the 95% CI with ${listLabels(tiedWith)}`);
-  if (unequal.length) parts.push(`its lead over ${unequalText} is not counted because the time budget stopped them early (an unequal comparison)`);
-  const advice = unequal.length ? 'a longer --budget (or --steps N) would give every candidate the same steps' : 'a longer --budget or more validation images would separate them';
-  return verdict('tied', best.id, `${parts.join(', ')}; ${advice}.`);
+  // Tied for lack of data: say what this run could see and what would decide.
+  const focus = undecided.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
+  const d = diffs.get(focus.id) ?? null;
+  const toResolve = d ? resolveText(d, tieMargin, confidence, input.seeds) : null;
+  const lead = best === rec ? `the best mean Dice (${fmt(rec.scores.meanDice)})` : `mean Dice ${fmt(rec.scores.meanDice)} vs ${fmt(best!.scores!.meanDice)} for ${best!.label}`;
+  const ahead = worse.length ? `, significantly ahead of ${listLabels(worse.map((o) => o.label))}` : '';
+  const eqText = equivalent.length ? `, equivalent to ${listLabels(equivalent.map((o) => o.label))}` : '';
+  return verdict(
+    'tied',
+    best!.id,
+    `Keep the recommended ${rec.label} for now: ${at} it has ${lead}; no significant difference from ${listLabels(undecided.map((o) => o.label))} (${focus.label} ${d ? `${fmtSigned(d.mean)}, ${ciText(d)}` : 'no CI'}), but none within the tie margin of ${tieMargin} either${ahead}${eqText}${mddText}${toResolve ? `; ${toResolve.text}` : ''}${movingText(aroundRec)}.`,
+    { ...extra, toResolve },
+  );
 }
 
-/** a trained more steps than b (only when a budget run stopped one of them). */
-function trainedMore(a: VerdictCandidate, b: VerdictCandidate): boolean {
-  return a.stepsDone !== undefined && b.stepsDone !== undefined && a.stepsDone > b.stepsDone;
-}
+type VerdictFactory = (outcome: Verdict['outcome'], winnerId: string | null, sentence: string, extra?: Partial<Verdict>) => Verdict;
 
-function trainedLess(a: VerdictCandidate, b: VerdictCandidate): boolean {
-  return trainedMore(b, a);
-}
-
-/** One line per secondary metric and direction listing the candidates significantly better/worse than the recommended one. */
-function secondaryDifferences(rec: VerdictCandidate, others: readonly VerdictCandidate[], differenceCI: DifferenceCI): string[] {
-  const out: string[] = [];
-  for (const metric of ['rarestClassRecall', 'boundaryIoU'] as const) {
-    const better: string[] = [];
-    const worse: string[] = [];
-    for (const other of others) {
-      const ci = differenceCI(other.id, rec.id, metric);
-      if (!ci || (ci[0] <= 0 && ci[1] >= 0)) continue;
-      const steps = trainedMore(other, rec) || trainedLess(other, rec) ? ` (unequal: ${other.stepsDone} vs ${rec.stepsDone} steps)` : '';
-      const entry = `${other.label} ${fmtSigned(other.scores![metric] - rec.scores![metric])}${steps}`;
-      (ci[0] > 0 ? better : worse).push(entry);
+/** The recommended recipe produced no scores: diverged, failed, stopped or interrupted. */
+function unscoredRecommended(rec: VerdictCandidate, best: VerdictCandidate, input: VerdictInput, verdict: VerdictFactory): Verdict {
+  if (rec.status === 'diverged') {
+    const background = input.allBackgroundMeanDice;
+    if (background !== undefined && Number.isFinite(background) && best.scores!.meanDice <= background) {
+      return verdict(
+        'inconclusive',
+        null,
+        `Inconclusive: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) and no other candidate did better than predicting background everywhere (best mean Dice ${fmt(best.scores!.meanDice)} vs ${fmt(background)}); the baselines share the recommended learning rate, so lower it and run verify again.`,
+      );
     }
-    if (better.length) out.push(`Significantly higher ${METRIC_LABELS[metric]} than the recommended recipe: ${better.join(', ')}`);
-    if (worse.length) out.push(`Significantly lower ${METRIC_LABELS[metric]} than the recommended recipe: ${worse.join(', ')}`);
+    return verdict('beaten', best.id, `Switch to ${best.label}: the recommended ${rec.label} diverged (${rec.statusDetail ?? 'unstable loss'}) while ${best.label} reached mean Dice ${fmt(best.scores!.meanDice)}.`);
+  }
+  if (rec.status === 'failed') {
+    return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} could not be trained (${rec.statusDetail ?? 'unknown error'}); fix the recipe or the rule that made it, then run verify again.`);
+  }
+  if (rec.status === 'stopped') {
+    return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} was not trained before the time budget ran out (${rec.statusDetail ?? 'stopped'}); run verify again with a longer --budget, fewer --candidates or --steps N.`);
+  }
+  return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} did not finish (${rec.status}); run verify again.`);
+}
+
+/** Ids whose comparison is rejected by Holm's step-down procedure at family-wise `alpha` (two-sided p-values). */
+export function holmRejected(tests: ReadonlyArray<{ id: string; d: PairedDifference | null }>, alpha: number): Set<string> {
+  const valid = tests.filter((t): t is { id: string; d: PairedDifference } => t.d !== null).sort((a, b) => a.d.pValue - b.d.pValue);
+  const out = new Set<string>();
+  for (let j = 0; j < valid.length; j++) {
+    if (!(valid[j].d.pValue <= alpha / (valid.length - j))) break;
+    out.add(valid[j].id);
   }
   return out;
 }
 
-function lowerBound(ci: [number, number] | null): number {
-  return ci ? ci[0] : Number.NEGATIVE_INFINITY;
+function resolveText(d: PairedDifference, tieMargin: number, confidence: number, seeds: number): NonNullable<Verdict['toResolve']> {
+  const need = seedsNeeded(d, { tieMargin, confidence });
+  const aim = need.goal === 'direction' ? `tell the sign of a ${fmt(need.target)} difference` : `show equivalence within ${tieMargin}`;
+  if (need.seeds !== null) {
+    return { seeds: need.seeds, budgetMultiplier: need.budgetMultiplier, valImagesMultiplier: null, text: `about ${need.seeds} seeds (${need.budgetMultiplier!.toFixed(1)}x this run's training, same steps) would ${aim}` };
+  }
+  if (need.valImagesMultiplier !== null) {
+    return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (about ${need.valImagesMultiplier.toFixed(1)}x more validation images)` };
+  }
+  return { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, text: `more than 64 seeds would be needed to ${aim} at this budget (${seeds} now); a longer training may separate them` };
+}
+
+/** Curve lines: every moving pair that involves the recommended recipe, or a note when there is no curve. */
+function curveDetails(curves: readonly LearningCurve[] | undefined, recId: string, labelOf: (id: string) => string): { lines: string[] } {
+  if (!curves || curves.every((c) => c.points.length < 2)) {
+    return { lines: ['Ranks at this budget only: the run has one validation point per candidate, so it cannot tell whether the order is still moving.'] };
+  }
+  const moving = orderStillMoving(curves, { ids: [recId] });
+  return { lines: moving.map((p) => `Order still moving: ${describeMovingPair(p, labelOf)}.`) };
+}
+
+/** One line per secondary metric and direction listing the candidates significantly better/worse than the recommended one. */
+function secondaryDifferences(rec: VerdictCandidate, others: readonly VerdictCandidate[], compare: Comparator, claim: boolean): string[] {
+  const out: string[] = [];
+  for (const metric of SECONDARY) {
+    const better: string[] = [];
+    const worse: string[] = [];
+    for (const other of others) {
+      const d = compare(other.id, rec.id, metric);
+      if (!d || (d.ci[0] <= 0 && d.ci[1] >= 0)) continue;
+      (d.ci[0] > 0 ? better : worse).push(`${other.label} ${fmtSigned(d.mean)}`);
+    }
+    const how = claim ? 'Significantly' : 'Observed (too few seeds for a claim)';
+    if (better.length) out.push(`${how} higher ${METRIC_LABELS[metric]} than the recommended recipe: ${better.join(', ')}`);
+    if (worse.length) out.push(`${how} lower ${METRIC_LABELS[metric]} than the recommended recipe: ${worse.join(', ')}`);
+  }
+  return out;
+}
+
+function toComparison(candidateId: string, againstId: string, d: PairedDifference, relation: VerdictComparison['relation'], confidence: number): VerdictComparison {
+  return {
+    candidateId,
+    againstId,
+    metric: d.metric,
+    difference: d.mean,
+    ci: d.ci,
+    confidence: d.confidence,
+    seeds: d.seeds,
+    seedVariance: d.seedVariance,
+    minimumDetectableDifference: minimumDetectableDifference(d, { confidence }),
+    relation,
+  };
+}
+
+function toContractElimination(e: Elimination): VerdictElimination {
+  return { id: e.id, rung: e.rung, steps: e.steps, by: e.by, metric: e.metric, difference: e.difference, ci: e.ci, reason: e.reason };
+}
+
+function flip(d: PairedDifference): PairedDifference {
+  return { ...d, mean: -d.mean, ci: [-d.ci[1], -d.ci[0]], perSeed: d.perSeed.map((v) => -v) };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function listLabels(labels: string[]): string {
