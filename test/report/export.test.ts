@@ -30,6 +30,9 @@ const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue>
   { name: 'tversky', params: { alpha: 0.3, beta: 0.7, includeBackground: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
   { name: 'focal_tversky', params: { alpha: 0.3, beta: 0.7, gamma: 0.75, includeBackground: true, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
   { name: 'ohem_ce', params: { keepRatio: 0.3, labelSmoothing: 0.05 } },
+  { name: 'boundary', params: { includeBackground: true } },
+  { name: 'dice_boundary', params: { schedule: 'increase', alphaStart: 0.02, alphaEnd: 0.5, minDiceWeight: 0.2, boundaryIncludeBackground: true, includeBackground: false, squaredPred: false, jaccard: true, batch: false, smoothNr: 1e-5, smoothDr: 1e-4 } },
+  { name: 'hausdorff_dt', params: { alpha: 1.5, includeBackground: true, batch: true } },
 ];
 
 /** What each target must state for a loss: its parameters under the target library's names. */
@@ -72,6 +75,18 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
       return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['TverskyLoss(', `pow(${f(p.gamma)})`] : target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : [`gamma=${f(p.gamma)}`])];
     case 'ohem_ce':
       return [`keep_ratio=${f(p.keepRatio)}`, `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
+    case 'boundary':
+      return ['def signed_distance_maps', 'include_background=True)'];
+    case 'dice_boundary':
+      return [
+        `schedule="increase", alpha_start=${f(p.alphaStart)}, alpha_end=${f(p.alphaEnd)}, min_dice_weight=${f(p.minDiceWeight)}`,
+        'progress=1.0',
+        'boundary_loss(',
+        'include_background=True)',
+        ...(monai ? ['DiceLoss(', 'include_background=False', 'jaccard=True', `smooth_dr=${f(p.smoothDr)}`] : ['include_background=False', 'jaccard=True', `smooth_dr=${f(p.smoothDr)}`]),
+      ];
+    case 'hausdorff_dt':
+      return [`alpha=${f(p.alpha)}`, 'include_background=True', 'batch=True', 'def hausdorff_distance_weights'];
   }
 }
 

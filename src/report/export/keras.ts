@@ -9,6 +9,7 @@ import { resolvedLossParams } from '../recipe-summary.js';
 import { constantLines, scheduleComment, snippetHeader } from './common.js';
 import type { ExportSource } from './source.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
+import { kerasDistanceLoss } from './boundary-code.js';
 
 const PREPARE = `def prepare(y_true, logits):
     """Softmax probabilities and one-hot target (N, H, W, C), both zero at ignored pixels, and the valid mask (N, H, W)."""
@@ -99,7 +100,7 @@ function num(p: Record<string, LossParamValue>, name: string): string {
   return pyValue(p[name]);
 }
 
-function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
+function lossCode(recipe: Recipe): { helpers: string[]; body: string[]; takesProgress?: boolean } {
   const p = resolvedLossParams(recipe.loss);
   const weights = recipe.classWeights ? 'CLASS_WEIGHTS' : 'None';
   const bg = `include_background=${pyBool(Boolean(p.includeBackground))}, batch=${pyBool(Boolean(p.batch))}`;
@@ -133,6 +134,10 @@ function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
       return { helpers: [OVERLAP, TVERSKY], body: [`ti = tversky_index(probs, onehot, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, ${bg}, ${smooth})`, `return tf.reduce_mean(tf.pow(tf.maximum(1.0 - ti, 1e-12), ${num(p, 'gamma')}))`] };
     case 'ohem_ce':
       return { helpers: [CROSS_ENTROPY, OHEM], body: [`return ohem_cross_entropy(logits, onehot, valid, keep_ratio=${num(p, 'keepRatio')}, label_smoothing=${num(p, 'labelSmoothing')}, class_weights=${weights})`] };
+    case 'boundary':
+    case 'dice_boundary':
+    case 'hausdorff_dt':
+      return kerasDistanceLoss(recipe.loss.name, p, { helpers: [OVERLAP, DICE], call: `dice_loss(probs, onehot, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})` });
   }
 }
 
@@ -199,6 +204,9 @@ export function kerasSnippet(source: ExportSource): string {
   const { recipe } = source;
   const code = lossCode(recipe);
   const scale = recipe.scaleAware;
+  const progress = code.takesProgress ? ', progress=1.0' : '';
+  const passProgress = code.takesProgress ? ', progress' : '';
+  const numpy = scale || code.helpers.some((helper) => helper.includes('np.'));
   const constants = constantLines(source, {
     noIgnoreValue: -1,
     noIgnoreWhy: 'no ignore index in the recipe (-1 matches no label)',
@@ -207,19 +215,19 @@ export function kerasSnippet(source: ExportSource): string {
   const lossFn = scale
     ? [
         ...(recipe.loss.params.batch === true ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).') : []),
-        'def compute_loss(y_true, y_pred):',
+        `def compute_loss(y_true, y_pred${progress}):`,
         '    """Scale-aware: the per-image loss weighted by scale_aware_weights, normalised by their sum. y_pred: logits (N, H, W, C)."""',
         '    weights = scale_aware_weights(y_true)',
-        '    per_image = tf.map_fn(lambda pair: image_loss(pair[0][None], pair[1][None]), (y_true, y_pred), fn_output_signature=y_pred.dtype)',
+        `    per_image = tf.map_fn(lambda pair: image_loss(pair[0][None], pair[1][None]${passProgress}), (y_true, y_pred), fn_output_signature=y_pred.dtype)`,
         '    return tf.reduce_sum(weights * per_image) / tf.reduce_sum(weights)',
         '',
         '',
-        'def image_loss(y_true, logits):',
+        `def image_loss(y_true, logits${progress}):`,
         '    probs, onehot, valid = prepare(y_true, logits)',
         ...code.body.map((line) => `    ${line}`),
       ]
     : [
-        'def compute_loss(y_true, y_pred):',
+        `def compute_loss(y_true, y_pred${progress}):`,
         '    """y_true: (N, H, W) or (N, H, W, 1) int class indices; y_pred: logits (N, H, W, C), no softmax."""',
         '    logits = y_pred',
         '    probs, onehot, valid = prepare(y_true, logits)',
@@ -227,10 +235,18 @@ export function kerasSnippet(source: ExportSource): string {
       ];
   const blocks = [
     snippetHeader(source, 'Keras / TensorFlow 2 (tf.keras, TF >= 2.11)', [
-      'Use: model.compile(optimizer=make_optimizer(total_steps), loss=compute_loss) with a model that outputs logits,',
-      'or call train_step(model, optimizer, images, masks) in your own loop.',
+      ...(code.takesProgress
+        ? [
+            'Use: train_step(model, optimizer, images, masks, progress=step / total_steps) in your own loop with',
+            'optimizer = make_optimizer(total_steps): the loss weights follow training progress. model.compile(loss=compute_loss)',
+            'would train with progress 1.0 (the end of the schedule) throughout, which is not what segloss trained.',
+          ]
+        : [
+            'Use: model.compile(optimizer=make_optimizer(total_steps), loss=compute_loss) with a model that outputs logits,',
+            'or call train_step(model, optimizer, images, masks) in your own loop.',
+          ]),
     ]),
-    ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import tensorflow as tf', ...(scale ? ['from scipy import ndimage'] : [])].join('\n'),
+    ['import math', '', ...(numpy ? ['import numpy as np'] : []), 'import tensorflow as tf', ...(scale ? ['from scipy import ndimage'] : [])].join('\n'),
     constants.join('\n'),
     PREPARE,
     ...new Set(code.helpers),
@@ -239,9 +255,10 @@ export function kerasSnippet(source: ExportSource): string {
     scheduleClass(recipe),
     ['def make_optimizer(total_steps):', ...optimizerLines(recipe).map((line) => `    ${line}`)].join('\n'),
     [
-      'def train_step(model, optimizer, images, masks):',
+      `def train_step(model, optimizer, images, masks${progress}):`,
+      ...(code.takesProgress ? pyComment('progress = step / total_steps for this (0-based) step: the loss weights follow it.', '    ') : []),
       '    with tf.GradientTape() as tape:',
-      '        loss = compute_loss(masks, model(images, training=True))',
+      `        loss = compute_loss(masks, model(images, training=True)${passProgress})`,
       '    grads = tape.gradient(loss, model.trainable_variables)',
       `    optimizer.apply_gradients(zip(grads, model.trainable_variables))${recipe.gradientClipNorm === null ? '  # no gradient clipping in this recipe' : '  # global_clipnorm clips the gradient norm'}`,
       '    return loss',

@@ -14,6 +14,7 @@ import { resolvedLossParams } from '../recipe-summary.js';
 import type { ExportSource } from './source.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
 import { constantLines, scheduleComment, snippetHeader } from './common.js';
+import { torchDistanceLoss } from './boundary-code.js';
 
 export type TorchFlavour = 'monai' | 'pytorch';
 
@@ -24,6 +25,8 @@ interface LossCode {
   setup: string[];
   /** Lines inside `def base_loss(logits, target):` ending in `return ...`. */
   body: string[];
+  /** The loss depends on training progress (dice_boundary): compute_loss takes `progress`. */
+  takesProgress?: boolean;
 }
 
 const PROBS_AND_ONEHOT = `def probs_and_onehot(logits, target):
@@ -298,6 +301,12 @@ function lossCode(recipe: Recipe, flavour: TorchFlavour, source: ExportSource): 
     }
     case 'ohem_ce':
       return { imports: [], helpers: [OHEM], setup: [], body: [`return ohem_cross_entropy(logits, target, keep_ratio=${num(p, 'keepRatio')}, label_smoothing=${num(p, 'labelSmoothing')}, class_weights=${weightsArg})`] };
+    case 'boundary':
+    case 'dice_boundary':
+    case 'hausdorff_dt': {
+      const monaiDice = diceTerm(p, 'monai', 'dice');
+      return torchDistanceLoss(recipe.loss.name, p, flavour, { ...monaiDice, helpers: [...monaiDice.helpers, PROBS_AND_ONEHOT] });
+    }
   }
 }
 
@@ -361,7 +370,8 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   const { recipe } = source;
   const code = lossCode(recipe, flavour, source);
   const scale = recipe.scaleAware;
-  const imports = ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import torch', 'import torch.nn.functional as F', ...(scale ? ['from scipy import ndimage'] : []), ...new Set(code.imports)];
+  const numpy = 'import numpy as np';
+  const imports = ['import math', '', ...(scale || code.imports.includes(numpy) ? [numpy] : []), 'import torch', 'import torch.nn.functional as F', ...(scale ? ['from scipy import ndimage'] : []), ...new Set(code.imports.filter((line) => line !== numpy))];
   const constants = constantLines(source, {
     noIgnoreValue: -100,
     noIgnoreWhy: "no ignore index in the recipe: torch's default -100 ignores nothing",
@@ -369,25 +379,27 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   });
   const helpers = [...new Set(code.helpers), ...(scale ? [SCALE_AWARE] : [])];
   const lossName = scale ? 'base_loss' : 'compute_loss';
-  const lossFn = [`def ${lossName}(logits, target):`, `    """logits: (N, C, H, W) raw scores (no softmax); target: (N, H, W) int64 class indices."""`, ...indent(code.body)];
+  const progress = code.takesProgress ? ', progress=1.0' : '';
+  const lossFn = [`def ${lossName}(logits, target${progress}):`, `    """logits: (N, C, H, W) raw scores (no softmax); target: (N, H, W) int64 class indices."""`, ...indent(code.body)];
   const batchNote = scale && recipe.loss.params.batch === true
     ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).')
     : [];
   const scaled = scale
     ? [
         ...batchNote,
-        'def compute_loss(logits, target):',
+        `def compute_loss(logits, target${progress}):`,
         '    """Scale-aware: the per-image base loss weighted by scale_aware_weights, normalised by their sum."""',
         '    weights = scale_aware_weights(target)',
-        '    per_image = torch.stack([base_loss(logits[i:i + 1], target[i:i + 1]) for i in range(logits.shape[0])])',
+        `    per_image = torch.stack([base_loss(logits[i:i + 1], target[i:i + 1]${code.takesProgress ? ', progress' : ''}) for i in range(logits.shape[0])])`,
         '    return (weights * per_image).sum() / weights.sum()',
       ]
     : [];
   const clip = recipe.gradientClipNorm;
   const train = [
-    'def train_step(model, images, masks, optimizer, scheduler):',
+    `def train_step(model, images, masks, optimizer, scheduler${progress}):`,
+    ...(code.takesProgress ? pyComment('progress = step / total_steps for this (0-based) step: the loss weights follow it.', '    ') : []),
     '    optimizer.zero_grad(set_to_none=True)',
-    '    loss = compute_loss(model(images), masks)',
+    `    loss = compute_loss(model(images), masks${code.takesProgress ? ', progress' : ''})`,
     '    loss.backward()',
     clip === null ? '    # no gradient clipping in this recipe' : `    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=${pyFloat(clip)})`,
     '    optimizer.step()',
@@ -397,7 +409,9 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   const blocks = [
     snippetHeader(source, flavour === 'monai' ? 'PyTorch with MONAI losses (monai >= 1.3, torch >= 2.0)' : 'PyTorch with segmentation_models_pytorch (torch >= 2.0, smp >= 0.3)', [
       'Use: optimizer = make_optimizer(model); scheduler = make_scheduler(optimizer, total_steps);',
-      'then train_step(model, images, masks, optimizer, scheduler) for each batch.',
+      code.takesProgress
+        ? 'then train_step(model, images, masks, optimizer, scheduler, progress=step / total_steps) for each batch.'
+        : 'then train_step(model, images, masks, optimizer, scheduler) for each batch.',
     ]),
     imports.join('\n'),
     constants.join('\n'),

@@ -1,0 +1,271 @@
+/**
+ * Python code of the distance-based losses (boundary, dice_boundary, hausdorff_dt) for the export
+ * targets, in one place so that torch.ts and keras.ts only add a case each. The distance maps are
+ * numpy-only (no scipy: the plain PyTorch environment has only numpy and torch), exact, and follow
+ * src/losses/distance-maps.ts: Kervadec's one_hot2dist (outside d, inside -(d - 1), 0 for a class
+ * absent from or filling the image), MONAI's HausdorffDTLoss distance field, ignored pixels in no
+ * class and out of every mean. dice_boundary's weights depend on training progress
+ * (step / total steps), so compute_loss takes `progress`.
+ */
+import type { LossName, LossParamValue } from '../../contracts/losses.js';
+import { pyBool, pyComment, pyValue } from './python.js';
+
+type Params = Record<string, LossParamValue>;
+
+/** Exact distance maps in numpy, shared by the torch and keras snippets (layout N, C, H, W). */
+const NUMPY_DISTANCES = `def squared_distance_to_sites(sites):
+    """Exact squared Euclidean distance from every pixel of a 2-D bool array to the nearest True pixel
+    (inf where there is none). Separable like Felzenszwalb & Huttenlocher's transform: the distance
+    along each column by two scans, then along the rows as a minimum over offsets, stopped once no
+    offset can improve any pixel (exact, numpy only)."""
+    h, w = sites.shape
+    along = np.full((h, w), np.inf)
+    last = np.full(w, np.inf)
+    for y in range(h):
+        last = np.where(sites[y], 0.0, last + 1.0)
+        along[y] = last
+    last = np.full(w, np.inf)
+    for y in range(h - 1, -1, -1):
+        last = np.where(sites[y], 0.0, last + 1.0)
+        along[y] = np.minimum(along[y], last)
+    column = along ** 2
+    best = column.copy()
+    for dx in range(1, w):
+        if dx * dx >= best.max():
+            break
+        best[:, dx:] = np.minimum(best[:, dx:], column[:, :-dx] + dx * dx)
+        best[:, :-dx] = np.minimum(best[:, :-dx], column[:, dx:] + dx * dx)
+    return best
+
+
+def distance_to_other_side(mask):
+    """Each pixel's distance to the nearest pixel on the other side of a 2-D bool mask
+    (scipy's distance_transform_edt(mask) + distance_transform_edt(~mask)); None when the mask is
+    empty or full (no boundary: the map stays 0, as in MONAI and one_hot2dist)."""
+    if not mask.any() or mask.all():
+        return None
+    return np.sqrt(np.where(mask, squared_distance_to_sites(~mask), squared_distance_to_sites(mask)))
+
+
+def signed_distance_maps(target):
+    """Kervadec et al.'s one_hot2dist per image and class, (N, C, H, W) float64, pixel spacing 1:
+    outside class k the distance to the nearest k pixel, inside -(distance to the nearest non-k
+    pixel - 1); 0 for a class absent from the image. Ignored pixels are in no class and get 0."""
+    target = np.asarray(target)
+    maps = np.zeros((target.shape[0], NUM_CLASSES) + target.shape[1:])
+    for b in range(target.shape[0]):
+        valid = target[b] != IGNORE_INDEX
+        for k in range(NUM_CLASSES):
+            if k == IGNORE_INDEX:
+                continue
+            inside = target[b] == k
+            d = distance_to_other_side(inside)
+            if d is not None:
+                maps[b, k] = np.where(inside, 1.0 - d, d) * valid
+    return maps`;
+
+const NUMPY_HAUSDORFF_WEIGHTS = `def hausdorff_distance_weights(probs, target, alpha):
+    """dp^alpha + dt^alpha per image and class (N, C, H, W), 0 at ignored pixels (MONAI HausdorffDTLoss):
+    dp = distance field of the predicted mask probs > 0.5, dt = that of the target mask."""
+    target = np.asarray(target)
+    weights = np.zeros(probs.shape, dtype=np.float64)
+    for b in range(probs.shape[0]):
+        valid = target[b] != IGNORE_INDEX
+        for k in range(probs.shape[1]):
+            dp = distance_to_other_side(probs[b, k] > 0.5)
+            dt = None if k == IGNORE_INDEX else distance_to_other_side(target[b] == k)
+            field = np.zeros(target.shape[1:])
+            if dp is not None:
+                field = field + dp ** alpha
+            if dt is not None:
+                field = field + dt ** alpha
+            weights[b, k] = field * valid
+    return weights`;
+
+const SCHEDULE = `def boundary_schedule(progress, schedule="rebalance", alpha_start=0.01, alpha_end=1.0, min_dice_weight=0.1):
+    """(Dice weight, boundary weight) at training progress = step / total_steps in [0, 1]
+    (Kervadec et al.: alpha starts at 0.01 and rises each epoch; the authors' scheduler moves the
+    weight from the regional term and floors it at 0.1). alpha = alpha_start + (alpha_end - alpha_start) * progress;
+    rebalance: (max(min_dice_weight, 1 - alpha), alpha); increase: (1, alpha); constant: (1, alpha_start)."""
+    if schedule == "constant":
+        return 1.0, alpha_start
+    alpha = alpha_start + (alpha_end - alpha_start) * progress
+    if schedule == "increase":
+        return 1.0, alpha
+    return max(min_dice_weight, 1.0 - alpha), alpha`;
+
+const TORCH_BOUNDARY = `def boundary_loss(logits, target, include_background=False):
+    """Kervadec et al.'s boundary loss (SurfaceLoss): mean over valid pixels of the batch and the included
+    classes of softmax(logits)_k * phi_k, phi_k = signed_distance_maps (no gradient through it). Negative
+    when the prediction sits inside the objects: expected."""
+    with torch.no_grad():
+        phi = torch.from_numpy(signed_distance_maps(target.cpu().numpy())).to(logits.device, logits.dtype)
+    products = torch.softmax(logits, dim=1) * phi
+    if not include_background:
+        products = products[:, 1:]
+    valid_pixels = (target != IGNORE_INDEX).sum()
+    return products.sum() / (valid_pixels * products.shape[1]).clamp_min(1)`;
+
+const TORCH_SOFT_DICE = `def soft_dice_loss(logits, target, include_background=True, squared_pred=False, jaccard=False, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
+    """Soft Dice with MONAI DiceLoss conventions (softmax, one-hot target, ignored pixels in no sum): per image
+    and class (or per class over the batch) f = 1 - (2I + smooth_nr) / (den + smooth_dr); mean over classes,
+    then over the images that have a valid pixel."""
+    valid = (target != IGNORE_INDEX).unsqueeze(1)
+    onehot = F.one_hot(target.masked_fill(~valid.squeeze(1), 0), NUM_CLASSES).permute(0, 3, 1, 2).to(logits.dtype) * valid
+    probs = torch.softmax(logits, dim=1) * valid
+    if not include_background:
+        probs, onehot = probs[:, 1:], onehot[:, 1:]
+    dims = (0, 2, 3) if batch else (2, 3)
+    inter = (probs * onehot).sum(dims)
+    pred = (probs * probs).sum(dims) if squared_pred else probs.sum(dims)
+    truth = onehot.sum(dims)
+    den = 2 * (pred + truth - inter) if jaccard else pred + truth
+    f = 1 - (2 * inter + smooth_nr) / (den + smooth_dr).clamp_min(1e-12)
+    if batch:
+        return f.mean() * valid.any().to(f.dtype)
+    has_valid = valid.flatten(1).any(1).to(f.dtype)
+    return (f.mean(1) * has_valid).sum() / has_valid.sum().clamp_min(1)`;
+
+const TORCH_HAUSDORFF = `def hausdorff_dt_loss(logits, target, alpha=2.0, include_background=False, batch=False):
+    """MONAI HausdorffDTLoss(alpha, include_background, softmax=True, to_onehot_y=True, batch): per image and
+    class (or per class over the batch) the mean over valid pixels of (p - t)^2 * (dp^alpha + dt^alpha), then
+    the mean over classes and over the images that have a valid pixel."""
+    probs = torch.softmax(logits, dim=1)
+    valid = target != IGNORE_INDEX
+    onehot = F.one_hot(target.masked_fill(~valid, 0), NUM_CLASSES).permute(0, 3, 1, 2).to(probs.dtype) * valid.unsqueeze(1)
+    with torch.no_grad():
+        weights = torch.from_numpy(hausdorff_distance_weights(probs.detach().cpu().numpy(), target.cpu().numpy(), alpha)).to(probs.device, probs.dtype)
+    terms = (probs - onehot) ** 2 * weights
+    if not include_background:
+        terms = terms[:, 1:]
+    if batch:
+        return (terms.sum((0, 2, 3)) / valid.sum().clamp_min(1)).mean()
+    counts = valid.sum((1, 2))
+    per_image = (terms.sum((2, 3)) / counts.clamp_min(1).unsqueeze(1)).mean(1)
+    has_valid = (counts > 0).to(per_image.dtype)
+    return (per_image * has_valid).sum() / has_valid.sum().clamp_min(1)`;
+
+const KERAS_BOUNDARY = `def boundary_loss(y_true, probs, valid, include_background=False):
+    """Kervadec et al.'s boundary loss (SurfaceLoss): mean over valid pixels of the batch and the included
+    classes of p_k * phi_k, phi_k = signed_distance_maps (numpy, outside the graph)."""
+    target = tf.cast(y_true, tf.int32)
+    if target.shape.rank == 4:
+        target = tf.squeeze(target, -1)
+    phi = tf.numpy_function(lambda t: np.transpose(signed_distance_maps(t), (0, 2, 3, 1)).astype(np.float32), [target], tf.float32)
+    products = probs * tf.cast(phi, probs.dtype)
+    if not include_background:
+        products = products[..., 1:]
+    return tf.math.divide_no_nan(tf.reduce_sum(products), tf.reduce_sum(valid) * tf.cast(tf.shape(products)[-1], probs.dtype))`;
+
+const KERAS_HAUSDORFF = `def hausdorff_dt_loss(y_true, probs, onehot, valid, alpha=2.0, include_background=False, batch=False):
+    """MONAI HausdorffDTLoss(alpha, include_background, softmax=True, to_onehot_y=True, batch): per image and
+    class (or per class over the batch) the mean over valid pixels of (p - t)^2 * (dp^alpha + dt^alpha), then
+    the mean over classes and over the images that have a valid pixel. probs: softmax, not masked."""
+    target = tf.cast(y_true, tf.int32)
+    if target.shape.rank == 4:
+        target = tf.squeeze(target, -1)
+    def weights_of(p, t):
+        return np.transpose(hausdorff_distance_weights(np.transpose(p, (0, 3, 1, 2)), t, alpha), (0, 2, 3, 1)).astype(np.float32)
+    weights = tf.cast(tf.numpy_function(weights_of, [tf.stop_gradient(probs), target], tf.float32), probs.dtype)
+    terms = tf.square(probs - onehot) * weights
+    if not include_background:
+        terms = terms[..., 1:]
+    if batch:
+        return tf.reduce_mean(tf.math.divide_no_nan(tf.reduce_sum(terms, [0, 1, 2]), tf.reduce_sum(valid)))
+    counts = tf.reduce_sum(valid, [1, 2])
+    per_image = tf.reduce_mean(tf.math.divide_no_nan(tf.reduce_sum(terms, [1, 2]), counts[:, None]), -1)
+    has_valid = tf.cast(counts > 0, probs.dtype)
+    return tf.math.divide_no_nan(tf.reduce_sum(per_image * has_valid), tf.reduce_sum(has_valid))`;
+
+const PROGRESS_COMMENT = 'progress = step / total_steps in [0, 1] (0-based optimiser step): the boundary weight follows the schedule segloss trained with; the default 1.0 is the end of the schedule.';
+
+export function isDistanceLoss(name: LossName): name is 'boundary' | 'dice_boundary' | 'hausdorff_dt' {
+  return name === 'boundary' || name === 'dice_boundary' || name === 'hausdorff_dt';
+}
+
+function scheduleCall(p: Params): string {
+  return `boundary_schedule(progress, schedule=${pyValue(p.schedule)}, alpha_start=${pyValue(p.alphaStart)}, alpha_end=${pyValue(p.alphaEnd)}, min_dice_weight=${pyValue(p.minDiceWeight)})`;
+}
+
+function diceArgs(p: Params): string {
+  return `include_background=${pyBool(Boolean(p.includeBackground))}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, batch=${pyBool(Boolean(p.batch))}, smooth_nr=${pyValue(p.smoothNr)}, smooth_dr=${pyValue(p.smoothDr)}`;
+}
+
+/** The torch snippet's loss code (the LossCode shape of torch.ts) with `takesProgress` for dice_boundary. */
+export interface DistanceLossCode {
+  imports: string[];
+  helpers: string[];
+  setup: string[];
+  body: string[];
+  /** compute_loss takes `progress` (dice_boundary). */
+  takesProgress: boolean;
+}
+
+/**
+ * Torch code for a distance-based loss. `monaiDice` is the monai flavour's Dice term (MONAI DiceLoss
+ * on probs_and_onehot) with its helper; the pytorch flavour writes the soft Dice out.
+ */
+export function torchDistanceLoss(
+  name: 'boundary' | 'dice_boundary' | 'hausdorff_dt',
+  p: Params,
+  flavour: 'monai' | 'pytorch',
+  monaiDice: { imports: string[]; helpers: string[]; setup: string[] },
+): DistanceLossCode {
+  const imports = ['import numpy as np'];
+  if (name === 'boundary') {
+    return { imports, helpers: [NUMPY_DISTANCES, TORCH_BOUNDARY], setup: [], body: [`return boundary_loss(logits, target, include_background=${pyBool(Boolean(p.includeBackground))})`], takesProgress: false };
+  }
+  if (name === 'hausdorff_dt') {
+    return {
+      imports,
+      helpers: [NUMPY_DISTANCES, NUMPY_HAUSDORFF_WEIGHTS, TORCH_HAUSDORFF],
+      setup: flavour === 'monai' ? pyComment('Written out rather than monai.losses.HausdorffDTLoss: it has no ignore index and needs scipy; without ignored pixels both give the same value.') : [],
+      body: [`return hausdorff_dt_loss(logits, target, alpha=${pyValue(p.alpha)}, include_background=${pyBool(Boolean(p.includeBackground))}, batch=${pyBool(Boolean(p.batch))})`],
+      takesProgress: false,
+    };
+  }
+  const boundary = `boundary_loss(logits, target, include_background=${pyBool(Boolean(p.boundaryIncludeBackground))})`;
+  const weights = [...pyComment(PROGRESS_COMMENT), `dice_weight, boundary_weight = ${scheduleCall(p)}`];
+  if (flavour === 'monai') {
+    return {
+      imports: [...imports, ...monaiDice.imports],
+      helpers: [...monaiDice.helpers, NUMPY_DISTANCES, TORCH_BOUNDARY, SCHEDULE],
+      setup: monaiDice.setup,
+      body: [...weights, 'probs, onehot = probs_and_onehot(logits, target)', `return dice_weight * dice(probs, onehot) + boundary_weight * ${boundary}`],
+      takesProgress: true,
+    };
+  }
+  return {
+    imports,
+    helpers: [TORCH_SOFT_DICE, NUMPY_DISTANCES, TORCH_BOUNDARY, SCHEDULE],
+    setup: [],
+    body: [...weights, `return dice_weight * soft_dice_loss(logits, target, ${diceArgs(p)}) + boundary_weight * ${boundary}`],
+    takesProgress: true,
+  };
+}
+
+/**
+ * Keras code for a distance-based loss; the body runs inside compute_loss after
+ * `probs, onehot, valid = prepare(y_true, logits)`. `dice` is keras.ts's Dice helpers and call.
+ */
+export function kerasDistanceLoss(name: 'boundary' | 'dice_boundary' | 'hausdorff_dt', p: Params, dice: { helpers: string[]; call: string }): { helpers: string[]; body: string[]; takesProgress: boolean } {
+  if (name === 'boundary') {
+    return { helpers: [NUMPY_DISTANCES, KERAS_BOUNDARY], body: [`return boundary_loss(y_true, probs, valid, include_background=${pyBool(Boolean(p.includeBackground))})`], takesProgress: false };
+  }
+  if (name === 'hausdorff_dt') {
+    return {
+      helpers: [NUMPY_DISTANCES, NUMPY_HAUSDORFF_WEIGHTS, KERAS_HAUSDORFF],
+      body: [`return hausdorff_dt_loss(y_true, tf.nn.softmax(logits, axis=-1), onehot, valid, alpha=${pyValue(p.alpha)}, include_background=${pyBool(Boolean(p.includeBackground))}, batch=${pyBool(Boolean(p.batch))})`],
+      takesProgress: false,
+    };
+  }
+  return {
+    helpers: [...dice.helpers, NUMPY_DISTANCES, KERAS_BOUNDARY, SCHEDULE],
+    body: [
+      ...pyComment(PROGRESS_COMMENT),
+      `dice_weight, boundary_weight = ${scheduleCall(p)}`,
+      `return dice_weight * ${dice.call} + boundary_weight * boundary_loss(y_true, probs, valid, include_background=${pyBool(Boolean(p.boundaryIncludeBackground))})`,
+    ],
+    takesProgress: true,
+  };
+}
