@@ -73,10 +73,12 @@ describe('exported PyTorch distance losses', () => {
         const takesProgress = mapped.spec.name === 'dice_boundary';
         jobs.push({ code, shape: referenceCase.shape, logits: referenceCase.logits, labels: referenceCase.labels, progress: takesProgress ? mapped.progress : null });
         const loss = createLoss(mapped.spec, { numClasses: c, ignoreIndex: referenceCase.ignoreIndex, classWeights: null, scaleAware: null });
-        const grad = tf.tidy(() => {
+        const gradTensor = tf.tidy(() => {
           const labels = tf.tensor3d(referenceCase.labels, [n, h, w], 'int32');
-          return Float64Array.from(tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, labels, mapped.progress))(tf.tensor4d(referenceCase.logits, [n, h, w, c])).dataSync());
+          return tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, labels, mapped.progress))(tf.tensor4d(referenceCase.logits, [n, h, w, c]));
         });
+        const grad = Float64Array.from(gradTensor.dataSync());
+        gradTensor.dispose();
         expectations.push({ label: `${referenceCase.file.split('/').pop()} ${key}`, expected, grad });
       }
     }
