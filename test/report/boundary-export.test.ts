@@ -111,6 +111,7 @@ describe('exported PyTorch distance losses', () => {
       const signature = target === 'keras' ? 'def compute_loss(y_true, y_pred, progress=1.0):' : 'def compute_loss(logits, target, progress=1.0):';
       expect(code.includes(signature), `${target} ${spec.name}`).toBe(schedule);
       if (schedule) expect(code).toContain('boundary_schedule(progress, schedule="rebalance", alpha_start=0.01, alpha_end=1.0, min_dice_weight=0.1)');
+      if (schedule) expect(code).toContain(target === 'keras' ? 'return tf.maximum(min_dice_weight, 1.0 - alpha), alpha' : 'return max(min_dice_weight, 1.0 - alpha), alpha');
     }
     const script = 'import ast, json, sys\nfor code in json.load(sys.stdin):\n    ast.parse(code)\nprint("ok")';
     const result = spawnSync(TORCH_PYTHON, ['-c', script], { input: JSON.stringify(codes.map((c) => c.code)), encoding: 'utf8' });

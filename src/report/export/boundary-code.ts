@@ -126,6 +126,9 @@ const SCHEDULE = `def boundary_schedule(progress, schedule="rebalance", alpha_st
         return 1.0, alpha
     return max(min_dice_weight, 1.0 - alpha), alpha`;
 
+/** The same schedule for Keras: progress may be a tensor (tf.function), so the floor is tf.maximum. */
+const KERAS_SCHEDULE = SCHEDULE.replace('return max(min_dice_weight, 1.0 - alpha), alpha', 'return tf.maximum(min_dice_weight, 1.0 - alpha), alpha');
+
 const TORCH_BOUNDARY = `def boundary_loss(logits, target, include_background=False, phi=None):
     """Kervadec et al.'s boundary loss (SurfaceLoss): mean over valid pixels of the batch and the included
     classes of softmax(logits)_k * phi_k, phi_k = signed_distance_maps(target) (no gradient through it).
@@ -295,7 +298,7 @@ export function kerasDistanceLoss(name: 'boundary' | 'dice_boundary' | 'hausdorf
     };
   }
   return {
-    helpers: [...dice.helpers, NUMPY_DISTANCES, KERAS_BOUNDARY, SCHEDULE],
+    helpers: [...dice.helpers, NUMPY_DISTANCES, KERAS_BOUNDARY, KERAS_SCHEDULE],
     body: [
       ...pyComment(PROGRESS_COMMENT),
       `dice_weight, boundary_weight = ${scheduleCall(p)}`,
