@@ -11,8 +11,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createTrainingEngine, selectBackend } from '../src/verify/engine/index.js';
-import { defaultLossModuleUrl } from '../src/verify/engine/replica.js';
+import { createTrainingEngine, selectBackend } from '../src/engine/index.js';
+import { defaultLossModuleUrl } from '../src/engine/replica.js';
 import { createRng } from '../src/verify/random.js';
 import type { BackendName } from '../src/contracts/verification.js';
 

@@ -1,4 +1,4 @@
-/** `segloss export FILE --to pytorch|monai|keras`: the chosen recipe as code for the user's own trainer. */
+/** `segloss export FILE --to pytorch|monai|smp|keras`: the chosen recipe as code for the user's own trainer. */
 import { Command, Option } from 'commander';
 import { UserError } from '../common/errors.js';
 import { note, writeOutputFile } from '../common/output.js';
@@ -16,7 +16,7 @@ export function registerExportCommand(program: Command): void {
     .command('export')
     .description('Write the recommended (or winning) recipe as a runnable snippet for your own trainer (PyTorch, MONAI or Keras).')
     .argument('<file>', 'recommendation.json or verification.json written by segloss (--out DIR)')
-    .addOption(new Option('--to <target>', 'pytorch: torch + segmentation_models_pytorch; monai: torch + MONAI losses; keras: tf.keras').choices([...EXPORT_TARGETS]).makeOptionMandatory())
+    .addOption(new Option('--to <target>', 'pytorch: torch only, exactly segloss\'s losses (what verify --backend torch trains); monai: torch + MONAI losses; smp: segmentation_models_pytorch losses (differences noted); keras: tf.keras').choices([...EXPORT_TARGETS]).makeOptionMandatory())
     .option('--out <file>', 'write the snippet to this file instead of stdout')
     .option('--candidate <id>', 'with verification.json: export this candidate instead of the winner')
     .addHelpText('after', '\nFrom verification.json: the winner when the verdict is confirmed or beaten, else the recommended recipe (if it finished); the snippet header says which.')

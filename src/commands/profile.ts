@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } from '../common/output.js';
 import type { ProfileProgress } from '../contracts/events.js';
-import { profileDataset } from '../profiler/index.js';
+import { MAX_PROFILE_WORKERS, profileDataset } from '../profiler/index.js';
 import { profileOutput } from '../ui/render.js';
 import { wholeNumber } from './option-parsers.js';
 
@@ -42,7 +42,7 @@ export function registerProfileCommand(program: Command): void {
     .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks), or a folder of masks')
     .option('--sample <n>', 'profile a seeded random subset of N pairs and report 95% confidence intervals', wholeNumber(1))
     .option('--seed <n>', 'seed of the --sample subset', wholeNumber(0), 0)
-    .option('--workers <n>', 'worker threads (default: number of cores; 0 = main thread)', wholeNumber(0))
+    .option('--workers <n>', `worker threads (default: number of cores; 0 = main thread; at most ${MAX_PROFILE_WORKERS})`, wholeNumber(0, MAX_PROFILE_WORKERS))
     .option('--json', 'print only the DatasetProfile JSON on stdout')
     .option('--out <dir>', 'write profile.json into DIR')
     .option('--no-color', 'plain text without colour');

@@ -8,7 +8,7 @@ import { isInteractive, note, outputOptionsFrom, printJson, writeOutputFile } fr
 import type { DatasetProfile } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
-import { profileDataset } from '../profiler/index.js';
+import { assertSomethingToRecommend, classIdWarnings, profileDataset } from '../profiler/index.js';
 import { formatRecommendationText } from '../report/recommendation-text.js';
 import { recommendationOutput } from '../ui/render.js';
 import { recommend } from '../rules/engine.js';
@@ -53,7 +53,7 @@ export function registerRecommendCommand(program: Command): void {
     if (!dir && !opts.profile) {
       throw new UserError('nothing to recommend for: no dataset DIR and no --profile', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
     }
-    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'sample'].filter((key) => opts[key] !== undefined);
+    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'maxPixels', 'sample'].filter((key) => opts[key] !== undefined);
     if (opts.profile && datasetFlags.length > 0) {
       throw new UserError(`dataset flags (${datasetFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) apply when profiling DIR, not to --profile`, {
         fix: 'drop them, or give the dataset DIR instead of --profile',
@@ -68,6 +68,9 @@ export function registerRecommendCommand(program: Command): void {
       profile = await profileDataset({ ...datasetOptionsFrom(opts, dir), sample: opts.sample, seed: opts.seed }, progress.onProgress);
       progress.finish();
     }
+    // Nothing to recommend for all-ignored or one-class masks; odd class ids are worth a warning.
+    assertSomethingToRecommend(profile, opts.profile ?? dir ?? 'dataset');
+    for (const warning of classIdWarnings(profile)) note(`warning: ${warning}`);
     const recommendation = await recommend(profile, {
       intent: { domain: opts.domain ?? null, priority: opts.priority ?? null },
       ruleSet,

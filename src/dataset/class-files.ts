@@ -14,7 +14,7 @@
  * Colours are [r, g, b] (0-255) or "#rrggbb"; each colour names one id; `name` is optional.
  * A colour may map to the ignore index (e.g. {"255": "#ffffff"}).
  */
-import { readFile } from 'node:fs/promises';
+import { describeProblem, readRegularFile, RegularFileError } from '../common/regular-file.js';
 import { UserError } from '../common/errors.js';
 import type { Colormap, ColormapEntry } from './types.js';
 
@@ -22,15 +22,16 @@ const NAMES_FORMAT = 'a JSON array of names ["background", "roof", ...] or an ob
 const COLORMAP_FORMAT =
   '{"classes": [{"id": 0, "name": "background", "color": [0, 0, 0]}, {"id": 1, "color": "#ff0000"}, ...]} or {"0": "#000000", "1": [255, 0, 0]}';
 
+/** A class file names at most 65536 classes: far below this (a link to /dev/zero is refused). */
+const MAX_CLASS_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readJson(file: string, what: string, format: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readRegularFile(file, MAX_CLASS_FILE_BYTES)).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read the ${what} file ${file}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`, {
-      fix: `check the path; the file holds ${format}`,
-    });
+    const reason = error instanceof RegularFileError ? describeProblem(error.problem) : (error as Error).message;
+    throw new UserError(`cannot read the ${what} file ${file}: it ${reason}`, { fix: `check the path; the file holds ${format}` });
   }
   try {
     return JSON.parse(text);

@@ -6,29 +6,51 @@
  * checked); TIFF and anything else through sharp. RGB(A) masks go through the colormap; an RGB
  * mask whose three channels are equal everywhere is read as grey. Images: sharp, 8-bit, alpha
  * dropped, 1 or 3 channels.
+ *
+ * Hostile input: only regular files are read (common/regular-file.ts), and every file's declared
+ * size is checked against the pixel limit (limits.ts) from its header before anything is decoded;
+ * an allocation that still fails is that pair's problem, never the end of the run.
  */
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { formatBytes, readRegularFile, RegularFileError } from '../common/regular-file.js';
 import { formatColor, packRgb } from './class-files.js';
+import { checkPixelLimit, DEFAULT_MAX_PIXELS, formatPixels, maxFileBytes } from './limits.js';
+import { checkMaskSampleType, checkPages, stretchToBytes } from './sample-types.js';
 import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
 import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
 
-export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'>;
+export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number };
 
 type Role = 'mask' | 'image';
 const REEXPORT = (role: Role): string =>
   role === 'mask' ? 'restore or re-export the mask as a PNG of class ids, or remove the pair' : 'restore or re-export the image, or remove the pair';
 
-async function readBytes(path: string, role: Role): Promise<Uint8Array> {
+/** The file's bytes: only a regular file (or a link to one), never more than the pixel limit allows. */
+async function readBytes(path: string, role: Role, maxPixels: number): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, maxFileBytes(maxPixels));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new PairProblem(path, `cannot read the ${role}: permission denied`, `make it readable (chmod a+r "${path}")`);
-    if (code === 'EISDIR') throw new PairProblem(path, `the ${role} is a directory, not a file`, 'rename or remove the directory');
-    if (code === 'ENOENT') throw new PairProblem(path, `the ${role} disappeared while the dataset was read`, 'run again on a dataset that is not being changed');
-    throw new PairProblem(path, `cannot read the ${role}: ${(error as Error).message}`, 'check the file and the disk');
+    if (!(error instanceof RegularFileError)) throw error;
+    const problem = error.problem;
+    switch (problem.kind) {
+      case 'permission':
+        throw new PairProblem(path, `cannot read the ${role}: permission denied`, `make it readable (chmod a+r "${path}")`);
+      case 'broken-link':
+        throw new PairProblem(path, `the ${role} is a broken link (points to ${problem.target}, which does not exist)`, 'restore the file the link points to, or remove the link');
+      case 'not-regular':
+        throw new PairProblem(path, `the ${role} is not a regular file: it is ${problem.what}`, `put an image file there, or remove it from the folder`);
+      case 'missing':
+        throw new PairProblem(path, `the ${role} disappeared while the dataset was read`, 'run again on a dataset that is not being changed');
+      case 'too-large':
+        throw new PairProblem(
+          path,
+          `the ${role} file is ${formatBytes(problem.bytes)}, more than any image within the pixel limit of ${formatPixels(maxPixels)} px (--max-pixels) can take`,
+          'raise --max-pixels if the image really is that large, or cut it into tiles',
+        );
+      default:
+        throw new PairProblem(path, `cannot read the ${role}: ${problem.message}`, 'check the file and the disk');
+    }
   }
   if (bytes.length === 0) throw new PairProblem(path, `the ${role} is an empty file (0 bytes)`, REEXPORT(role));
   return bytes;
@@ -62,7 +84,33 @@ function sharpProblem(path: string, error: unknown, role: Role, format: Format):
   if (/truncat|premature|end of (file|data)|unexpected end/i.test(message)) {
     return new PairProblem(path, `the ${role} is truncated (${format.toUpperCase()} ends early: ${firstLine(message)})`, REEXPORT(role));
   }
+  if (/pixel limit/i.test(message)) {
+    // The size was checked against --max-pixels before decoding; this is libvips' own limit.
+    return new PairProblem(path, `the ${role} is over the pixel limit of the image decoder (${firstLine(message)})`, 'raise --max-pixels, or cut the image and its mask into tiles');
+  }
   return new PairProblem(path, `the ${role} is corrupt (${format.toUpperCase()}: ${firstLine(message)})`, REEXPORT(role));
+}
+
+/**
+ * A file too large to hold in memory (a typed array or buffer that cannot be allocated) is that
+ * pair's problem, not the end of the run.
+ */
+function outOfMemoryProblem(path: string, role: Role, error: unknown): PairProblem | null {
+  if (!(error instanceof RangeError) && !/allocat|buffer larger than|ERR_BUFFER_TOO_LARGE/i.test((error as Error)?.message ?? '')) return null;
+  return new PairProblem(path, `the ${role} is too large to decode in memory (${firstLine((error as Error).message)})`, 'lower --max-pixels, or cut the image and its mask into tiles');
+}
+
+/** Header facts sharp reads without decoding pixels (with its own pixel limit off: ours applies). */
+async function sharpHeader(path: string, bytes: Uint8Array, role: Role, format: Format, maxPixels: number): Promise<sharp.Metadata> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw sharpProblem(path, error, role, format);
+  }
+  checkPixelLimit(path, role, meta.width ?? 0, meta.height ?? 0, maxPixels);
+  await checkPages(path, bytes, role, meta);
+  return meta;
 }
 
 function firstLine(text: string): string {
@@ -80,11 +128,13 @@ interface RawSamples {
 /** Mask samples as stored: from png.ts for PNG, else from sharp at the file's own bit depth. */
 const LOSSLESS_MASKS = 'save masks losslessly (PNG or TIFF)';
 
-async function readMaskSamples(path: string, bytes: Uint8Array): Promise<RawSamples> {
+async function readMaskSamples(path: string, bytes: Uint8Array, maxPixels: number): Promise<RawSamples> {
   const format = sniffFormat(bytes);
   if (format === null) throw notAnImage(path, bytes, 'mask');
   if (format === 'png') {
     try {
+      const header = readPngHeader(bytes);
+      checkPixelLimit(path, 'mask', header.width, header.height, maxPixels);
       const png = decodePng(bytes);
       return { format, width: png.width, height: png.height, channels: png.channels, data: png.data };
     } catch (error) {
@@ -93,15 +143,25 @@ async function readMaskSamples(path: string, bytes: Uint8Array): Promise<RawSamp
       throw new PairProblem(path, `the mask is a ${what} PNG: ${error.message}`, REEXPORT('mask'));
     }
   }
+  const meta = await sharpHeader(path, bytes, 'mask', format, maxPixels);
+  checkMaskSampleType(path, meta.depth);
   try {
-    const pipeline = sharp(bytes, { failOn: 'truncated' });
-    const meta = await pipeline.metadata();
-    const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
+    const sixteen = meta.depth === 'ushort';
     const grey = (meta.channels ?? 1) <= 2;
     // Without an explicit colour space sharp converts to 8-bit sRGB, losing 16-bit ids.
     const space = sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
-    const { data, info } = await pipeline.toColourspace(space).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .toColourspace(space)
+      .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // libvips scales 1-, 2- and 4-bit grey to 0..255 (a 1-bit mask's class 1 becomes 255, the
+    // default ignore index): undo it, so the ids are the stored values, as for PNG.
+    const bits = meta.bitsPerSample ?? 8;
+    if (!sixteen && grey && bits < 8) {
+      const step = 255 / (2 ** bits - 1);
+      for (let i = 0; i < samples.length; i++) samples[i] = Math.round(samples[i] / step);
+    }
     return { format, width: info.width, height: info.height, channels: info.channels, data: samples };
   } catch (error) {
     if (error instanceof PairProblem) throw error;
@@ -174,8 +234,17 @@ function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | nu
 
 /** Class ids of a mask, checked against numClasses. */
 export async function decodeMask(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array; maxLabel: number }> {
-  const bytes = await readBytes(path, 'mask');
-  const raw = await readMaskSamples(path, bytes);
+  try {
+    return await decodeMaskUnguarded(path, context);
+  } catch (error) {
+    throw outOfMemoryProblem(path, 'mask', error) ?? error;
+  }
+}
+
+async function decodeMaskUnguarded(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array; maxLabel: number }> {
+  const maxPixels = context.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const bytes = await readBytes(path, 'mask', maxPixels);
+  const raw = await readMaskSamples(path, bytes, maxPixels);
   // A JPEG of class ids (grey, or grey saved as RGB) looks valid but is wrong at every edge:
   // compression blends neighbours (0|5 becomes 0,1,3,5). Refuse it rather than count invented
   // classes. Colour masks with a colormap are checked colour by colour below, which catches them.
@@ -201,7 +270,23 @@ export function classCountOrigin(source: string): string {
   return source === '--num-classes' ? source : `named in ${source}`;
 }
 
-/** Returns the largest non-ignored label; throws when an id is >= numClasses. */
+/** Ids above `limit` (other than the ignore index), the first five with pixel counts, for messages. */
+function idsAbove(labels: Uint8Array | Uint16Array, limit: number, ignore: number): { listed: string; count: number } {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (v > limit && v !== ignore) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const listed = [...counts].sort((a, b) => a[0] - b[0]).slice(0, 5).map(([id, n]) => `${id} (${n} px)`);
+  const more = counts.size > 5 ? ` and ${counts.size - 5} more` : '';
+  return { listed: `${listed.join(', ')}${more}`, count: counts.size };
+}
+
+/**
+ * Returns the largest non-ignored label. Throws when an id is >= numClasses, or, when the class
+ * count is inferred from the masks, when an id lies above the ignore index: the ignore index would
+ * then sit among the class ids (255 between 0 and 300), and the count would be wrong.
+ */
 function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
   const ignore = context.ignoreIndex ?? -1;
   let max = -1;
@@ -210,14 +295,21 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
     if (v > max && v !== ignore) max = v;
   }
   const numClasses = context.numClasses;
-  if (numClasses === null || max < numClasses) return max;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i];
-    if (v >= numClasses && v !== ignore) counts.set(v, (counts.get(v) ?? 0) + 1);
+  if (numClasses === null) {
+    if (context.ignoreIndex === null || max < context.ignoreIndex) return max;
+    const above = idsAbove(labels, context.ignoreIndex, ignore);
+    // A value above every id in this mask that unlabelled pixels could take instead: never the
+    // ignore index the user gave (that is the value that is wrong).
+    const suggest = labels instanceof Uint8Array && max < 255 ? '255' : max < 65535 ? '65535' : 'none';
+    throw new PairProblem(
+      path,
+      `class id${above.count > 1 ? 's' : ''} ${above.listed} above the ignore index ${context.ignoreIndex}: class ids must all be below the ignore index, else it sits among the classes and the class count (${max + 1}) is wrong`,
+      `set --ignore-index to the value that marks unlabelled pixels, above every class id (e.g. --ignore-index ${suggest}), or --ignore-index none if every value is a class; ` +
+        `if ${context.ignoreIndex} is itself a class, pass --num-classes N with --ignore-index outside 0..N-1; otherwise fix the mask`,
+    );
   }
-  const listed = [...counts].sort((a, b) => a[0] - b[0]).slice(0, 5).map(([id, n]) => `${id} (${n} px)`);
-  const more = counts.size > 5 ? ` and ${counts.size - 5} more` : '';
+  if (max < numClasses) return max;
+  const above = idsAbove(labels, numClasses - 1, ignore);
   // The class count comes from --num-classes or from a class names / colormap file; the fix names
   // the one to change (raising --num-classes against a names file only gives another error).
   const source = context.numClassesSource ?? null;
@@ -225,21 +317,42 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
   const raise = source === '--num-classes' ? 'raise --num-classes' : source ? `add the missing classes to ${source}` : 'raise --num-classes (or name the missing classes in the class names file)';
   throw new PairProblem(
     path,
-    `class id${counts.size > 1 ? 's' : ''} ${listed.join(', ')}${more} out of range: there are ${numClasses} classes${from}, so ids run 0..${numClasses - 1}` +
+    `class id${above.count > 1 ? 's' : ''} ${above.listed} out of range: there are ${numClasses} classes${from}, so ids run 0..${numClasses - 1}` +
       (context.ignoreIndex === null ? ' (no ignore index)' : ` (ignore index ${context.ignoreIndex})`),
     `${raise}, set --ignore-index to the value used for unlabelled pixels, or fix the mask`,
   );
 }
 
+type DecodedImage = { width: number; height: number; channels: 1 | 3; data: Uint8Array };
+
 /** An image as 8-bit samples, 1 or 3 channels. */
-export async function decodeImage(path: string): Promise<{ width: number; height: number; channels: 1 | 3; data: Uint8Array }> {
-  const bytes = await readBytes(path, 'image');
+export async function decodeImage(path: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
+  try {
+    return await decodeImageUnguarded(path, maxPixels);
+  } catch (error) {
+    throw outOfMemoryProblem(path, 'image', error) ?? error;
+  }
+}
+
+async function decodeImageUnguarded(path: string, maxPixels: number): Promise<DecodedImage> {
+  const bytes = await readBytes(path, 'image', maxPixels);
   const format = sniffFormat(bytes);
   if (format === null) throw notAnImage(path, bytes, 'image');
+  let grey: boolean;
+  let depth: string | undefined;
+  if (format === 'png') {
+    const header = pngHeader(path, bytes);
+    checkPixelLimit(path, 'image', header.width, header.height, maxPixels);
+    grey = header.colorType === PngColorType.Grey || header.colorType === PngColorType.GreyAlpha;
+  } else {
+    const meta = await sharpHeader(path, bytes, 'image', format, maxPixels);
+    grey = (meta.channels ?? 3) <= 2;
+    depth = meta.depth;
+  }
   try {
-    const grey = format === 'png' ? pngIsGrey(path, bytes) : (await sharp(bytes).metadata()).channels! <= 2;
+    if (depth !== undefined && depth !== 'uchar' && depth !== 'ushort') return await stretchedImage(bytes, grey, maxPixels);
     // Grey stays one channel; everything else (RGB, palette, CMYK) becomes sRGB. 16-bit is scaled to 8.
-    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+    const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
       .toColourspace(grey ? 'b-w' : 'srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
@@ -251,10 +364,17 @@ export async function decodeImage(path: string): Promise<{ width: number; height
   }
 }
 
-function pngIsGrey(path: string, bytes: Uint8Array): boolean {
+/** Float, signed and 32-bit images, stretched to 8 bits (see stretchToBytes). */
+async function stretchedImage(bytes: Uint8Array, grey: boolean, maxPixels: number): Promise<DecodedImage> {
+  const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels }).removeAlpha().raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
+  const samples = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  const channels: 1 | 3 = grey || info.channels < 3 ? 1 : 3;
+  return { width: info.width, height: info.height, channels, data: stretchToBytes(samples, info.width * info.height, info.channels, channels) };
+}
+
+function pngHeader(path: string, bytes: Uint8Array): ReturnType<typeof readPngHeader> {
   try {
-    const { colorType } = readPngHeader(bytes);
-    return colorType === PngColorType.Grey || colorType === PngColorType.GreyAlpha;
+    return readPngHeader(bytes);
   } catch (error) {
     if (error instanceof PngError) throw new PairProblem(path, `the image is a ${error.kind === 'truncated' ? 'truncated' : 'corrupt'} PNG: ${error.message}`, REEXPORT('image'));
     throw error;
@@ -266,7 +386,7 @@ export async function decodePair(pair: DatasetPair, context: DecodeContext): Pro
   // Both decode at once; when both fail, the mask's problem is the one reported (deterministic).
   const [maskResult, imageResult] = await Promise.allSettled([
     decodeMask(pair.maskPath, context),
-    pair.imagePath ? decodeImage(pair.imagePath) : Promise.resolve(null),
+    pair.imagePath ? decodeImage(pair.imagePath, context.maxPixels) : Promise.resolve(null),
   ]);
   if (maskResult.status === 'rejected') throw maskResult.reason;
   if (imageResult.status === 'rejected') throw imageResult.reason;

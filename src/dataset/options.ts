@@ -1,6 +1,7 @@
 /** The dataset flags shared by profile, recommend and verify. */
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING, parseMaxPixels } from './limits.js';
 import type { DatasetOptions } from './types.js';
 
 export const DEFAULT_IGNORE_INDEX = 255;
@@ -23,7 +24,7 @@ function parseNumClasses(value: string): number {
   return n;
 }
 
-/** Adds --images --masks --ignore-index --num-classes --classes --colormap --strict to a command. */
+/** Adds --images --masks --ignore-index --num-classes --classes --colormap --strict --max-pixels to a command. */
 export function addDatasetOptions(command: Command): Command {
   return command
     .option('--images <dir>', 'images folder (default: ROOT/images; none = masks-only)')
@@ -32,7 +33,12 @@ export function addDatasetOptions(command: Command): Command {
     .option('--num-classes <n>', 'number of classes (default: from --classes/--colormap, else the largest id in the masks + 1)', parseNumClasses)
     .option('--classes <file>', 'JSON class names: ["background", "roof", ...] or {"0": "background", ...}')
     .option('--colormap <file>', 'JSON colour -> class id map for RGB masks: {"0": "#000000", "1": "#ff0000", ...}')
-    .option('--strict', 'stop with exit code 2 at the first bad or unpaired file instead of skipping it');
+    .option('--strict', 'stop with exit code 2 at the first bad or unpaired file instead of skipping it')
+    .option(
+      '--max-pixels <n>',
+      `largest width x height decoded per image or mask, checked from the file header before decoding; larger files are skipped with the reason (default ${DEFAULT_MAX_PIXELS / 1e6}M = ${DEFAULT_MAX_PIXELS}, at most ${MAX_PIXELS_CEILING / 1e6}M; "150M" = 150 megapixels)`,
+      parseMaxPixels,
+    );
 }
 
 /**
@@ -67,6 +73,13 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
     }
   }
   const options: DatasetOptions = { ignoreIndex, strict: Boolean(opts.strict) };
+  if (opts.maxPixels !== undefined && opts.maxPixels !== null) {
+    try {
+      options.maxPixels = parseMaxPixels(String(opts.maxPixels));
+    } catch (error) {
+      throw new UserError(`--max-pixels: ${(error as Error).message}`, { fix: `for example --max-pixels ${DEFAULT_MAX_PIXELS}` });
+    }
+  }
   if (positionalDir !== undefined) options.root = positionalDir;
   const images = text('images');
   const masks = text('masks');

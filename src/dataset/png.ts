@@ -109,13 +109,20 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   if (idat.length === 0) throw new PngError('corrupt', 'no image data (IDAT) chunk');
   if (header.colorType === PngColorType.Palette && !palette) throw new PngError('corrupt', 'palette PNG without a PLTE chunk');
 
+  const channels = CHANNELS[header.colorType] as 1 | 2 | 3 | 4;
+  // The size the header declares bounds the inflated data: a few kB of zlib cannot become gigabytes.
+  const expected = expectedRawBytes(header, channels);
+  if (expected > MAX_INFLATED_BYTES) throw new PngError('unsupported', `${header.width}x${header.height} is too large to decode (${expected} bytes of image data)`);
   let raw: Buffer;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat));
+    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + EXTRA_DATA_ALLOWED });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PngError('corrupt', `compressed image data inflates to far more than the ${expected} bytes a ${header.width}x${header.height} image needs`);
+    }
     throw new PngError('corrupt', `compressed image data is damaged (${(error as Error).message})`);
   }
-  const channels = CHANNELS[header.colorType] as 1 | 2 | 3 | 4;
+  if (raw.length < expected) throw new PngError('truncated', `image data is short: ${raw.length} of ${expected} bytes after decompression`);
   const samples =
     header.interlace === 1
       ? deinterlace(raw, header, channels)
@@ -129,6 +136,19 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
     data: samples,
     palette,
   };
+}
+
+/** Largest inflated image data decoded (V8's typed-array limit on 64-bit Node 20). */
+const MAX_INFLATED_BYTES = 2 ** 32 - 1 - 65536;
+
+/** Trailing inflated bytes tolerated past the image data (libpng, too, only warns about a little). */
+const EXTRA_DATA_ALLOWED = 65536;
+
+/** Bytes of filtered scanlines a header declares: one filter byte per row, per Adam7 pass if interlaced. */
+export function expectedRawBytes(header: Pick<Header, 'width' | 'height' | 'bitDepth' | 'interlace'>, channels: number): number {
+  const passBytes = (width: number, height: number): number => (width > 0 && height > 0 ? height * (Math.ceil((width * channels * header.bitDepth) / 8) + 1) : 0);
+  if (header.interlace !== 1) return passBytes(header.width, header.height);
+  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + passBytes(Math.ceil((header.width - x0) / dx), Math.ceil((header.height - y0) / dy)), 0);
 }
 
 /**
@@ -278,13 +298,14 @@ export function encodePng(options: EncodePngOptions): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = bitDepth;
   ihdr[9] = colorType;
-  const chunks = [chunk('IHDR', ihdr)];
-  if (colorType === PngColorType.Palette) chunks.push(chunk('PLTE', Buffer.from(options.palette ?? new Uint8Array(3))));
-  chunks.push(chunk('IDAT', deflateSync(raw, { level: options.level ?? 6 })), chunk('IEND', Buffer.alloc(0)));
+  const chunks = [pngChunk('IHDR', ihdr)];
+  if (colorType === PngColorType.Palette) chunks.push(pngChunk('PLTE', Buffer.from(options.palette ?? new Uint8Array(3))));
+  chunks.push(pngChunk('IDAT', deflateSync(raw, { level: options.level ?? 6 })), pngChunk('IEND', Buffer.alloc(0)));
   return Buffer.concat([Buffer.from(PNG_SIGNATURE), ...chunks]);
 }
 
-function chunk(type: string, body: Uint8Array): Buffer {
+/** One PNG chunk: length, type, body and CRC (for the encoder, and for tests that build odd files). */
+export function pngChunk(type: string, body: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + body.length);
   out.writeUInt32BE(body.length, 0);
   out.write(type, 4, 'latin1');

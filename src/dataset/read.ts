@@ -6,6 +6,7 @@ import { UserError } from '../common/errors.js';
 import { classNamesFromColormap, readClassNames, readColormap } from './class-files.js';
 import { decodePair } from './decode.js';
 import { listImageFiles, pairFiles, resolveFolders } from './files.js';
+import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
 import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
 
 /**
@@ -37,6 +38,10 @@ function checkOptions(options: DatasetOptions): void {
   if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 65535)) {
     throw new UserError(`number of classes ${numClasses} is not a whole number in 1..65535`, { fix: 'for example --num-classes 6' });
   }
+  const { maxPixels } = options;
+  if (maxPixels !== undefined && (!Number.isSafeInteger(maxPixels) || maxPixels < 1 || maxPixels > MAX_PIXELS_CEILING)) {
+    throw new UserError(`pixel limit ${maxPixels} is not a whole number in 1..${MAX_PIXELS_CEILING}`, { fix: `for example --max-pixels ${DEFAULT_MAX_PIXELS}` });
+  }
 }
 
 /** Class count and names, reconciled across --num-classes, --classes and --colormap. */
@@ -58,8 +63,10 @@ function reconcileClasses(options: DatasetOptions, names: string[] | null, color
     });
   }
   if (numClasses !== null && ignore !== null && ignore < numClasses) {
+    // The example is outside 0..numClasses-1, so never the ignore index that was given.
+    const outside = numClasses <= 255 ? 255 : 65535;
     throw new UserError(`the ignore index ${ignore} is also a class id (there are ${numClasses} classes, ids 0..${numClasses - 1})`, {
-      fix: 'pick an --ignore-index outside the class ids (e.g. 255), or --ignore-index none',
+      fix: `pick an --ignore-index outside the class ids (e.g. ${outside}), or --ignore-index none`,
     });
   }
   if (classNames && numClasses === null) numClasses = classNames.length;
@@ -101,6 +108,7 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
     numClassesSource: options.numClasses !== undefined ? '--num-classes' : (namesFile ?? colormap?.file ?? null),
     ignoreIndex: options.ignoreIndex,
     colormap,
+    maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
   };
 }
 

@@ -19,6 +19,8 @@ export interface DatasetOptions {
   colormapFile?: string;
   /** Stop with exit code 2 at the first skipped item instead of going on without it. */
   strict: boolean;
+  /** Largest width x height decoded per image (default DEFAULT_MAX_PIXELS); larger files are skipped. */
+  maxPixels?: number;
 }
 
 /** One mask and its image (null for masks-only datasets), paired by file basename. */
@@ -60,6 +62,8 @@ export interface DatasetIndex {
   numClassesSource?: string | null;
   ignoreIndex: number | null;
   colormap: Colormap | null;
+  /** Pixel limit per image (--max-pixels), checked from each file's header before decoding. */
+  maxPixels: number;
 }
 
 /** A decoded pair: class ids and the image as 8-bit samples. */

@@ -10,6 +10,9 @@ import { boundaryDescription, type BoundaryOptions } from './boundary.js';
 import type { MaskStats } from './mask-stats.js';
 import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
 
+/** With an inferred class count, more unused ids than this (and than ids in use) list ids in use only. */
+export const SPARSE_UNUSED_IDS = 32;
+
 /** A foreground class is rare below this share of valid pixels. */
 export const RARE_CLASS_SHARE = 0.01;
 
@@ -111,9 +114,19 @@ export class ProfileAccumulator {
     const measuredBoundary = context.hasImages && this.imagesWithBoundary > 0;
     const ignore = context.ignoreIndex;
 
+    // With a class count inferred from the masks, ids that never occur are gaps, not classes: when
+    // they outnumber the ids in use (sparse 16-bit ids up to 60000), only ids in use are listed.
+    const declared = context.numClasses !== null || context.classNames !== null;
+    const inUse = (c: number): boolean => this.classes[c].pixelCount > 0;
+    let usedIds = 0;
+    for (let c = 0; c < numClasses; c++) if (c !== ignore && inUse(c)) usedIds++;
+    const unusedIds = numClasses - usedIds - (ignore !== null && ignore < numClasses ? 1 : 0);
+    const listUsedOnly = !declared && unusedIds > Math.max(SPARSE_UNUSED_IDS, usedIds);
+
     const classes: ClassProfile[] = [];
     for (let c = 0; c < numClasses; c++) {
       if (c === ignore) continue;
+      if (listUsedOnly && c !== 0 && !inUse(c)) continue;
       const t = this.classes[c];
       classes.push({
         id: c,
@@ -152,6 +165,12 @@ export class ProfileAccumulator {
     const p10 = foregroundObjects.quantile(0.1);
     const p90 = foregroundObjects.quantile(0.9);
     const backgroundShare = valid > 0 && ignore !== 0 ? this.classes[0].pixelCount / valid : 0;
+    // No valid pixels: neither background nor foreground (not "foreground 100%").
+    const foregroundShare = valid > 0 ? 1 - backgroundShare : 0;
+    const classCount = numClasses - (ignore !== null && ignore < numClasses ? 1 : 0);
+    const classNames = listUsedOnly
+      ? Array.from({ length: numClasses }, (_, c) => `class ${c}`).filter((_, c) => c !== ignore)
+      : classes.map((c) => c.name);
     const backgroundCI = ignore !== 0 ? shareCI(0) : null;
     const totalBoundary = classes.reduce((s, c) => s + (c.boundary?.boundaryPixels ?? 0), 0);
     const totalAmbiguous = classes.reduce((s, c) => s + this.classes[c.id].ambiguousPixels, 0);
@@ -170,7 +189,7 @@ export class ProfileAccumulator {
         pairsFound: context.pairsFound,
         pairsProfiled: this.images,
         ignoreIndex: context.ignoreIndex,
-        classNames: classes.map((c) => c.name),
+        classNames,
         minSize: this.minSize,
         maxSize: this.maxSize,
         skipped: context.skipped,
@@ -183,13 +202,13 @@ export class ProfileAccumulator {
       },
       classes,
       aggregates: {
-        numClasses: classes.length,
+        numClasses: classCount,
         imagesProfiled: this.images,
         validPixels: valid,
         ignoredPixels: this.ignoredPixels,
         backgroundShare,
         backgroundShareCI95: backgroundCI,
-        foregroundShare: 1 - backgroundShare,
+        foregroundShare,
         foregroundShareCI95: backgroundCI ? [1 - backgroundCI[1], 1 - backgroundCI[0]] : null,
         smallestForegroundShare: smallest?.pixelShare ?? 0,
         smallestForegroundShareCI95: smallest?.pixelShareCI95 ?? null,

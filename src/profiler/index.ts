@@ -23,6 +23,7 @@ import type { ProfileWorkerSetup } from './worker.js';
 export { measureMask, type MaskStats, type MaskInput, type MeasureOptions } from './mask-stats.js';
 export { ProfileAccumulator } from './aggregate.js';
 export { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
+export { assertSomethingToRecommend, classIdWarnings, nothingToRecommend } from './profile-checks.js';
 
 export interface ProfileOptions extends DatasetOptions {
   /** Profile a seeded random subset of this many pairs (default: all pairs). */
@@ -33,6 +34,17 @@ export interface ProfileOptions extends DatasetOptions {
   workers?: number;
   /** Boundary-ambiguity parameters (defaults in DEFAULT_BOUNDARY_OPTIONS). */
   boundary?: Partial<BoundaryOptions>;
+}
+
+/** Most worker threads `--workers` accepts: each may hold an image at the pixel limit (about 1 GB). */
+export const MAX_PROFILE_WORKERS = 64;
+
+function profileWorkers(requested: number | undefined): number {
+  if (requested === undefined) return availableParallelism();
+  if (!Number.isInteger(requested) || requested < 0 || requested > MAX_PROFILE_WORKERS) {
+    throw new UserError(`--workers ${requested} is not a whole number in 0..${MAX_PROFILE_WORKERS}`, { fix: `for example --workers ${availableParallelism()} (the number of cores), or 0 for the main thread` });
+  }
+  return requested;
 }
 
 /** Datasets this small are measured on the main thread: starting workers would cost more. */
@@ -72,7 +84,8 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     report();
   };
 
-  const workers = Math.max(0, Math.floor(options.workers ?? availableParallelism()));
+  // Never more threads than pairs; each worker holds up to one image at the pixel limit.
+  const workers = Math.min(profileWorkers(options.workers), pairs.length);
   if (workers === 0 || pairs.length <= INLINE_LIMIT) {
     const context = decodeContextOf(index);
     for (const pair of pairs) consume(await measurePair(pair, context, measure));
@@ -80,9 +93,8 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     await runInWorkers(pairs, { context: decodeContextOf(index), measure }, workers, consume);
   }
 
-  if (accumulator.imagesProfiled === 0) {
-    throw new UserError(`none of the ${pairs.length} pairs in ${index.masksDir} could be read`, { fix: skipped[0]?.fix ?? 'check the files listed above' });
-  }
+  // The pairs' own problems first: unpaired files (found while indexing) are not why none was read.
+  if (accumulator.imagesProfiled === 0) throw noneReadable(pairs.length, index.masksDir, [...skipped.slice(index.skipped.length), ...index.skipped]);
   return accumulator.toProfile(
     {
       root: index.root,
@@ -99,6 +111,22 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     },
     (performance.now() - started) / 1000,
   );
+}
+
+/** How many per-file reasons the "none could be read" error lists before counting the rest. */
+const REASONS_SHOWN = 10;
+
+/** Every pair failed: the error lists the reasons (the first few, then a count), not just a count. */
+export function noneReadable(pairCount: number, masksDir: string, skipped: SkippedItem[]): UserError {
+  const shown = skipped
+    .slice(0, REASONS_SHOWN)
+    .map((item) => `\n  ${item.file}: ${item.problem}\n    fix: ${item.fix}`)
+    .join('');
+  const rest = skipped.length - Math.min(skipped.length, REASONS_SHOWN);
+  const more = rest > 0 ? `\n  and ${rest} more problem${rest > 1 ? 's' : ''} (--strict stops at the first)` : '';
+  const fixes = [...new Set(skipped.map((item) => item.fix))];
+  const fix = fixes.length === 0 ? 'check the dataset folders' : fixes.length === 1 ? fixes[0] : 'fix the files as listed with each problem above';
+  return new UserError(`none of the ${pairCount} pairs in ${masksDir} could be read:${shown}${more}`, { fix });
 }
 
 function choosePairs(index: DatasetIndex, options: ProfileOptions): { pairs: DatasetPair[]; sample: DatasetProfile['dataset']['sample'] } {

@@ -3,6 +3,7 @@
  * until the Ink view exists). Aligned columns; the rarest foreground class is marked.
  */
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile, type Interval } from '../contracts/profile.js';
+import { classIdWarnings, nothingToRecommend } from '../profiler/profile-checks.js';
 
 export interface ProfileTextOptions {
   /** ANSI colour and bold (false under NO_COLOR / --no-color or when piped). */
@@ -54,6 +55,12 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
   lines.push(`  ${formatCount(d.pairsProfiled)} masks profiled of ${formatCount(d.pairsFound)} paired, ${size} px, ${a.numClasses} classes, ${d.hasImages ? 'with images' : 'masks only (no images)'}` +
     `${d.ignoreIndex !== null ? `, ignore index ${d.ignoreIndex} (${formatCount(a.ignoredPixels)} px left out)` : ''}`);
   if (d.sample) lines.push(`  seeded sample: ${formatCount(d.sample.size)} of ${formatCount(d.sample.population)} pairs (seed ${d.sample.seed}); intervals are 95% confidence intervals`);
+  const nothing = nothingToRecommend(profile);
+  if (nothing) {
+    lines.push(warn(`  nothing to recommend: ${nothing.problem}`));
+    lines.push(dim(`    fix: ${nothing.fix}`));
+  }
+  for (const warning of classIdWarnings(profile)) lines.push(warn(`  warning: ${warning}`));
   lines.push('');
 
   lines.push(bold('Class imbalance'));
@@ -77,7 +84,8 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     const text = `  ${line}`;
     lines.push(i === 0 ? dim(text) : profile.classes[i - 1].id === rarest ? warn(text) : text);
   });
-  lines.push(`  background ${formatShare(a.backgroundShare)}, foreground ${formatShare(a.foregroundShare)}` +
+  if (a.validPixels === 0) lines.push('  no class pixels: every pixel is the ignore index');
+  else lines.push(`  background ${formatShare(a.backgroundShare)}, foreground ${formatShare(a.foregroundShare)}` +
     (rarest >= 0 ? `, smallest foreground ${formatShare(a.smallestForegroundShare)} (${profile.classes.find((c) => c.id === rarest)?.name})` : ', no foreground pixels'));
   lines.push(`  imbalance ${formatRatio(a.imbalanceRatio)} (largest / smallest share), ${a.rareClassCount} rare foreground ${a.rareClassCount === 1 ? 'class' : 'classes'} (< 1% of pixels)` +
     (a.absentClassIds.length ? `, absent: ${a.absentClassIds.join(', ')}` : ''));

@@ -1,33 +1,22 @@
 /**
  * In-memory training data for verify: decoded images with their label maps, per-channel
- * normalisation, seeded random crops with rare-class-aware sampling and flips.
+ * normalisation, and the seeded crop plan (rare-class-aware crops and flips). The plan is
+ * verify's: engines only cut the planned crops (src/engine/batch.ts), so every backend trains on
+ * the same crops in the same order.
  */
+import { materialiseBatch, normalisedImage } from '../engine/batch.js';
+import type { LabelledBatch } from '../engine/replica.js';
+import type { BatchPlan, CropPlan, EngineImage, Normalisation } from '../engine/types.js';
 import { createRng } from './random.js';
 
-export interface VerifyImage {
-  id: string;
-  width: number;
-  height: number;
-  /** Interleaved HWC pixels with `channels` channels (1 or 3). */
-  pixels: Uint8Array;
-  channels: number;
-  /** Class id per pixel (row-major); the ignore index may appear. */
-  labels: Uint8Array | Uint16Array;
-}
+export { normalisedImage };
 
-export interface Normalisation {
-  mean: number[];
-  std: number[];
-}
+/** An image and its labels as verify holds them (the engine's input type). */
+export type VerifyImage = EngineImage;
+export type { Normalisation };
 
 /** Batch in the layout the training engine takes. */
-export interface TrainingBatch {
-  images: Float32Array;
-  labels: Int32Array;
-  n: number;
-  height: number;
-  width: number;
-}
+export type TrainingBatch = LabelledBatch;
 
 /** Pixel count per class (ignore index and ids >= numClasses excluded) of one label map. */
 export function classPixelCounts(labels: ArrayLike<number>, numClasses: number): number[] {
@@ -103,18 +92,22 @@ export interface CropSamplerOptions {
   seed: number;
 }
 
+export interface CropPlanner {
+  nextBatchPlan(): BatchPlan;
+}
+
 export interface CropSampler {
   nextBatch(): TrainingBatch;
 }
 
 /**
- * Seeded crop sampler. Each crop: with probability `rareClassOversampling` (and when a rare class
+ * Seeded crop plan. Each crop: with probability `rareClassOversampling` (and when a rare class
  * exists in train) pick a rare class uniformly, an image containing it uniformly, and one of its
  * pixels uniformly, and centre the crop there (clamped to the image); otherwise a uniformly placed
- * crop of a uniformly chosen image. Then optional flips, then per-channel normalisation.
- * Two samplers with the same seed and data yield identical batches in the same order.
+ * crop of a uniformly chosen image. Then optional flips. Two planners with the same seed and data
+ * yield identical plans in the same order.
  */
-export function createCropSampler(images: readonly VerifyImage[], normalisation: Normalisation, options: CropSamplerOptions): CropSampler {
+export function createCropPlanner(images: readonly VerifyImage[], options: CropSamplerOptions): CropPlanner {
   const { cropSize: size, batchSize } = options;
   for (const image of images) {
     if (image.width < size || image.height < size) throw new Error(`image ${image.id} (${image.width}x${image.height}) is smaller than the ${size}px crop`);
@@ -124,7 +117,6 @@ export function createCropSampler(images: readonly VerifyImage[], normalisation:
   const rareHolders = options.rareClasses
     .map((c) => ({ c, holders: images.map((_, i) => i).filter((i) => classCounts[i][c] > 0) }))
     .filter((r) => r.holders.length > 0);
-  const channels = images[0].channels;
 
   const pickCrop = (): { image: number; x0: number; y0: number } => {
     if (rareHolders.length > 0 && rng.next() < options.rareClassOversampling) {
@@ -142,38 +134,23 @@ export function createCropSampler(images: readonly VerifyImage[], normalisation:
   };
 
   return {
-    nextBatch() {
-      const out: TrainingBatch = {
-        images: new Float32Array(batchSize * size * size * channels),
-        labels: new Int32Array(batchSize * size * size),
-        n: batchSize,
-        height: size,
-        width: size,
-      };
+    nextBatchPlan() {
+      const crops: CropPlan[] = [];
       for (let b = 0; b < batchSize; b++) {
         const crop = pickCrop();
         const flipX = options.flips && rng.next() < 0.5;
         const flipY = options.flips && rng.next() < 0.5;
-        writeCrop(images[crop.image], crop.x0, crop.y0, size, flipX, flipY, normalisation, out, b);
+        crops.push({ ...crop, flipX, flipY });
       }
-      return out;
+      return { crops, size };
     },
   };
 }
 
-function writeCrop(image: VerifyImage, x0: number, y0: number, size: number, flipX: boolean, flipY: boolean, norm: Normalisation, out: TrainingBatch, slot: number): void {
-  const ch = image.channels;
-  const base = slot * size * size;
-  for (let y = 0; y < size; y++) {
-    const sy = y0 + (flipY ? size - 1 - y : y);
-    for (let x = 0; x < size; x++) {
-      const sx = x0 + (flipX ? size - 1 - x : x);
-      const src = sy * image.width + sx;
-      const dst = base + y * size + x;
-      out.labels[dst] = image.labels[src];
-      for (let c = 0; c < ch; c++) out.images[dst * ch + c] = (image.pixels[src * ch + c] - norm.mean[c]) / norm.std[c];
-    }
-  }
+/** The planner with its crops cut and normalised: batches in the engine's layout. */
+export function createCropSampler(images: readonly VerifyImage[], normalisation: Normalisation, options: CropSamplerOptions): CropSampler {
+  const planner = createCropPlanner(images, options);
+  return { nextBatch: () => materialiseBatch(planner.nextBatchPlan(), images, normalisation) };
 }
 
 function nthPixelOfClass(labels: ArrayLike<number>, c: number, n: number): number {
@@ -190,18 +167,3 @@ function nthPixelOfClass(labels: ArrayLike<number>, c: number, n: number): numbe
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
 }
-
-/** Normalised HWC float copy of a whole image, zero-padded (= the channel mean) to padW x padH. */
-export function normalisedImage(image: VerifyImage, norm: Normalisation, padWidth: number, padHeight: number): Float32Array {
-  const ch = image.channels;
-  const out = new Float32Array(padWidth * padHeight * ch);
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      const src = (y * image.width + x) * ch;
-      const dst = (y * padWidth + x) * ch;
-      for (let c = 0; c < ch; c++) out[dst + c] = (image.pixels[src + c] - norm.mean[c]) / norm.std[c];
-    }
-  }
-  return out;
-}
-

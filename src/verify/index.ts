@@ -9,7 +9,7 @@ import type { VerificationReport } from '../contracts/verification.js';
 import { profileDataset } from '../profiler/index.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
-import { createTrainingEngine } from './engine/index.js';
+import { createTrainingEngine } from '../engine/index.js';
 import { DEFAULT_MAX_IMAGES, loadVerifyData, requireImages } from './load.js';
 import { writeOverlays } from './overlays.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
@@ -32,7 +32,7 @@ export interface VerifyOptions extends Partial<RunSettings> {
   maxImages?: number;
   /** Write val prediction overlay PNGs under DIR/overlays (default: none). */
   outDir?: string | null;
-  /** The training engine (default: src/verify/engine). */
+  /** The training engine (default: src/engine). */
   createTrainer?: TrainerFactory;
 }
 

@@ -44,11 +44,13 @@ export async function readRecommendationFile(path: string): Promise<Recommendati
   if (!rec.input || !Number.isInteger(rec.input.numClasses) || rec.input.numClasses < 2) throw problem('input.numClasses must be a whole number >= 2');
   if (!rec.recipe || !rec.recipe.loss || !LOSS_NAMES.includes(rec.recipe.loss.name)) throw problem(`recipe.loss.name must be one of ${LOSS_NAMES.join(', ')}`);
   if (rec.input.ignoreIndex != null && !isWholeNumber(rec.input.ignoreIndex, 0, 65535)) throw problem('input.ignoreIndex must be null or a whole number from 0 to 65535');
-  const mainProblem = recipeProblem(rec.recipe, 'recipe', rec.input.numClasses, { checkLoss: false });
+  // The class count is checked against the dataset later (a clearer message naming both); weights
+  // of the wrong length then fail their candidate in the loss library.
+  const mainProblem = recipeProblem(rec.recipe, 'recipe', null, { checkLoss: false });
   if (mainProblem) throw problem(mainProblem);
   if (!Array.isArray(rec.alternatives)) throw problem('alternatives must be an array');
   for (const [i, alternative] of rec.alternatives.entries()) {
-    const alternativeProblem = recipeProblem(alternative?.recipe, `alternatives[${i}].recipe`, rec.input.numClasses, { checkLoss: false });
+    const alternativeProblem = recipeProblem(alternative?.recipe, `alternatives[${i}].recipe`, null, { checkLoss: false });
     if (alternativeProblem) throw problem(alternativeProblem);
   }
   return rec as Recommendation;

@@ -22,9 +22,9 @@ import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
 import { formatDuration, MIN_BUDGET_STEPS, sliceDeadline, stepsForBudget, systemClock, timeLimitFor, type BudgetPlan, type Clock } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
-import { UNET_DEFAULTS } from './engine/index.js';
+import { UNET_DEFAULTS } from '../engine/index.js';
 import { channelStatistics, classPixelCounts, classPriorsOf, rareClassesOf, type VerifyImage } from './data.js';
-import { predictImage } from './predict.js';
+import { predictImage } from '../engine/predict.js';
 import { deriveSeed } from './random.js';
 import { candidateMetrics, headline, HEADLINE_METRICS, pairedDifferenceCI, poolSeeds, scoreImage, type ImageScore } from './scores.js';
 import { splitByImage } from './split.js';
@@ -227,7 +227,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
         if (outcome.status === 'ok' || (outcome.status === 'stopped' && outcome.stepsRun > 0)) {
           hooks.onEvent({ kind: 'evaluating', candidateId: eventId });
           const predictions: Uint8Array[] = [];
-          for (const image of val) predictions.push(await predictImage(trainer, image, normalisation, settings.model.depth));
+          for (const image of val) predictions.push(await predictImage((...args) => trainer.predict(...args), image, normalisation, settings.model.depth));
           scores = val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex));
           if (seed === seeds[0] && hooks.onPredictions) {
             // Overlays are a picture of the results: failing to write one must not lose the results.

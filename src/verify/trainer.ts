@@ -1,12 +1,12 @@
 /**
- * The slice of the training engine (src/verify/engine, H5) that the verification run uses, as a
+ * The slice of the training engine (src/engine) that the verification run uses, as a
  * structural type: the real engine satisfies it, and tests can drive the run with a scripted one.
  */
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import { foldRecipeExtras } from '../losses/recipe-extras.js';
 import type { Recipe } from '../contracts/recommendation.js';
 import type { BackendName } from '../contracts/verification.js';
-import type { EngineOptions } from './engine/index.js';
+import type { EngineOptions } from '../engine/index.js';
 import type { TrainingBatch } from './data.js';
 
 export interface Trainer {

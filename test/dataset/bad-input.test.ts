@@ -188,7 +188,7 @@ const cases: BadCase[] = [
       writeFileSync(join(root, 'images', 'folder.png'), rgbImage(16, 12));
       return join(root, 'masks', 'folder.png');
     },
-    problem: /the mask is a directory, not a file/,
+    problem: /the mask is not a regular file: it is a directory/,
   },
   {
     name: 'two masks with one basename',

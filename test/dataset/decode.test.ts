@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodePair, indexDataset, readDataset, type DecodedPair } from '../../src/dataset/index.js';
 import { encodePng, PngColorType } from '../../src/dataset/png.js';
-import { greyMask, options, rgbImage, rgbMask, tempDir } from './helpers.js';
+import { greyMask, options, rgbImage, rgbMask, tempDir, writeTiff } from './helpers.js';
 
 const W = 24;
 const H = 10;
@@ -54,6 +54,21 @@ describe('mask encodings', () => {
     expect(interlaced[28]).toBe(1); // Adam7
     writeFileSync(join(root, 'masks', 'a.png'), interlaced);
     expect([...(await decodeOnly(root)).labels]).toEqual([...ids]);
+  });
+
+  it('1-, 2- and 4-bit grey TIFF masks keep their stored ids (libvips scales them to 0..255)', async () => {
+    // A 1-bit mask's class 1 used to read as 255, the default ignore index: silently left out.
+    const cases: Array<[1 | 2 | 4, number[], number[]]> = [
+      [1, [0b10100000], [1, 0, 1, 0]],
+      [2, [0b00011011], [0, 1, 2, 3]],
+      [4, [0x0f, 0x35], [0, 15, 3, 5]],
+    ];
+    for (const [bits, packed, ids] of cases) {
+      writeFileSync(join(root, 'masks', 'a.tif'), writeTiff([{ width: 4, height: 1, data: Uint8Array.from(packed), bits }]));
+      writeFileSync(join(root, 'images', 'a.png'), rgbImage(4, 1));
+      const pair = await decodeOnly(root, { ignoreIndex: null });
+      expect([...pair.labels], `${bits}-bit`).toEqual(ids);
+    }
   });
 
   it('palette PNG: the indices, not the colours', async () => {
@@ -127,6 +142,22 @@ describe('images', () => {
     const { image } = await decodeOnly(root);
     expect(image!.channels).toBe(3);
     for (let i = 0; i < rgb16.length; i++) expect(Math.abs(image!.data[i] - rgb16[i] / 257)).toBeLessThanOrEqual(1);
+  });
+
+  it('float and signed TIFF images are stretched over their range, not cast to black (issue 13)', async () => {
+    // Reflectances in 0..1 used to become all 0 (every edge then looked ambiguous).
+    const reflectance = Float32Array.from({ length: W * H }, (_, i) => (i % W < W / 2 ? 0.2 : 0.8));
+    reflectance[5] = NaN; // no-data
+    writeFileSync(join(root, 'images', 'a.tif'), writeTiff([{ width: W, height: H, data: reflectance }]));
+    let { image } = await decodeOnly(root);
+    expect(image!.channels).toBe(1);
+    expect(image!.data[0]).toBe(0);
+    expect(image!.data[W - 1]).toBe(255);
+    expect(image!.data[5]).toBe(0);
+    const signed = Int16Array.from({ length: W * H }, (_, i) => (i % W < W / 2 ? -500 : 1500));
+    writeFileSync(join(root, 'images', 'a.tif'), writeTiff([{ width: W, height: H, data: signed }]));
+    ({ image } = await decodeOnly(root));
+    expect([image!.data[0], image!.data[W - 1]]).toEqual([0, 255]);
   });
 
   it('RGBA drops alpha; grey and grey+alpha stay one channel; JPEG decodes', async () => {

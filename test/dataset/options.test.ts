@@ -15,7 +15,7 @@ describe('shared dataset flags', () => {
   });
 
   it('every flag', () => {
-    const opts = parse(['--images', 'i', '--masks', 'm', '--ignore-index', 'none', '--num-classes', '6', '--classes', 'n.json', '--colormap', 'c.json', '--strict']);
+    const opts = parse(['--images', 'i', '--masks', 'm', '--ignore-index', 'none', '--num-classes', '6', '--classes', 'n.json', '--colormap', 'c.json', '--strict', '--max-pixels', '150M']);
     expect(datasetOptionsFrom(opts)).toEqual({
       imagesDir: 'i',
       masksDir: 'm',
@@ -24,15 +24,19 @@ describe('shared dataset flags', () => {
       classNamesFile: 'n.json',
       colormapFile: 'c.json',
       strict: true,
+      maxPixels: 150_000_000,
     });
+    expect(datasetOptionsFrom(parse(['--max-pixels', '20000000'])).maxPixels).toBe(20_000_000);
+    expect(datasetOptionsFrom(parse(['--max-pixels', '1.5mp'])).maxPixels).toBe(1_500_000);
     expect(datasetOptionsFrom(parse(['--ignore-index', '0'])).ignoreIndex).toBe(0);
   });
 
   it('bad numbers are usage errors (exit 2) at parse time and from code', () => {
-    for (const args of [['--num-classes', '0'], ['--num-classes', '2.5'], ['--ignore-index', '-1'], ['--ignore-index', 'abc']]) {
+    for (const args of [['--num-classes', '0'], ['--num-classes', '2.5'], ['--ignore-index', '-1'], ['--ignore-index', 'abc'], ['--max-pixels', '0'], ['--max-pixels', '501M'], ['--max-pixels', '1.5'], ['--max-pixels', 'lots']]) {
       expect(() => parse(args)).toThrow(CommanderError);
     }
     expect(() => datasetOptionsFrom({ numClasses: 'six' })).toThrow(UserError);
     expect(() => datasetOptionsFrom({ ignoreIndex: 70000 })).toThrow(/--ignore-index/);
+    expect(() => datasetOptionsFrom({ maxPixels: 'huge' })).toThrow(/--max-pixels/);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
-import { selectBackend, type BackendLoaders } from '../../src/verify/engine/backends.js';
+import { selectBackend, type BackendLoaders } from '../../src/engine/backends.js';
 
 const notInstalled = (pkg: string) => async () => {
-  const error = new Error(`Cannot find package '${pkg}' imported from /app/dist/src/verify/engine/backends.js`) as Error & { code: string };
+  const error = new Error(`Cannot find package '${pkg}' imported from /app/dist/src/engine/backends.js`) as Error & { code: string };
   error.code = 'ERR_MODULE_NOT_FOUND';
   throw error;
 };

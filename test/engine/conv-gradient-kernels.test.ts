@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { filterGradientOverride, registerWasmConvGradientKernels } from '../../src/verify/engine/conv-gradient-kernels.js';
+import { filterGradientOverride, registerWasmConvGradientKernels } from '../../src/engine/conv-gradient-kernels.js';
 import { createRng } from '../../src/verify/random.js';
 import { expectNoLeak } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTrainingEngine, countParameters, type EngineOptions, type TrainingEngine } from '../../src/verify/engine/index.js';
+import { createTrainingEngine, countParameters, type EngineOptions, type TrainingEngine } from '../../src/engine/index.js';
 import { inlineCeModule, learnableBatch, randomBatch } from './helpers.js';
 
 const model = { numClasses: 3, inputChannels: 3, depth: 2, baseWidth: 8, seed: 3 };

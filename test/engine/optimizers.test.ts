@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipGlobalNorm, createOptimizer } from '../../src/verify/engine/optimizers.js';
+import { clipGlobalNorm, createOptimizer } from '../../src/engine/optimizers.js';
 
 const settings = (name: 'adam' | 'adamw' | 'sgd', extra: Partial<{ weightDecay: number; momentum: number | null; nesterov: boolean }> = {}) => ({
   name,

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmPoolResizeGradientKernels } from '../../src/verify/engine/pool-resize-gradient-kernels.js';
-import { registerResizeGradientKernels } from '../../src/verify/engine/resize-gradient-kernel.js';
+import { registerWasmPoolResizeGradientKernels } from '../../src/engine/pool-resize-gradient-kernels.js';
+import { registerResizeGradientKernels } from '../../src/engine/resize-gradient-kernel.js';
 import { createRng } from '../../src/verify/random.js';
 import { expectNoLeak } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/verify/engine/backends.js';
-import { buildUNet, countParameters } from '../../src/verify/engine/unet.js';
-import { compositeNormRelu, customGradientNormRelu, normRelu, setFusedNormRelu } from '../../src/verify/engine/norm-relu.js';
-import { ModelReplica, loadLossFactory } from '../../src/verify/engine/replica.js';
+import { selectBackend } from '../../src/engine/backends.js';
+import { buildUNet, countParameters } from '../../src/engine/unet.js';
+import { compositeNormRelu, customGradientNormRelu, normRelu, setFusedNormRelu } from '../../src/engine/norm-relu.js';
+import { ModelReplica, loadLossFactory } from '../../src/engine/replica.js';
 import { createRng } from '../../src/verify/random.js';
 import { inlineCeModule, randomBatch } from './helpers.js';
 

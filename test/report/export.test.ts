@@ -39,20 +39,28 @@ const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue>
 function expectedLossText(name: LossName, p: Record<string, LossParamValue>, target: ExportTarget): string[] {
   const f = (v: LossParamValue) => (typeof v === 'number' ? pyFloat(v) : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v));
   const monai = target === 'monai';
-  const smp = target === 'pytorch';
+  const torch = target === 'pytorch' || target === 'smp';
+  if (target === 'smp') {
+    // smp's own losses where smp has them, with the differences named; the rest as --to pytorch.
+    if (name === 'dice') return ['smp.losses.DiceLoss(mode="multiclass", classes=list(range(1, NUM_CLASSES))', `smooth=${f(Number(p.smoothNr) / 2)}`, 'squaredPred=true (sum of p^2 in the denominator) has no smp equivalent', 'smp has one smooth for both terms', 'smp sums p*t, p and t over the whole batch per class, as segloss did (batch=true)'];
+    if (name === 'tversky') return ['smp.losses.TverskyLoss(', 'classes=list(range(1, NUM_CLASSES))', `alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, 'gamma=1.0', 'segloss trained per image and class'];
+    if (name === 'focal_tversky') return ['smp.losses.TverskyLoss(', `gamma=${f(p.gamma)}`, 'smp raises the class mean of (1 - TI) to gamma'];
+    if (name === 'focal') return ['smp.losses.FocalLoss (0.3) has no class weights or label smoothing', `gamma=${f(p.gamma)}`, 'class_weights=CLASS_WEIGHTS', `label_smoothing=${f(p.labelSmoothing)}`];
+    if (name === 'combo' && p.diceForm !== 'stable_log_dice') return [`${f(p.diceWeight)} * dice + ${f(p.ceWeight)} * `, 'smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))', `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
+  }
   switch (name) {
     case 'ce':
-      return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'weight=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX'];
+      return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX', 'def cross_entropy_loss('];
     case 'focal':
       return monai
-        ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss(', `label_smoothing = ${f(p.labelSmoothing)}`, 'onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid', 'focal(logits, onehot)']
+        ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss(', `label_smoothing = ${f(p.labelSmoothing)}`, 'onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid', 'focal_loss(logits, onehot)']
         : [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'class_weights=CLASS_WEIGHTS', `label_smoothing=${f(p.labelSmoothing)}`, 'label_smoothing / NUM_CLASSES'];
     case 'dice':
-      if (monai) return ['DiceLoss(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
-      if (smp) return ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))', `smooth=${f(p.smoothNr)}`, 'squaredPred=true has no smp equivalent', 'one smooth for both terms'];
+      if (monai) return ['DiceLoss(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`, 'reduction="none"', 'reduce_class_losses('];
+      if (torch) return ['def dice_class_losses(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
       return ['include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
     case 'stable_log_dice':
-      return [`smooth=${f(p.smooth)}`, `clamp_min=${f(p.clampMin)}`, 'def stable_log_dice_loss'];
+      return [`smooth=${f(p.smooth)}`, `clamp_min=${f(p.clampMin)}`, 'def stable_log_dice'];
     case 'combo':
       if (p.ohemKeepRatio !== undefined && (p.ohemKeepRatio as number) < 1) {
         // OHEM on the CE term: the ohem_ce helper with keep_ratio, weights and smoothing; no plain CE call.
@@ -63,16 +71,16 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
           `label_smoothing=${f(p.labelSmoothing)}`,
           'class_weights=CLASS_WEIGHTS',
           'def ohem_cross_entropy(',
-          ...(p.diceForm === 'stable_log_dice' ? ['def stable_log_dice_loss'] : []),
+          ...(p.diceForm === 'stable_log_dice' ? ['def stable_log_dice'] : []),
         ];
       }
-      return [`${f(p.diceWeight)} * `, `${f(p.ceWeight)} * `, `label_smoothing=${f(p.labelSmoothing)}`, ...(monai ? ['include_background=False', 'DiceLoss(', 'DiceCELoss(lambda_dice=0.7, lambda_ce=0.3) written out'] : smp ? ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False', 'def dice_loss'])];
+      return [`${f(p.diceWeight)} * `, `${f(p.ceWeight)} * `, `label_smoothing=${f(p.labelSmoothing)}`, 'include_background=False', ...(monai ? ['DiceLoss(', 'DiceCELoss(lambda_dice=0.7, lambda_ce=0.3) written out'] : torch ? ['def dice_class_losses('] : ['def dice_loss'])];
     case 'generalized_dice':
-      return [monai ? 'GeneralizedDiceLoss(' : 'def generalized_dice_loss', `w_type=${f(p.weightType)}`, 'include_background=False'];
+      return [monai ? 'GeneralizedDiceLoss(' : torch ? 'def generalized_dice_values' : 'def generalized_dice_loss', `w_type=${f(p.weightType)}`, 'include_background=False'];
     case 'tversky':
-      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['include_background=False', 'TverskyLoss('] : smp ? ['smp.losses.TverskyLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False'])];
+      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, 'include_background=False', ...(monai ? ['TverskyLoss('] : torch ? ['def tversky_index('] : [])];
     case 'focal_tversky':
-      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['TverskyLoss(', `pow(${f(p.gamma)})`] : target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : [`gamma=${f(p.gamma)}`])];
+      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : ['clamp_min(1e-12).pow(' + f(p.gamma) + ')'])];
     case 'ohem_ce':
       return [`keep_ratio=${f(p.keepRatio)}`, `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
     case 'boundary':
@@ -90,7 +98,7 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
   }
 }
 
-const TARGETS: ExportTarget[] = ['pytorch', 'monai', 'keras'];
+const TARGETS: ExportTarget[] = ['pytorch', 'monai', 'smp', 'keras'];
 const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : null;
 
 /** Snippets to syntax-check with Python's own parser, all in one process at the end (spawning is slow). */
@@ -105,11 +113,38 @@ describe('export snippets carry every parameter of the recipe', () => {
       it(`${target}: ${name} (case ${index})`, () => {
         const recipe: Recipe = { ...comboRecipe, id: `${name}-case`, loss: { name, params } };
         const code = exportSnippet(sourceFor(recipe), target);
-        for (const text of expectedLossText(name, params, target)) expect(code, `${target} ${name} should contain ${text}`).toContain(text);
+        const unwrapped = code.replace(/\n *# /g, ' '); // comments wrapped over lines read as one
+        for (const text of expectedLossText(name, params, target)) expect(unwrapped, `${target} ${name} should contain ${text}`).toContain(text);
         assertPythonSyntax(code);
       });
     }
   }
+
+  it('pytorch: torch and numpy only (no smp, scipy or MONAI), torch >= 1.13 stated, the module interface documented', () => {
+    for (const { name, params } of LOSS_CASES) {
+      for (const scaleAware of [null, { binEdges: [100, 1000], binWeights: [2, 1.5, 1] }]) {
+        const code = exportSnippet(sourceFor({ ...comboRecipe, loss: { name, params: { ...params, batch: false } }, scaleAware }), 'pytorch');
+        const imports = code.split('\n').filter((line) => /^(import|from) /.test(line));
+        expect(imports.every((line) => /^(import math|import numpy as np|import torch|import torch\.nn\.functional as F)$/.test(line)), imports.join('; ')).toBe(true);
+        expect(code).toContain('torch >= 1.13');
+        // dice_boundary follows training progress: its compute_loss, and the interface stated at the top, take it.
+        const progress = name === 'dice_boundary' ? ', progress=1.0' : '';
+        expect(code).toContain(`def compute_loss(logits, target${progress}):`);
+        expect(code).toContain(`compute_loss(logits, target${progress}) -> scalar tensor`);
+      }
+    }
+  });
+
+  it.each(TARGETS)('%s: scale-aware weighting without scipy, an all-ignored image weighs 0 and counts in no per-image mean', (target) => {
+    const code = exportSnippet(sourceFor({ ...diceRecipe, scaleAware: { binEdges: [100], binWeights: [2, 1] } }), target);
+    expect(code).not.toMatch(/scipy|ndimage/);
+    expect(code).toContain('def smallest_object_areas(masks):');
+    expect(code).toContain('weights = weights * (masks != IGNORE_INDEX).reshape(len(masks), -1).any(1)');
+    if (target === 'smp') expect(code).toContain('return per_image(dice_loss, logits, target)'); // smp reduces over the batch
+    const plain = exportSnippet(sourceFor(diceRecipe), target);
+    if (target !== 'smp') expect(plain).toContain('def reduce_class_losses(per_class, valid, batch=False');
+    expect(plain).not.toMatch(/return tf\.reduce_mean\(1\.0 - /); // keras: the image mean skips all-ignored images
+  });
 
   it.each(TARGETS)('%s: class weights, optimiser, schedule, warm-up and clipping of the satellite recipe', (target) => {
     const code = exportSnippet(sourceFor(comboRecipe), target);
@@ -141,13 +176,16 @@ describe('export snippets carry every parameter of the recipe', () => {
     assertPythonSyntax(code);
   });
 
-  it('monai: uses DiceCELoss directly when nothing is ignored and CE is unweighted', () => {
+  it('monai: uses DiceCELoss directly when nothing is ignored, the CE is unweighted and unsmoothed', () => {
     const recipe: Recipe = { ...comboRecipe, classWeights: null };
     const code = exportSnippet(sourceFor(recipe, null), 'monai');
     expect(code).toContain('DiceCELoss(include_background=False, to_onehot_y=True, softmax=True');
-    expect(code).toContain('lambda_dice=0.7, lambda_ce=0.3, label_smoothing=0.0');
+    expect(code).toContain('lambda_dice=0.7, lambda_ce=0.3)'); // no label_smoothing keyword: MONAI 1.3's DiceCELoss has none
     expect(code).toContain('IGNORE_INDEX = -100');
     assertPythonSyntax(code);
+    const smoothed = exportSnippet(sourceFor({ ...recipe, labelSmoothing: 0.1 }, null), 'monai');
+    expect(smoothed).not.toContain('DiceCELoss(include_background');
+    expect(smoothed).toContain('cross_entropy_loss(logits, target, label_smoothing=0.1');
   });
 
   it.each(TARGETS)('%s: the recipe-level OHEM and label smoothing are folded in as verify trains them', (target) => {
@@ -176,6 +214,7 @@ describe('export snippets carry every parameter of the recipe', () => {
   it.each(TARGETS)('%s: focal and combo without the new parameters export as before', (target) => {
     const focal = exportSnippet(sourceFor(focalRecipe), target);
     if (target === 'monai') expect(focal).not.toContain('label_smoothing');
+    else if (target === 'smp') expect(focal).toContain('focal_loss = smp.losses.FocalLoss(mode="multiclass", alpha=0.25, gamma=2.0, ignore_index=IGNORE_INDEX)');
     else expect(focal).toContain('label_smoothing=0.0');
     const combo = exportSnippet(sourceFor(comboRecipe), target);
     expect(combo).not.toContain('ohem_cross_entropy');

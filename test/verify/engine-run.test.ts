@@ -3,7 +3,7 @@
  * every candidate learns something and the same seed gives the same numbers twice.
  */
 import { describe, expect, it } from 'vitest';
-import { createTrainingEngine } from '../../src/verify/engine/index.js';
+import { createTrainingEngine } from '../../src/engine/index.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../../src/verify/run.js';
 import { createRng } from '../../src/verify/random.js';
 import { headline, scoreImage } from '../../src/verify/scores.js';

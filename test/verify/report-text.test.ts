@@ -111,7 +111,7 @@ describe('readRecommendationFile', () => {
       const rec = recommendationFor(satelliteRecipe());
       const cases: Array<[unknown, RegExp]> = [
         [{ ...rec, recipe: { ...rec.recipe, optimizer: { ...rec.recipe.optimizer, name: 'lion' } } }, /bad\.json: recipe\.optimizer\.name "lion" is not one of adam, adamw, sgd/],
-        [{ ...rec, recipe: { ...rec.recipe, optimizer: { ...rec.recipe.optimizer, lr: '0.001' } } }, /recipe\.optimizer\.lr must be a positive number/],
+        [{ ...rec, recipe: { ...rec.recipe, optimizer: { ...rec.recipe.optimizer, lr: '0.001' } } }, /recipe\.optimizer\.lr must be a number above 0/],
         [{ ...rec, recipe: { ...rec.recipe, schedule: { name: 'exp' } } }, /bad\.json: recipe\.schedule\.name "exp" is not one of constant, cosine, poly/],
         [{ ...rec, recipe: { ...rec.recipe, schedule: { ...rec.recipe.schedule, warmupFraction: 2 } } }, /recipe\.schedule\.warmupFraction must be a number from 0 to 1/],
         [{ ...rec, recipe: { ...rec.recipe, rareClassOversampling: -1 } }, /recipe\.rareClassOversampling must be a number from 0 to 1/],

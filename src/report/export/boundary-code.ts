@@ -1,14 +1,16 @@
 /**
- * Python code of the distance-based losses (boundary, dice_boundary, hausdorff_dt) for the export
- * targets, in one place so that torch.ts and keras.ts only add a case each. The distance maps are
- * numpy-only (no scipy: the plain PyTorch environment has only numpy and torch), exact, and follow
+ * Python code of the distance-based losses (boundary, dice_boundary, hausdorff_dt), shared by the
+ * torch snippets (PyBlocks that torch-losses.ts's LOSS_CODE entries use next to torch-library.ts's
+ * blocks) and the keras snippet (kerasDistanceLoss). The distance maps are numpy-only (no scipy:
+ * the plain PyTorch environment has only numpy and torch), exact, and follow
  * src/losses/distance-maps.ts: Kervadec's one_hot2dist (outside d, inside -(d - 1), 0 for a class
  * absent from or filling the image), MONAI's HausdorffDTLoss distance field, ignored pixels in no
  * class and out of every mean. dice_boundary's weights depend on training progress
- * (step / total steps), so compute_loss takes `progress`.
+ * (step / total steps), so its compute_loss takes `progress`.
  */
 import type { LossName, LossParamValue } from '../../contracts/losses.js';
 import { pyBool, pyComment, pyValue } from './python.js';
+import { DIVIDE_BY_COUNT, ONE_HOT_TARGET, REDUCE_CLASS_LOSSES, type PyBlock } from './torch-library.js';
 
 type Params = Record<string, LossParamValue>;
 
@@ -129,59 +131,51 @@ const SCHEDULE = `def boundary_schedule(progress, schedule="rebalance", alpha_st
 /** The same schedule for Keras: progress may be a tensor (tf.function), so the floor is tf.maximum. */
 const KERAS_SCHEDULE = SCHEDULE.replace('return max(min_dice_weight, 1.0 - alpha), alpha', 'return tf.maximum(min_dice_weight, 1.0 - alpha), alpha');
 
-const TORCH_BOUNDARY = `def boundary_loss(logits, target, include_background=False, phi=None):
-    """Kervadec et al.'s boundary loss (SurfaceLoss): mean over valid pixels of the batch and the included
-    classes of softmax(logits)_k * phi_k, phi_k = signed_distance_maps(target) (no gradient through it).
-    Negative when the prediction sits inside the objects: expected. The maps cost about 0.5 s per batch of
-    eight 256x256 two-class masks on a CPU core; to save that, compute signed_distance_maps(mask[None])[0]
-    once per mask in your Dataset, as the authors do, and pass the stacked maps as phi (N, C, H, W)."""
+const NUMPY_DISTANCES_BLOCK: PyBlock = { code: NUMPY_DISTANCES, needs: [] };
+
+/** Kervadec's boundary loss in torch, batch or per image (torch-library.ts conventions). */
+export const BOUNDARY_LOSS: PyBlock = {
+  code: `def boundary_loss(logits, target, include_background=False, phi=None, per_image=False):
+    """Kervadec et al.'s boundary loss (SurfaceLoss): mean over valid pixels of the batch (of each image with
+    per_image) and the included classes of softmax(logits)_k * phi_k, phi_k = signed_distance_maps(target)
+    (no gradient through it); 0 where no pixel is valid. Negative when the prediction sits inside the
+    objects: expected. The maps cost about 0.5 s per batch of eight 256x256 two-class masks on a CPU core;
+    to save that, compute signed_distance_maps(mask[None])[0] once per mask in your Dataset, as the
+    authors do, and pass the stacked maps as phi (N, C, H, W)."""
     if phi is None:
-        phi = signed_distance_maps(target.cpu().numpy())
+        phi = signed_distance_maps(target.detach().cpu().numpy())
     phi = torch.as_tensor(phi).to(logits.device, logits.dtype)
     products = torch.softmax(logits, dim=1) * phi
     if not include_background:
         products = products[:, 1:]
-    valid_pixels = (target != IGNORE_INDEX).sum()
-    return products.sum() / (valid_pixels * products.shape[1]).clamp_min(1)`;
+    counts = (target != IGNORE_INDEX).flatten(1).sum(1).to(logits.dtype) * products.shape[1]
+    if per_image:
+        return divide_by_count(products.sum((1, 2, 3)), counts)
+    return divide_by_count(products.sum(), counts.sum())`,
+  needs: [NUMPY_DISTANCES_BLOCK, DIVIDE_BY_COUNT],
+};
 
-const TORCH_SOFT_DICE = `def soft_dice_loss(logits, target, include_background=True, squared_pred=False, jaccard=False, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
-    """Soft Dice with MONAI DiceLoss conventions (softmax, one-hot target, ignored pixels in no sum): per image
-    and class (or per class over the batch) f = 1 - (2I + smooth_nr) / (den + smooth_dr); mean over classes,
-    then over the images that have a valid pixel."""
-    valid = (target != IGNORE_INDEX).unsqueeze(1)
-    onehot = F.one_hot(target.masked_fill(~valid.squeeze(1), 0), NUM_CLASSES).permute(0, 3, 1, 2).to(logits.dtype) * valid
-    probs = torch.softmax(logits, dim=1) * valid
-    if not include_background:
-        probs, onehot = probs[:, 1:], onehot[:, 1:]
-    dims = (0, 2, 3) if batch else (2, 3)
-    inter = (probs * onehot).sum(dims)
-    pred = (probs * probs).sum(dims) if squared_pred else probs.sum(dims)
-    truth = onehot.sum(dims)
-    den = 2 * (pred + truth - inter) if jaccard else pred + truth
-    f = 1 - (2 * inter + smooth_nr) / (den + smooth_dr).clamp_min(1e-12)
-    if batch:
-        return f.mean() * valid.any().to(f.dtype)
-    has_valid = valid.flatten(1).any(1).to(f.dtype)
-    return (f.mean(1) * has_valid).sum() / has_valid.sum().clamp_min(1)`;
-
-const TORCH_HAUSDORFF = `def hausdorff_dt_loss(logits, target, alpha=2.0, include_background=False, batch=False):
+/** MONAI HausdorffDTLoss in torch with segloss's ignore index, batch or per image. */
+export const HAUSDORFF_DT_LOSS: PyBlock = {
+  code: `def hausdorff_dt_loss(logits, target, alpha=2.0, include_background=False, batch=False, per_image=False):
     """MONAI HausdorffDTLoss(alpha, include_background, softmax=True, to_onehot_y=True, batch): per image and
-    class (or per class over the batch) the mean over valid pixels of (p - t)^2 * (dp^alpha + dt^alpha), then
-    the mean over classes and over the images that have a valid pixel."""
+    class (or per class over the batch) the mean over valid pixels of (p - t)^2 * (dp^alpha + dt^alpha), the
+    distance weights outside the gradient; then reduce_class_losses (the images that have a valid pixel)."""
     probs = torch.softmax(logits, dim=1)
-    valid = target != IGNORE_INDEX
-    onehot = F.one_hot(target.masked_fill(~valid, 0), NUM_CLASSES).permute(0, 3, 1, 2).to(probs.dtype) * valid.unsqueeze(1)
+    onehot, valid = one_hot_target(logits, target)
     with torch.no_grad():
-        weights = torch.from_numpy(hausdorff_distance_weights(probs.detach().cpu().numpy(), target.cpu().numpy(), alpha)).to(probs.device, probs.dtype)
-    terms = (probs - onehot) ** 2 * weights
+        weights = hausdorff_distance_weights(probs.detach().cpu().numpy(), target.detach().cpu().numpy(), alpha)
+    terms = (probs - onehot) ** 2 * torch.as_tensor(weights).to(logits.device, logits.dtype)
     if not include_background:
         terms = terms[:, 1:]
-    if batch:
-        return (terms.sum((0, 2, 3)) / valid.sum().clamp_min(1)).mean()
-    counts = valid.sum((1, 2))
-    per_image = (terms.sum((2, 3)) / counts.clamp_min(1).unsqueeze(1)).mean(1)
-    has_valid = (counts > 0).to(per_image.dtype)
-    return (per_image * has_valid).sum() / has_valid.sum().clamp_min(1)`;
+    dims = (0, 2, 3) if batch else (2, 3)
+    per_class = divide_by_count(terms.sum(dims), valid.sum(dims))
+    return reduce_class_losses(per_class, valid, batch=batch, per_image=per_image)`,
+  needs: [NUMPY_DISTANCES_BLOCK, { code: NUMPY_HAUSDORFF_WEIGHTS, needs: [NUMPY_DISTANCES_BLOCK] }, ONE_HOT_TARGET, DIVIDE_BY_COUNT, REDUCE_CLASS_LOSSES],
+};
+
+/** dice_boundary's (Dice weight, boundary weight) at a training progress. */
+export const BOUNDARY_SCHEDULE: PyBlock = { code: SCHEDULE, needs: [] };
 
 const KERAS_BOUNDARY = `def boundary_loss(y_true, probs, valid, include_background=False):
     """Kervadec et al.'s boundary loss (SurfaceLoss): mean over valid pixels of the batch and the included
@@ -217,69 +211,11 @@ const KERAS_HAUSDORFF = `def hausdorff_dt_loss(y_true, probs, onehot, valid, alp
 
 const PROGRESS_COMMENT = 'progress = step / total_steps in [0, 1] (0-based optimiser step): the boundary weight follows the schedule segloss trained with; the default 1.0 is the end of the schedule.';
 
-export function isDistanceLoss(name: LossName): name is 'boundary' | 'dice_boundary' | 'hausdorff_dt' {
-  return name === 'boundary' || name === 'dice_boundary' || name === 'hausdorff_dt';
-}
+export const PROGRESS_NOTE = pyComment(PROGRESS_COMMENT);
 
-function scheduleCall(p: Params): string {
+/** `boundary_schedule(progress, ...)` with the recipe's schedule parameters. */
+export function scheduleCall(p: Params): string {
   return `boundary_schedule(progress, schedule=${pyValue(p.schedule)}, alpha_start=${pyValue(p.alphaStart)}, alpha_end=${pyValue(p.alphaEnd)}, min_dice_weight=${pyValue(p.minDiceWeight)})`;
-}
-
-function diceArgs(p: Params): string {
-  return `include_background=${pyBool(Boolean(p.includeBackground))}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, batch=${pyBool(Boolean(p.batch))}, smooth_nr=${pyValue(p.smoothNr)}, smooth_dr=${pyValue(p.smoothDr)}`;
-}
-
-/** The torch snippet's loss code (the LossCode shape of torch.ts) with `takesProgress` for dice_boundary. */
-export interface DistanceLossCode {
-  imports: string[];
-  helpers: string[];
-  setup: string[];
-  body: string[];
-  /** compute_loss takes `progress` (dice_boundary). */
-  takesProgress: boolean;
-}
-
-/**
- * Torch code for a distance-based loss. `monaiDice` is the monai flavour's Dice term (MONAI DiceLoss
- * on probs_and_onehot) with its helper; the pytorch flavour writes the soft Dice out.
- */
-export function torchDistanceLoss(
-  name: 'boundary' | 'dice_boundary' | 'hausdorff_dt',
-  p: Params,
-  flavour: 'monai' | 'pytorch',
-  monaiDice: { imports: string[]; helpers: string[]; setup: string[] },
-): DistanceLossCode {
-  const imports = ['import numpy as np'];
-  if (name === 'boundary') {
-    return { imports, helpers: [NUMPY_DISTANCES, TORCH_BOUNDARY], setup: [], body: [`return boundary_loss(logits, target, include_background=${pyBool(Boolean(p.includeBackground))})`], takesProgress: false };
-  }
-  if (name === 'hausdorff_dt') {
-    return {
-      imports,
-      helpers: [NUMPY_DISTANCES, NUMPY_HAUSDORFF_WEIGHTS, TORCH_HAUSDORFF],
-      setup: flavour === 'monai' ? pyComment('Written out rather than monai.losses.HausdorffDTLoss: it has no ignore index and needs scipy; without ignored pixels both give the same value.') : [],
-      body: [`return hausdorff_dt_loss(logits, target, alpha=${pyValue(p.alpha)}, include_background=${pyBool(Boolean(p.includeBackground))}, batch=${pyBool(Boolean(p.batch))})`],
-      takesProgress: false,
-    };
-  }
-  const boundary = `boundary_loss(logits, target, include_background=${pyBool(Boolean(p.boundaryIncludeBackground))})`;
-  const weights = [...pyComment(PROGRESS_COMMENT), `dice_weight, boundary_weight = ${scheduleCall(p)}`];
-  if (flavour === 'monai') {
-    return {
-      imports: [...imports, ...monaiDice.imports],
-      helpers: [...monaiDice.helpers, NUMPY_DISTANCES, TORCH_BOUNDARY, SCHEDULE],
-      setup: monaiDice.setup,
-      body: [...weights, 'probs, onehot = probs_and_onehot(logits, target)', `return dice_weight * dice(probs, onehot) + boundary_weight * ${boundary}`],
-      takesProgress: true,
-    };
-  }
-  return {
-    imports,
-    helpers: [TORCH_SOFT_DICE, NUMPY_DISTANCES, TORCH_BOUNDARY, SCHEDULE],
-    setup: [],
-    body: [...weights, `return dice_weight * soft_dice_loss(logits, target, ${diceArgs(p)}) + boundary_weight * ${boundary}`],
-    takesProgress: true,
-  };
 }
 
 /**

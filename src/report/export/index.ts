@@ -1,14 +1,15 @@
 /**
  * `segloss export`: a recipe as a short runnable snippet for the user's own trainer.
- * Targets: `monai` (PyTorch + MONAI losses), `pytorch` (plain torch + segmentation_models_pytorch),
- * `keras` (tf.keras with small custom loss functions).
+ * Targets: `pytorch` (torch only, exactly segloss's losses: what verify --backend torch trains),
+ * `monai` (PyTorch + MONAI losses, exact too), `smp` (segmentation_models_pytorch's losses, with
+ * comments on how they differ), `keras` (tf.keras with small custom loss functions).
  */
 import { foldRecipeExtras } from '../../losses/recipe-extras.js';
 import { kerasSnippet } from './keras.js';
 import type { ExportSource } from './source.js';
 import { torchSnippet } from './torch.js';
 
-export const EXPORT_TARGETS = ['pytorch', 'monai', 'keras'] as const;
+export const EXPORT_TARGETS = ['pytorch', 'monai', 'smp', 'keras'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
 /**

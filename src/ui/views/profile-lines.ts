@@ -2,8 +2,15 @@
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile } from '../../contracts/profile.js';
 import { bar, fit, fitRight, formatNumber, formatShare, formatShareFine, logFraction, logScaleFloor, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line } from '../lines.js';
+import { classIdWarnings, nothingToRecommend } from '../../profiler/profile-checks.js';
 
 const SHARE_WIDTH = 7;
+
+/** "nothing to recommend" (with its fix) and class-id warnings, as in the plain-text profile. */
+function profileWarningTexts(profile: DatasetProfile): string[] {
+  const nothing = nothingToRecommend(profile);
+  return [...(nothing ? [`nothing to recommend: ${nothing.problem}; fix: ${nothing.fix}`] : []), ...classIdWarnings(profile).map((w) => `warning: ${w}`)];
+}
 
 function datasetLine(profile: DatasetProfile, width: number): Line[] {
   const { dataset } = profile;
@@ -15,6 +22,7 @@ function datasetLine(profile: DatasetProfile, width: number): Line[] {
   return [
     [seg('Dataset profile', 'title'), seg(` ${truncate(where, Math.max(8, width - 16))}`)],
     ...wrapText(`${dataset.pairsProfiled} of ${dataset.pairsFound} pairs profiled, ${size} px, ${profile.aggregates.numClasses} classes${dataset.hasImages ? '' : ', masks only'}${sample}`, width, '  ').map((text) => [seg(text, 'muted')]),
+    ...profileWarningTexts(profile).flatMap((text) => wrapText(text, width - 2, '    ').map((line): Line => [seg(`  ${line}`, 'warn')])),
   ];
 }
 

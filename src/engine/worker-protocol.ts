@@ -1,6 +1,6 @@
 /** Messages between the data-parallel pool (parent) and replica-worker. */
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
-import type { BackendName } from '../../contracts/verification.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
+import type { BackendName } from '../contracts/verification.js';
 import type { ImageBatch, LabelledBatch } from './replica.js';
 import type { UNetOptions } from './unet.js';
 

@@ -1,16 +1,19 @@
 /**
- * The training engine verify/ drives: picks a backend, builds the seeded U-Net, and runs training
- * steps (loss + gradient on the backend, optionally data-parallel over worker threads; global-norm
- * clipping and the optimiser update on one flat weight array in the main thread).
+ * The training engines. `createEngine` (the Engine contract of types.ts: many runs, crops as
+ * plans) is what verify drives; `createTrainingEngine` is the single-model trainer underneath the
+ * tfjs engine's steps (one seeded U-Net, reset between uses), kept for the benchmarks and tests:
+ * loss + gradient on the backend, optionally data-parallel over worker threads; global-norm
+ * clipping and the optimiser update on one flat weight array in the main thread.
  */
-import { availableParallelism } from 'node:os';
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
-import type { Recipe } from '../../contracts/recommendation.js';
-import type { BackendName } from '../../contracts/verification.js';
+import type { EngineFactory } from './types.js';
+import { createTfjsEngine, optimiserStep, resolveThreads } from './tfjs-engine.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
+import type { Recipe } from '../contracts/recommendation.js';
+import type { BackendName } from '../contracts/verification.js';
 import { selectBackend, type BackendLoaders } from './backends.js';
 import { createDataParallelGradientSource } from './data-parallel.js';
 import { createLocalGradientSource, type GradientSource } from './gradient-source.js';
-import { clipGlobalNorm, createOptimizer, type Optimizer } from './optimizers.js';
+import { createOptimizer, type Optimizer } from './optimizers.js';
 import { checkBatch } from './replica.js';
 import { buildUNet } from './unet.js';
 
@@ -18,6 +21,13 @@ export { selectBackend, explainLoadFailure, type BackendLoaders, type SelectedBa
 export { buildUNet, countParameters, UNET_DEFAULTS, type UNet, type UNetOptions } from './unet.js';
 export { createOptimizer, clipGlobalNorm, globalNorm, type Optimizer } from './optimizers.js';
 export { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
+export { materialiseBatch, normalisedImage } from './batch.js';
+export { predictImage, MAX_TILE } from './predict.js';
+export { createTfjsEngine } from './tfjs-engine.js';
+export type * from './types.js';
+
+/** The engine for a setup: the tfjs backends (auto picks the fastest that loads). */
+export const createEngine: EngineFactory = (setup) => createTfjsEngine(setup);
 
 export interface EngineOptions {
   backend: 'auto' | BackendName;
@@ -49,10 +59,7 @@ export interface TrainingEngine {
 export async function createTrainingEngine(options: EngineOptions): Promise<TrainingEngine> {
   const unet = buildUNet(options.model);
   const selected = await selectBackend(options.backend, options.loaders);
-  const requestedThreads = options.threads ?? availableParallelism();
-  if (!(Number.isInteger(requestedThreads) && requestedThreads >= 1)) {
-    throw new RangeError(`threads must be a positive integer, got ${requestedThreads}`);
-  }
+  const requestedThreads = resolveThreads(options.threads);
   // tfjs-node parallelises each op itself; the JS backends get data-parallel workers.
   const dataParallel = (selected.name === 'wasm' || selected.name === 'cpu') && requestedThreads > 1;
   let source: GradientSource = dataParallel
@@ -81,14 +88,9 @@ export async function createTrainingEngine(options: EngineOptions): Promise<Trai
     async trainStep(batch, learningRate) {
       alive();
       checkBatch(batch, unet.options.inputChannels);
-      const loss = await source.lossAndGradients(weights, batch, gradients);
       // A non-finite loss or gradient is reported (the caller marks the run diverged) and the
       // weights are left as they were, so predictions stay usable.
-      if (!Number.isFinite(loss)) return loss;
-      const norm = clipGlobalNorm(gradients, clipNorm);
-      if (!Number.isFinite(norm)) return Number.NaN;
-      optimizer.step(weights, gradients, learningRate);
-      return loss;
+      return optimiserStep(source, { weights, optimizer, clipNorm }, gradients, batch, learningRate);
     },
     async predict(images, n, height, width) {
       alive();

@@ -6,8 +6,8 @@
  */
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../../common/errors.js';
-import { BACKEND_ORDER, type BackendName } from '../../contracts/verification.js';
+import { UserError } from '../common/errors.js';
+import { BACKEND_ORDER, type BackendName } from '../contracts/verification.js';
 import { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
 import { registerNormReluKernels } from './norm-relu.js';
 import { registerWasmPoolResizeGradientKernels } from './pool-resize-gradient-kernels.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { predictImage, tileStarts, MAX_TILE } from '../../src/verify/predict.js';
+import { predictImage, tileStarts, MAX_TILE } from '../../src/engine/predict.js';
 import type { Trainer } from '../../src/verify/trainer.js';
 import type { VerifyImage } from '../../src/verify/data.js';
 
@@ -33,7 +33,7 @@ describe('val prediction', () => {
     const pixels = Uint8Array.from({ length: width * height }, (_, i) => ((i % width) * 7 + Math.floor(i / width) * 3) % 256);
     const image: VerifyImage = { id: 'x', width, height, channels: 1, pixels, labels: new Uint8Array(width * height) };
     const shapes: Array<[number, number, number]> = [];
-    const pred = await predictImage(thresholdTrainer(shapes), image, { mean: [128], std: [50] }, 3);
+    const pred = await predictImage((...args) => thresholdTrainer(shapes).predict(...args), image, { mean: [128], std: [50] }, 3);
     expect(pred).toHaveLength(width * height);
     expect(pred).toEqual(Uint8Array.from(pixels, (v) => (v > 128 ? 1 : 0)));
     // padded to 304 x 208: two tiles of 256 x 208 side by side

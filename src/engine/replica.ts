@@ -4,16 +4,17 @@
  * same code runs in the main thread and in each data-parallel worker.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { UNet } from './unet.js';
 
-export type LossFunction = (logits: tf.Tensor4D, labels: tf.Tensor3D) => tf.Scalar;
+/** progress: the step's share of the training (0..1), for losses that schedule a term's weight. */
+export type LossFunction = (logits: tf.Tensor4D, labels: tf.Tensor3D, progress?: number) => tf.Scalar;
 export type LossFactory = (spec: LossSpec, context: LossContext) => LossFunction;
 
 /** The project's losses module (src/losses/index), from source (.ts) or built (.js) alike. */
 export function defaultLossModuleUrl(): string {
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`../../losses/index${extension}`, import.meta.url).href;
+  return new URL(`../losses/index${extension}`, import.meta.url).href;
 }
 
 /** Imports `createLoss` from a module (default: src/losses/index). */
@@ -32,6 +33,8 @@ export interface ImageBatch {
 
 export interface LabelledBatch extends ImageBatch {
   labels: Int32Array;
+  /** The step's share of the training, 0..1 (losses with a scheduled term use it); absent = 1. */
+  progress?: number;
 }
 
 export function checkBatch(batch: ImageBatch & { labels?: Int32Array }, inputChannels: number): void {
@@ -69,7 +72,7 @@ export class ModelReplica {
       return tf.tidy(() => {
         const images = tf.tensor4d(batch.images, [n, height, width, this.unet.options.inputChannels]);
         const labels = tf.tensor3d(batch.labels, [n, height, width], 'int32');
-        const f = (...params: tf.Tensor[]) => this.loss(this.unet.forward(params, images), labels);
+        const f = (...params: tf.Tensor[]) => this.loss(this.unet.forward(params, images), labels, batch.progress);
         const { value, grads } = tf.valueAndGrads(f)(w);
         grads.forEach((g, i) => gradients.set(g.dataSync() as Float32Array, this.unet.parameters[i].offset));
         return value.dataSync()[0];

@@ -15,7 +15,7 @@
  * gradient averaging across workers and resets are plain array operations.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../random.js';
+import { createRng } from '../verify/random.js';
 import { normRelu } from './norm-relu.js';
 
 export interface UNetOptions {

@@ -8,7 +8,7 @@
  *          g + m*b; weight decay added to the gradient).
  * Weight decay applies to every weight, as torch does by default.
  */
-import type { Recipe } from '../../contracts/recommendation.js';
+import type { Recipe } from '../contracts/recommendation.js';
 
 export type OptimizerSettings = Recipe['optimizer'];
 

@@ -2,7 +2,7 @@
  * Where a training step's loss and gradients come from: the model replica in this thread, or a
  * pool of data-parallel worker threads (each a single-threaded backend with its own replica).
  */
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
 import { loadLossFactory, ModelReplica, type ImageBatch, type LabelledBatch } from './replica.js';
 import type { UNet } from './unet.js';
 

@@ -9,10 +9,10 @@
  * Idle workers are unref'd, so a forgotten dispose() never keeps the process alive.
  */
 import type { Worker } from 'node:worker_threads';
-import { UserError } from '../../common/errors.js';
-import { startWorkerThread } from '../../common/workers.js';
-import type { LossContext, LossSpec } from '../../contracts/losses.js';
-import type { BackendName } from '../../contracts/verification.js';
+import { UserError } from '../common/errors.js';
+import { startWorkerThread } from '../common/workers.js';
+import type { LossContext, LossSpec } from '../contracts/losses.js';
+import type { BackendName } from '../contracts/verification.js';
 import { shardSizes, type GradientSource } from './gradient-source.js';
 import type { ImageBatch, LabelledBatch } from './replica.js';
 import type { UNet } from './unet.js';
@@ -122,7 +122,7 @@ export async function createDataParallelGradientSource(options: DataParallelOpti
       const replies = shardsOf(batch, sizes).map(({ images, start, n }, i) => {
         const pixels = pixelsOf(batch);
         const labels = batch.labels.slice(start * pixels, (start + n) * pixels);
-        const shard: LabelledBatch = { images, labels, n, height: batch.height, width: batch.width };
+        const shard: LabelledBatch = { images, labels, n, height: batch.height, width: batch.width, ...(batch.progress !== undefined ? { progress: batch.progress } : {}) };
         return workers[i].request({ type: 'step', batch: shard }, [images.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
       });
       const losses = (await Promise.all(replies)).map((reply) => (reply as { loss: number }).loss);

@@ -5,12 +5,15 @@
  * the far edge, later tiles overwriting the overlap). Returns the argmax label map per image at
  * its original size.
  */
-import { normalisedImage, type Normalisation, type VerifyImage } from './data.js';
-import type { Trainer } from './trainer.js';
+import { normalisedImage } from './batch.js';
+import type { EngineImage, Normalisation } from './types.js';
+
+/** Argmax labels (NHW) of a normalised NHWC batch. */
+export type PredictBatch = (images: Float32Array, n: number, height: number, width: number) => Promise<Uint8Array>;
 
 export const MAX_TILE = 256;
 
-export async function predictImage(trainer: Trainer, image: VerifyImage, norm: Normalisation, depth: number): Promise<Uint8Array> {
+export async function predictImage(predict: PredictBatch, image: EngineImage, norm: Normalisation, depth: number): Promise<Uint8Array> {
   const multiple = 2 ** depth;
   const padW = Math.ceil(image.width / multiple) * multiple;
   const padH = Math.ceil(image.height / multiple) * multiple;
@@ -22,7 +25,7 @@ export async function predictImage(trainer: Trainer, image: VerifyImage, norm: N
   for (const y0 of tileStarts(padH, tileH)) {
     for (const x0 of tileStarts(padW, tileW)) {
       const tile = tileW === padW && tileH === padH ? input : cropHWC(input, padW, ch, x0, y0, tileW, tileH);
-      const pred = await trainer.predict(tile, 1, tileH, tileW);
+      const pred = await predict(tile, 1, tileH, tileW);
       for (let y = 0; y < tileH; y++) padded.set(pred.subarray(y * tileW, (y + 1) * tileW), (y0 + y) * padW + x0);
     }
   }
