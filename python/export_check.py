@@ -7,7 +7,8 @@ the test sends, all in one process so that torch starts once.
 
 Input (JSON on stdin):
   {"snippets": [{"id": str, "code": str}],
-   "losses": [{"snippet": id, "shape": [N, H, W, C], "logits": [NHWC floats], "labels": [NHW ints]}],
+   "losses": [{"snippet": id, "shape": [N, H, W, C], "logits": [NHWC floats], "labels": [NHW ints],
+               "progress": float (optional: passed as compute_loss(..., progress=...), for dice_boundary)}],
    "areas": [{"snippet": id, "shape": [N, H, W], "labels": [NHW ints]}],
    "train": [snippet ids]}
 Output (JSON on stdout):
@@ -62,7 +63,8 @@ def evaluate_loss(module, request):
     logits_nhwc = torch.tensor(request["logits"], dtype=torch.float32).reshape(n, h, w, c)
     logits = logits_nhwc.permute(0, 3, 1, 2).contiguous().requires_grad_(True)
     target = torch.tensor(request["labels"], dtype=torch.int64).reshape(n, h, w)
-    loss = module.compute_loss(logits, target)
+    progress = request.get("progress")
+    loss = module.compute_loss(logits, target) if progress is None else module.compute_loss(logits, target, progress=progress)
     if loss.dim() != 0:
         raise ValueError(f"compute_loss returned shape {tuple(loss.shape)}, not a scalar")
     (grad,) = torch.autograd.grad(loss, logits)

@@ -12,7 +12,10 @@ export type LossName =
   | 'generalized_dice'
   | 'tversky'
   | 'focal_tversky'
-  | 'ohem_ce';
+  | 'ohem_ce'
+  | 'boundary'
+  | 'dice_boundary'
+  | 'hausdorff_dt';
 
 export type LossParamValue = number | boolean | string | null;
 
@@ -125,6 +128,52 @@ export const LOSS_CATALOGUE: Record<LossName, { title: string; params: Record<st
     params: {
       keepRatio: { type: 'number', default: 0.25, min: 0, exclusiveMin: true, max: 1, description: 'Share of the hardest valid pixels kept (rounded up, at least 1).' },
       labelSmoothing: { type: 'number', default: 0, min: 0, max: 1, description: 'Label smoothing of the CE term.' },
+    },
+  },
+  boundary: {
+    title: 'Boundary loss (Kervadec et al.)',
+    params: {
+      includeBackground: {
+        type: 'boolean',
+        default: false,
+        description: 'Include class 0 in the classes averaged (the reference idc: [1] in the paper\'s binary tasks, every class for ACDC).',
+      },
+    },
+  },
+  dice_boundary: {
+    title: 'Dice + boundary loss, scheduled (Kervadec et al.)',
+    params: {
+      schedule: {
+        type: 'enum',
+        default: 'rebalance',
+        values: ['rebalance', 'increase', 'constant'],
+        description:
+          'rebalance: max(minDiceWeight, 1 - a) * Dice + a * Boundary (the paper\'s choice); increase: Dice + a * Boundary; constant: Dice + alphaStart * Boundary. a rises linearly with training progress (step / total steps) from alphaStart to alphaEnd.',
+      },
+      alphaStart: { type: 'number', default: 0.01, min: 0, description: 'Boundary weight at the start of training (the paper: 0.01).' },
+      alphaEnd: {
+        type: 'number',
+        default: 1,
+        min: 0,
+        description: 'Boundary weight at the end of training (the paper adds 0.01 per epoch: 0.01 -> 1 over its ~100-epoch runs).',
+      },
+      minDiceWeight: {
+        type: 'number',
+        default: 0.1,
+        min: 0,
+        max: 1,
+        description: 'Floor of the Dice weight under rebalance (the authors\' StealWeight scheduler: 0.1).',
+      },
+      boundaryIncludeBackground: { type: 'boolean', default: false, description: 'Include class 0 in the boundary term (the reference idc: [1] in the binary tasks).' },
+      ...diceConventions,
+    },
+  },
+  hausdorff_dt: {
+    title: 'Hausdorff distance-transform loss (MONAI HausdorffDTLoss)',
+    params: {
+      alpha: { type: 'number', default: 2, min: 0, description: 'Exponent of the distance fields (MONAI alpha).' },
+      includeBackground: { type: 'boolean', default: false, description: 'Include class 0 (MONAI include_background, default False).' },
+      batch: { type: 'boolean', default: false, description: 'Average each class over the whole batch before the class mean (MONAI batch).' },
     },
   },
 };

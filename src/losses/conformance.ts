@@ -1,6 +1,7 @@
 /**
  * `npm run conformance -- [DIR] [--backend cpu|wasm]`: checks every loss and the Boundary IoU
- * against the reference cases (`case*.json`) in DIR (default: ../shared/fixtures next to the repo).
+ * against the reference cases (`case*.json`) in DIR (default: ../shared/fixtures next to the repo
+ * and the project's own cases in test/fixtures/losses: the distance-based losses).
  * Prints key, ours, expected, relative error and ok per value; exits 0 when all match, 1 on any
  * mismatch above 1e-5 or any key it cannot evaluate, 2 on a bad directory or case file.
  * Relative error = |ours - expected| / max(|expected|, 1e-3) (absolute for values below 1e-3).
@@ -58,7 +59,7 @@ export function evaluateLossKey(referenceCase: ReferenceCase, key: string): numb
   return tf.tidy(() => {
     const logits = tf.tensor4d(referenceCase.logits, [n, h, w, c], 'float32');
     const labels = tf.tensor3d(referenceCase.labels, [n, h, w], 'int32');
-    return loss(logits, labels).dataSync()[0];
+    return loss(logits, labels, fixtureLoss.progress).dataSync()[0];
   });
 }
 
@@ -125,11 +126,27 @@ export function loadReferenceCases(dir: string): ReferenceCase[] {
   });
 }
 
-/** ../shared/fixtures beside the repository root (the nearest folder above this file with package.json). */
-export function defaultFixturesDir(): string {
+/** The repository root: the nearest folder above this file with package.json. */
+function repositoryRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return resolve(dir, '..', 'shared', 'fixtures');
+  return dir;
+}
+
+/** ../shared/fixtures beside the repository root. */
+export function defaultFixturesDir(): string {
+  return resolve(repositoryRoot(), '..', 'shared', 'fixtures');
+}
+
+/** The project's own reference cases (boundary, dice_boundary, hausdorff_dt): test/fixtures/losses. */
+export function projectFixturesDir(): string {
+  return resolve(repositoryRoot(), 'test', 'fixtures', 'losses');
+}
+
+/** What `npm run conformance` checks without a DIR: the shared cases and the project's (when present, i.e. in a checkout). */
+export function defaultFixturesDirs(): string[] {
+  const project = projectFixturesDir();
+  return [defaultFixturesDir(), ...(existsSync(project) ? [project] : [])];
 }
 
 function formatNumber(value: number | null): string {
@@ -162,7 +179,8 @@ const processIo: ConformanceIo = {
 };
 
 const USAGE = `usage: npm run conformance -- [DIR] [--backend cpu|wasm]
-  DIR        folder of case*.json reference cases (default: ../shared/fixtures beside the repo)
+  DIR        folder of case*.json reference cases (default: ../shared/fixtures beside the repo
+             and test/fixtures/losses, the project's cases for the distance-based losses)
   --backend  tfjs backend to evaluate the losses on (default: cpu)
 exit codes: 0 all values match within ${CONFORMANCE_TOLERANCE}, 1 a mismatch or an unevaluable key, 2 bad usage or input`;
 
@@ -175,15 +193,15 @@ export async function main(argv: string[], io: ConformanceIo = processIo): Promi
       return 0;
     }
     if (positionals.length > 1) throw new UserError(`expected one directory, got ${positionals.length}: ${positionals.join(' ')}`, { fix: USAGE });
-    const dir = resolve(positionals[0] ?? defaultFixturesDir());
-    const cases = loadReferenceCases(dir);
+    const dirs = positionals.length ? [resolve(positionals[0])] : defaultFixturesDirs();
+    const cases = dirs.flatMap(loadReferenceCases);
     await useBackend(values.backend ?? 'cpu');
     const rows = cases.flatMap(evaluateCase);
     io.stdout(`${formatTable(rows)}\n`);
     const failures = rows.filter((r) => !r.ok);
     const worst = rows.reduce<ConformanceRow | null>((w, r) => (r.relativeError !== null && (w === null || r.relativeError > (w.relativeError ?? -1)) ? r : w), null);
     const worstText = worst ? `worst relative error ${worst.relativeError!.toExponential(2)} (${worst.key})` : 'no numeric comparison';
-    io.stdout(`\n${rows.length} values in ${cases.length} case file(s) from ${dir} on tfjs backend ${tf.getBackend()}; ${worstText}; tolerance ${CONFORMANCE_TOLERANCE}\n`);
+    io.stdout(`\n${rows.length} values in ${cases.length} case file(s) from ${dirs.join(' and ')} on tfjs backend ${tf.getBackend()}; ${worstText}; tolerance ${CONFORMANCE_TOLERANCE}\n`);
     if (failures.length) {
       io.stderr(`conformance: ${failures.length} value(s) failed: ${failures.map((f) => f.key).join(', ')}\n`);
       return 1;

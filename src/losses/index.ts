@@ -1,25 +1,31 @@
 /**
  * The loss registry: createLoss(spec, context) validates everything at construction and returns
- * a function of (NHWC float32 logits, int32 [N,H,W] labels) -> scalar, differentiable w.r.t. the
- * logits. Each loss lives in its own module; this file maps catalogue parameters onto them.
+ * a function of (NHWC float32 logits, int32 [N,H,W] labels, progress?) -> scalar, differentiable
+ * w.r.t. the logits; progress (step / total steps, default 1) drives scheduled losses. Each loss
+ * lives in its own module; this file maps catalogue parameters onto them.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossContext, LossName, LossSpec } from '../contracts/losses.js';
 import { UserError } from '../common/errors.js';
+import { boundaryLoss, boundaryPerImage, type BoundaryOptions } from './boundary.js';
 import { crossEntropyLoss, crossEntropyPerImage, type CrossEntropyOptions } from './ce.js';
 import { comboLoss, comboPerImage, type ComboOptions } from './combo.js';
 import { diceLoss, dicePerImage, type DiceOptions } from './dice.js';
+import { diceBoundaryLoss, diceBoundaryPerImage, type BoundarySchedule, type DiceBoundaryOptions } from './dice-boundary.js';
 import { focalLoss, focalPerImage, type FocalOptions } from './focal.js';
 import { focalTverskyLoss, focalTverskyPerImage, type FocalTverskyOptions } from './focal-tversky.js';
+import { hausdorffDTLoss, hausdorffDTPerImage, type HausdorffDTOptions } from './hausdorff-dt.js';
 import { generalizedDiceLoss, generalizedDicePerImage, type GeneralizedDiceOptions, type GeneralizedDiceWeightType } from './generalized-dice.js';
 import { ohemCrossEntropyLoss, ohemCrossEntropyPerImage, type OhemOptions } from './ohem-ce.js';
 import { resolveLossParams, validateLossContext, type ResolvedLossParams } from './params.js';
 import { scaleAwareLoss } from './scale-aware.js';
 import { stableLogDiceLoss, stableLogDicePerImage, type StableLogDiceOptions } from './stable-log-dice.js';
 import { tverskyLoss, tverskyPerImage, type TverskyOptions } from './tversky.js';
-import type { LossFunction, LossImplementation } from './types.js';
+import { DEFAULT_PROGRESS, type LossFunction, type LossImplementation } from './types.js';
 
 export type { LossFunction, PerImageLossFunction } from './types.js';
+export { DEFAULT_PROGRESS } from './types.js';
+export { diceBoundaryWeights } from './dice-boundary.js';
 export { resolveLossParams } from './params.js';
 export type { ResolvedLossParams } from './params.js';
 export { areaBin, imageScaleWeights, smallestObjectArea } from './scale-aware.js';
@@ -110,6 +116,25 @@ const BUILDERS: Record<LossName, Builder> = {
     const o: OhemOptions = { ...crossEntropyOptions(p, c), keepRatio: num(p, 'keepRatio') };
     return { batch: (x, y) => ohemCrossEntropyLoss(x, y, o), perImage: (x, y) => ohemCrossEntropyPerImage(x, y, o) };
   },
+  boundary: (p, c) => {
+    const o: BoundaryOptions = { includeBackground: bool(p, 'includeBackground'), ignoreIndex: c.ignoreIndex };
+    return { batch: (x, y) => boundaryLoss(x, y, o), perImage: (x, y) => boundaryPerImage(x, y, o) };
+  },
+  dice_boundary: (p, c) => {
+    const o: DiceBoundaryOptions = {
+      dice: diceOptions(p, c),
+      boundary: { includeBackground: bool(p, 'boundaryIncludeBackground'), ignoreIndex: c.ignoreIndex },
+      schedule: p.schedule as BoundarySchedule,
+      alphaStart: num(p, 'alphaStart'),
+      alphaEnd: num(p, 'alphaEnd'),
+      minDiceWeight: num(p, 'minDiceWeight'),
+    };
+    return { batch: (x, y, t) => diceBoundaryLoss(x, y, t, o), perImage: o.dice.batch ? null : (x, y, t) => diceBoundaryPerImage(x, y, t, o) };
+  },
+  hausdorff_dt: (p, c) => {
+    const o: HausdorffDTOptions = { alpha: num(p, 'alpha'), includeBackground: bool(p, 'includeBackground'), batch: bool(p, 'batch'), ignoreIndex: c.ignoreIndex };
+    return { batch: (x, y) => hausdorffDTLoss(x, y, o), perImage: o.batch ? null : (x, y) => hausdorffDTPerImage(x, y, o) };
+  },
 };
 
 /** squaredPred, jaccard and smoothNr/Dr shape the soft Dice only; with the stable log form they would be silently ignored. */
@@ -133,7 +158,7 @@ export function createLoss(spec: LossSpec, context: LossContext): LossFunction {
   const params = resolveLossParams(spec);
   validateLossContext(spec.name, context);
   const implementation = BUILDERS[spec.name](params, context);
-  let loss = implementation.batch;
+  let loss: LossFunction = (logits, labels, progress = DEFAULT_PROGRESS) => implementation.batch(logits, labels, progress);
   if (context.scaleAware) {
     if (!implementation.perImage) {
       throw new UserError(`loss "${spec.name}": scale-aware weighting needs a per-image loss, but batch=true sums over the whole batch`, {
@@ -143,10 +168,18 @@ export function createLoss(spec: LossSpec, context: LossContext): LossFunction {
     loss = scaleAwareLoss(implementation.perImage, context.scaleAware, context.ignoreIndex);
   }
   const checked = loss;
-  return (logits, labels) => {
+  return (logits, labels, progress = DEFAULT_PROGRESS) => {
     checkInputs(spec.name, context, logits, labels);
-    return checked(logits, labels);
+    checkProgress(spec.name, progress);
+    return checked(logits, labels, progress);
   };
+}
+
+/** Progress is the trainer's step / total steps: anything outside [0, 1] is a bug in the caller. */
+function checkProgress(loss: LossName, progress: number): void {
+  if (typeof progress !== 'number' || !Number.isFinite(progress) || progress < 0 || progress > 1) {
+    throw new UserError(`loss "${loss}": progress must be a number in [0, 1] (step / total steps), got ${String(progress)}`, { exitCode: 1 });
+  }
 }
 
 function checkInputs(loss: LossName, context: LossContext, logits: tf.Tensor4D, labels: tf.Tensor3D): void {

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScaleAwareWeighting } from '../contracts/losses.js';
-import type { LossFunction, PerImageLossFunction } from './types.js';
+import { DEFAULT_PROGRESS, type LossFunction, type PerImageLossFunction } from './types.js';
 
 /** The weight s_i of each image in a batch of int labels [N,H,W] (row-major). */
 export function imageScaleWeights(
@@ -78,9 +78,9 @@ export function smallestObjectArea(labels: ArrayLike<number>, offset: number, he
 }
 
 export function scaleAwareLoss(perImage: PerImageLossFunction, weighting: ScaleAwareWeighting, ignoreIndex: number | null): LossFunction {
-  return (logits, labels) =>
+  return (logits, labels, progress = DEFAULT_PROGRESS) =>
     tf.tidy(() => {
-      const values = perImage(logits, labels);
+      const values = perImage(logits, labels, progress);
       const labelData = labels.dataSync();
       const [n, h, w] = labels.shape;
       const weights = imageScaleWeights(labelData, [n, h, w], ignoreIndex, weighting);

@@ -45,7 +45,7 @@ interface Baseline {
   recipe?: Pick<Recipe, 'optimizer' | 'schedule' | 'gradientClipNorm'>;
 }
 
-const DICE_FAMILY = new Set<LossName>(['dice', 'stable_log_dice', 'combo', 'generalized_dice', 'tversky', 'focal_tversky']);
+const DICE_FAMILY = new Set<LossName>(['dice', 'stable_log_dice', 'combo', 'generalized_dice', 'tversky', 'focal_tversky', 'dice_boundary']);
 
 /** Baselines by name. `ce`, `focal`, `dice`, `combo` are the article's four; every catalogue loss is available with its defaults. */
 export const BASELINES: Record<string, Baseline> = {

@@ -5,6 +5,8 @@ export interface LossCase {
   spec: LossSpec;
   /** Overrides of the test context (class weights, scale-aware bins). */
   context?: Partial<LossContext>;
+  /** Training progress passed to the loss (scheduled losses); default: the loss's default, 1. */
+  progress?: number;
 }
 
 const weights = (c: number) => Array.from({ length: c }, (_, k) => [0.3, 1.2, 2.5, 0.8, 1.7][k % 5]);
@@ -63,5 +65,17 @@ export function lossCases(classes: number): LossCase[] {
     { title: 'scale-aware ohem', spec: { name: 'ohem_ce', params: { keepRatio: 0.3 } }, context: { scaleAware } },
     { title: 'scale-aware combo ohem 0.25 weighted', spec: { name: 'combo', params: { diceWeight: 0.7, ceWeight: 0.3, ohemKeepRatio: 0.25 } }, context: { scaleAware, classWeights: weights(classes) } },
     { title: 'scale-aware focal smoothing 0.1', spec: { name: 'focal', params: { gamma: 1.5, labelSmoothing: 0.1 } }, context: { scaleAware } },
+    { title: 'boundary', spec: { name: 'boundary', params: {} } },
+    { title: 'boundary with background', spec: { name: 'boundary', params: { includeBackground: true } } },
+    { title: 'dice + boundary, rebalance, default progress', spec: { name: 'dice_boundary', params: {} } },
+    { title: 'dice + boundary, rebalance, progress 0.3', spec: { name: 'dice_boundary', params: {} }, progress: 0.3 },
+    { title: 'dice + boundary, rebalance floor, progress 0.95', spec: { name: 'dice_boundary', params: { alphaStart: 0.05, alphaEnd: 1.2, minDiceWeight: 0.2 } }, progress: 0.95 },
+    { title: 'dice + boundary, increase, no background, batch', spec: { name: 'dice_boundary', params: { schedule: 'increase', includeBackground: false, batch: true, boundaryIncludeBackground: true } }, progress: 0.5 },
+    { title: 'dice + boundary, constant', spec: { name: 'dice_boundary', params: { schedule: 'constant', alphaStart: 0.1 } }, progress: 0.7 },
+    { title: 'scale-aware dice + boundary, progress 0.4', spec: { name: 'dice_boundary', params: {} }, context: { scaleAware }, progress: 0.4 },
+    { title: 'hausdorff dt', spec: { name: 'hausdorff_dt', params: {} } },
+    { title: 'hausdorff dt alpha 1 with background, batch', spec: { name: 'hausdorff_dt', params: { alpha: 1, includeBackground: true, batch: true } } },
+    { title: 'scale-aware boundary', spec: { name: 'boundary', params: {} }, context: { scaleAware } },
+    { title: 'scale-aware hausdorff dt', spec: { name: 'hausdorff_dt', params: {} }, context: { scaleAware } },
   ];
 }

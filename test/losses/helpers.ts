@@ -64,8 +64,8 @@ export function tensorsOf(batch: Batch): { logits: tf.Tensor4D; labels: tf.Tenso
 }
 
 /** The float64 reference value of a spec on a batch. */
-export function referenceValue(spec: LossSpec, context: LossContext, batch: Batch): number {
-  return referenceLoss(spec.name, resolveLossParams(spec), context, batch);
+export function referenceValue(spec: LossSpec, context: LossContext, batch: Batch, progress = 1): number {
+  return referenceLoss(spec.name, resolveLossParams(spec), context, batch, progress);
 }
 
 /**
@@ -73,7 +73,7 @@ export function referenceValue(spec: LossSpec, context: LossContext, batch: Batc
  * sees), step 1e-6: truncation error ~1e-12 * f''' and rounding ~1e-16/1e-6, both far below the
  * float32 gradient error being tested.
  */
-export function referenceGradient(spec: LossSpec, context: LossContext, batch: Batch): Float64Array {
+export function referenceGradient(spec: LossSpec, context: LossContext, batch: Batch, progress = 1): Float64Array {
   const x = Float64Array.from(Float32Array.from(batch.logits));
   const grad = new Float64Array(x.length);
   const step = 1e-6;
@@ -81,9 +81,9 @@ export function referenceGradient(spec: LossSpec, context: LossContext, batch: B
   for (let j = 0; j < x.length; j++) {
     const keep = x[j];
     x[j] = keep + step;
-    const up = referenceLoss(spec.name, params, context, { ...batch, logits: x });
+    const up = referenceLoss(spec.name, params, context, { ...batch, logits: x }, progress);
     x[j] = keep - step;
-    const down = referenceLoss(spec.name, params, context, { ...batch, logits: x });
+    const down = referenceLoss(spec.name, params, context, { ...batch, logits: x }, progress);
     x[j] = keep;
     grad[j] = (up - down) / (2 * step);
   }

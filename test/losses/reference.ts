@@ -73,7 +73,7 @@ function classMean(s: Stats, classes: number[], f: (g: number, k: number) => num
   return mean(perGroup);
 }
 
-function perImageValues(batch: Batch, ctx: LossContext, name: LossName, p: Params): number[] {
+function perImageValues(batch: Batch, ctx: LossContext, name: LossName, p: Params, progress: number): number[] {
   const [n, h, w, c] = batch.shape;
   const out: number[] = [];
   for (let img = 0; img < n; img++) {
@@ -83,7 +83,7 @@ function perImageValues(batch: Batch, ctx: LossContext, name: LossName, p: Param
       logits: batch.logits.slice(img * size * c, (img + 1) * size * c),
       labels: batch.labels.slice(img * size, (img + 1) * size),
     };
-    out.push(referenceLoss(name, p, { ...ctx, scaleAware: null }, one));
+    out.push(referenceLoss(name, p, { ...ctx, scaleAware: null }, one, progress));
   }
   return out;
 }
@@ -165,10 +165,10 @@ function smallestObject(batch: Batch, img: number, ctx: LossContext): number | n
   return best;
 }
 
-export function referenceLoss(name: LossName, p: Params, ctx: LossContext, batch: Batch): number {
+export function referenceLoss(name: LossName, p: Params, ctx: LossContext, batch: Batch, progress = 1): number {
   const [n, h, w, c] = batch.shape;
   if (ctx.scaleAware) {
-    const values = perImageValues(batch, ctx, name, p);
+    const values = perImageValues(batch, ctx, name, p, progress);
     let num = 0;
     let den = 0;
     for (let img = 0; img < n; img++) {
@@ -274,5 +274,93 @@ export function referenceLoss(name: LossName, p: Params, ctx: LossContext, batch
       const s = stats(batch, ctx, p.batch as boolean);
       return classMean(s, classesFrom(c, p.includeBackground as boolean), (g, k) => Math.pow(1 - tverskyIndex(s, g, k, p), p.gamma as number));
     }
+    case 'boundary':
+      return boundaryReference(batch, ctx, p.includeBackground as boolean);
+    case 'dice_boundary': {
+      const alphaStart = p.alphaStart as number;
+      const alpha = alphaStart + ((p.alphaEnd as number) - alphaStart) * progress;
+      const [diceWeight, boundaryWeight] =
+        p.schedule === 'constant' ? [1, alphaStart] : p.schedule === 'increase' ? [1, alpha] : [Math.max(p.minDiceWeight as number, 1 - alpha), alpha];
+      return diceWeight * referenceLoss('dice', p, ctx, batch) + boundaryWeight * boundaryReference(batch, ctx, p.boundaryIncludeBackground as boolean);
+    }
+    case 'hausdorff_dt':
+      return hausdorffReference(batch, ctx, p);
   }
+}
+
+/**
+ * Brute-force distance from each pixel of an h x w image to the nearest pixel on the other side of
+ * `inside` (by trying every pixel), or null when `inside` is empty or covers the image.
+ */
+export function bruteForceDistanceToOtherSide(inside: boolean[], h: number, w: number): number[] | null {
+  const count = inside.filter(Boolean).length;
+  if (count === 0 || count === inside.length) return null;
+  return inside.map((me, i) => {
+    let best = Infinity;
+    for (let j = 0; j < inside.length; j++) {
+      if (inside[j] === me) continue;
+      const dy = Math.floor(i / w) - Math.floor(j / w);
+      const dx = (i % w) - (j % w);
+      best = Math.min(best, dy * dy + dx * dx);
+    }
+    return Math.sqrt(best);
+  });
+}
+
+/** Kervadec's one_hot2dist of class k in image img: outside d, inside -(d - 1); zeros when absent (null). */
+export function referenceSignedDistance(batch: Batch, ctx: LossContext, img: number, k: number): number[] | null {
+  const [, h, w] = batch.shape;
+  const labels = Array.from(batch.labels.slice(img * h * w, (img + 1) * h * w));
+  const inside = labels.map((y) => y === k && isValid(y, ctx));
+  const d = bruteForceDistanceToOtherSide(inside, h, w);
+  return d && d.map((v, i) => (inside[i] ? -(v - 1) : v));
+}
+
+/** SurfaceLoss: mean over valid pixels and included classes of p_k * phi_k, pooled over the batch. */
+function boundaryReference(batch: Batch, ctx: LossContext, includeBackground: boolean): number {
+  const [n, h, w, c] = batch.shape;
+  const probs = probabilities(batch);
+  const classes = classesFrom(c, includeBackground);
+  let sum = 0;
+  let valid = 0;
+  for (let img = 0; img < n; img++) {
+    const maps = classes.map((k) => referenceSignedDistance(batch, ctx, img, k));
+    for (let j = 0; j < h * w; j++) {
+      const i = img * h * w + j;
+      if (!isValid(batch.labels[i], ctx)) continue;
+      valid++;
+      classes.forEach((k, m) => {
+        sum += probs[i * c + k] * (maps[m]?.[j] ?? 0);
+      });
+    }
+  }
+  return valid ? sum / (valid * classes.length) : 0;
+}
+
+/** MONAI HausdorffDTLoss (softmax, one-hot target), mean over valid pixels per image (or batch) and class. */
+function hausdorffReference(batch: Batch, ctx: LossContext, p: Params): number {
+  const [n, h, w, c] = batch.shape;
+  const probs = probabilities(batch);
+  const classes = classesFrom(c, p.includeBackground as boolean);
+  const alpha = p.alpha as number;
+  const groups = p.batch ? 1 : n;
+  const sums = Array.from({ length: groups }, () => new Array<number>(c).fill(0));
+  const counts = new Array<number>(groups).fill(0);
+  for (let img = 0; img < n; img++) {
+    const g = p.batch ? 0 : img;
+    const labels = Array.from(batch.labels.slice(img * h * w, (img + 1) * h * w));
+    for (const k of classes) {
+      const dp = bruteForceDistanceToOtherSide(labels.map((_, j) => probs[(img * h * w + j) * c + k] > 0.5), h, w);
+      const dt = bruteForceDistanceToOtherSide(labels.map((y) => y === k && isValid(y, ctx)), h, w);
+      labels.forEach((y, j) => {
+        if (!isValid(y, ctx)) return;
+        const err = probs[(img * h * w + j) * c + k] - (y === k ? 1 : 0);
+        sums[g][k] += err * err * ((dp ? Math.pow(dp[j], alpha) : 0) + (dt ? Math.pow(dt[j], alpha) : 0));
+      });
+    }
+    counts[g] += labels.filter((y) => isValid(y, ctx)).length;
+  }
+  const perGroup: number[] = [];
+  for (let g = 0; g < groups; g++) if (counts[g] > 0) perGroup.push(mean(classes.map((k) => sums[g][k] / counts[g])));
+  return mean(perGroup);
 }

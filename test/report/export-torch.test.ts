@@ -4,7 +4,9 @@
  * conformance.ts measures) and gradient w.r.t. the logits (tf.grad on the cpu backend) to 1e-5
  * (max |difference| / max |TS gradient|). Cases: every key of the reference cases in
  * ../shared/fixtures, every loss with non-default parameters on a batch with an all-ignored image,
- * class weights and scale-aware weighting, and an all-ignored batch (0 with a zero gradient).
+ * class weights and scale-aware weighting, and an all-ignored batch (0 with a zero gradient). The
+ * distance-based losses (boundary, dice_boundary at several training progress values, hausdorff_dt)
+ * run the same cases, their project reference cases (test/fixtures/losses) too.
  * Skipped only when no Python with torch is found (the reason is printed).
  */
 import { spawnSync } from 'node:child_process';
@@ -13,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LossContext, LossName, LossParamValue, LossSpec, Recipe } from '../../src/contracts/index.js';
 import { createLoss, imageScaleWeights, smallestObjectArea } from '../../src/losses/index.js';
-import { defaultFixturesDir, loadReferenceCases, relativeError } from '../../src/losses/conformance.js';
+import { defaultFixturesDirs, loadReferenceCases, relativeError } from '../../src/losses/conformance.js';
 import { fixtureLossForKey } from '../../src/losses/fixture-keys.js';
 import { exportSnippet, type ExportSource } from '../../src/report/export/index.js';
 import { comboRecipe } from '../fixtures/ui/contracts.js';
@@ -50,6 +52,8 @@ interface Case {
   context: LossContext;
   batch: Batch;
   snippet: string;
+  /** Training progress passed to compute_loss (dice_boundary); null: neither side is given one (default 1). */
+  progress: number | null;
 }
 
 const snippets = new Map<string, string>();
@@ -67,28 +71,31 @@ function recipeFor(spec: LossSpec, context: LossContext): Recipe {
   };
 }
 
-function addCase(label: string, spec: LossSpec, context: LossContext, batch: Batch, flavour: 'pytorch' | 'monai' = 'pytorch'): void {
+function addCase(label: string, spec: LossSpec, context: LossContext, batch: Batch, flavour: 'pytorch' | 'monai' = 'pytorch', progress: number | null = null): void {
   const source: ExportSource = { recipe: recipeFor(spec, context), provenance: 'a test', numClasses: context.numClasses, classNames: null, ignoreIndex: context.ignoreIndex, notes: [] };
   const code = exportSnippet(source, flavour);
   const id = `${flavour}:${label}`;
   snippets.set(id, code);
-  cases.push({ label: `${flavour}: ${label}`, loss: spec.name, spec, context, batch, snippet: id });
+  const at = progress === null ? '' : ` at progress ${progress}`;
+  cases.push({ label: `${flavour}: ${label}${at}`, loss: spec.name, spec, context, batch, snippet: id, progress });
 }
 
-// 1. Every key of the reference cases, with the case's ignore index and class weights.
-for (const referenceCase of loadReferenceCases(defaultFixturesDir())) {
+// 1. Every key of the reference cases (../shared/fixtures and the project's distance-loss cases), with
+// the case's ignore index, class weights and, for a `_progressT` key, training progress.
+for (const referenceCase of defaultFixturesDirs().flatMap(loadReferenceCases)) {
   const file = referenceCase.file.split('/').pop();
   const batch: Batch = { shape: referenceCase.shape, logits: referenceCase.logits, labels: referenceCase.labels, ignoreIndex: referenceCase.ignoreIndex };
   for (const key of Object.keys(referenceCase.expected)) {
     const fixture = fixtureLossForKey(key)!;
     const context: LossContext = { numClasses: referenceCase.shape[3], ignoreIndex: referenceCase.ignoreIndex, classWeights: fixture.useClassWeights ? referenceCase.classWeights : null, scaleAware: null };
-    addCase(`${file} ${key}`, fixture.spec, context, batch);
-    addCase(`${file} ${key}`, fixture.spec, context, batch, 'monai');
+    const progress = /_progress/.test(key) ? fixture.progress : null;
+    addCase(`${file} ${key}`, fixture.spec, context, batch, 'pytorch', progress);
+    addCase(`${file} ${key}`, fixture.spec, context, batch, 'monai', progress);
   }
 }
 
 // 2. Every loss with non-default parameters.
-const LOSSES: Array<{ name: LossName; params: Record<string, LossParamValue> }> = [
+const LOSSES: Array<{ name: LossName; params: Record<string, LossParamValue>; progress?: Array<number | null> }> = [
   { name: 'ce', params: { labelSmoothing: 0.1 } },
   { name: 'focal', params: { gamma: 1.5, alpha: 0.25, labelSmoothing: 0.1 } },
   { name: 'focal', params: { gamma: 0, alpha: null } },
@@ -105,6 +112,15 @@ const LOSSES: Array<{ name: LossName; params: Record<string, LossParamValue> }> 
   { name: 'focal_tversky', params: { alpha: 0.3, beta: 0.7, gamma: 0.75 } },
   { name: 'focal_tversky', params: { alpha: 0.7, beta: 0.3, gamma: 1.5, batch: true } },
   { name: 'ohem_ce', params: { keepRatio: 0.3, labelSmoothing: 0.05 } },
+  { name: 'boundary', params: {} },
+  { name: 'boundary', params: { includeBackground: true } },
+  // null: compute_loss called without progress (its default 1.0 against createLoss's default 1).
+  { name: 'dice_boundary', params: {}, progress: [0, 0.3, 1, null] },
+  { name: 'dice_boundary', params: { schedule: 'increase', alphaStart: 0.05, alphaEnd: 0.5, includeBackground: false, boundaryIncludeBackground: true, squaredPred: true }, progress: [0, 0.6] },
+  { name: 'dice_boundary', params: { schedule: 'constant', alphaStart: 0.2, batch: true, jaccard: true }, progress: [0.5] },
+  { name: 'hausdorff_dt', params: {} },
+  { name: 'hausdorff_dt', params: { alpha: 1.5, includeBackground: true } },
+  { name: 'hausdorff_dt', params: { alpha: 2, batch: true } },
 ];
 const SHAPE: [number, number, number, number] = [3, 9, 11, 4];
 const WEIGHTS = [0.5, 1, 2.5, 1.5];
@@ -124,22 +140,26 @@ function syntheticBatch(seed: number, ignored: 'image' | 'batch' | 'none'): Batc
 const withIgnoredImage = syntheticBatch(15, 'image');
 const mixedScales = syntheticBatch(17, 'none');
 const allIgnored = syntheticBatch(12, 'batch');
-for (const [index, { name, params }] of LOSSES.entries()) {
+for (const [index, { name, params, progress: progressValues = [null] }] of LOSSES.entries()) {
+  for (const progress of progressValues) addLossCases(index, name, params, progress);
+}
+
+function addLossCases(index: number, name: LossName, params: Record<string, LossParamValue>, progress: number | null): void {
   const spec: LossSpec = { name, params };
   const base: LossContext = { numClasses: SHAPE[3], ignoreIndex: 255, classWeights: null, scaleAware: null };
-  const label = `${name} #${index}`;
-  addCase(`${label}, an all-ignored image`, spec, base, withIgnoredImage);
-  addCase(`${label}, class weights, an all-ignored image`, spec, { ...base, classWeights: WEIGHTS }, withIgnoredImage);
-  addCase(`${label}, an all-ignored batch`, spec, { ...base, classWeights: WEIGHTS }, allIgnored);
+  const label = `${name} #${index}${progress === null ? '' : ` p${progress}`}`;
+  addCase(`${label}, an all-ignored image`, spec, base, withIgnoredImage, 'pytorch', progress);
+  addCase(`${label}, class weights, an all-ignored image`, spec, { ...base, classWeights: WEIGHTS }, withIgnoredImage, 'pytorch', progress);
+  addCase(`${label}, an all-ignored batch`, spec, { ...base, classWeights: WEIGHTS }, allIgnored, 'pytorch', progress);
   if (params.batch !== true) {
-    addCase(`${label}, scale-aware, class weights, an all-ignored image`, spec, { ...base, classWeights: WEIGHTS, scaleAware: SCALE }, withIgnoredImage);
-    addCase(`${label}, scale-aware, an all-ignored batch`, spec, { ...base, scaleAware: SCALE }, allIgnored);
-    addCase(`${label}, scale-aware, an image without objects`, spec, { ...base, scaleAware: SCALE }, mixedScales);
+    addCase(`${label}, scale-aware, class weights, an all-ignored image`, spec, { ...base, classWeights: WEIGHTS, scaleAware: SCALE }, withIgnoredImage, 'pytorch', progress);
+    addCase(`${label}, scale-aware, an all-ignored batch`, spec, { ...base, scaleAware: SCALE }, allIgnored, 'pytorch', progress);
+    addCase(`${label}, scale-aware, an image without objects`, spec, { ...base, scaleAware: SCALE }, mixedScales, 'pytorch', progress);
   }
   // The monai flavour runs here where it needs no MONAI (CE, OHEM, stable log Dice); else syntax only.
-  addCase(`${label}, class weights, an all-ignored image`, spec, { ...base, classWeights: WEIGHTS }, withIgnoredImage, 'monai');
-  addCase(`${label}, an all-ignored batch`, spec, base, allIgnored, 'monai');
-  if (params.batch !== true) addCase(`${label}, scale-aware, an all-ignored image`, spec, { ...base, scaleAware: SCALE }, withIgnoredImage, 'monai');
+  addCase(`${label}, class weights, an all-ignored image`, spec, { ...base, classWeights: WEIGHTS }, withIgnoredImage, 'monai', progress);
+  addCase(`${label}, an all-ignored batch`, spec, base, allIgnored, 'monai', progress);
+  if (params.batch !== true) addCase(`${label}, scale-aware, an all-ignored image`, spec, { ...base, scaleAware: SCALE }, withIgnoredImage, 'monai', progress);
 }
 
 /** Masks for the connected-component areas: random blobs, a spiral, diagonal chains, ignore pixels. */
@@ -175,7 +195,7 @@ function tsValueAndGradient(c: Case): { value: number; grad: Float32Array } {
   return tf.tidy(() => {
     const logits = tf.tensor4d(c.batch.logits, [n, h, w, k], 'float32');
     const labels = tf.tensor3d(c.batch.labels, [n, h, w], 'int32');
-    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => loss(x as tf.Tensor4D, labels))(logits);
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => (c.progress === null ? loss(x as tf.Tensor4D, labels) : loss(x as tf.Tensor4D, labels, c.progress)))(logits);
     return { value: value.dataSync()[0], grad: grad.dataSync() as Float32Array };
   });
 }
@@ -203,7 +223,7 @@ interface HarnessOutput {
 describe.skipIf(!python)(`exported torch losses equal the TypeScript library (${why})`, () => {
   let output: HarnessOutput;
   const masks = areaMasks();
-  const trained = ['pytorch:combo #7, scale-aware, class weights, an all-ignored image', 'pytorch:ohem_ce #15, class weights, an all-ignored image', 'pytorch:focal_tversky #13, an all-ignored image'];
+  const trained = ['pytorch:combo #7, scale-aware, class weights, an all-ignored image', 'pytorch:ohem_ce #15, class weights, an all-ignored image', 'pytorch:focal_tversky #13, an all-ignored image', 'pytorch:dice_boundary #18 p0.3, scale-aware, class weights, an all-ignored image', 'pytorch:hausdorff_dt #21, an all-ignored image'];
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -211,7 +231,7 @@ describe.skipIf(!python)(`exported torch losses equal the TypeScript library (${
     const scaleSnippet = [...snippets.keys()].find((id) => id.startsWith('pytorch:') && id.includes('scale-aware'))!;
     const request = {
       snippets: [...snippets].map(([id, code]) => ({ id, code })),
-      losses: cases.map((c) => ({ snippet: c.snippet, shape: c.batch.shape, logits: c.batch.logits, labels: c.batch.labels })),
+      losses: cases.map((c) => ({ snippet: c.snippet, shape: c.batch.shape, logits: c.batch.logits, labels: c.batch.labels, ...(c.progress === null ? {} : { progress: c.progress }) })),
       areas: masks.map((m) => ({ snippet: scaleSnippet, shape: m.shape, labels: m.labels })),
       train: trained,
     };
@@ -251,7 +271,7 @@ describe.skipIf(!python)(`exported torch losses equal the TypeScript library (${
     });
     console.log(`torch ${output.torch}: ${cases.length} cases\nloss | cases | max rel. error value | max rel. error gradient\n${[...table].map(([loss, r]) => `${loss} | ${r.cases} | ${r.value.toExponential(2)} | ${r.grad.toExponential(2)}`).join('\n')}`);
     expect(failures).toEqual([]);
-    expect([...table.keys()].filter((key) => !key.startsWith('monai')).sort()).toEqual(['ce', 'combo', 'dice', 'focal', 'focal_tversky', 'generalized_dice', 'ohem_ce', 'stable_log_dice', 'tversky']);
+    expect([...table.keys()].filter((key) => !key.startsWith('monai')).sort()).toEqual(['boundary', 'ce', 'combo', 'dice', 'dice_boundary', 'focal', 'focal_tversky', 'generalized_dice', 'hausdorff_dt', 'ohem_ce', 'stable_log_dice', 'tversky']);
   });
 
   it('the scale-aware batches weigh their images differently (the weighting is really exercised)', () => {

@@ -30,6 +30,9 @@ const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue>
   { name: 'tversky', params: { alpha: 0.3, beta: 0.7, includeBackground: false, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
   { name: 'focal_tversky', params: { alpha: 0.3, beta: 0.7, gamma: 0.75, includeBackground: true, batch: false, smoothNr: 1e-5, smoothDr: 1e-5 } },
   { name: 'ohem_ce', params: { keepRatio: 0.3, labelSmoothing: 0.05 } },
+  { name: 'boundary', params: { includeBackground: true } },
+  { name: 'dice_boundary', params: { schedule: 'increase', alphaStart: 0.02, alphaEnd: 0.5, minDiceWeight: 0.2, boundaryIncludeBackground: true, includeBackground: false, squaredPred: false, jaccard: true, batch: false, smoothNr: 1e-5, smoothDr: 1e-4 } },
+  { name: 'hausdorff_dt', params: { alpha: 1.5, includeBackground: true, batch: true } },
 ];
 
 /** What each target must state for a loss: its parameters under the target library's names. */
@@ -80,6 +83,18 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
       return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : ['clamp_min(1e-12).pow(' + f(p.gamma) + ')'])];
     case 'ohem_ce':
       return [`keep_ratio=${f(p.keepRatio)}`, `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
+    case 'boundary':
+      return ['def signed_distance_maps', 'include_background=True)'];
+    case 'dice_boundary':
+      return [
+        `schedule="increase", alpha_start=${f(p.alphaStart)}, alpha_end=${f(p.alphaEnd)}, min_dice_weight=${f(p.minDiceWeight)}`,
+        'progress=1.0',
+        'boundary_loss(',
+        'include_background=True)',
+        ...(monai ? ['DiceLoss(', 'include_background=False', 'jaccard=True', `smooth_dr=${f(p.smoothDr)}`] : ['include_background=False', 'jaccard=True', `smooth_dr=${f(p.smoothDr)}`]),
+      ];
+    case 'hausdorff_dt':
+      return [`alpha=${f(p.alpha)}`, 'include_background=True', 'batch=True', 'def hausdorff_distance_weights'];
   }
 }
 
@@ -112,7 +127,10 @@ describe('export snippets carry every parameter of the recipe', () => {
         const imports = code.split('\n').filter((line) => /^(import|from) /.test(line));
         expect(imports.every((line) => /^(import math|import numpy as np|import torch|import torch\.nn\.functional as F)$/.test(line)), imports.join('; ')).toBe(true);
         expect(code).toContain('torch >= 1.13');
-        expect(code).toContain('compute_loss(logits, target) -> scalar tensor');
+        // dice_boundary follows training progress: its compute_loss, and the interface stated at the top, take it.
+        const progress = name === 'dice_boundary' ? ', progress=1.0' : '';
+        expect(code).toContain(`def compute_loss(logits, target${progress}):`);
+        expect(code).toContain(`compute_loss(logits, target${progress}) -> scalar tensor`);
       }
     }
   });

@@ -22,15 +22,19 @@ describe('scenario recipes', () => {
     expect(ce?.recipe.loss).toEqual({ name: 'ohem_ce', params: { keepRatio: 0.25, labelSmoothing: 0 } });
   });
 
-  it('medical: Dice, LR 3e-4, gradient clipping, boundary-term note', async () => {
+  it('medical: Dice + boundary loss with the paper\'s rising weight, LR 3e-4, gradient clipping', async () => {
     const rec = await recommendFor({ shares: ARTICLE_SHARES }, { domain: 'medical' });
     const { recipe } = rec;
-    expect(recipe.id).toBe('dice-medical');
-    expect(recipe.loss.name).toBe('dice');
+    expect(recipe.id).toBe('dice-boundary-medical');
+    expect(recipe.loss.name).toBe('dice_boundary');
+    expect(recipe.loss.params).toMatchObject({ schedule: 'rebalance', alphaStart: 0.01, alphaEnd: 1, minDiceWeight: 0.1 });
+    expect(recipe.title).toMatch(/Dice \+ boundary loss/);
     expect(recipe.optimizer.lr).toBe(3e-4);
     expect(recipe.gradientClipNorm).toBe(12);
     expect(recipe.schedule.warmupFraction).toBe(0.05);
-    expect(recipe.notes?.join(' ')).toMatch(/boundary/);
+    const notes = recipe.notes?.join(' ') ?? '';
+    expect(notes).toMatch(/verify trains this and export writes it/);
+    expect(notes).not.toMatch(/add a boundary term|in your own trainer|has no boundary loss/i);
   });
 
   it('driving: Focal gamma 1.5, label smoothing 0.1, cosine annealing', async () => {
@@ -64,9 +68,9 @@ describe('scenario recipes', () => {
 });
 
 describe('scenario recipes and data-driven refinements', () => {
-  it('medical with three rare classes: the medical Dice recipe wins over Generalized Dice, which ranks first among alternatives', async () => {
+  it('medical with three rare classes: the medical Dice + boundary recipe wins over Generalized Dice, which ranks first among alternatives', async () => {
     const rec = await recommendFor({ shares: [0.95, 0.03, 0.008, 0.007, 0.005] }, { domain: 'medical' });
-    expect(rec.recipe.id).toBe('dice-medical');
+    expect(rec.recipe.id).toBe('dice-boundary-medical');
     expect(rec.alternatives[0].recipe.id).toBe('generalized-dice');
     expect(rec.alternatives[0].reason).toMatch(/^replaced by rule medical-recipe/);
   });

@@ -6,8 +6,8 @@
  * foreground Dice is ~r and mean Dice ~(background Dice + r) / 2.
  */
 import { createRng } from '../../src/verify/random.js';
-import { emptyObjectCounts } from '../../src/metrics/index.js';
 import type { ImageScore } from '../../src/verify/scores.js';
+import { emptyObjectCounts } from '../../src/metrics/objects.js';
 
 export const PIXELS = 1000;
 

@@ -1,4 +1,3 @@
-import { emptyObjectCounts } from '../../src/metrics/index.js';
 import { describe, expect, it } from 'vitest';
 import { perClassScores, sumConfusions } from '../../src/metrics/index.js';
 import { createRng } from '../../src/verify/random.js';
@@ -7,6 +6,7 @@ import { intervalAt, minimumDetectableDifference, seedPairedDifference, seedsNee
 import { quantileSorted } from '../../src/verify/stats.js';
 import { tCdf, tQuantile } from '../../src/verify/t-distribution.js';
 import { buildTable, gaussian } from './score-tables.js';
+import { emptyObjectCounts } from '../../src/metrics/objects.js';
 
 const ctx = { numClasses: 2, rarestClassId: 1, seed: 7 };
 

@@ -9,6 +9,7 @@ import { resolvedLossParams } from '../recipe-summary.js';
 import { constantLines, scheduleComment, snippetHeader } from './common.js';
 import type { ExportSource } from './source.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
+import { kerasDistanceLoss } from './boundary-code.js';
 import { SCALE_AWARE_WEIGHTS, SMALLEST_OBJECT_AREAS } from './scale-aware-py.js';
 
 const PREPARE = `def prepare(y_true, logits):
@@ -109,7 +110,7 @@ function num(p: Record<string, LossParamValue>, name: string): string {
   return pyValue(p[name]);
 }
 
-function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
+function lossCode(recipe: Recipe): { helpers: string[]; body: string[]; takesProgress?: boolean } {
   const p = resolvedLossParams(recipe.loss);
   const weights = recipe.classWeights ? 'CLASS_WEIGHTS' : 'None';
   const bg = `include_background=${pyBool(Boolean(p.includeBackground))}, batch=${pyBool(Boolean(p.batch))}`;
@@ -143,6 +144,10 @@ function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
       return { helpers: [OVERLAP, TVERSKY], body: [`ti = tversky_index(probs, onehot, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, ${bg}, ${smooth})`, `return reduce_class_losses(tf.pow(tf.maximum(1.0 - ti, 1e-12), ${num(p, 'gamma')}), valid, batch=${pyBool(Boolean(p.batch))})`] };
     case 'ohem_ce':
       return { helpers: [CROSS_ENTROPY, OHEM], body: [`return ohem_cross_entropy(logits, onehot, valid, keep_ratio=${num(p, 'keepRatio')}, label_smoothing=${num(p, 'labelSmoothing')}, class_weights=${weights})`] };
+    case 'boundary':
+    case 'dice_boundary':
+    case 'hausdorff_dt':
+      return kerasDistanceLoss(recipe.loss.name, p, { helpers: [OVERLAP, DICE], call: `dice_loss(probs, onehot, valid, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})` });
   }
 }
 
@@ -197,6 +202,9 @@ export function kerasSnippet(source: ExportSource): string {
   const { recipe } = source;
   const code = lossCode(recipe);
   const scale = recipe.scaleAware;
+  const progress = code.takesProgress ? ', progress=1.0' : '';
+  const passProgress = code.takesProgress ? ', progress' : '';
+  const numpy = scale || code.helpers.some((helper) => helper.includes('np.'));
   const constants = constantLines(source, {
     noIgnoreValue: -1,
     noIgnoreWhy: 'no ignore index in the recipe (-1 matches no label)',
@@ -205,19 +213,19 @@ export function kerasSnippet(source: ExportSource): string {
   const lossFn = scale
     ? [
         ...(recipe.loss.params.batch === true ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).') : []),
-        'def compute_loss(y_true, y_pred):',
+        `def compute_loss(y_true, y_pred${progress}):`,
         '    """Scale-aware: each image\'s loss times its scale_aware_weights weight (normalised to sum 1; 0 for an image that is all IGNORE_INDEX). y_pred: logits (N, H, W, C)."""',
         '    weights = tf.cast(scale_aware_image_weights(y_true), y_pred.dtype)',
-        '    per_image = tf.map_fn(lambda pair: image_loss(pair[0][None], pair[1][None]), (y_true, y_pred), fn_output_signature=y_pred.dtype)',
+        `    per_image = tf.map_fn(lambda pair: image_loss(pair[0][None], pair[1][None]${passProgress}), (y_true, y_pred), fn_output_signature=y_pred.dtype)`,
         '    return tf.reduce_sum(weights * per_image)',
         '',
         '',
-        'def image_loss(y_true, logits):',
+        `def image_loss(y_true, logits${progress}):`,
         '    probs, onehot, valid = prepare(y_true, logits)',
         ...code.body.map((line) => `    ${line}`),
       ]
     : [
-        'def compute_loss(y_true, y_pred):',
+        `def compute_loss(y_true, y_pred${progress}):`,
         '    """y_true: (N, H, W) or (N, H, W, 1) int class indices; y_pred: logits (N, H, W, C), no softmax."""',
         '    logits = y_pred',
         '    probs, onehot, valid = prepare(y_true, logits)',
@@ -225,10 +233,18 @@ export function kerasSnippet(source: ExportSource): string {
       ];
   const blocks = [
     snippetHeader(source, 'Keras / TensorFlow 2 (tf.keras, TF >= 2.11)', [
-      'Use: model.compile(optimizer=make_optimizer(total_steps), loss=compute_loss) with a model that outputs logits,',
-      'or call train_step(model, optimizer, images, masks) in your own loop.',
+      ...(code.takesProgress
+        ? [
+            'Use: train_step(model, optimizer, images, masks, progress=step / total_steps) in your own loop with',
+            'optimizer = make_optimizer(total_steps): the loss weights follow training progress. model.compile(loss=compute_loss)',
+            'would train with progress 1.0 (the end of the schedule) throughout, which is not what segloss trained.',
+          ]
+        : [
+            'Use: model.compile(optimizer=make_optimizer(total_steps), loss=compute_loss) with a model that outputs logits,',
+            'or call train_step(model, optimizer, images, masks) in your own loop.',
+          ]),
     ]),
-    ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import tensorflow as tf'].join('\n'),
+    ['import math', '', ...(numpy ? ['import numpy as np'] : []), 'import tensorflow as tf'].join('\n'),
     constants.join('\n'),
     PREPARE,
     ...new Set(code.helpers.flatMap((helper) => (helper === OVERLAP ? [REDUCE, OVERLAP] : [helper]))),
@@ -237,9 +253,10 @@ export function kerasSnippet(source: ExportSource): string {
     scheduleClass(recipe),
     ['def make_optimizer(total_steps):', ...optimizerLines(recipe).map((line) => `    ${line}`)].join('\n'),
     [
-      'def train_step(model, optimizer, images, masks):',
+      `def train_step(model, optimizer, images, masks${progress}):`,
+      ...(code.takesProgress ? pyComment('progress = step / total_steps for this (0-based) step: the loss weights follow it.', '    ') : []),
       '    with tf.GradientTape() as tape:',
-      '        loss = compute_loss(masks, model(images, training=True))',
+      `        loss = compute_loss(masks, model(images, training=True)${passProgress})`,
       '    grads = tape.gradient(loss, model.trainable_variables)',
       `    optimizer.apply_gradients(zip(grads, model.trainable_variables))${recipe.gradientClipNorm === null ? '  # no gradient clipping in this recipe' : '  # global_clipnorm clips the gradient norm'}`,
       '    return loss',

@@ -9,9 +9,14 @@
  * The `smp` flavour uses segmentation_models_pytorch's DiceLoss, JaccardLoss, TverskyLoss and
  * FocalLoss as they are, for smp users, with a comment naming each way they differ from what
  * segloss trained (smp-notes.ts); the losses smp lacks are the `pytorch` ones.
+ * The distance-based losses (boundary, dice_boundary, hausdorff_dt) are the torch functions of
+ * boundary-code.ts in every flavour (neither MONAI's HausdorffDTLoss nor smp takes an ignore index,
+ * and both lack the boundary loss), with numpy distance maps; dice_boundary's Dice term is the
+ * flavour's Dice term and its weights follow training progress (`takesProgress`).
  */
 import type { LossName, LossParamValue } from '../../contracts/losses.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
+import { BOUNDARY_LOSS, BOUNDARY_SCHEDULE, HAUSDORFF_DT_LOSS, PROGRESS_NOTE, scheduleCall } from './boundary-code.js';
 import { SMP_PER_IMAGE, smpDiceNotes, smpFocalNotes, smpTverskyNotes } from './smp-notes.js';
 import {
   CROSS_ENTROPY,
@@ -44,8 +49,10 @@ export interface LossCode {
   blocks: PyBlock[];
   /** Module-level objects (MONAI loss modules), with their comments. */
   setup: string[];
-  /** Lines of `def base_loss(logits, target):`, ending in `return ...`. */
+  /** Lines of `def base_loss(logits, target):` (with `progress` when takesProgress), ending in `return ...`. */
   body: string[];
+  /** The loss follows training progress (dice_boundary): base_loss, compute_loss and train_step take `progress`. */
+  takesProgress?: boolean;
 }
 
 type Params = Record<string, LossParamValue>;
@@ -148,6 +155,9 @@ function crossEntropyCall(p: Params, c: LossCodeContext, keepRatio: LossParamVal
 }
 
 const plain = (blocks: PyBlock[], body: string[]): LossCode => ({ imports: [], blocks, setup: [], body });
+
+/** The distance maps are numpy: a snippet with a distance-based loss imports it. */
+const NUMPY = 'import numpy as np';
 
 function tverskyCode(p: Params, c: LossCodeContext, gamma: LossParamValue | null): LossCode {
   const focal = gamma !== null;
@@ -310,4 +320,28 @@ export const LOSS_CODE: Record<LossName, LossCodeBuilder> = {
   tversky: (p, c) => tverskyCode(p, c, null),
 
   focal_tversky: (p, c) => tverskyCode(p, c, p.gamma),
+  boundary: (p, c) => ({
+    ...plain([BOUNDARY_LOSS], [`return boundary_loss(logits, target, include_background=${flag(p, 'includeBackground')}${perImageArg(c)})`]),
+    imports: [NUMPY],
+  }),
+
+  dice_boundary: (p, c) => {
+    const boundary = `boundary_loss(logits, target, include_background=${flag(p, 'boundaryIncludeBackground')}${perImageArg(c)})`;
+    const weights = [...PROGRESS_NOTE, `dice_weight, boundary_weight = ${scheduleCall(p)}`];
+    const dice = smpHasDice(p, c) ? { ...smpDiceLines(p, c), reduced: 'dice' } : { ...diceClassLines(p, c), reduced: reduceLine('dice', p, c) };
+    return {
+      imports: [NUMPY, ...dice.imports],
+      blocks: [...dice.blocks, BOUNDARY_LOSS, BOUNDARY_SCHEDULE],
+      setup: dice.setup,
+      body: [...weights, ...dice.lines, `return dice_weight * ${dice.reduced} + boundary_weight * ${boundary}`],
+      takesProgress: true,
+    };
+  },
+
+  hausdorff_dt: (p, c) => ({
+    imports: [NUMPY],
+    blocks: [HAUSDORFF_DT_LOSS],
+    setup: c.flavour === 'pytorch' ? [] : pyComment(`Written out rather than ${c.flavour === 'monai' ? 'monai.losses.HausdorffDTLoss' : 'a library loss'}: ${c.flavour === 'monai' ? 'it has no ignore index and needs scipy; without ignored pixels both give the same value' : 'smp has no Hausdorff distance loss'}.`),
+    body: [`return hausdorff_dt_loss(logits, target, alpha=${num(p, 'alpha')}, include_background=${flag(p, 'includeBackground')}, batch=${batchOf(p, c)}${perImageArg(c)})`],
+  }),
 };

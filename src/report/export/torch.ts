@@ -5,7 +5,8 @@
  * - `pytorch`: torch only (numpy too for scale-aware weighting), torch >= 1.13. This is the file
  *   `segloss verify --backend torch` imports to train each candidate, so what verify trains is byte
  *   for byte what export writes. Its module interface is stable and stated in the snippet's header:
- *   compute_loss(logits, target), NUM_CLASSES, IGNORE_INDEX, CLASS_WEIGHTS, make_optimizer(model),
+ *   compute_loss(logits, target) (compute_loss(logits, target, progress=1.0) for a loss that follows
+ *   training progress, dice_boundary), NUM_CLASSES, IGNORE_INDEX, CLASS_WEIGHTS, make_optimizer(model),
  *   make_scheduler(optimizer, total_steps) (lr_factor = verify/schedule.ts learningRateAt) and
  *   train_step(...).
  * - `monai`: MONAI's DiceLoss, FocalLoss(use_softmax=True), TverskyLoss, GeneralizedDiceLoss and
@@ -16,7 +17,8 @@
  * and FocalLoss as they are, with comments naming how each differs from segloss (smp-notes.ts:
  * batch-summed statistics, absent classes scored 0, sigmoid focal); the rest as `pytorch`.
  * The per-loss code is in torch-losses.ts (one entry per loss), the torch functions it calls in
- * torch-library.ts, the scale-aware image weights (numpy, no scipy) in scale-aware-py.ts.
+ * torch-library.ts, the distance-based losses' torch and numpy code in boundary-code.ts, the
+ * scale-aware image weights (numpy, no scipy) in scale-aware-py.ts.
  */
 import type { Recipe } from '../../contracts/recommendation.js';
 import { resolvedLossParams } from '../recipe-summary.js';
@@ -37,17 +39,18 @@ export const TORCH_FLAVOUR_TARGETS: Record<TorchFlavour, string> = {
 };
 
 /** The module interface `segloss verify --backend torch` relies on, stated at the top of every torch snippet. */
-function interfaceLines(flavour: TorchFlavour): string[] {
+function interfaceLines(flavour: TorchFlavour, takesProgress: boolean): string[] {
   return [
     flavour === 'smp' ? 'Module interface (as segloss\'s --to pytorch, whose file verify --backend torch imports):' : 'Module interface (stable: segloss verify --backend torch imports this file as it is):',
-    '  compute_loss(logits, target) -> scalar tensor. logits: (N, C, H, W) float raw scores (no softmax);',
+    `  compute_loss(logits, target${takesProgress ? ', progress=1.0' : ''}) -> scalar tensor. logits: (N, C, H, W) float raw scores (no softmax);`,
     '    target: (N, H, W) int64 class ids, IGNORE_INDEX at ignored pixels.',
+    ...(takesProgress ? ['    progress: step / total_steps in [0, 1], the share of training done (the loss weights follow it; 1.0 = the end).'] : []),
     flavour === 'smp'
       ? '    Not exactly segloss\'s loss: the comment above each smp loss says how it differs.'
       : '    A batch (or image) that is all IGNORE_INDEX adds 0 with a zero gradient, never NaN.',
     '  NUM_CLASSES, IGNORE_INDEX, CLASS_WEIGHTS: the recipe\'s constants.',
     '  make_optimizer(model); make_scheduler(optimizer, total_steps): a LambdaLR, stepped once per optimiser step.',
-    '  train_step(model, images, masks, optimizer, scheduler) -> the batch loss (detached).',
+    `  train_step(model, images, masks, optimizer, scheduler${takesProgress ? ', progress=1.0' : ''}) -> the batch loss (detached).`,
   ];
 }
 
@@ -100,7 +103,10 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
     weights: recipe.classWeights ? 'CLASS_WEIGHTS' : 'None',
     hasIgnoreIndex: source.ignoreIndex !== null,
   });
-  const imports = ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import torch', 'import torch.nn.functional as F', ...new Set(code.imports)];
+  const numpy = 'import numpy as np';
+  const imports = ['import math', '', ...(scale || code.imports.includes(numpy) ? [numpy] : []), 'import torch', 'import torch.nn.functional as F', ...new Set(code.imports.filter((line) => line !== numpy))];
+  const progress = code.takesProgress ? ', progress=1.0' : '';
+  const passProgress = code.takesProgress ? ', progress' : '';
   const constants = constantLines(source, {
     noIgnoreValue: -100,
     noIgnoreWhy: "no ignore index in the recipe: torch's default -100 ignores nothing",
@@ -109,25 +115,26 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   const baseLoss = scale
     ? [
         ...(params.batch === true ? pyComment('The loss is taken per image here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).') : []),
-        'def base_loss(logits, target):',
+        `def base_loss(logits, target${progress}):`,
         '    """The recipe\'s loss of each image (N,), 0 for an image that is all IGNORE_INDEX."""',
       ]
     : [
-        'def compute_loss(logits, target):',
-        '    """logits: (N, C, H, W) raw scores (no softmax); target: (N, H, W) int64 class ids. Scalar loss."""',
+        `def compute_loss(logits, target${progress}):`,
+        `    """logits: (N, C, H, W) raw scores (no softmax); target: (N, H, W) int64 class ids${code.takesProgress ? '; progress: step / total_steps' : ''}. Scalar loss."""`,
       ];
   const lossFn = [...baseLoss, ...indent(code.body)];
   const scaled = [
-    'def compute_loss(logits, target):',
+    `def compute_loss(logits, target${progress}):`,
     '    """Scale-aware: each image\'s loss times its scale_aware_weights weight (normalised to sum 1)."""',
     '    weights = torch.as_tensor(scale_aware_weights(target.detach().cpu().numpy()), device=logits.device).to(logits.dtype)',
-    '    return (weights * base_loss(logits, target)).sum()',
+    `    return (weights * base_loss(logits, target${passProgress})).sum()`,
   ];
   const clip = recipe.gradientClipNorm;
   const train = [
-    'def train_step(model, images, masks, optimizer, scheduler):',
+    `def train_step(model, images, masks, optimizer, scheduler${progress}):`,
+    ...(code.takesProgress ? pyComment('progress = step / total_steps for this (0-based) step: the loss weights follow it.', '    ') : []),
     '    optimizer.zero_grad(set_to_none=True)',
-    '    loss = compute_loss(model(images), masks)',
+    `    loss = compute_loss(model(images), masks${passProgress})`,
     '    loss.backward()',
     clip === null ? '    # no gradient clipping in this recipe' : `    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=${pyFloat(clip)})`,
     '    optimizer.step()',
@@ -137,9 +144,11 @@ export function torchSnippet(source: ExportSource, flavour: TorchFlavour): strin
   const blocks = [
     snippetHeader(source, TORCH_FLAVOUR_TARGETS[flavour], [
       'Use: optimizer = make_optimizer(model); scheduler = make_scheduler(optimizer, total_steps);',
-      'then train_step(model, images, masks, optimizer, scheduler) for each batch.',
+      code.takesProgress
+        ? 'then train_step(model, images, masks, optimizer, scheduler, progress=step / total_steps) for each batch.'
+        : 'then train_step(model, images, masks, optimizer, scheduler) for each batch.',
       '',
-      ...interfaceLines(flavour),
+      ...interfaceLines(flavour, Boolean(code.takesProgress)),
     ]),
     imports.join('\n'),
     constants.join('\n'),
