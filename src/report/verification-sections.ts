@@ -19,19 +19,20 @@ export function lockstepSentence(report: VerificationReport): string | null {
   return `${runs} runs (${report.candidates.length} candidates x ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'}) trained in lockstep, rounds of ${s.roundSteps ?? '?'} steps: ${steps}; scored on validation at rungs of ${rungs || 'no'} steps.`;
 }
 
-/** What the verdict answers and what it could see, as sentences. */
+/** What the verdict answers and what it could see, as sentences (those its sentence and details do not already say). */
 export function verdictScopeLines(report: VerificationReport): string[] {
   const v = report.verdict;
   const out: string[] = [];
+  const said = (pattern: RegExp) => pattern.test(v.sentence) || v.details.some((d) => pattern.test(d));
   const steps = v.steps ?? report.settings.steps;
   if (steps !== null && steps !== undefined && report.settings.rungs) {
     out.push(`This ranks the candidates at THIS budget: ${steps} steps per run, ${v.seeds ?? report.settings.seeds.length} seed${(v.seeds ?? report.settings.seeds.length) === 1 ? '' : 's'}. Longer training can change the order (learning curves cross).`);
   }
-  if (v.orderStillMoving) out.push('Order still moving: a trailing candidate is gaining fast enough to close its gap within about twice the steps.');
-  if (v.minimumDetectableDifference !== undefined && v.minimumDetectableDifference !== null && Number.isFinite(v.minimumDetectableDifference)) {
+  if (v.orderStillMoving && !said(/^Order still moving/)) out.push('Order still moving: a trailing candidate is gaining fast enough to close its gap within about twice the steps.');
+  if (v.minimumDetectableDifference !== undefined && v.minimumDetectableDifference !== null && Number.isFinite(v.minimumDetectableDifference) && !said(/difference this run could detect/)) {
     out.push(`Smallest mean-Dice difference this run could detect (80% power): ${v.minimumDetectableDifference.toFixed(3)}; tie margin ${(v.tieMargin ?? report.settings.tieMargin ?? 0.01).toFixed(3)}.`);
   }
-  if (v.toResolve?.text) out.push(`To resolve: ${v.toResolve.text}`);
+  if (v.toResolve?.text && !v.sentence.includes(v.toResolve.text)) out.push(`To resolve: ${v.toResolve.text}`);
   return out;
 }
 

@@ -85,6 +85,16 @@ export function rungStepsFor(totalSteps: number, maxRungs: number = RUNG_FRACTIO
 }
 
 /**
+ * The rungs still ahead of a run that has trained `done` steps, when its plan changes to
+ * `totalSteps`: those at least RUNG_SPACING x `done` (a re-plan must not put a rung a step after
+ * the one just scored), and always the last.
+ */
+export const RUNG_SPACING = 1.5;
+export function futureRungSteps(totalSteps: number, done: number, maxRungs?: number): number[] {
+  return rungStepsFor(totalSteps, maxRungs).filter((s) => s > done && (s === totalSteps || s >= RUNG_SPACING * done));
+}
+
+/**
  * Steps per round: what a hard stop or Ctrl-C can cut at. About 1/24 of the total, 1 to 16:
  * fine enough that a budget ends close to its time, coarse enough that switching runs (a loss
  * rebuild in the engine's workers) stays a small share.
@@ -178,12 +188,13 @@ export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number
 export function replanSteps(p: { secondsLeft: number; stepsDone: number; runs: number; calibration: Calibration; maxRungs?: number }): number {
   if (p.runs === 0) return p.stepsDone;
   const { calibration: c } = p;
-  const futureRungs = (total: number) => rungStepsFor(total, p.maxRungs).filter((s) => s > p.stepsDone).length;
-  for (let rungs = p.maxRungs ?? RUNG_FRACTIONS.length; rungs >= 1; rungs--) {
+  const futureRungs = (total: number) => futureRungSteps(total, p.stepsDone, p.maxRungs).length;
+  // The most steps whose training and future scorings fit: try each count of future scorings.
+  let best = p.stepsDone;
+  for (let rungs = 1; rungs <= (p.maxRungs ?? RUNG_FRACTIONS.length); rungs++) {
     const extra = Math.floor((p.secondsLeft - rungs * p.runs * c.evalSeconds) / (p.runs * c.secondsPerStep));
-    if (extra < 0) continue;
-    const total = p.stepsDone + extra;
-    if (futureRungs(total) <= rungs) return total;
+    const total = p.stepsDone + Math.max(0, extra);
+    if (extra > 0 && futureRungs(total) <= rungs) best = Math.max(best, total);
   }
-  return p.stepsDone;
+  return best;
 }

@@ -22,7 +22,7 @@
 import type { TrainingEvent } from '../contracts/events.js';
 import type { CurvePointResult } from '../contracts/verification.js';
 import type { Engine, EngineRun } from '../engine/types.js';
-import { replanSteps, roundStepsFor, rungStepsFor, type Calibration, type Clock } from './budget.js';
+import { futureRungSteps, replanSteps, roundStepsFor, rungStepsFor, type Calibration, type Clock } from './budget.js';
 import type { CandidatePlan } from './candidates.js';
 import { addRung, type LearningCurve } from './curves.js';
 import { raceRung, type Elimination } from './racing.js';
@@ -33,6 +33,9 @@ import { trainRound, type SeedRun } from './train-candidate.js';
 
 /** Budget mode: the first round re-plans the steps when its pace is off the calibration by more than this share. */
 export const REPLAN_TOLERANCE = 0.2;
+
+/** Budget mode: a re-plan that changes the total steps by this share or less is not applied. */
+export const REPLAN_TOLERANCE_STEPS = 0.05;
 
 /** Budget mode: a round takes at most about this share of the budget (what the hard stop can overshoot by). */
 export const MAX_ROUND_SHARE = 0.04;
@@ -215,11 +218,12 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     const average = measured()!;
     const pace = { secondsPerStep: Math.max(average.secondsPerStep, lastRoundPace), evalSeconds: average.evalSeconds };
     const next = replanSteps({ secondsLeft: input.budget!.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
-    if (next === total) return;
+    // Small changes are left to the hard stop's grace: each change re-stretches the schedule.
+    if (Math.abs(next - total) <= REPLAN_TOLERANCE_STEPS * total) return;
     const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber && where.startsWith('rung')));
     total = next;
     round = roundStepsFor(total);
-    rungs = rungStepsFor(total, input.maxRungs).filter((s) => s > done);
+    rungs = futureRungSteps(total, done, input.maxRungs);
     announcePlan(why);
     note(`${where}: every surviving run now trains ${total} steps (${why}; ${pace.secondsPerStep.toFixed(3)}s a step, ${pace.evalSeconds.toFixed(1)}s a scoring measured)`);
   }

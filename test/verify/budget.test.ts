@@ -1,6 +1,6 @@
 /** The time budget's pure parts: the hard stop, the rungs and rounds, the plan and its re-planning, the exit code. */
 import { describe, expect, it } from 'vitest';
-import { BUDGET_GRACE, MIN_GRACE_SECONDS, planBudgetSteps, planSeconds, replanSteps, roundStepsFor, rungStepsFor, stepsThatFit, timeLimitFor } from '../../src/verify/budget.js';
+import { BUDGET_GRACE, futureRungSteps, MIN_GRACE_SECONDS, planBudgetSteps, planSeconds, replanSteps, roundStepsFor, rungStepsFor, stepsThatFit, timeLimitFor } from '../../src/verify/budget.js';
 import { verifyExitCode } from '../../src/commands/verify.js';
 import type { CandidateResult } from '../../src/contracts/verification.js';
 
@@ -21,6 +21,12 @@ describe('rungs and rounds', () => {
     expect(rungStepsFor(20)).toEqual([10, 20]);
     expect(rungStepsFor(12)).toEqual([12]);
     expect(rungStepsFor(3)).toEqual([3]);
+  });
+
+  it('after a re-plan, the next rung is at least 1.5x the steps done (never a step after the last scoring)', () => {
+    // A plan of 135 steps scored at 17; re-planned to 142, whose first rung is 18.
+    expect(futureRungSteps(142, 17)).toEqual([36, 71, 142]);
+    expect(futureRungSteps(142, 100)).toEqual([142]);
   });
 
   it('rounds are about 1/24 of the steps, 1 to 16', () => {
