@@ -32,7 +32,7 @@ import { mean } from './stats.js';
 import { trainRound, type SeedRun } from './train-candidate.js';
 
 /** Budget mode: the first round re-plans the steps when its pace is off the calibration by more than this share. */
-export const REPLAN_TOLERANCE = 0.2;
+export const REPLAN_TOLERANCE = 0.1;
 
 /** Budget mode: a re-plan that changes the total steps by this share or less is not applied. */
 export const REPLAN_TOLERANCE_STEPS = 0.05;

@@ -163,7 +163,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       // budget shares out); the timing counts against the budget.
       const startedAt = clock();
       const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null } };
-      calibration = await calibrate(engine, spec, createCropPlanner(train, { ...samplerBase, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), score, clock);
+      calibration = await calibrate(engine, spec, createCropPlanner(train, { ...samplerBase, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), score, clock, settings.budgetSeconds);
       const runs = plans.length * seeds.length;
       ({ steps: totalSteps, maxRungs } = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seeds.length, calibration }));
       budget = { calibration, endsAt: startedAt + settings.budgetSeconds, hardStopAt: startedAt + timeLimit! };
