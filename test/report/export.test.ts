@@ -36,20 +36,20 @@ const LOSS_CASES: Array<{ name: LossName; params: Record<string, LossParamValue>
 function expectedLossText(name: LossName, p: Record<string, LossParamValue>, target: ExportTarget): string[] {
   const f = (v: LossParamValue) => (typeof v === 'number' ? pyFloat(v) : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v));
   const monai = target === 'monai';
-  const smp = target === 'pytorch';
+  const torch = target === 'pytorch';
   switch (name) {
     case 'ce':
-      return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'weight=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX'];
+      return target === 'keras' ? [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'] : [`label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS', 'ignore_index=IGNORE_INDEX', 'def cross_entropy_loss('];
     case 'focal':
       return monai
-        ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss(', `label_smoothing = ${f(p.labelSmoothing)}`, 'onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid', 'focal(logits, onehot)']
+        ? [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'use_softmax=True', 'weight=CLASS_WEIGHTS', 'FocalLoss(', `label_smoothing = ${f(p.labelSmoothing)}`, 'onehot = onehot * (1 - label_smoothing) + (label_smoothing / NUM_CLASSES) * valid', 'focal_loss(logits, onehot)']
         : [`gamma=${f(p.gamma)}`, `alpha=${f(p.alpha)}`, 'class_weights=CLASS_WEIGHTS', `label_smoothing=${f(p.labelSmoothing)}`, 'label_smoothing / NUM_CLASSES'];
     case 'dice':
-      if (monai) return ['DiceLoss(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
-      if (smp) return ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))', `smooth=${f(p.smoothNr)}`, 'squaredPred=true has no smp equivalent', 'one smooth for both terms'];
+      if (monai) return ['DiceLoss(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`, 'reduction="none"', 'reduce_class_losses('];
+      if (torch) return ['def dice_class_losses(', 'include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
       return ['include_background=False', 'squared_pred=True', 'batch=True', `smooth_nr=${f(p.smoothNr)}`, `smooth_dr=${f(p.smoothDr)}`];
     case 'stable_log_dice':
-      return [`smooth=${f(p.smooth)}`, `clamp_min=${f(p.clampMin)}`, 'def stable_log_dice_loss'];
+      return [`smooth=${f(p.smooth)}`, `clamp_min=${f(p.clampMin)}`, 'def stable_log_dice'];
     case 'combo':
       if (p.ohemKeepRatio !== undefined && (p.ohemKeepRatio as number) < 1) {
         // OHEM on the CE term: the ohem_ce helper with keep_ratio, weights and smoothing; no plain CE call.
@@ -60,16 +60,16 @@ function expectedLossText(name: LossName, p: Record<string, LossParamValue>, tar
           `label_smoothing=${f(p.labelSmoothing)}`,
           'class_weights=CLASS_WEIGHTS',
           'def ohem_cross_entropy(',
-          ...(p.diceForm === 'stable_log_dice' ? ['def stable_log_dice_loss'] : []),
+          ...(p.diceForm === 'stable_log_dice' ? ['def stable_log_dice'] : []),
         ];
       }
-      return [`${f(p.diceWeight)} * `, `${f(p.ceWeight)} * `, `label_smoothing=${f(p.labelSmoothing)}`, ...(monai ? ['include_background=False', 'DiceLoss(', 'DiceCELoss(lambda_dice=0.7, lambda_ce=0.3) written out'] : smp ? ['smp.losses.DiceLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False', 'def dice_loss'])];
+      return [`${f(p.diceWeight)} * `, `${f(p.ceWeight)} * `, `label_smoothing=${f(p.labelSmoothing)}`, 'include_background=False', ...(monai ? ['DiceLoss(', 'DiceCELoss(lambda_dice=0.7, lambda_ce=0.3) written out'] : torch ? ['def dice_class_losses('] : ['def dice_loss'])];
     case 'generalized_dice':
-      return [monai ? 'GeneralizedDiceLoss(' : 'def generalized_dice_loss', `w_type=${f(p.weightType)}`, 'include_background=False'];
+      return [monai ? 'GeneralizedDiceLoss(' : torch ? 'def generalized_dice_values' : 'def generalized_dice_loss', `w_type=${f(p.weightType)}`, 'include_background=False'];
     case 'tversky':
-      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['include_background=False', 'TverskyLoss('] : smp ? ['smp.losses.TverskyLoss(', 'classes=list(range(1, NUM_CLASSES))'] : ['include_background=False'])];
+      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, 'include_background=False', ...(monai ? ['TverskyLoss('] : torch ? ['def tversky_index('] : [])];
     case 'focal_tversky':
-      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(monai ? ['TverskyLoss(', `pow(${f(p.gamma)})`] : target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : [`gamma=${f(p.gamma)}`])];
+      return [`alpha=${f(p.alpha)}`, `beta=${f(p.beta)}`, ...(target === 'keras' ? [`1e-12), ${f(p.gamma)})`] : ['clamp_min(1e-12).pow(' + f(p.gamma) + ')'])];
     case 'ohem_ce':
       return [`keep_ratio=${f(p.keepRatio)}`, `label_smoothing=${f(p.labelSmoothing)}`, 'class_weights=CLASS_WEIGHTS'];
   }
@@ -95,6 +95,28 @@ describe('export snippets carry every parameter of the recipe', () => {
       });
     }
   }
+
+  it('pytorch: torch and numpy only (no smp, scipy or MONAI), torch >= 1.13 stated, the module interface documented', () => {
+    for (const { name, params } of LOSS_CASES) {
+      for (const scaleAware of [null, { binEdges: [100, 1000], binWeights: [2, 1.5, 1] }]) {
+        const code = exportSnippet(sourceFor({ ...comboRecipe, loss: { name, params: { ...params, batch: false } }, scaleAware }), 'pytorch');
+        const imports = code.split('\n').filter((line) => /^(import|from) /.test(line));
+        expect(imports.every((line) => /^(import math|import numpy as np|import torch|import torch\.nn\.functional as F)$/.test(line)), imports.join('; ')).toBe(true);
+        expect(code).toContain('torch >= 1.13');
+        expect(code).toContain('compute_loss(logits, target) -> scalar tensor');
+      }
+    }
+  });
+
+  it.each(TARGETS)('%s: scale-aware weighting without scipy, an all-ignored image weighs 0 and counts in no per-image mean', (target) => {
+    const code = exportSnippet(sourceFor({ ...diceRecipe, scaleAware: { binEdges: [100], binWeights: [2, 1] } }), target);
+    expect(code).not.toMatch(/scipy|ndimage/);
+    expect(code).toContain('def smallest_object_areas(masks):');
+    expect(code).toContain('weights = weights * (masks != IGNORE_INDEX).reshape(len(masks), -1).any(1)');
+    const plain = exportSnippet(sourceFor(diceRecipe), target);
+    expect(plain).toContain('def reduce_class_losses(per_class, valid, batch=False');
+    expect(plain).not.toMatch(/return tf\.reduce_mean\(1\.0 - /); // keras: the image mean skips all-ignored images
+  });
 
   it.each(TARGETS)('%s: class weights, optimiser, schedule, warm-up and clipping of the satellite recipe', (target) => {
     const code = exportSnippet(sourceFor(comboRecipe), target);

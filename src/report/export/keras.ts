@@ -9,6 +9,7 @@ import { resolvedLossParams } from '../recipe-summary.js';
 import { constantLines, scheduleComment, snippetHeader } from './common.js';
 import type { ExportSource } from './source.js';
 import { pyBool, pyComment, pyFloat, pyValue } from './python.js';
+import { SCALE_AWARE_WEIGHTS, SMALLEST_OBJECT_AREAS } from './scale-aware-py.js';
 
 const PREPARE = `def prepare(y_true, logits):
     """Softmax probabilities and one-hot target (N, H, W, C), both zero at ignored pixels, and the valid mask (N, H, W)."""
@@ -46,6 +47,15 @@ const FOCAL = `def focal_loss(logits, onehot, valid, gamma, alpha=None, class_we
     terms = -tf.pow(one_minus_p, gamma) * log_p * onehot * factors
     return tf.math.divide_no_nan(tf.reduce_sum(terms), tf.reduce_sum(valid) * NUM_CLASSES)`;
 
+const REDUCE = `def reduce_class_losses(per_class, valid, batch=False):
+    """Per-class losses to the loss: (C,) from batch sums: the class mean, 0 when the batch has no valid pixel;
+    (N, C): the class mean of each image, then the mean over the images that have a valid pixel (an image
+    that is all IGNORE_INDEX counts in no mean), 0 when none has one."""
+    if batch:
+        return tf.reduce_mean(per_class) * tf.cast(tf.reduce_sum(valid) > 0, per_class.dtype)
+    has_valid = tf.cast(tf.reduce_sum(valid, [1, 2]) > 0, per_class.dtype)
+    return tf.math.divide_no_nan(tf.reduce_sum(tf.reduce_mean(per_class, -1) * has_valid), tf.reduce_sum(has_valid))`;
+
 const OVERLAP = `def overlap(probs, onehot, include_background, batch):
     """Per image and class (or per class over the batch): intersection, sum of p, sum of t."""
     if not include_background:
@@ -53,26 +63,26 @@ const OVERLAP = `def overlap(probs, onehot, include_background, batch):
     axes = [0, 1, 2] if batch else [1, 2]
     return tf.reduce_sum(probs * onehot, axes), tf.reduce_sum(probs, axes), tf.reduce_sum(onehot, axes), probs, axes`;
 
-const DICE = `def dice_loss(probs, onehot, include_background=True, squared_pred=False, jaccard=False, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
-    """Soft Dice with MONAI DiceLoss conventions: mean over images and classes of 1 - (2I + smooth_nr) / (den + smooth_dr)."""
+const DICE = `def dice_loss(probs, onehot, valid, include_background=True, squared_pred=False, jaccard=False, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
+    """Soft Dice with MONAI DiceLoss conventions: 1 - (2I + smooth_nr) / (den + smooth_dr) per image and class, averaged."""
     inter, pred, truth, kept_probs, axes = overlap(probs, onehot, include_background, batch)
     if squared_pred:
         pred = tf.reduce_sum(tf.square(kept_probs), axes)
     den = 2.0 * (pred + truth - inter) if jaccard else pred + truth
-    return tf.reduce_mean(1.0 - (2.0 * inter + smooth_nr) / (den + smooth_dr))`;
+    return reduce_class_losses(1.0 - (2.0 * inter + smooth_nr) / tf.maximum(den + smooth_dr, 1e-12), valid, batch)`;
 
-const STABLE_LOG_DICE = `def stable_log_dice_loss(probs, onehot, smooth=1e-6, clamp_min=0.01, include_background=True, batch=False):
+const STABLE_LOG_DICE = `def stable_log_dice_loss(probs, onehot, valid, smooth=1e-6, clamp_min=0.01, include_background=True, batch=False):
     """The article's stable Dice: mean of -log(max(d, clamp_min)), d = (2I + smooth) / (sum p + sum t + smooth) per image and class."""
     inter, pred, truth, _, _ = overlap(probs, onehot, include_background, batch)
-    dice = (2.0 * inter + smooth) / (pred + truth + smooth)
-    return tf.reduce_mean(-tf.math.log(tf.maximum(dice, max(clamp_min, 1e-12))))`;
+    dice = (2.0 * inter + smooth) / tf.maximum(pred + truth + smooth, 1e-12)
+    return reduce_class_losses(-tf.math.log(tf.maximum(dice, max(clamp_min, 1e-12))), valid, batch)`;
 
 const TVERSKY = `def tversky_index(probs, onehot, alpha, beta, include_background=True, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
     """TI = (TP + smooth_nr) / (TP + alpha*FP + beta*FN + smooth_dr) per image and class (MONAI TverskyLoss)."""
     tp, pred, truth, _, _ = overlap(probs, onehot, include_background, batch)
-    return (tp + smooth_nr) / (tp + alpha * (pred - tp) + beta * (truth - tp) + smooth_dr)`;
+    return (tp + smooth_nr) / tf.maximum(tp + alpha * (pred - tp) + beta * (truth - tp) + smooth_dr, 1e-12)`;
 
-const GENERALIZED_DICE = `def generalized_dice_loss(probs, onehot, w_type="square", include_background=True, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
+const GENERALIZED_DICE = `def generalized_dice_loss(probs, onehot, valid, w_type="square", include_background=True, batch=False, smooth_nr=1e-5, smooth_dr=1e-5):
     """Generalized Dice (MONAI conventions): w = 1/T^2, 1/T or 1; a class absent from an image takes that image's largest finite weight."""
     inter, pred, truth, _, _ = overlap(probs, onehot, include_background, batch)
     if w_type == "uniform":
@@ -82,8 +92,8 @@ const GENERALIZED_DICE = `def generalized_dice_loss(probs, onehot, w_type="squar
     finite = tf.math.is_finite(w)
     w = tf.where(finite, w, tf.zeros_like(w))
     w = tf.where(finite, w, tf.reduce_max(w, axis=-1, keepdims=True))
-    f = 1.0 - (2.0 * tf.reduce_sum(w * inter, -1) + smooth_nr) / (tf.reduce_sum(w * (pred + truth), -1) + smooth_dr)
-    return tf.reduce_mean(f)`;
+    f = 1.0 - (2.0 * tf.reduce_sum(w * inter, -1) + smooth_nr) / tf.maximum(tf.reduce_sum(w * (pred + truth), -1) + smooth_dr, 1e-12)
+    return reduce_class_losses(f[..., None], valid, batch)`;
 
 const OHEM = `def ohem_cross_entropy(logits, onehot, valid, keep_ratio, label_smoothing=0.0, class_weights=None):
     """OHEM: cross-entropy over the ceil(keep_ratio * valid pixels) hardest valid pixels, ranked by unweighted CE outside the gradient."""
@@ -111,13 +121,13 @@ function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
     case 'focal':
       return { helpers: [FOCAL], body: [`return focal_loss(logits, onehot, valid, gamma=${num(p, 'gamma')}, alpha=${num(p, 'alpha')}, class_weights=${weights}, label_smoothing=${num(p, 'labelSmoothing')})`] };
     case 'dice':
-      return { helpers: [OVERLAP, DICE], body: [`return dice_loss(probs, onehot, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})`] };
+      return { helpers: [OVERLAP, DICE], body: [`return dice_loss(probs, onehot, valid, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})`] };
     case 'stable_log_dice':
-      return { helpers: [OVERLAP, STABLE_LOG_DICE], body: [`return stable_log_dice_loss(probs, onehot, smooth=${num(p, 'smooth')}, clamp_min=${num(p, 'clampMin')})`] };
+      return { helpers: [OVERLAP, STABLE_LOG_DICE], body: [`return stable_log_dice_loss(probs, onehot, valid, smooth=${num(p, 'smooth')}, clamp_min=${num(p, 'clampMin')})`] };
     case 'combo': {
       const dice = p.diceForm === 'stable_log_dice'
-        ? { helpers: [OVERLAP, STABLE_LOG_DICE], call: `stable_log_dice_loss(probs, onehot, ${bg})` }
-        : { helpers: [OVERLAP, DICE], call: `dice_loss(probs, onehot, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})` };
+        ? { helpers: [OVERLAP, STABLE_LOG_DICE], call: `stable_log_dice_loss(probs, onehot, valid, ${bg})` }
+        : { helpers: [OVERLAP, DICE], call: `dice_loss(probs, onehot, valid, ${bg}, squared_pred=${pyBool(Boolean(p.squaredPred))}, jaccard=${pyBool(Boolean(p.jaccard))}, ${smooth})` };
       // OHEM on the CE term (ohemKeepRatio < 1): the same ohem_cross_entropy as the ohem_ce loss.
       const ohem = Number(p.ohemKeepRatio ?? 1) < 1;
       const ceTerm = ohem
@@ -126,31 +136,19 @@ function lossCode(recipe: Recipe): { helpers: string[]; body: string[] } {
       return { helpers: [CROSS_ENTROPY, ...(ohem ? [OHEM] : []), ...dice.helpers], body: [`return ${num(p, 'diceWeight')} * ${dice.call} + ${num(p, 'ceWeight')} * ${ceTerm}`] };
     }
     case 'generalized_dice':
-      return { helpers: [OVERLAP, GENERALIZED_DICE], body: [`return generalized_dice_loss(probs, onehot, w_type=${num(p, 'weightType')}, ${bg}, ${smooth})`] };
+      return { helpers: [OVERLAP, GENERALIZED_DICE], body: [`return generalized_dice_loss(probs, onehot, valid, w_type=${num(p, 'weightType')}, ${bg}, ${smooth})`] };
     case 'tversky':
-      return { helpers: [OVERLAP, TVERSKY], body: [`return tf.reduce_mean(1.0 - tversky_index(probs, onehot, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, ${bg}, ${smooth}))`] };
+      return { helpers: [OVERLAP, TVERSKY], body: [`return reduce_class_losses(1.0 - tversky_index(probs, onehot, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, ${bg}, ${smooth}), valid, batch=${pyBool(Boolean(p.batch))})`] };
     case 'focal_tversky':
-      return { helpers: [OVERLAP, TVERSKY], body: [`ti = tversky_index(probs, onehot, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, ${bg}, ${smooth})`, `return tf.reduce_mean(tf.pow(tf.maximum(1.0 - ti, 1e-12), ${num(p, 'gamma')}))`] };
+      return { helpers: [OVERLAP, TVERSKY], body: [`ti = tversky_index(probs, onehot, alpha=${num(p, 'alpha')}, beta=${num(p, 'beta')}, ${bg}, ${smooth})`, `return reduce_class_losses(tf.pow(tf.maximum(1.0 - ti, 1e-12), ${num(p, 'gamma')}), valid, batch=${pyBool(Boolean(p.batch))})`] };
     case 'ohem_ce':
       return { helpers: [CROSS_ENTROPY, OHEM], body: [`return ohem_cross_entropy(logits, onehot, valid, keep_ratio=${num(p, 'keepRatio')}, label_smoothing=${num(p, 'labelSmoothing')}, class_weights=${weights})`] };
   }
 }
 
-const SCALE_AWARE = `def scale_aware_weights(y_true):
-    """segloss scale-aware weighting: each image weighs BIN_WEIGHTS[bin] for the area bin of its smallest
-    8-connected foreground object, 1.0 without objects (computed in numpy, outside the graph)."""
-    def weights_of(masks):
-        out = []
-        for mask in masks.reshape(masks.shape[0], masks.shape[1], masks.shape[2]):
-            areas = []
-            for class_id in range(1, NUM_CLASSES):
-                labels, count = ndimage.label(mask == class_id, structure=np.ones((3, 3)))
-                if count:
-                    areas.append(np.bincount(labels.ravel())[1:].min())
-            smallest = min(areas) if areas else None
-            out.append(1.0 if smallest is None else BIN_WEIGHTS[next((i for i, e in enumerate(BIN_EDGES) if smallest < e), len(BIN_EDGES))])
-        return np.asarray(out, np.float32)
-    return tf.numpy_function(weights_of, [y_true], tf.float32)`;
+const SCALE_AWARE = `def scale_aware_image_weights(y_true):
+    """scale_aware_weights of the masks, computed in numpy outside the graph."""
+    return tf.cast(tf.numpy_function(scale_aware_weights, [y_true], tf.float64), tf.float32)`;
 
 function scheduleClass(recipe: Recipe): string {
   const s = recipe.schedule;
@@ -208,10 +206,10 @@ export function kerasSnippet(source: ExportSource): string {
     ? [
         ...(recipe.loss.params.batch === true ? pyComment('Each image is its own batch here, so batch=True has no effect: segloss\'s own losses refuse scale-aware weighting with batch=true (it needs a per-image loss).') : []),
         'def compute_loss(y_true, y_pred):',
-        '    """Scale-aware: the per-image loss weighted by scale_aware_weights, normalised by their sum. y_pred: logits (N, H, W, C)."""',
-        '    weights = scale_aware_weights(y_true)',
+        '    """Scale-aware: each image\'s loss times its scale_aware_weights weight (normalised to sum 1; 0 for an image that is all IGNORE_INDEX). y_pred: logits (N, H, W, C)."""',
+        '    weights = tf.cast(scale_aware_image_weights(y_true), y_pred.dtype)',
         '    per_image = tf.map_fn(lambda pair: image_loss(pair[0][None], pair[1][None]), (y_true, y_pred), fn_output_signature=y_pred.dtype)',
-        '    return tf.reduce_sum(weights * per_image) / tf.reduce_sum(weights)',
+        '    return tf.reduce_sum(weights * per_image)',
         '',
         '',
         'def image_loss(y_true, logits):',
@@ -230,11 +228,11 @@ export function kerasSnippet(source: ExportSource): string {
       'Use: model.compile(optimizer=make_optimizer(total_steps), loss=compute_loss) with a model that outputs logits,',
       'or call train_step(model, optimizer, images, masks) in your own loop.',
     ]),
-    ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import tensorflow as tf', ...(scale ? ['from scipy import ndimage'] : [])].join('\n'),
+    ['import math', '', ...(scale ? ['import numpy as np'] : []), 'import tensorflow as tf'].join('\n'),
     constants.join('\n'),
     PREPARE,
-    ...new Set(code.helpers),
-    ...(scale ? [SCALE_AWARE] : []),
+    ...new Set(code.helpers.flatMap((helper) => (helper === OVERLAP ? [REDUCE, OVERLAP] : [helper]))),
+    ...(scale ? [SMALLEST_OBJECT_AREAS, SCALE_AWARE_WEIGHTS, SCALE_AWARE] : []),
     lossFn.join('\n'),
     scheduleClass(recipe),
     ['def make_optimizer(total_steps):', ...optimizerLines(recipe).map((line) => `    ${line}`)].join('\n'),
