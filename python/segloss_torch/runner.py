@@ -6,7 +6,7 @@ or {"id": n, "error": {"kind": "oom"|"input"|"internal", "message", "trace"}}:
   init        {cache, device, threads, channelsLast}     -> {device, torch, threads}
   create_run  {run, model, weightsFile, layout, seed, lossFile, clipNorm}  -> {parameters}
   train       {run, steps: [{crops, size, lr, progress}]} -> per step {"id", "step", "loss", "seconds"}
-                                                             then {"ok", "losses", "aborted"}
+                                                             then {"ok", "losses", "aborted", "cpuSeconds"}
   predict_val {run, out}                                  -> labels (uint8) of every val image written to `out`
   forward     {run, input, output, n, height, width}      -> logits NHWC float32 (tests)
   cut         {crops, size, out}                          -> the batch's images (float32 NHWC) then labels (int64) (tests)
@@ -115,6 +115,7 @@ class Runner:
         run.model.train()
         losses = []
         aborted = False
+        cpu_start = time.process_time()
         for index, step in enumerate(message["steps"]):
             if self.is_aborted(message["id"]):
                 aborted = True
@@ -123,7 +124,7 @@ class Runner:
             loss = self.train_step(run, step)
             losses.append(finite_or_none(loss))
             self.reply({"id": message["id"], "step": index, "loss": finite_or_none(loss), "seconds": time.perf_counter() - start})
-        return {"losses": losses, "aborted": aborted}
+        return {"losses": losses, "aborted": aborted, "cpuSeconds": time.process_time() - cpu_start}
 
     def train_step(self, run, step):
         images, labels = self.cache.batch(step["crops"], int(step["size"]))

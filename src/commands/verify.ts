@@ -21,6 +21,8 @@ import {
   runVerification,
 } from '../verify/index.js';
 import { collect, openFraction, wholeNumber } from './option-parsers.js';
+import { parseDeviceList, GPU_TRAINING_DEFAULTS } from '../engine/torch/devices.js';
+import { torchWouldUseGpu, type TorchSettings } from '../engine/torch/engine.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -40,7 +42,12 @@ export function registerVerifyCommand(program: Command): void {
     .option('--steps <n>', 'train each candidate for exactly N steps instead of a time budget (no time limit; reproducible)', wholeNumber(1))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
-    .option('--threads <n>', 'worker threads for the wasm/cpu backends (default: all cores)', wholeNumber(1))
+    .option('--threads <n>', 'wasm/cpu backends: worker threads (default: all cores); torch on the CPU: torch threads per runner process (default 1, one process per core)', wholeNumber(1))
+    .option('--python <path>', 'torch backend: the Python with torch to run (default: SEGLOSS_PYTHON, else python3 on PATH, else /usr/bin/python3)')
+    .option('--device <device>', 'torch backend: cuda, cuda:N, mps, cpu or auto (the first CUDA GPU, else MPS, else the CPU)', 'auto')
+    .option('--devices <list>', 'torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device)')
+    .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
+    .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
     .option('--seeds <k>', 'repeat the run with K seeds and report mean and spread', wholeNumber(1), 1)
     .option('--seed <n>', 'base seed of split, crops, weights and bootstrap', wholeNumber(0), 0)
     .option('--crop <px>', 'training crop size in pixels (a multiple of 2^model-depth)', wholeNumber(2), DEFAULT_RUN_SETTINGS.cropSize)
@@ -60,6 +67,15 @@ export function registerVerifyCommand(program: Command): void {
     }
     const candidates = opts.candidates !== undefined ? parseCandidateNames(String(opts.candidates)) : undefined;
     const budgetSeconds = opts.budget !== undefined ? parseBudget(String(opts.budget)) : undefined;
+    const torch = torchSettingsFrom(opts);
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights)) {
+      throw new UserError(`--python, --device, --devices, --model and --model-weights apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    }
+    // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
+    if ((command.getOptionValueSource('crop') === 'default' || command.getOptionValueSource('batch') === 'default') && (await torchWouldUseGpu(String(opts.backend), torch))) {
+      if (command.getOptionValueSource('crop') === 'default') opts.crop = GPU_TRAINING_DEFAULTS.cropSize;
+      if (command.getOptionValueSource('batch') === 'default') opts.batch = GPU_TRAINING_DEFAULTS.batchSize;
+    }
     const multiple = 2 ** (opts.modelDepth as number);
     if ((opts.crop as number) % multiple !== 0) {
       throw new UserError(`--crop ${String(opts.crop)} is not a multiple of ${multiple} (2^model-depth)`, { fix: `use a multiple of ${multiple}, e.g. ${Math.max(multiple, Math.round((opts.crop as number) / multiple) * multiple)}` });
@@ -85,6 +101,7 @@ export function registerVerifyCommand(program: Command): void {
           candidates,
           backend: opts.backend as 'auto' | BackendName,
           threads: opts.threads as number | undefined,
+          torch,
           seeds: opts.seeds as number,
           seed: opts.seed as number,
           cropSize: opts.crop as number,
@@ -113,6 +130,19 @@ export function registerVerifyCommand(program: Command): void {
     if (output.json) printJson(report);
     if (verifyExitCode(report) === 1) process.exitCode = 1;
   });
+}
+
+/** The torch backend's settings from the flags (validated; env SEGLOSS_PYTHON is read by the engine). */
+function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
+  const device = String(opts.device ?? 'auto');
+  if (device !== 'auto') parseDeviceList(device, '--device');
+  return {
+    ...(opts.python ? { python: String(opts.python) } : {}),
+    device,
+    ...(opts.devices ? { devices: parseDeviceList(String(opts.devices)) } : {}),
+    model: String(opts.model ?? 'unet'),
+    ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
+  };
 }
 
 /**

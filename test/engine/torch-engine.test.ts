@@ -78,7 +78,7 @@ withTorch('torch engine (real PyTorch runner)', () => {
   let engine: Engine;
   const training = tinyData();
   beforeAll(async () => {
-    engine = await createTorchEngine({ backend: 'torch', model, data: training, threads: 1, torch: { found: found! } });
+    engine = await createTorchEngine({ backend: 'torch', model, data: training, threads: 1, torch: { found: found!, devices: ['cpu'] } });
   }, 120_000);
   afterAll(async () => {
     await engine?.dispose();

@@ -47,7 +47,6 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   const settings = setup.torch ?? {};
   const { model, data } = setup;
   const found = settings.found ?? (await findTorchPython({ python: settings.python, env: settings.env }));
-  const devices = resolveDevices(settings, found.probe);
   const modelName = settings.model ?? 'unet';
   if (modelName !== 'unet' && !SMP_MODEL.test(modelName)) {
     throw new UserError(`--model ${JSON.stringify(modelName)} is not a model segloss knows`, { fix: 'use unet (the built-in U-Net) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34' });
@@ -58,9 +57,9 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   if (settings.modelWeights && modelName === 'unet') throw new UserError('--model-weights applies to an smp:... model only', { fix: 'drop --model-weights, or pass --model smp:<Architecture>:<encoder>' });
   if (settings.modelWeights && !existsSync(settings.modelWeights)) throw new UserError(`--model-weights ${settings.modelWeights}: no such file`, { fix: 'pass a local .pth file of the encoder\'s weights (nothing is downloaded)' });
   const unet = buildUNet({ ...model, seed: 0 });
-  const cpuProcesses = devices.filter((d) => !isGpu(d)).length;
-  const threads = setup.threads ?? (cpuProcesses > 0 ? Math.max(1, Math.floor(availableParallelism() / cpuProcesses)) : undefined);
-  const channelsLast = settings.channelsLast ?? devices.every((d) => !isGpu(d));
+  const { devices, threads } = cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
+  // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
+  const channelsLast = settings.channelsLast ?? false;
 
   const folder = createCacheFolder();
   const processes: RunnerProcess[] = [];
@@ -126,7 +125,9 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     }
     return file;
   };
-  const where = devices.length > 1 ? `${devices.length} processes on ${devices.join(', ')}` : devices[0];
+  const where = devices.every((d) => !isGpu(d))
+    ? `CPU, ${devices.length} process${devices.length > 1 ? 'es' : ''} x ${threads ?? 1} thread${threads === 1 ? '' : 's'}`
+    : devices.length > 1 ? `${devices.length} processes on ${devices.join(', ')}` : devices[0];
   const deviceNote = devices.some(isGpu) && found.probe.cudaDevices.length ? ` (${found.probe.cudaDevices.map((d) => d.name).join(', ')})` : '';
 
   return {
@@ -210,6 +211,23 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   };
 }
 
+/**
+ * Processes and torch threads on the CPU. Without --devices, `cpu` becomes one single-thread
+ * process per core (or cores / --threads processes of --threads threads): measured on 2 cores,
+ * two single-thread processes training two runs at once out-ran one process with 2 threads, and
+ * OpenMP threads collapse when the cores are shared (bench/train.ts). With --devices, each CPU
+ * entry is one process with cores / (CPU entries) threads unless --threads says otherwise.
+ */
+export function cpuLayout(devices: string[], explicit: boolean, requestedThreads: number | undefined, cores = availableParallelism()): { devices: string[]; threads: number | undefined } {
+  const cpuEntries = devices.filter((d) => !isGpu(d)).length;
+  if (cpuEntries === 0) return { devices, threads: requestedThreads };
+  if (!explicit && devices.length === 1) {
+    const threads = requestedThreads ?? 1;
+    return { devices: Array.from({ length: Math.max(1, Math.floor(cores / threads)) }, () => 'cpu'), threads };
+  }
+  return { devices, threads: requestedThreads ?? Math.max(1, Math.floor(cores / cpuEntries)) };
+}
+
 /** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */
 function stepMessage(step: StepPlan) {
   return {
@@ -218,4 +236,18 @@ function stepMessage(step: StepPlan) {
     lr: step.learningRate,
     progress: step.progress,
   };
+}
+
+/**
+ * Whether the torch engine these settings start would train on a GPU (the CLI then raises the
+ * default crop and batch): false when the backend is not torch, or auto finds no usable torch.
+ */
+export async function torchWouldUseGpu(backend: string, settings: TorchSettings): Promise<boolean> {
+  if (backend !== 'torch' && backend !== 'auto') return false;
+  try {
+    const found = settings.found ?? (await findTorchPython({ python: settings.python, env: settings.env }));
+    return resolveDevices(settings, found.probe).some(isGpu);
+  } catch {
+    return false; // the engine reports the problem itself when it starts
+  }
 }
