@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { buildUNet } from '../src/engine/unet.js';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from '../src/engine/torch/cache.js';
 import { findTorchPython } from '../src/engine/torch/python.js';
+import { stepMessage } from '../src/engine/torch/engine.js';
 import { startRunner, type RunnerProcess } from '../src/engine/torch/runner-process.js';
 import { exportSnippet } from '../src/report/export/index.js';
 import type { Recipe } from '../src/contracts/recommendation.js';
@@ -168,7 +169,7 @@ async function measureTorch(processes: number, threads: number, channelsLast: bo
       await runner.request('init', { cache: folder, device: 'cpu', threads, channelsLast });
       await runner.request('create_run', { run: 'r', model, weightsFile: join(folder, 'w.f32'), layout, seed: 1, lossFile: join(folder, 'loss.py'), clipNorm: null });
     }
-    const train = (runner: RunnerProcess, seed: number, count: number) => runner.request('train', { run: 'r', steps: torchSteps(size, count, seed) });
+    const train = (runner: RunnerProcess, seed: number, count: number) => runner.request('train', { run: 'r', steps: torchSteps(size, count, seed).map(stepMessage) });
     await Promise.all(runners.map((r, k) => train(r, 100 + k, 2)));
     const start = performance.now();
     const replies = await Promise.all(runners.map((r, k) => train(r, 200 + k, steps)));
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
       log(`${native.padEnd(22)} skipped: ${(error as Error).message}`);
     }
   }
-  for (const size of [64, 128]) {
+  for (const size of process.argv.includes('--torch-only') ? [] : [64, 128]) {
     await run('wasm', 'wasm', 1, size, measuredSteps, 2);
     if (cores > 1) await run(`wasm x${cores} workers`, 'wasm', cores, size, measuredSteps, 2);
   }

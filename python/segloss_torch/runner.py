@@ -13,6 +13,7 @@ or {"id": n, "error": {"kind": "oom"|"input"|"internal", "message", "trace"}}:
   dispose_run {run}
   shutdown
   abort       {target}: the train command `target` stops before its next step (no reply of its own).
+When stdin ends (segloss exited or is closing), the current train command stops at its next step.
 SIGINT is ignored: Ctrl-C reaches the runner as `abort` from segloss, which keeps what finished.
 """
 import importlib.util
@@ -73,6 +74,7 @@ class Runner:
         self.channels_last = False
         self.runs = {}
         self.aborted = set()
+        self.closed = False  # stdin ended: segloss is gone or closing, so training stops at the next step
         self.lock = threading.Lock()
 
     def reply(self, message):
@@ -88,6 +90,10 @@ class Runner:
         if threads:
             torch.set_num_threads(int(threads))
         self.channels_last = bool(message.get("channelsLast")) and self.device.type != "mps"
+        if self.device.type == "cuda":
+            # Same seed, same numbers where cuDNN allows it (its autotuner would pick kernels by timing).
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
         reply = {"device": str(self.device), "torch": torch.__version__, "threads": torch.get_num_threads()}
         spec = message.get("model")
         if spec and spec.get("name", "unet") != "unet":
@@ -214,7 +220,7 @@ class Runner:
 
     def is_aborted(self, command_id):
         with self.lock:
-            return command_id in self.aborted
+            return self.closed or command_id in self.aborted
 
     def handle(self, message):
         command = message.get("cmd")
@@ -294,6 +300,8 @@ def read_commands(stream, commands, runner):
                 runner.aborted.add(message.get("target"))
             continue
         commands.put(message)
+    with runner.lock:
+        runner.closed = True
     commands.put(None)
 
 

@@ -229,7 +229,7 @@ export function cpuLayout(devices: string[], explicit: boolean, requestedThreads
 }
 
 /** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */
-function stepMessage(step: StepPlan) {
+export function stepMessage(step: StepPlan) {
   return {
     crops: step.batch.crops.map((c) => [c.image, c.x0, c.y0, c.flipX, c.flipY]),
     size: step.batch.size,
