@@ -71,16 +71,17 @@ export function registerVerifyCommand(program: Command): void {
     if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights)) {
       throw new UserError(`--python, --device, --devices, --model and --model-weights apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
     }
-    // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
-    if ((command.getOptionValueSource('crop') === 'default' || command.getOptionValueSource('batch') === 'default') && (await torchWouldUseGpu(String(opts.backend), torch))) {
-      if (command.getOptionValueSource('crop') === 'default') opts.crop = GPU_TRAINING_DEFAULTS.cropSize;
-      if (command.getOptionValueSource('batch') === 'default') opts.batch = GPU_TRAINING_DEFAULTS.batchSize;
-    }
     const multiple = 2 ** (opts.modelDepth as number);
     if ((opts.crop as number) % multiple !== 0) {
       throw new UserError(`--crop ${String(opts.crop)} is not a multiple of ${multiple} (2^model-depth)`, { fix: `use a multiple of ${multiple}, e.g. ${Math.max(multiple, Math.round((opts.crop as number) / multiple) * multiple)}` });
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
+    // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
+    const byDefault = (name: string) => command.getOptionValueSource(name) === 'default';
+    if ((byDefault('crop') || byDefault('batch')) && (await torchWouldUseGpu(String(opts.backend), torch))) {
+      if (byDefault('crop') && GPU_TRAINING_DEFAULTS.cropSize % multiple === 0) opts.crop = GPU_TRAINING_DEFAULTS.cropSize;
+      if (byDefault('batch')) opts.batch = GPU_TRAINING_DEFAULTS.batchSize;
+    }
     // Overlays are written as each candidate finishes: a bad --out must stop the run before training.
     const createdOut = output.out ? await ensureOutputFolder(output.out) : undefined;
 

@@ -3,7 +3,8 @@
  * auto resolution and "CUDA asked but not available" from a probe, one single-thread process per
  * core on the CPU, and the smallest torch version accepted.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
 import { UserError } from '../../src/common/errors.js';
 import { parseDeviceList, resolveDevices } from '../../src/engine/torch/devices.js';
 import { cpuLayout } from '../../src/engine/torch/engine.js';
@@ -46,5 +47,32 @@ describe('torch devices', () => {
     expect(unusableBecause(probe())).toBeNull();
     expect(unusableBecause(probe({ torch: null, torchError: "ModuleNotFoundError: No module named 'torch'" }))).toMatch(/without torch/);
     expect(unusableBecause(probe({ numpy: null, numpyError: 'ModuleNotFoundError' }))).toMatch(/without numpy/);
+  });
+});
+
+describe('verify flags for the torch backend', () => {
+  async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      process.exitCode = undefined;
+      const code = await main(args);
+      return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it('refuses a bad device and torch flags on a tfjs backend (exit 2, before any data is read)', async () => {
+    const bad = await run(['verify', '/nonexistent', '--backend', 'torch', '--devices', 'cuda:0,gpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--devices "cuda:0,gpu": "gpu" is not a device/);
+    const badDevice = await run(['verify', '/nonexistent', '--backend', 'torch', '--device', 'tpu']);
+    expect(badDevice.stderr).toMatch(/--device "tpu": "tpu" is not a device/);
+    const wrongBackend = await run(['verify', '/nonexistent', '--backend', 'wasm', '--device', 'cuda']);
+    expect(wrongBackend.code).toBe(2);
+    expect(wrongBackend.stderr).toMatch(/apply to the torch backend, not --backend wasm/);
   });
 });
