@@ -6,6 +6,7 @@
  * steps and keeps what finished; no Python, no torch, an old torch, no CUDA and a runner crash
  * each give a clear message.
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +190,39 @@ withTorch('torch runner against the TypeScript engine', () => {
     } finally {
       await runner.close();
       removeCacheFolder(folder);
+    }
+  }, 120_000);
+});
+
+withTorch('torch engine: --model smp:... (a stand-in smp package)', () => {
+  it('trains and predicts an smp model, encoder weights only from a local file; errors name the problem', async () => {
+    const env = { ...process.env, PYTHONPATH: fixtures };
+    const scratch = mkdtempSync(join(tmpdir(), 'segloss-smp-'));
+    try {
+      const weights = join(scratch, 'encoder.pth');
+      const other = join(scratch, 'other.pth');
+      const save = `import torch; torch.save({"0.weight": torch.full((8, 1, 3, 3), 0.05), "0.bias": torch.zeros(8)}, ${JSON.stringify(weights)}); torch.save({"layer9.weight": torch.zeros(1)}, ${JSON.stringify(other)})`;
+      execFileSync(found!.command, ['-c', save]);
+      // The Python found already, as it is with the stand-in on its path.
+      const withSmp = { ...found!, probe: { ...found!.probe, smp: '0.0-test' } };
+      const data = tinyData();
+      const engine = await createTorchEngine({ backend: 'torch', model, data, torch: { env, found: withSmp, model: 'smp:Unet:fake34', modelWeights: weights, devices: ['cpu'] } });
+      try {
+        expect(engine.parameterCount).toBe(8 * 9 + 8 + 2 * 8 + 2);
+        expect(engine.backend.detail).toMatch(/model smp:Unet:fake34/);
+        const run = await engine.createRun(spec('smp', 1, { name: 'ce', params: {} }));
+        expect((await run.train(plan(1, 3, data))).every(Number.isFinite)).toBe(true);
+        expect((await run.predictValidation()).map((p) => p.length)).toEqual([32 * 32, 20 * 28]);
+      } finally {
+        await engine.dispose();
+      }
+      await expect(createTorchEngine({ backend: 'torch', model, data, torch: { found: found!, model: 'smp:Unet:resnet34' } })).rejects.toThrow(
+        found!.probe.smp ? /./ : /--model smp:Unet:resnet34 needs segmentation_models_pytorch/,
+      );
+      await expect(createTorchEngine({ backend: 'torch', model, data, torch: { found: found!, model: 'resnet' } })).rejects.toThrow(/is not a model segloss knows/);
+      await expect(createTorchEngine({ backend: 'torch', model, data, torch: { env, found: withSmp, model: 'smp:Unet:fake34', modelWeights: other, devices: ['cpu'] } })).rejects.toThrow(/other\.pth holds no weights of the fake34 encoder/);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
     }
   }, 120_000);
 });
