@@ -44,7 +44,7 @@ export interface SelectedBackend {
   skipped: Array<{ name: BackendName; why: string }>;
 }
 
-const EXPORT_HINT = 'or train in PyTorch with the recipe from `segloss export report.json --to pytorch`';
+const EXPORT_HINT = 'or use `--backend torch` (PyTorch, any CUDA version), or train in PyTorch with the recipe from `segloss export report.json --to pytorch`';
 
 const INSTALL_HINTS: Record<TfjsBackendName, string> = {
   'tensorflow-gpu':

@@ -37,7 +37,7 @@ describe('torch devices', () => {
     expect(cpuLayout(['cpu'], false, undefined, 2)).toEqual({ devices: ['cpu', 'cpu'], threads: 1 });
     expect(cpuLayout(['cpu'], false, 2, 2)).toEqual({ devices: ['cpu'], threads: 2 });
     expect(cpuLayout(['cpu', 'cpu', 'cpu'], true, undefined, 8)).toEqual({ devices: ['cpu', 'cpu', 'cpu'], threads: 2 });
-    expect(cpuLayout(['cuda:0', 'cuda:1'], true, undefined, 8)).toEqual({ devices: ['cuda:0', 'cuda:1'], threads: undefined });
+    expect(cpuLayout(['cuda:0', 'cuda:1'], true, undefined, 8)).toEqual({ devices: ['cuda:0', 'cuda:1'], threads: 4 });
   });
 
   it('torch >= 1.13 with numpy is usable; older, missing torch or numpy say why', () => {

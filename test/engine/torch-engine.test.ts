@@ -281,6 +281,16 @@ describe('torch engine: clear errors', () => {
     } finally {
       await engine.dispose();
     }
+    const oom = await createTorchEngine(setup({ found: found!, env: { ...env, FAKE_CRASH_ON: 'none', FAKE_OOM_ON: 'train' }, runnerModule: 'fake_runner_crash' }));
+    try {
+      const run = await oom.createRun(spec('big', 1, { name: 'ce', params: {} }));
+      const error = await run.train(plan(1, 2, tinyData())).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toMatch(/run big: the GPU ran out of memory \(OutOfMemoryError: CUDA out of memory/);
+      expect((error as UserError).fix).toMatch(/smaller --batch or --crop/);
+    } finally {
+      await oom.dispose();
+    }
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('segloss-torch-') && !before.includes(f))).toEqual([]);
   }, 60_000);
 });

@@ -216,11 +216,13 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
  * process per core (or cores / --threads processes of --threads threads): measured on 2 cores,
  * two single-thread processes training two runs at once out-ran one process with 2 threads, and
  * OpenMP threads collapse when the cores are shared (bench/train.ts). With --devices, each CPU
- * entry is one process with cores / (CPU entries) threads unless --threads says otherwise.
+ * entry is one process with cores / (CPU entries) threads unless --threads says otherwise; GPU
+ * runners get cores / (GPUs) threads each.
  */
 export function cpuLayout(devices: string[], explicit: boolean, requestedThreads: number | undefined, cores = availableParallelism()): { devices: string[]; threads: number | undefined } {
   const cpuEntries = devices.filter((d) => !isGpu(d)).length;
-  if (cpuEntries === 0) return { devices, threads: requestedThreads };
+  // GPU runners use the CPU only to cut crops: a share of the cores each, not all of them each.
+  if (cpuEntries === 0) return { devices, threads: requestedThreads ?? Math.max(1, Math.floor(cores / devices.length)) };
   if (!explicit && devices.length === 1) {
     const threads = requestedThreads ?? 1;
     return { devices: Array.from({ length: Math.max(1, Math.floor(cores / threads)) }, () => 'cpu'), threads };
