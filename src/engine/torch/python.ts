@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../common/errors.js';
 
@@ -59,10 +59,21 @@ export function runnerRoot(): string {
   });
 }
 
-/** Environment for the runner and the probe: segloss_torch importable, no .pyc written into the package. */
+/**
+ * Environment for the runner and the probe: segloss_torch importable, no .pyc written into the
+ * package, and OpenMP threads that sleep instead of spin while they wait (OMP_WAIT_POLICY
+ * PASSIVE, unless the user set it): on shared cores torch's spinning threads burned 30x the CPU
+ * time per image (bench/train.ts).
+ */
 export function runnerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const root = runnerRoot();
-  return { ...env, PYTHONPATH: env.PYTHONPATH ? `${root}:${env.PYTHONPATH}` : root, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
+  return {
+    ...env,
+    PYTHONPATH: env.PYTHONPATH ? `${root}${delimiter}${env.PYTHONPATH}` : root,
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    OMP_WAIT_POLICY: env.OMP_WAIT_POLICY ?? 'PASSIVE',
+  };
 }
 
 const probes = new Map<string, Promise<TorchProbe | { failure: string }>>();
