@@ -22,7 +22,7 @@ import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
 import { formatDuration, MIN_BUDGET_STEPS, sliceDeadline, stepsForBudget, systemClock, timeLimitFor, type BudgetPlan, type Clock } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
-import { UNET_DEFAULTS } from '../engine/index.js';
+import { UNET_DEFAULTS, type TorchSettings } from '../engine/index.js';
 import { channelStatistics, classPixelCounts, classPriorsOf, rareClassesOf, type VerifyImage } from './data.js';
 import { predictImage } from '../engine/predict.js';
 import { deriveSeed } from './random.js';
@@ -52,6 +52,8 @@ export interface RunSettings {
   candidates: string[];
   backend: 'auto' | BackendName;
   threads?: number;
+  /** The torch backend's settings (--python, --device, --devices, --model): passed to createEngine as EngineSetup.torch. */
+  torch?: TorchSettings;
   /** Number of seeds K; seeds are seed, seed+1, ..., seed+K-1. */
   seeds: number;
   seed: number;
