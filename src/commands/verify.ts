@@ -27,6 +27,8 @@ import {
 } from '../verify/index.js';
 import { checkBudgetSeconds, collect, limited, withRange } from './option-parsers.js';
 import { checkTrainingMemory } from './training-memory.js';
+import { parseDeviceList, GPU_TRAINING_DEFAULTS } from '../engine/torch/devices.js';
+import { torchWouldUseGpu, type TorchSettings } from '../engine/torch/engine.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -47,7 +49,12 @@ export function registerVerifyCommand(program: Command): void {
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEFAULT_RUN_SETTINGS.candidates.join(',')})`)
     .option('--no-racing', 'train every candidate to the end: no candidate is stopped at a rung (racing gives the time of clearly worse candidates to the others)')
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', ...BACKEND_ORDER]).default('auto'))
-    .option('--threads <n>', withRange('worker threads for the wasm/cpu backends (default: all cores; at most twice the cores)', 'threads'), limited('threads'))
+    .option('--threads <n>', withRange('wasm/cpu backends: worker threads (default: all cores); torch on the CPU: torch threads per runner process (default 1, one process per core); at most twice the cores', 'threads'), limited('threads'))
+    .option('--python <path>', 'torch backend: the Python with torch to run (default: SEGLOSS_PYTHON, else python3 on PATH, else /usr/bin/python3)')
+    .option('--device <device>', 'torch backend: cuda, cuda:N, mps, cpu or auto (the first CUDA GPU, else MPS, else the CPU)', 'auto')
+    .option('--devices <list>', 'torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device)')
+    .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
+    .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
     .option('--seeds <k>', withRange(`training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, 'seeds'), limited('seeds'), DEFAULT_RUN_SETTINGS.seeds)
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', withRange('base seed of split, crops, weights and bootstrap', 'seed'), limited('seed'), 0)
@@ -69,7 +76,17 @@ export function registerVerifyCommand(program: Command): void {
     const candidates = opts.candidates !== undefined ? parseCandidateNames(String(opts.candidates)) : undefined;
     const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
     checkCropAndMemory(opts);
+    const torch = torchSettingsFrom(opts);
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights)) {
+      throw new UserError(`--python, --device, --devices, --model and --model-weights apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
+    // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
+    const byDefault = (name: string) => command.getOptionValueSource(name) === 'default';
+    if ((byDefault('crop') || byDefault('batch')) && (await torchWouldUseGpu(String(opts.backend), torch))) {
+      if (byDefault('crop') && GPU_TRAINING_DEFAULTS.cropSize % 2 ** (opts.modelDepth as number) === 0) opts.crop = GPU_TRAINING_DEFAULTS.cropSize;
+      if (byDefault('batch')) opts.batch = GPU_TRAINING_DEFAULTS.batchSize;
+    }
     // Overlays are written as each candidate finishes: a bad --out must stop the run before training.
     if (output.out) await prepareOutputFolder(output.out);
 
@@ -97,6 +114,7 @@ export function registerVerifyCommand(program: Command): void {
           candidates,
           backend: opts.backend as 'auto' | BackendName,
           threads: opts.threads as number | undefined,
+          torch,
           seeds: opts.seeds as number,
           tieMargin: opts.tieMargin as number,
           racing: opts.racing !== false,
@@ -134,6 +152,19 @@ export function registerVerifyCommand(program: Command): void {
     const code = verifyExitCode(report);
     if (code !== 0) process.exitCode = code;
   });
+}
+
+/** The torch backend's settings from the flags (validated; env SEGLOSS_PYTHON is read by the engine). */
+function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
+  const device = String(opts.device ?? 'auto');
+  if (device !== 'auto') parseDeviceList(device, '--device');
+  return {
+    ...(opts.python ? { python: String(opts.python) } : {}),
+    device,
+    ...(opts.devices ? { devices: parseDeviceList(String(opts.devices)) } : {}),
+    model: String(opts.model ?? 'unet'),
+    ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
+  };
 }
 
 /**

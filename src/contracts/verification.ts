@@ -9,8 +9,12 @@ import type { Recipe } from './recommendation.js';
 export const VERIFICATION_SCHEMA_VERSION = 2 as const;
 export const SUPPORTED_VERIFICATION_SCHEMAS: readonly number[] = [1, 2];
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The tfjs backends, in the order `auto` tries them after torch. */
+export type TfjsBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const TFJS_BACKEND_ORDER: TfjsBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** Every training backend; 'torch' is PyTorch through segloss's Python runner (src/engine/torch). */
+export type BackendName = 'torch' | TfjsBackendName;
+export const BACKEND_ORDER: BackendName[] = ['torch', ...TFJS_BACKEND_ORDER];
 
 export interface MetricWithCI {
   value: number;

@@ -7,7 +7,8 @@
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../common/errors.js';
-import { BACKEND_ORDER, type BackendName } from '../contracts/verification.js';
+import type { BackendName } from '../contracts/verification.js';
+import { TFJS_BACKEND_ORDER, type TfjsBackendName } from '../contracts/verification.js';
 import { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
 import { registerNormReluKernels } from './norm-relu.js';
 import { registerWasmPoolResizeGradientKernels } from './pool-resize-gradient-kernels.js';
@@ -34,18 +35,18 @@ export interface LoadedBackend {
 
 /** Loads a backend and makes it the active tfjs backend; throws (any error) when it cannot. */
 export type BackendLoader = () => Promise<LoadedBackend>;
-export type BackendLoaders = Record<BackendName, BackendLoader>;
+export type BackendLoaders = Record<TfjsBackendName, BackendLoader>;
 
 export interface SelectedBackend {
-  name: BackendName;
+  name: TfjsBackendName;
   detail: string;
   threads: number;
   skipped: Array<{ name: BackendName; why: string }>;
 }
 
-const EXPORT_HINT = 'or train in PyTorch with the recipe from `segloss export report.json --to pytorch`';
+const EXPORT_HINT = 'or use `--backend torch` (PyTorch, any CUDA version), or train in PyTorch with the recipe from `segloss export report.json --to pytorch`';
 
-const INSTALL_HINTS: Record<BackendName, string> = {
+const INSTALL_HINTS: Record<TfjsBackendName, string> = {
   'tensorflow-gpu':
     'install it with `npm i @tensorflow/tfjs-node-gpu@4.22.0` (needs an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1), ' + EXPORT_HINT,
   tensorflow: 'install it with `npm i @tensorflow/tfjs-node@4.22.0` for native CPU speed',
@@ -71,8 +72,8 @@ function isCudaMismatch(error: unknown): boolean {
 }
 
 /** Turns a load failure into one sentence that says what to do. */
-export function explainLoadFailure(name: BackendName, error: unknown): string {
-  const packageName: Record<BackendName, string> = {
+export function explainLoadFailure(name: TfjsBackendName, error: unknown): string {
+  const packageName: Record<TfjsBackendName, string> = {
     'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
     tensorflow: '@tensorflow/tfjs-node',
     wasm: '@tensorflow/tfjs-backend-wasm',
@@ -153,14 +154,18 @@ export const defaultLoaders: BackendLoaders = {
 };
 
 /**
- * Loads the requested backend, or with 'auto' the first that loads in BACKEND_ORDER.
+ * Loads the requested tfjs backend, or with 'auto' the first that loads in TFJS_BACKEND_ORDER
+ * (the torch backend is chosen before this, in createEngine).
  * @throws UserError (exit 2) when an explicitly requested backend cannot load.
  */
 export async function selectBackend(request: 'auto' | BackendName, loaders: BackendLoaders = defaultLoaders): Promise<SelectedBackend> {
-  if (request !== 'auto' && !BACKEND_ORDER.includes(request)) {
-    throw new UserError(`Unknown backend "${String(request)}".`, { fix: `use --backend auto|${BACKEND_ORDER.join('|')}` });
+  if (request === 'torch') {
+    throw new UserError('The torch backend trains through the Engine contract (createEngine), not this single-model trainer.', { fix: 'use --backend auto|wasm|cpu|tensorflow|tensorflow-gpu here' });
   }
-  const order = request === 'auto' ? BACKEND_ORDER : [request];
+  if (request !== 'auto' && !TFJS_BACKEND_ORDER.includes(request)) {
+    throw new UserError(`Unknown backend "${String(request)}".`, { fix: `use --backend auto|${TFJS_BACKEND_ORDER.join('|')}` });
+  }
+  const order: TfjsBackendName[] = request === 'auto' ? TFJS_BACKEND_ORDER : [request];
   const skipped: SelectedBackend['skipped'] = [];
   for (const name of order) {
     try {

@@ -7,6 +7,9 @@
  */
 import type { EngineFactory } from './types.js';
 import { createTfjsEngine, optimiserStep, resolveThreads } from './tfjs-engine.js';
+import { createTorchEngine } from './torch/engine.js';
+import { findTorchPython } from './torch/python.js';
+import { UserError } from '../common/errors.js';
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
 import type { BackendName } from '../contracts/verification.js';
@@ -24,10 +27,30 @@ export { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
 export { materialiseBatch, normalisedImage } from './batch.js';
 export { predictImage, MAX_TILE } from './predict.js';
 export { createTfjsEngine } from './tfjs-engine.js';
+export { createTorchEngine, type TorchSettings } from './torch/engine.js';
+export { findTorchPython, probePython, MIN_TORCH, type FoundPython, type TorchProbe } from './torch/python.js';
+export { parseDeviceList } from './torch/devices.js';
 export type * from './types.js';
 
-/** The engine for a setup: the tfjs backends (auto picks the fastest that loads). */
-export const createEngine: EngineFactory = (setup) => createTfjsEngine(setup);
+/**
+ * The engine for a setup. `torch`: PyTorch through the Python runner. `auto`: torch when a Python
+ * with a usable torch is found (--python, SEGLOSS_PYTHON, python3, /usr/bin/python3), else the
+ * fastest tfjs backend that loads, with why torch was passed over in `backend.skipped`.
+ */
+export const createEngine: EngineFactory = async (setup) => {
+  if (setup.backend === 'torch') return createTorchEngine(setup);
+  if (setup.backend !== 'auto') return createTfjsEngine(setup);
+  let why: string;
+  try {
+    const found = await findTorchPython({ python: setup.torch?.python, env: setup.torch?.env });
+    return await createTorchEngine({ ...setup, torch: { ...setup.torch, found } });
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    why = error.message;
+  }
+  const engine = await createTfjsEngine(setup);
+  return { ...engine, backend: { ...engine.backend, skipped: [{ name: 'torch', why }, ...engine.backend.skipped] } };
+};
 
 export interface EngineOptions {
   backend: 'auto' | BackendName;

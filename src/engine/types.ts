@@ -10,6 +10,7 @@
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
 import type { BackendName } from '../contracts/verification.js';
+import type { TorchSettings } from './torch/engine.js';
 
 /** A decoded image with its label map, as verify holds it in memory. */
 export interface EngineImage {
@@ -124,6 +125,8 @@ export interface EngineSetup {
   data: TrainingData;
   /** Module exporting `createLoss` (default: src/losses/index). For tests. */
   lossModule?: string;
+  /** The torch backend's settings (--python, --device, --devices, --model); `threads` is torch's threads per CPU process. */
+  torch?: TorchSettings;
 }
 
 export type EngineFactory = (setup: EngineSetup) => Promise<Engine>;

@@ -78,6 +78,6 @@ async function recommendFor(options: VerifyOptions, onEvent: (e: TrainingEvent) 
 
 /** The RunSettings fields of `options` that are set (undefined never overrides a default). */
 function definedOnly(options: VerifyOptions): Partial<RunSettings> {
-  const keys = Object.keys(DEFAULT_RUN_SETTINGS).concat('threads') as Array<keyof RunSettings>;
+  const keys = Object.keys(DEFAULT_RUN_SETTINGS).concat('threads', 'torch') as Array<keyof RunSettings>;
   return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as Partial<RunSettings>;
 }

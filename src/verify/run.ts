@@ -18,6 +18,7 @@ import type { Recommendation } from '../contracts/recommendation.js';
 import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
 import type { Engine, EngineFactory, EngineRun } from '../engine/types.js';
 import { UNET_DEFAULTS } from '../engine/unet.js';
+import type { TorchSettings } from '../engine/torch/engine.js';
 import { calibrate, formatDuration, planBudgetSteps, systemClock, timeLimitFor, type Calibration, type Clock } from './budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { recentSlope } from './curves.js';
@@ -50,6 +51,8 @@ export interface RunSettings {
   candidates: string[];
   backend: 'auto' | BackendName;
   threads?: number;
+  /** The torch backend's settings (--python, --device, --devices, --model): passed to createEngine as EngineSetup.torch. */
+  torch?: TorchSettings;
   /** Number of seeds K; seeds are seed, seed+1, ..., seed+K-1. The seed is the unit of replication. */
   seeds: number;
   seed: number;
@@ -195,6 +198,7 @@ async function startEngine(
     return await createEngine({
       backend: settings.backend,
       threads: settings.threads,
+      ...(settings.torch ? { torch: settings.torch } : {}),
       model: { numClasses: d.numClasses, inputChannels: d.train[0].channels, depth, baseWidth, classPriors: d.classPriors },
       data: { train: d.train, val: d.val, normalisation: d.normalisation, numClasses: d.numClasses, ignoreIndex: d.ignoreIndex },
     });

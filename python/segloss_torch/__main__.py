@@ -1,0 +1,4 @@
+"""`python -m segloss_torch`: the runner segloss starts (see runner.py)."""
+from .runner import main
+
+main()

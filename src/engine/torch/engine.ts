@@ -1,0 +1,255 @@
+/**
+ * The PyTorch engine behind the Engine contract (../types.ts). segloss keeps the data, the crop
+ * plan, the schedule and the scoring; one Python runner process per device trains the runs
+ * pinned to it. At start the decoded data is written once to a temp cache the runners
+ * memory-map (cache.ts); each run gets the TypeScript U-Net's seeded initial weights (so a seed
+ * starts from the same weights on every backend) and the loss file `segloss export --to pytorch`
+ * writes for its recipe, imported by the runner as is: what verify trains is what export gives.
+ * The temp folder goes at dispose, and on exit if dispose never came.
+ */
+import { availableParallelism } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../common/errors.js';
+import { exportSnippet } from '../../report/export/index.js';
+import type { Engine, EngineRun, EngineSetup, RunSpec, StepPlan } from '../types.js';
+import { buildUNet } from '../unet.js';
+import { createCacheFolder, removeCacheFolder, writeDataCache } from './cache.js';
+import { isGpu, resolveDevices } from './devices.js';
+import { findTorchPython, type FoundPython } from './python.js';
+import { explainRunnerError, startRunner, type RunnerProcess } from './runner-process.js';
+
+export interface TorchSettings {
+  /** --python PATH (else SEGLOSS_PYTHON, python3, /usr/bin/python3). */
+  python?: string;
+  /** --device cuda|cuda:N|cpu|mps|auto (default auto). */
+  device?: string;
+  /** --devices cuda:0,cuda:1: one runner process per entry (overrides device). */
+  devices?: string[];
+  /** --model: 'unet' (default) or 'smp:<Architecture>:<encoder>'. */
+  model?: string;
+  /** --model-weights: local encoder weights for an smp model (nothing downloads). */
+  modelWeights?: string;
+  /** Channels-last memory format (default: on for CPU, measured faster there; see bench/train.ts). */
+  channelsLast?: boolean;
+  /** Environment for finding and running Python (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The Python found already (skips the search). */
+  found?: FoundPython;
+  /** Module the runner runs (default segloss_torch); tests point it at a broken one. */
+  runnerModule?: string;
+}
+
+export const SMP_MODEL = /^smp:[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_.-]+$/;
+
+export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
+  const settings = setup.torch ?? {};
+  const { model, data } = setup;
+  const found = settings.found ?? (await findTorchPython({ python: settings.python, env: settings.env }));
+  const modelName = settings.model ?? 'unet';
+  if (modelName !== 'unet' && !SMP_MODEL.test(modelName)) {
+    throw new UserError(`--model ${JSON.stringify(modelName)} is not a model segloss knows`, { fix: 'use unet (the built-in U-Net) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34' });
+  }
+  if (modelName !== 'unet' && found.probe.smp === null) {
+    throw new UserError(`--model ${modelName} needs segmentation_models_pytorch, which ${found.command} cannot import`, { fix: `install it into that Python (pip install segmentation-models-pytorch), or use --model unet` });
+  }
+  if (settings.modelWeights && modelName === 'unet') throw new UserError('--model-weights applies to an smp:... model only', { fix: 'drop --model-weights, or pass --model smp:<Architecture>:<encoder>' });
+  if (settings.modelWeights && !existsSync(settings.modelWeights)) throw new UserError(`--model-weights ${settings.modelWeights}: no such file`, { fix: 'pass a local .pth file of the encoder\'s weights (nothing is downloaded)' });
+  const unet = buildUNet({ ...model, seed: 0 });
+  const { devices, threads } = cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
+  // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
+  const channelsLast = settings.channelsLast ?? false;
+
+  const folder = createCacheFolder();
+  const processes: RunnerProcess[] = [];
+  const cleanUpOnExit = () => {
+    for (const p of processes) p.kill();
+    removeCacheFolder(folder);
+  };
+  process.on('exit', cleanUpOnExit);
+  const shutDown = async () => {
+    process.removeListener('exit', cleanUpOnExit);
+    await Promise.all(processes.map((p) => p.close().catch(() => p.kill())));
+    removeCacheFolder(folder);
+  };
+
+  const modelSpec = {
+    name: modelName,
+    numClasses: model.numClasses,
+    inputChannels: model.inputChannels,
+    depth: model.depth,
+    baseWidth: model.baseWidth,
+    weightsFile: settings.modelWeights ?? null,
+  };
+  const layout = unet.parameters.map(({ name, shape, offset, size }) => ({ name, shape, offset, size }));
+  let parameterCount = unet.size;
+  const details: string[] = [];
+  try {
+    await writeDataCache(folder, data);
+    const started = await Promise.all(
+      devices.map(async (device, index) => {
+        const runner = await startRunner({ python: found.command, label: `${device}, process ${index + 1}`, env: settings.env, module: settings.runnerModule }).catch((error: unknown) => {
+          throw explainRunnerError(error, `starting the PyTorch runner with ${found.command}`);
+        });
+        processes.push(runner);
+        const info = await runner.request('init', { cache: folder, device, threads: threads ?? null, channelsLast, model: modelSpec }).catch((error: unknown) => {
+          throw explainRunnerError(error, `starting the PyTorch runner on ${device}`);
+        });
+        return { runner, info };
+      }),
+    );
+    processes.splice(0, processes.length, ...started.map((s) => s.runner));
+    for (const { info } of started) details.push(String(info.device));
+    if (modelName !== 'unet') parameterCount = Number(started[0].info.parameters);
+  } catch (error) {
+    await shutDown();
+    throw error;
+  }
+
+  const runsOn = new Map<RunnerProcess, number>(processes.map((p) => [p, 0]));
+  const weightFiles = new Map<number, string>();
+  let runCount = 0;
+  let disposed = false;
+  const alive = () => {
+    if (disposed) throw new Error('the training engine was disposed');
+  };
+  const weightsFor = async (seed: number): Promise<string | null> => {
+    if (modelName !== 'unet') return null;
+    let file = weightFiles.get(seed);
+    if (!file) {
+      file = join(folder, `weights-${weightFiles.size}.f32`);
+      const weights = buildUNet({ ...model, seed }).initialWeights();
+      await writeFile(file, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength));
+      weightFiles.set(seed, file);
+    }
+    return file;
+  };
+  const where = devices.every((d) => !isGpu(d))
+    ? `CPU, ${devices.length} process${devices.length > 1 ? 'es' : ''} x ${threads ?? 1} thread${threads === 1 ? '' : 's'}`
+    : devices.length > 1 ? `${devices.length} processes on ${devices.join(', ')}` : devices[0];
+  const deviceNote = devices.some(isGpu) && found.probe.cudaDevices.length ? ` (${found.probe.cudaDevices.map((d) => d.name).join(', ')})` : '';
+
+  return {
+    backend: {
+      name: 'torch',
+      detail: `PyTorch ${found.probe.torch} (Python ${found.probe.python}, ${found.command}) on ${where}${deviceNote}${modelName !== 'unet' ? `, model ${modelName}` : ''}${channelsLast ? ', channels-last' : ''}`,
+      threads: threads ?? 1,
+      skipped: [],
+    },
+    parameterCount,
+    concurrency: processes.length,
+    async createRun(spec: RunSpec): Promise<EngineRun> {
+      alive();
+      // Pinned to the process with the fewest runs: its weights and optimiser state live there.
+      const runner = [...runsOn.entries()].sort((a, b) => a[1] - b[1])[0][0];
+      const index = runCount++;
+      const lossFile = join(folder, `loss-${index}.py`);
+      const snippet = exportSnippet({ recipe: spec.recipe, provenance: `verify run ${spec.id}`, numClasses: data.numClasses, classNames: null, ignoreIndex: data.ignoreIndex, notes: [] }, 'pytorch');
+      await writeFile(lossFile, snippet);
+      const runKey = `r${index}`;
+      const what = `run ${spec.id}`;
+      await runner
+        .request('create_run', { run: runKey, model: modelSpec, weightsFile: await weightsFor(spec.seed), layout, seed: spec.seed, lossFile, clipNorm: spec.recipe.gradientClipNorm })
+        .catch((error: unknown) => {
+          throw explainRunnerError(error, what);
+        });
+      runsOn.set(runner, (runsOn.get(runner) ?? 0) + 1);
+      let released = false;
+      const usable = () => {
+        alive();
+        if (released) throw new Error(`run ${spec.id} was disposed`);
+      };
+      return {
+        id: spec.id,
+        async train(steps: readonly StepPlan[], signal?: AbortSignal) {
+          usable();
+          if (signal?.aborted || steps.length === 0) return [];
+          const requestId = runner.nextId();
+          const onAbort = () => runner.abort(requestId);
+          signal?.addEventListener('abort', onAbort, { once: true });
+          try {
+            const reply = await runner.request('train', { run: runKey, steps: steps.map(stepMessage) });
+            return (reply.losses as Array<number | null>).map((loss) => loss ?? Number.NaN);
+          } catch (error) {
+            throw explainRunnerError(error, what);
+          } finally {
+            signal?.removeEventListener('abort', onAbort);
+          }
+        },
+        async predictValidation() {
+          usable();
+          const out = join(folder, `pred-${index}.u8`);
+          try {
+            const reply = await runner.request('predict_val', { run: runKey, out });
+            const bytes = await readFile(out);
+            let offset = 0;
+            return (reply.sizes as Array<[number, number]>).map(([w, h]) => {
+              const labels = new Uint8Array(bytes.subarray(offset, offset + w * h));
+              offset += w * h;
+              return labels;
+            });
+          } catch (error) {
+            throw explainRunnerError(error, what);
+          } finally {
+            await rm(out, { force: true });
+          }
+        },
+        async dispose() {
+          if (released || disposed) return;
+          released = true;
+          runsOn.set(runner, (runsOn.get(runner) ?? 1) - 1);
+          await runner.request('dispose_run', { run: runKey }).catch(() => undefined);
+        },
+      };
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await shutDown();
+    },
+  };
+}
+
+/**
+ * Processes and torch threads on the CPU. Without --devices, `cpu` becomes one single-thread
+ * process per core (or cores / --threads processes of --threads threads): measured on 2 cores,
+ * two single-thread processes training two runs at once out-ran one process with 2 threads, and
+ * OpenMP threads collapse when the cores are shared (bench/train.ts). With --devices, each CPU
+ * entry is one process with cores / (CPU entries) threads unless --threads says otherwise; GPU
+ * runners get cores / (GPUs) threads each.
+ */
+export function cpuLayout(devices: string[], explicit: boolean, requestedThreads: number | undefined, cores = availableParallelism()): { devices: string[]; threads: number | undefined } {
+  const cpuEntries = devices.filter((d) => !isGpu(d)).length;
+  // GPU runners use the CPU only to cut crops: a share of the cores each, not all of them each.
+  if (cpuEntries === 0) return { devices, threads: requestedThreads ?? Math.max(1, Math.floor(cores / devices.length)) };
+  if (!explicit && devices.length === 1) {
+    const threads = requestedThreads ?? 1;
+    return { devices: Array.from({ length: Math.max(1, Math.floor(cores / threads)) }, () => 'cpu'), threads };
+  }
+  return { devices, threads: requestedThreads ?? Math.max(1, Math.floor(cores / cpuEntries)) };
+}
+
+/** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */
+export function stepMessage(step: StepPlan) {
+  return {
+    crops: step.batch.crops.map((c) => [c.image, c.x0, c.y0, c.flipX, c.flipY]),
+    size: step.batch.size,
+    lr: step.learningRate,
+    progress: step.progress,
+  };
+}
+
+/**
+ * Whether the torch engine these settings start would train on a GPU (the CLI then raises the
+ * default crop and batch): false when the backend is not torch, or auto finds no usable torch.
+ */
+export async function torchWouldUseGpu(backend: string, settings: TorchSettings): Promise<boolean> {
+  if (backend !== 'torch' && backend !== 'auto') return false;
+  try {
+    const found = settings.found ?? (await findTorchPython({ python: settings.python, env: settings.env }));
+    return resolveDevices(settings, found.probe).some(isGpu);
+  } catch {
+    return false; // the engine reports the problem itself when it starts
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Device and process layout of the torch engine, without Python: --device/--devices parsing,
+ * auto resolution and "CUDA asked but not available" from a probe, one single-thread process per
+ * core on the CPU, and the smallest torch version accepted.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import { UserError } from '../../src/common/errors.js';
+import { parseDeviceList, resolveDevices } from '../../src/engine/torch/devices.js';
+import { cpuLayout } from '../../src/engine/torch/engine.js';
+import { torchAtLeast, unusableBecause, type TorchProbe } from '../../src/engine/torch/python.js';
+
+const probe = (over: Partial<TorchProbe> = {}): TorchProbe => ({
+  python: '3.11.2', executable: '/usr/bin/python3', numpy: '1.24.2', numpyError: null, torch: '2.3.1', torchError: null,
+  cuda: false, cudaDevices: [], mps: false, smp: null, ...over,
+});
+const gpus = probe({ cuda: true, cudaDevices: [{ name: 'A', memoryBytes: 1 }, { name: 'B', memoryBytes: 1 }] });
+
+describe('torch devices', () => {
+  it('parses --devices and refuses what is not a device', () => {
+    expect(parseDeviceList('cuda:0, cuda:1')).toEqual(['cuda:0', 'cuda:1']);
+    expect(() => parseDeviceList('cuda:0,gpu1')).toThrow(/"gpu1" is not a device/);
+    expect(() => parseDeviceList(',')).toThrow(UserError);
+  });
+
+  it('auto takes the first CUDA device, else MPS, else the CPU; CUDA asked without CUDA is a clear error', () => {
+    expect(resolveDevices({ device: 'auto' }, gpus)).toEqual(['cuda:0']);
+    expect(resolveDevices({}, probe({ mps: true }))).toEqual(['mps']);
+    expect(resolveDevices({}, probe())).toEqual(['cpu']);
+    expect(resolveDevices({ device: 'cuda', devices: ['cuda:1', 'cuda:0'] }, gpus)).toEqual(['cuda:1', 'cuda:0']);
+    expect(() => resolveDevices({ device: 'cuda' }, probe())).toThrow(/cuda was asked for, but torch 2\.3\.1 in \/usr\/bin\/python3 sees no CUDA device/);
+    expect(() => resolveDevices({ devices: ['cuda:2'] }, gpus)).toThrow(/torch sees 2 CUDA device/);
+    expect(() => resolveDevices({ device: 'mps' }, probe())).toThrow(/mps was asked for/);
+  });
+
+  it('on the CPU: one single-thread runner per core unless --threads or --devices say otherwise', () => {
+    expect(cpuLayout(['cpu'], false, undefined, 2)).toEqual({ devices: ['cpu', 'cpu'], threads: 1 });
+    expect(cpuLayout(['cpu'], false, 2, 2)).toEqual({ devices: ['cpu'], threads: 2 });
+    expect(cpuLayout(['cpu', 'cpu', 'cpu'], true, undefined, 8)).toEqual({ devices: ['cpu', 'cpu', 'cpu'], threads: 2 });
+    expect(cpuLayout(['cuda:0', 'cuda:1'], true, undefined, 8)).toEqual({ devices: ['cuda:0', 'cuda:1'], threads: 4 });
+  });
+
+  it('torch >= 1.13 with numpy is usable; older, missing torch or numpy say why', () => {
+    expect(torchAtLeast('1.13.0a0', [1, 13])).toBe(true);
+    expect(torchAtLeast('2.0.1+cu118', [1, 13])).toBe(true);
+    expect(torchAtLeast('1.12.1', [1, 13])).toBe(false);
+    expect(unusableBecause(probe())).toBeNull();
+    expect(unusableBecause(probe({ torch: null, torchError: "ModuleNotFoundError: No module named 'torch'" }))).toMatch(/without torch/);
+    expect(unusableBecause(probe({ numpy: null, numpyError: 'ModuleNotFoundError' }))).toMatch(/without numpy/);
+  });
+});
+
+describe('verify flags for the torch backend', () => {
+  async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      process.exitCode = undefined;
+      const code = await main(args);
+      return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it('refuses a bad device and torch flags on a tfjs backend (exit 2, before any data is read)', async () => {
+    const bad = await run(['verify', '/nonexistent', '--backend', 'torch', '--devices', 'cuda:0,gpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--devices "cuda:0,gpu": "gpu" is not a device/);
+    const badDevice = await run(['verify', '/nonexistent', '--backend', 'torch', '--device', 'tpu']);
+    expect(badDevice.stderr).toMatch(/--device "tpu": "tpu" is not a device/);
+    const wrongBackend = await run(['verify', '/nonexistent', '--backend', 'wasm', '--device', 'cuda']);
+    expect(wrongBackend.code).toBe(2);
+    expect(wrongBackend.stderr).toMatch(/apply to the torch backend, not --backend wasm/);
+  });
+});
