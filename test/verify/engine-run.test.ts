@@ -1,9 +1,10 @@
 /**
- * The verification run on the real training engine (wasm backend, tiny U-Net, synthetic data):
- * every candidate learns something and the same seed gives the same numbers twice.
+ * The verification run on the real training engines (wasm backend; torch when a Python with torch
+ * is found), tiny U-Net, synthetic data, candidates in lockstep: every candidate learns something
+ * and the same seed gives the same numbers twice.
  */
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/index.js';
+import { createEngine, findTorchPython } from '../../src/engine/index.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../../src/verify/run.js';
 import { createRng } from '../../src/verify/random.js';
 import { headline, scoreImage } from '../../src/verify/scores.js';
@@ -43,6 +44,7 @@ const settings: RunSettings = {
   seed: 3,
   cropSize: 32,
   batchSize: 4,
+  backend: 'wasm',
   threads: 2, // the default data-parallel path: reproducibility must hold there too
   model: { depth: 2, baseWidth: 8 },
 };
@@ -67,5 +69,21 @@ describe('verification on the real engine', () => {
     expect(second.candidates.map((c) => c.metrics)).toEqual(first.candidates.map((c) => c.metrics));
     expect(second.candidates.map((c) => c.lossCurve)).toEqual(first.candidates.map((c) => c.lossCurve));
     expect(second.verdict).toEqual(first.verdict);
+  });
+});
+
+const torchFound = await findTorchPython().then(() => true, () => false);
+
+describe.skipIf(!torchFound)('verification on the torch engine (runs side by side in lockstep)', () => {
+  it('two seeds, racing on: every run trains the same steps, and a rerun gives the same metrics', async () => {
+    const data = blocks();
+    const torchSettings: RunSettings = { ...settings, backend: 'torch', threads: 1, seeds: 2 };
+    const run = () => runOnData(data, recommendationFor(recipe, 3), torchSettings, { createEngine, onEvent: () => {} });
+    const first = await run();
+    const second = await run();
+    expect(first.backend.name).toBe('torch');
+    for (const c of first.candidates) expect(c.status === 'eliminated' || c.stepsDone === 30).toBe(true);
+    expect(second.candidates.map((c) => c.metrics?.meanDice)).toEqual(first.candidates.map((c) => c.metrics?.meanDice));
+    expect(second.candidates.map((c) => c.curve)).toEqual(first.candidates.map((c) => c.curve));
   });
 });
