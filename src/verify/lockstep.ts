@@ -65,7 +65,7 @@ export interface LockstepInput {
   totalSteps: number;
   /** The most rungs a plan scores at (budget.ts stepsThatFit; default all). */
   maxRungs?: number;
-  /** Budget mode: the calibration, when the budget ends and the hard stop (clock seconds); null with --steps. */
+  /** Budget mode: the calibration (wall seconds per run-step and per run scoring with the engine's runs side by side), when the budget ends and the hard stop (clock seconds); null with --steps. */
   budget: { calibration: Calibration; endsAt: number; hardStopAt: number } | null;
   /** Predicts and scores one run on validation. */
   score: (run: EngineRun) => Promise<{ scores: ImageScore[]; predictions: Uint8Array[] }>;
@@ -120,11 +120,13 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   let lastRoundPace = 0;
   const racing = () => candidates.filter((c) => c.state === 'racing');
   const runsRacing = () => racing().reduce((n, c) => n + c.runs.length, 0);
+  /** Wall seconds of the rounds and run-steps trained in them: with runs side by side, a run-step costs less wall time than one run's step. */
+  let trainWall = 0;
+  let trainRunSteps = 0;
+  /** Wall seconds per run-step and per run scoring (runs side by side included); the calibration's until measured. */
   const measured = (): Calibration | null => {
-    const runs = candidates.flatMap((c) => c.runs).filter((r) => r.stepsDone > 0);
-    const steps = runs.reduce((n, r) => n + r.stepsDone, 0);
-    if (steps === 0) return input.budget?.calibration ?? null;
-    return { secondsPerStep: runs.reduce((s, r) => s + r.trainSeconds, 0) / steps, evalSeconds: scorings ? scoringSeconds / scorings : (input.budget?.calibration.evalSeconds ?? 0) };
+    if (trainRunSteps === 0) return input.budget?.calibration ?? null;
+    return { secondsPerStep: trainWall / trainRunSteps, evalSeconds: scorings ? scoringSeconds / scorings : (input.budget?.calibration.evalSeconds ?? 0) };
   };
   const eta = () => {
     const pace = measured();
@@ -164,16 +166,16 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     const ctx = { totalSteps: total, onEvent, signal: input.signal, clock, elapsed: () => clock() - started, eta };
     const runs = racing().flatMap((c) => c.runs);
     const roundStarted = clock();
-    for (let i = 0; i < runs.length; i += Math.max(1, input.engine.concurrency)) {
-      await Promise.all(runs.slice(i, i + Math.max(1, input.engine.concurrency)).map((run) => trainRound(run, k, ctx)));
-      if (input.signal?.aborted) break;
-    }
+    await inGroups(runs, input.engine.concurrency, (run) => trainRound(run, k, ctx), input.signal);
     if (input.signal?.aborted) {
       interrupted = true;
       break;
     }
     done += k;
-    lastRoundPace = (clock() - roundStarted) / Math.max(1, runs.length * k);
+    const roundWall = clock() - roundStarted;
+    trainWall += roundWall;
+    trainRunSteps += runs.length * k;
+    lastRoundPace = roundWall / Math.max(1, runs.length * k);
     for (const c of racing()) {
       const broken = c.runs.find((r) => r.status !== 'training');
       if (!broken) continue;
@@ -248,19 +250,21 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
 
   async function scoreRung(rung: number, steps: number): Promise<void> {
     const alive = racing();
+    for (const c of alive) onEvent({ kind: 'evaluating', candidateId: c.plan.id });
+    // Every run's prediction, `concurrency` at a time (the engine runs them side by side).
+    const jobs = alive.flatMap((c) => c.runs);
+    const results: Array<Awaited<ReturnType<LockstepInput['score']>>> = [];
+    const t0 = clock();
+    await inGroups(jobs, input.engine.concurrency, async (run, i) => {
+      results[i] = await input.score(run.run);
+    });
+    scoringSeconds += clock() - t0;
+    scorings += jobs.length;
+    let next = 0;
     for (const c of alive) {
-      onEvent({ kind: 'evaluating', candidateId: c.plan.id });
-      const perSeed: ImageScore[][] = [];
-      let firstSeedPredictions: Uint8Array[] = [];
-      for (const run of c.runs) {
-        const t0 = clock();
-        const { scores, predictions } = await input.score(run.run);
-        scoringSeconds += clock() - t0;
-        scorings++;
-        perSeed.push(scores);
-        if (run === c.runs[0]) firstSeedPredictions = predictions;
-      }
-      c.scored = { rung, steps, scores: perSeed, firstSeedPredictions };
+      const mine = c.runs.map(() => results[next++]);
+      const perSeed = mine.map((r) => r.scores);
+      c.scored = { rung, steps, scores: perSeed, firstSeedPredictions: mine[0]?.predictions ?? [] };
       c.curve.push(curvePoint(rung, steps, perSeed, input.stats));
     }
     curves = addRung(curves, rungTable(alive), steps, 'meanDice', input.stats);
@@ -272,6 +276,15 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
         return { candidateId: c.plan.id, meanDice: p.meanDice, rarestClassDice: p.rarestClassDice, perSeedMeanDice: p.perSeedMeanDice };
       }),
     });
+  }
+}
+
+/** Runs `work` over `items`, `concurrency` at a time, in order; stops starting new groups once `signal` aborts. */
+async function inGroups<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const size = Math.max(1, concurrency);
+  for (let i = 0; i < items.length; i += size) {
+    if (signal?.aborted) return;
+    await Promise.all(items.slice(i, i + size).map((item, j) => work(item, i + j)));
   }
 }
 

@@ -166,12 +166,14 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       // budget shares out); the timing counts against the budget.
       const startedAt = clock();
       const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null } };
-      calibration = await calibrate(engine, spec, createCropPlanner(train, { ...samplerBase, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), score, clock, settings.budgetSeconds);
+      const timed = await calibrate(engine, spec, createCropPlanner(train, { ...samplerBase, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), score, clock, settings.budgetSeconds);
+      // The engine trains and scores `concurrency` runs side by side: what a run-step costs in wall time.
+      calibration = { secondsPerStep: timed.secondsPerStep / engine.concurrency, evalSeconds: timed.evalSeconds / engine.concurrency };
       const runs = plans.length * seeds.length;
       ({ steps: totalSteps, maxRungs } = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seeds.length, calibration }));
       budget = { calibration, endsAt: startedAt + settings.budgetSeconds, hardStopAt: startedAt + timeLimit! };
       message(
-        `budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per run planned for ${runs} runs in lockstep (${calibration.secondsPerStep.toFixed(3)}s a step, ${calibration.evalSeconds.toFixed(1)}s to score a run on validation, at each of up to ${maxRungs} rung${maxRungs === 1 ? '' : 's'}); ` +
+        `budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per run planned for ${runs} runs in lockstep (${timed.secondsPerStep.toFixed(3)}s a step, ${timed.evalSeconds.toFixed(1)}s to score a run on validation${engine.concurrency > 1 ? `, ${engine.concurrency} runs side by side` : ''}, at each of up to ${maxRungs} rung${maxRungs === 1 ? '' : 's'}); ` +
           `training ends between rounds, by the hard stop at ${formatDuration(timeLimit!)} at the latest, so every surviving run trains the same steps`,
       );
     }
