@@ -92,7 +92,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const eliminated = new Set(eliminations.map((e) => e.id));
   const labelOf = (id: string) => candidates.find((c) => c.id === id)?.label ?? id;
   const details = candidates
-    .filter((c) => c.status !== 'ok')
+    .filter((c) => c.status !== 'ok' && c.status !== 'eliminated') // eliminations get their own 'Racing:' line
     .map((c) => (c.status === 'stopped' && c.statusDetail ? `${c.label}: ${c.statusDetail}` : `${c.label}: ${c.status}${c.statusDetail ? ` (${c.statusDetail})` : ''}`));
   details.push(...eliminations.map((e) => `Racing: ${e.reason}`));
   const base = { steps: input.steps, seeds: input.seeds, tieMargin, eliminations: eliminations.map(toContractElimination) };

@@ -98,6 +98,8 @@ describe('lockstep verification with a scripted engine', () => {
     expect(elimination.difference).toBeGreaterThan(0.1);
     expect(elimination.ci[0]).toBeGreaterThan(0);
     expect(events).toContainEqual(expect.objectContaining({ kind: 'elimination', candidateId: 'dice', rung: 1, steps: 8 }));
+    // One detail line for the elimination (its evidence), not a second "eliminated" status line.
+    expect(report.verdict.details.filter((d) => d.includes('Soft Dice'))).toEqual([expect.stringMatching(/^Racing: Soft Dice \(baseline\) stopped: /)]);
     expect(report.settings.rungs!.map((r) => r.candidates.includes('dice'))).toEqual([true, false, false, false]);
     const text = formatVerificationText(report, { color: false });
     expect(text).toMatch(/Stopped by racing/);
