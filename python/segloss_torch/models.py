@@ -12,6 +12,9 @@ input channels: the same function.
 `smp:<Arch>:<encoder>` builds a segmentation_models_pytorch model (when installed) with no
 download: random init from the run's seed, encoder weights only from a local file.
 """
+import os
+import pickle
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -100,6 +103,19 @@ def build_model(spec, flat_weights, layout, seed):
     return _smp_model(name, spec, seed)
 
 
+def _load_tensors(path):
+    """A weights file as tensors only: torch.load's default unpickles arbitrary objects, so a
+    hostile .pth would run its code; weights_only (torch >= 1.13) refuses anything but tensors and
+    plain containers. Only a regular file is read (a FIFO would block, /dev/zero never end)."""
+    if not os.path.isfile(path):
+        raise ValueError("%s is not a regular file" % path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError("%s holds more than tensors, so it was not loaded (only weights are read, never code): %s" % (path, first[:300]))
+
+
 def _smp_model(name, spec, seed):
     parts = name.split(":")
     if len(parts) != 3 or parts[0] != "smp":
@@ -109,13 +125,13 @@ def _smp_model(name, spec, seed):
     except ImportError as error:
         raise ValueError("model %r needs segmentation_models_pytorch, which this Python cannot import (%s)" % (name, error))
     architecture = getattr(smp, parts[1], None)
-    if architecture is None or not isinstance(architecture, type):
+    if architecture is None or not isinstance(architecture, type) or not issubclass(architecture, torch.nn.Module):
         raise ValueError("segmentation_models_pytorch has no architecture %r" % parts[1])
     torch.manual_seed(seed)
     model = architecture(encoder_name=parts[2], encoder_weights=None, in_channels=spec["inputChannels"], classes=spec["numClasses"])
     weights = spec.get("weightsFile")
     if weights:
-        state = torch.load(weights, map_location="cpu")
+        state = _load_tensors(weights)
         if isinstance(state, dict) and "state_dict" in state:
             state = state["state_dict"]
         missing, unexpected = model.encoder.load_state_dict(state, strict=False)

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { MAX_STEPS_PER_RUN } from '../verify/budget.js';
 
 export interface NumericLimit {
   min: number;
@@ -29,7 +30,8 @@ export const LIMITS = {
   /** Crops per step; the memory check (training-memory.ts) bounds batch x crop x width further. */
   batch: { min: 1, max: 1024, integer: true },
   crop: { min: 8, max: 1024, integer: true },
-  steps: { min: 1, max: 1_000_000, integer: true },
+  /** The same bound caps the steps a --budget plans (verify/budget.ts). */
+  steps: { min: 1, max: MAX_STEPS_PER_RUN, integer: true },
   /** --budget, in seconds: up to a day. */
   budgetSeconds: { min: 1, max: 24 * 3600, integer: false },
   'model-depth': { min: 1, max: 6, integer: true },

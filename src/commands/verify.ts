@@ -27,7 +27,7 @@ import {
 } from '../verify/index.js';
 import { checkBudgetSeconds, collect, limited, withRange } from './option-parsers.js';
 import { checkTrainingMemory } from './training-memory.js';
-import { parseDeviceList, GPU_TRAINING_DEFAULTS } from '../engine/torch/devices.js';
+import { MAX_DEVICE_ENTRIES, parseDeviceList, GPU_TRAINING_DEFAULTS } from '../engine/torch/devices.js';
 import { torchWouldUseGpu, type TorchSettings } from '../engine/torch/engine.js';
 
 export function registerVerifyCommand(program: Command): void {
@@ -52,7 +52,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--threads <n>', withRange('wasm/cpu backends: worker threads (default: all cores); torch on the CPU: torch threads per runner process (default 1, one process per core); at most twice the cores', 'threads'), limited('threads'))
     .option('--python <path>', 'torch backend: the Python with torch to run (default: SEGLOSS_PYTHON, else python3 on PATH, else /usr/bin/python3)')
     .option('--device <device>', 'torch backend: cuda, cuda:N, mps, cpu or auto (the first CUDA GPU, else MPS, else the CPU)', 'auto')
-    .option('--devices <list>', 'torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device)')
+    .option('--devices <list>', `torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device; at most ${MAX_DEVICE_ENTRIES} entries, of them at most 2 x cores cpu)`)
     .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
     .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
     .option('--seeds <k>', withRange(`training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, 'seeds'), limited('seeds'), DEFAULT_RUN_SETTINGS.seeds)

@@ -4,7 +4,7 @@
  */
 export type { Colormap, ColormapEntry, DatasetIndex, DatasetOptions, DatasetPair, DecodedPair } from './types.js';
 export { PairProblem, toSkippedItem } from './types.js';
-export { indexDataset, readDataset, strictError, type ReadDatasetHooks } from './read.js';
+export { indexDataset, noneReadable, readDataset, strictError, type ReadDatasetHooks } from './read.js';
 export { classCountOrigin, decodePair, decodeMask, decodeImage, type DecodeContext } from './decode.js';
 export { addDatasetOptions, datasetOptionsFrom, DEFAULT_IGNORE_INDEX } from './options.js';
 export { readClassNames, readColormap } from './class-files.js';

@@ -22,6 +22,22 @@ export function strictError(items: SkippedItem | SkippedItem[], moreNotListed = 
   return new UserError(`${first.file}: ${first.problem}${shown}${more}`, { fix: `${first.fix}; or drop --strict to go on without the bad files`, exitCode: 2 });
 }
 
+/** How many per-file reasons the "none could be read" error lists before counting the rest. */
+const REASONS_SHOWN = 10;
+
+/** Every pair failed: the error lists the reasons (the first few, then a count), not just a count. */
+export function noneReadable(pairCount: number, masksDir: string, skipped: SkippedItem[]): UserError {
+  const shown = skipped
+    .slice(0, REASONS_SHOWN)
+    .map((item) => `\n  ${item.file}: ${item.problem}\n    fix: ${item.fix}`)
+    .join('');
+  const rest = skipped.length - Math.min(skipped.length, REASONS_SHOWN);
+  const more = rest > 0 ? `\n  and ${rest} more problem${rest > 1 ? 's' : ''} (--strict stops at the first)` : '';
+  const fixes = [...new Set(skipped.map((item) => item.fix))];
+  const fix = fixes.length === 0 ? 'check the dataset folders' : fixes.length === 1 ? fixes[0] : 'fix the files as listed with each problem above';
+  return new UserError(`none of the ${pairCount} pairs in ${masksDir} could be read:${shown}${more}`, { fix });
+}
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();

@@ -42,6 +42,13 @@ export function formatDuration(seconds: number): string {
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${rest ? `${rest}s` : ''}`;
 }
 
+/**
+ * The most training steps of one run, whether given with --steps or planned from --budget: a fast
+ * engine on a long budget would otherwise plan billions of steps (the calibration floor is 1 us a
+ * step) and run for days past any progress line. LIMITS.steps (commands/option-parsers.ts) is this.
+ */
+export const MAX_STEPS_PER_RUN = 1_000_000;
+
 /** Budget mode: fewer steps than this per run and the budget is too small to mean anything. */
 export const MIN_BUDGET_STEPS = 10;
 
@@ -160,7 +167,7 @@ export interface StepPlanFit {
  */
 export function stepsThatFit(seconds: number, runs: number, c: Calibration): StepPlanFit {
   const fit = (maxRungs: number) => {
-    let steps = Math.max(0, Math.floor((seconds - maxRungs * runs * c.evalSeconds) / (runs * c.secondsPerStep)));
+    let steps = Math.min(MAX_STEPS_PER_RUN, Math.max(0, Math.floor((seconds - maxRungs * runs * c.evalSeconds) / (runs * c.secondsPerStep))));
     while (steps > 0 && planSeconds(steps, runs, c, maxRungs) > seconds) steps--;
     return steps;
   };
@@ -202,7 +209,7 @@ export function replanSteps(p: { secondsLeft: number; stepsDone: number; runs: n
   let best = p.stepsDone;
   for (let rungs = 1; rungs <= (p.maxRungs ?? RUNG_FRACTIONS.length); rungs++) {
     const extra = Math.floor((p.secondsLeft - rungs * p.runs * c.evalSeconds) / (p.runs * c.secondsPerStep));
-    const total = p.stepsDone + Math.max(0, extra);
+    const total = Math.min(MAX_STEPS_PER_RUN, p.stepsDone + Math.max(0, extra));
     if (extra > 0 && futureRungs(total) <= rungs) best = Math.max(best, total);
   }
   return best;

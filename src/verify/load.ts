@@ -3,7 +3,8 @@
  * large, decodes every pair once into memory, and checks it matches the recommendation.
  */
 import { UserError } from '../common/errors.js';
-import { classCountOrigin, decodePair, indexDataset, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
+import { classCountOrigin, decodePair, indexDataset, noneReadable, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
+import type { SkippedItem } from '../contracts/profile.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import type { VerifyImage } from './data.js';
 import { createRng, shuffled } from './random.js';
@@ -36,6 +37,8 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
 
   const numClasses = recommendation.input.numClasses;
   const decoded: VerifyImage[] = [];
+  /** The pairs' own problems, for the error when none could be read. */
+  const pairProblems: SkippedItem[] = [];
   let totalPixels = 0;
   for (const pair of pairs) {
     let result;
@@ -44,6 +47,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     } catch (error) {
       if (!(error instanceof PairProblem)) throw error;
       if (dataset.strict) throw strictError(toSkippedItem(error));
+      pairProblems.push(toSkippedItem(error));
       notes.push(skippedNote(error));
       continue;
     }
@@ -51,8 +55,10 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     if (Math.min(result.width, result.height) < minSize) {
       const problem = `${result.width}x${result.height} px is smaller than ${minSize} px, the least the U-Net (--model-depth ${Math.log2(minSize)}) can take`;
       const fix = 'leave the pair out, or lower --model-depth';
-      if (dataset.strict) throw strictError({ file: pair.imagePath ?? pair.maskPath, problem, fix });
-      notes.push(skippedNote({ file: pair.imagePath ?? pair.maskPath, problem, fix }));
+      const item = { file: pair.imagePath ?? pair.maskPath, problem, fix };
+      if (dataset.strict) throw strictError(item);
+      pairProblems.push(item);
+      notes.push(skippedNote(item));
       continue;
     }
     if (result.maxLabel >= numClasses) {
@@ -67,6 +73,8 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     totalPixels += result.width * result.height;
     decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
   }
+  // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
+  if (decoded.length === 0 && pairs.length > 0) throw noneReadable(pairs.length, index.masksDir, [...pairProblems, ...index.skipped]);
   checkSomethingToTellApart(decoded, index.masksDir, index.ignoreIndex);
   return {
     images: sameChannelCount(decoded),

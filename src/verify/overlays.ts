@@ -25,8 +25,25 @@ async function writePng(path: string, image: VerifyImage, rgb: Uint8Array): Prom
   await writeFileAtomic(path, png);
 }
 
+/** A file name from an id: letters (any script), digits, '.', '_' and '-' kept, the rest '_', at most 120 characters. */
 function safeName(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return text.replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^\.+/, '_').slice(0, 120);
+}
+
+/**
+ * The file names of `ids`, one each: ids that differ only in what safeName replaces ("a b" and
+ * "a_b", or two names in a script it once dropped) get -2, -3 ..., instead of one picture
+ * silently overwriting another.
+ */
+export function overlayFileNames(ids: readonly string[]): string[] {
+  const used = new Set<string>();
+  return ids.map((id) => {
+    const base = safeName(id);
+    let name = base;
+    for (let k = 2; used.has(name); k++) name = `${base}-${k}`;
+    used.add(name);
+    return `${name}.png`;
+  });
 }
 
 /**
@@ -39,11 +56,13 @@ export async function writeOverlays(dir: string, candidateId: string, images: re
   await prepareOutputFolder(candidateDir);
   await prepareOutputFolder(truthDir);
   const paths: string[] = [];
-  for (let i = 0; i < Math.min(count, images.length); i++) {
-    const image = images[i];
-    const path = join(candidateDir, `${safeName(image.id)}.png`);
+  const shown = images.slice(0, Math.max(0, count));
+  const names = overlayFileNames(shown.map((image) => image.id));
+  for (let i = 0; i < shown.length; i++) {
+    const image = shown[i];
+    const path = join(candidateDir, names[i]);
     await writePng(path, image, blendOverlay(image, predictions[i], numClasses));
-    await writePng(join(truthDir, `${safeName(image.id)}.png`), image, blendOverlay(image, image.labels, numClasses));
+    await writePng(join(truthDir, names[i]), image, blendOverlay(image, image.labels, numClasses));
     paths.push(path);
   }
   return paths;

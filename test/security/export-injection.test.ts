@@ -5,12 +5,13 @@
  * appears in the tree, or if the file does not parse at all.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportSnippet, EXPORT_TARGETS, loadExportSource } from '../../src/report/export/index.js';
 import { recommendationFixture } from '../fixtures/ui/contracts.js';
+import { UserError } from '../../src/common/errors.js';
 
 const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : null;
 const PAYLOAD = '\nimport os; os.system("touch /tmp/pwned")\n';
@@ -99,4 +100,44 @@ describe('export: values are checked as verify checks them (issue 13, item 2)', 
       await expect(loadExportSource(file)).rejects.toThrow(message);
     });
   }
+});
+
+describe('export of a schema-2 verification.json with hostile values', () => {
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/ui/verification.json', import.meta.url), 'utf8')) as Record<string, any>;
+  const write = (mutate: (report: Record<string, any>) => void): string => {
+    const report = structuredClone(fixture);
+    expect(report.schemaVersion).toBe(2);
+    mutate(report);
+    const file = join(mkdtempSync(join(tmpdir(), 'segloss-verif-')), 'verification.json');
+    writeFileSync(file, JSON.stringify(report));
+    return file;
+  };
+
+  it.each([
+    ['an ignore index given as code', (r: Record<string, any>) => (r.settings.ignoreIndex = '255\nimport os'), /ignoreIndex must be null or a whole number/],
+    ['an ignore index of 1e308', (r: Record<string, any>) => (r.settings.ignoreIndex = 1e308), /ignoreIndex must be null or a whole number/],
+    ['a candidate that is null (was: exit 1 "Cannot read properties of null")', (r: Record<string, any>) => (r.candidates[0] = null), /candidates\[0\] must be an object with an id/],
+    ['a candidate id that is not text', (r: Record<string, any>) => (r.candidates[1].id = 5), /candidates\[1\] must be an object with an id/],
+  ])('refuses %s, exit 2', async (_what, mutate, message) => {
+    const error = await loadExportSource(write(mutate)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it.skipIf(!python)('a winner id and val image ids carrying code and escapes stay text in every target', async () => {
+    const file = write((r) => {
+      r.candidates[0].id = `win"""${PAYLOAD}\u001b[31m`;
+      r.verdict.winnerId = r.candidates[0].id;
+      r.settings.valImageIds = [`tile${PAYLOAD}\u001b[2J`];
+    });
+    const source = await loadExportSource(file);
+    for (const target of EXPORT_TARGETS) {
+      const snippet = exportSnippet(source, target);
+      expect(snippet).not.toContain('\u001b');
+      const path = join(dirname(file), `${target}.py`);
+      writeFileSync(path, snippet);
+      const found = JSON.parse(execFileSync(python!, ['-c', INSPECT, path], { encoding: 'utf8' })) as string[];
+      expect(found, target).not.toContain('import os');
+    }
+  });
 });

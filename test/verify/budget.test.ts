@@ -1,5 +1,6 @@
 /** The time budget's pure parts: the hard stop, the rungs and rounds, the plan and its re-planning, the exit code. */
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../../src/commands/option-parsers.js';
 import { BUDGET_GRACE, futureRungSteps, MIN_GRACE_SECONDS, planBudgetSteps, planSeconds, replanSteps, roundStepsFor, rungStepsFor, stepsThatFit, timeLimitFor } from '../../src/verify/budget.js';
 import { verifyExitCode } from '../../src/commands/verify.js';
 import type { CandidateResult } from '../../src/contracts/verification.js';
@@ -64,6 +65,14 @@ describe('the budget plan', () => {
       /cannot cover 10 training steps for 5 candidates x 3 seeds \(15 runs\).*scoring the validation set 30\.0s a run/,
     );
     expect(planBudgetSteps({ budgetSeconds: 300, spentSeconds: 5, runs: 4, candidates: 2, seeds: 2, calibration: c }).steps).toBeGreaterThanOrEqual(10);
+  });
+
+  it('plans no more steps from a budget than --steps accepts (LIMITS.steps), however fast the engine', () => {
+    // Was: a 24 h budget at the 1 us calibration floor planned 86 billion steps a run.
+    const fast = { secondsPerStep: 1e-6, evalSeconds: 0 };
+    expect(stepsThatFit(LIMITS.budgetSeconds.max, 1, fast).steps).toBe(LIMITS.steps.max);
+    expect(planBudgetSteps({ budgetSeconds: LIMITS.budgetSeconds.max, spentSeconds: 0, runs: 2, candidates: 2, seeds: 1, calibration: fast }).steps).toBe(LIMITS.steps.max);
+    expect(replanSteps({ secondsLeft: LIMITS.budgetSeconds.max, stepsDone: 100, runs: 1, calibration: fast })).toBe(LIMITS.steps.max);
   });
 
   it('re-plans at a rung: the time of eliminated runs becomes more steps for the survivors, never fewer than done', () => {

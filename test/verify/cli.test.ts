@@ -163,6 +163,23 @@ describe('segloss verify', () => {
     ]);
   });
 
+  it('every pair bad: exit 2 lists the first 10 files with their reasons, then a count, as profile does', async () => {
+    // Was: "verify found no usable image/mask pairs" with no file named.
+    const root = join(dir, 'all-bad');
+    await mkdir(join(root, 'images'), { recursive: true });
+    await mkdir(join(root, 'masks'), { recursive: true });
+    for (let k = 0; k < 12; k++) {
+      await writeFile(join(root, 'images', `tile_${k}.png`), 'not a png');
+      await writeFile(join(root, 'masks', `tile_${k}.png`), await readFile(join(dir, 'data', 'masks', `tile_${k}.png`)));
+    }
+    const r = await run(['verify', root, '--recommendation', recFile, '--steps', '2', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--threads', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/none of the 12 pairs in .*masks could be read:\n {2}.*tile_0\.png: not an image/);
+    expect(r.stderr.match(/: not an image/g)).toHaveLength(10);
+    expect(r.stderr).toContain('and 2 more problems');
+    expect(r.stderr).not.toMatch(/training recommended/);
+  });
+
   it('skips a pair too small for the U-Net instead of stopping the run', async () => {
     // One 4x4 pair among 32x32 ones stopped everything: "training images are smaller than 8 px"
     // (exit 2, no file named), though bad pairs are otherwise skipped and the good ones go on.

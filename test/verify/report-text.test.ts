@@ -72,6 +72,22 @@ describe('overlays', () => {
   });
 });
 
+describe('overlay file names from hostile image ids', () => {
+  it('ids that differ only in unsafe characters, or in a non-Latin script, get a picture each (was: one overwrote the other)', async () => {
+    const data = tinyData();
+    const ids = ['a b', 'a_b', '图一', '图二', '像一', '../up', 'esc\u001b[2J'];
+    const images = ids.map((id, k) => ({ ...data.images[k], id }));
+    const dir = await mkdtemp(join(tmpdir(), 'segloss-overlay-'));
+    try {
+      const paths = await writeOverlays(dir, 'ce', images, images.map((im) => im.labels as Uint8Array), 3, images.length);
+      expect(paths.map((p) => p.slice(join(dir, 'overlays', 'ce').length + 1))).toEqual(['a_b.png', 'a_b-2.png', '图一.png', '图二.png', '像一.png', '__up.png', 'esc_2J.png']);
+      expect(new Set(paths).size).toBe(ids.length);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('readRecommendationFile', () => {
   it('accepts a recommendation and names the file on problems', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'segloss-rec-'));

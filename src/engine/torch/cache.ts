@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../../common/errors.js';
 import type { EngineImage, TrainingData } from '../types.js';
 
 export interface CacheEntry {
@@ -33,9 +34,18 @@ export interface CacheHeader {
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
-/** A fresh private temp folder (removed by removeCacheFolder). */
+/** A fresh private temp folder (removed by removeCacheFolder); a UserError when the temp folder cannot take one. */
 export function createCacheFolder(): string {
-  return mkdtempSync(join(tmpdir(), 'segloss-torch-'));
+  const parent = tmpdir();
+  try {
+    return mkdtempSync(join(parent, 'segloss-torch-'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is not writable' : code === 'ENOTDIR' ? 'it is not a folder' : code;
+    throw new UserError(`the torch engine cannot create its data cache in the temp folder ${parent}: ${why}`, {
+      fix: 'set TMPDIR to a writable folder with room for the decoded images (about 4 bytes a pixel), or use --backend wasm',
+    });
+  }
 }
 
 export function removeCacheFolder(folder: string): void {

@@ -3,6 +3,7 @@
  * --device cuda|cuda:N|cpu|mps|auto (auto: the first CUDA device, else MPS, else the CPU), checked
  * against what the probe saw so "CUDA asked but not available" is a clear error before any start.
  */
+import { availableParallelism } from 'node:os';
 import { UserError } from '../../common/errors.js';
 import type { TorchProbe } from './python.js';
 
@@ -10,12 +11,26 @@ export type DeviceRequest = { device?: string; devices?: string[] };
 
 const DEVICE = /^(cpu|mps|cuda(:\d+)?)$/;
 
+/**
+ * Each --devices entry is one runner process holding torch (~200 MB on the CPU) and its own model
+ * replicas: a thousand entries started a thousand Pythons. At most MAX_DEVICE_ENTRIES in all, and
+ * no more CPU entries than twice the cores (as --threads).
+ */
+export const MAX_DEVICE_ENTRIES = 64;
+export const maxCpuEntries = (cores = availableParallelism()) => Math.min(MAX_DEVICE_ENTRIES, 2 * cores);
+
 /** Parses --devices "cuda:0,cuda:1" (also used for --device, one entry). */
 export function parseDeviceList(text: string, flag = '--devices'): string[] {
   const list = text.split(',').map((d) => d.trim()).filter(Boolean);
   const bad = list.find((d) => !DEVICE.test(d));
   if (list.length === 0 || bad !== undefined) {
     throw new UserError(`${flag} ${JSON.stringify(text)}: ${bad === undefined ? 'no device given' : `"${bad}" is not a device`}`, { fix: `use cpu, mps, cuda or cuda:N${flag === '--devices' ? ', comma-separated (e.g. cuda:0,cuda:1)' : ', or auto'}` });
+  }
+  const cpuEntries = list.filter((d) => d === 'cpu').length;
+  if (list.length > MAX_DEVICE_ENTRIES || cpuEntries > maxCpuEntries()) {
+    throw new UserError(`${flag} lists ${list.length} devices${cpuEntries > maxCpuEntries() ? ` (${cpuEntries} of them cpu)` : ''}: at most ${MAX_DEVICE_ENTRIES}, and at most ${maxCpuEntries()} cpu entries on ${availableParallelism()} cores (one runner process each)`, {
+      fix: 'list each device once or twice (e.g. cuda:0,cuda:1); for more CPU threads use --threads',
+    });
   }
   return list;
 }

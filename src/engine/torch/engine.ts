@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { exportSnippet } from '../../report/export/index.js';
@@ -18,7 +18,8 @@ import { buildUNet } from '../unet.js';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from './cache.js';
 import { isGpu, resolveDevices } from './devices.js';
 import { findTorchPython, type FoundPython } from './python.js';
-import { explainRunnerError, startRunner, type RunnerProcess } from './runner-process.js';
+import { explainRunnerError, RunnerError, startRunner, type RunnerProcess } from './runner-process.js';
+import { describeProblem, fileKind } from '../../common/regular-file.js';
 
 export interface TorchSettings {
   /** --python PATH (else SEGLOSS_PYTHON, python3, /usr/bin/python3). */
@@ -55,13 +56,13 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     throw new UserError(`--model ${modelName} needs segmentation_models_pytorch, which ${found.command} cannot import`, { fix: `install it into that Python (pip install segmentation-models-pytorch), or use --model unet` });
   }
   if (settings.modelWeights && modelName === 'unet') throw new UserError('--model-weights applies to an smp:... model only', { fix: 'drop --model-weights, or pass --model smp:<Architecture>:<encoder>' });
-  if (settings.modelWeights && !existsSync(settings.modelWeights)) throw new UserError(`--model-weights ${settings.modelWeights}: no such file`, { fix: 'pass a local .pth file of the encoder\'s weights (nothing is downloaded)' });
+  if (settings.modelWeights) checkWeightsFile(settings.modelWeights);
   const unet = buildUNet({ ...model, seed: 0 });
   const { devices, threads } = cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
   // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
   const channelsLast = settings.channelsLast ?? false;
 
-  const folder = createCacheFolder();
+  const folder = createCacheFolder(); // a UserError naming the temp folder when it cannot be made
   const processes: RunnerProcess[] = [];
   const cleanUpOnExit = () => {
     for (const p of processes) p.kill();
@@ -86,7 +87,9 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   let parameterCount = unet.size;
   const details: string[] = [];
   try {
-    await writeDataCache(folder, data);
+    await writeDataCache(folder, data).catch((error: unknown) => {
+      throw cacheWriteError(folder, error);
+    });
     const started = await Promise.all(
       devices.map(async (device, index) => {
         const runner = await startRunner({ python: found.command, label: `${device}, process ${index + 1}`, env: settings.env, module: settings.runnerModule }).catch((error: unknown) => {
@@ -170,7 +173,12 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           signal?.addEventListener('abort', onAbort, { once: true });
           try {
             const reply = await runner.request('train', { run: runKey, steps: steps.map(stepMessage) });
-            return (reply.losses as Array<number | null>).map((loss) => loss ?? Number.NaN);
+            const losses = reply.losses;
+            // A reply that is not one loss (or null: not finite) per step trained is not trusted.
+            if (!Array.isArray(losses) || losses.length > steps.length || !losses.every((loss) => loss === null || typeof loss === 'number')) {
+              throw new RunnerError(`the runner's reply to train is not a list of at most ${steps.length} losses: ${JSON.stringify(losses)?.slice(0, 200)}`, 'internal', '');
+            }
+            return losses.map((loss: number | null) => loss ?? Number.NaN);
           } catch (error) {
             throw explainRunnerError(error, what);
           } finally {
@@ -182,9 +190,16 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           const out = join(folder, `pred-${index}.u8`);
           try {
             const reply = await runner.request('predict_val', { run: runKey, out });
+            const sizes = reply.sizes;
+            const expected = data.val.map((image) => [image.width, image.height]);
+            if (!Array.isArray(sizes) || JSON.stringify(sizes) !== JSON.stringify(expected)) {
+              throw new RunnerError(`the runner's predictions are not sized as the ${data.val.length} validation images: ${JSON.stringify(sizes)?.slice(0, 200)}`, 'internal', '');
+            }
             const bytes = await readFile(out);
+            const total = expected.reduce((sum, [w, h]) => sum + w * h, 0);
+            if (bytes.length !== total) throw new RunnerError(`the runner wrote ${bytes.length} bytes of predictions, not the ${total} of the validation images`, 'internal', '');
             let offset = 0;
-            return (reply.sizes as Array<[number, number]>).map(([w, h]) => {
+            return expected.map(([w, h]) => {
               const labels = new Uint8Array(bytes.subarray(offset, offset + w * h));
               offset += w * h;
               return labels;
@@ -209,6 +224,33 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
       await shutDown();
     },
   };
+}
+
+const WEIGHTS_FIX = 'pass a local .pth file of the encoder\'s weights (nothing is downloaded)';
+
+/**
+ * --model-weights must be a regular file: torch.load would block on a FIFO and read /dev/zero
+ * until memory runs out. Checked here so the message names the flag; the runner loads it as
+ * tensors only (weights_only), never as code.
+ */
+function checkWeightsFile(path: string): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`--model-weights ${path}: ${code === 'ENOENT' ? 'no such file' : describeProblem({ kind: 'other', message: code ?? (error as Error).message })}`, { fix: WEIGHTS_FIX });
+  }
+  if (!stats.isFile()) throw new UserError(`--model-weights ${path}: ${describeProblem({ kind: 'not-regular', what: fileKind(stats) })}`, { fix: WEIGHTS_FIX });
+}
+
+/** A failed write of the data cache (a full disk, a temp folder that went away) as a UserError. */
+function cacheWriteError(folder: string, error: unknown): Error {
+  if (error instanceof RangeError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new UserError(`could not write the torch engine's data cache in ${folder}: ${code}${code === 'ENOSPC' ? ' (no space left on the device)' : ''}`, {
+    fix: 'set TMPDIR to a folder with room for the decoded images (about 4 bytes a pixel), or lower --max-images',
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  * --python or SEGLOSS_PYTHON is used or refused, never passed over. Each candidate runs
  * segloss_torch/probe.py, which imports numpy and torch one by one and reports what failed.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,8 @@ export interface PythonRequest {
   python?: string;
   /** Environment (default process.env): SEGLOSS_PYTHON and PATH are read from it. */
   env?: NodeJS.ProcessEnv;
+  /** How long each probe may take (default PROBE_TIMEOUT_MS). */
+  probeTimeoutMs?: number;
 }
 
 /** The folder holding segloss_torch/ (the package's python/ folder), from src/ or dist/src/. */
@@ -78,26 +80,90 @@ export function runnerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 
 const probes = new Map<string, Promise<TorchProbe | { failure: string }>>();
 
+/**
+ * How long the probe may take: importing torch from a cold disk takes seconds, never minutes. A
+ * --python that hangs (a wrapper that waits on something) is killed, with all it started, at this.
+ */
+export const PROBE_TIMEOUT_MS = 120_000;
+/** The probe prints one short JSON line; more than this is not the probe talking. */
+const PROBE_OUTPUT_LIMIT = 1 << 20;
+
+/**
+ * Runs `command -m segloss_torch.probe` in its own process group, so that a timeout kills what a
+ * wrapper script started too (execFile's timeout kills the shell only, and waits for its orphans
+ * to close the pipe); resolves at the timeout or output limit without waiting for them.
+ */
+function runProbe(command: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<TorchProbe | { failure: string }> {
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = spawn(command, ['-m', 'segloss_torch.probe'], { env: runnerEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    } catch (error) {
+      return resolve({ failure: `could not be started (${(error as Error).message})` });
+    }
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const finish = (result: TorchProbe | { failure: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      killGroup(child.pid);
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ failure: `did not answer within ${Math.round(timeoutMs / 1000)} s and was stopped (run \`${command} -m segloss_torch.probe\` with PYTHONPATH set to segloss's python/ folder to see where it waits)` }), timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > PROBE_OUTPUT_LIMIT) finish({ failure: `printed more than ${PROBE_OUTPUT_LIMIT >> 20} MB instead of the probe's one line, and was stopped` });
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-PROBE_OUTPUT_LIMIT);
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      finish({ failure: error.code === 'ENOENT' ? 'not found' : error.code === 'EACCES' ? 'not executable' : `could not be started (${error.message})` });
+    });
+    child.on('close', (code, signal) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      const probe = parseProbe(line);
+      if (probe) return finish(probe);
+      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      const how = signal ? `was killed by ${signal}` : code === 0 ? 'printed no probe line' : `exited with status ${code}`;
+      finish({ failure: `did not run the probe (${how}${tail ? `; stderr: ${tail}` : ''})` });
+    });
+  });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** The probe's JSON line when it is one (an object with the fields read later), else null. */
+function parseProbe(line: string): TorchProbe | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const json = JSON.parse(line) as Partial<TorchProbe> | null;
+    if (typeof json !== 'object' || json === null) return null;
+    const text = (v: unknown) => typeof v === 'string' || v === null;
+    if (!text(json.torch) || !text(json.numpy) || typeof json.python !== 'string') return null;
+    return { ...json, cuda: json.cuda === true, mps: json.mps === true, cudaDevices: Array.isArray(json.cudaDevices) ? json.cudaDevices : [] } as TorchProbe;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs the probe with `command` (memoised per command and environment). */
-export function probePython(command: string, env: NodeJS.ProcessEnv = process.env): Promise<TorchProbe | { failure: string }> {
+export function probePython(command: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = PROBE_TIMEOUT_MS): Promise<TorchProbe | { failure: string }> {
   const key = `${command}\0${env.PATH ?? ''}\0${env.PYTHONPATH ?? ''}`;
   let pending = probes.get(key);
   if (!pending) {
-    pending = new Promise((resolve) => {
-      execFile(command, ['-m', 'segloss_torch.probe'], { env: runnerEnv(env), timeout: 120_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-        const line = stdout.trim().split('\n').pop() ?? '';
-        try {
-          if (line.startsWith('{')) return resolve(JSON.parse(line) as TorchProbe);
-        } catch {
-          // fall through to the failure below
-        }
-        const code = (error as NodeJS.ErrnoException | null)?.code;
-        if (code === 'ENOENT') return resolve({ failure: 'not found' });
-        if (code === 'EACCES') return resolve({ failure: 'not executable' });
-        const tail = `${stderr}`.trim().split('\n').slice(-3).join(' | ');
-        resolve({ failure: `did not run the probe (${error ? error.message.split('\n')[0] : 'no output'}${tail ? `; stderr: ${tail}` : ''})` });
-      });
-    });
+    pending = runProbe(command, env, timeoutMs);
     probes.set(key, pending);
   }
   return pending;
@@ -132,7 +198,7 @@ export async function findTorchPython(request: PythonRequest = {}): Promise<Foun
   const candidates = explicit ? [explicit] : [{ command: 'python3', origin: 'python3 on PATH' }, { command: '/usr/bin/python3', origin: '/usr/bin/python3' }];
   const skipped: string[] = [];
   for (const { command, origin } of candidates) {
-    const probe = await probePython(command, env);
+    const probe = await probePython(command, env, request.probeTimeoutMs);
     const why = 'failure' in probe ? probe.failure : unusableBecause(probe);
     if (why === null) return { command, origin, probe: probe as TorchProbe, skipped };
     skipped.push(`${origin} (${command}): ${why}`);

@@ -6,12 +6,19 @@
  * its exit status and stderr tail; one that reports an error rejects that request only.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { UserError } from '../../common/errors.js';
 import { runnerEnv } from './python.js';
 
 const STDERR_KEPT = 16_384;
 const STDERR_SHOWN_LINES = 25;
+/**
+ * The longest protocol line: the largest reply (a train request's losses, the sizes of the
+ * validation images) is a few hundred kB. A runner that prints more on one line is not talking
+ * the protocol, and reading on would hold it all in memory.
+ */
+export const MAX_PROTOCOL_LINE = 16 * 1024 * 1024;
+/** How long a runner may take to import torch and say it is ready. */
+export const READY_TIMEOUT_MS = 180_000;
 
 /** An error the runner reported for one request. */
 export class RunnerError extends Error {
@@ -53,6 +60,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Module to run (default segloss_torch); tests point it at a broken one. */
   module?: string;
+  /** Default READY_TIMEOUT_MS. */
+  readyTimeoutMs?: number;
 }
 
 export async function startRunner(options: StartOptions): Promise<RunnerProcess> {
@@ -75,7 +84,7 @@ export async function startRunner(options: StartOptions): Promise<RunnerProcess>
   const tail = () => stderr.trimEnd().split('\n').slice(-STDERR_SHOWN_LINES).join('\n');
 
   const fail = (error: Error) => {
-    exited = error;
+    exited ??= error;
     ready?.reject(error);
     for (const p of pending.values()) p.reject(error);
     pending.clear();
@@ -93,15 +102,19 @@ export async function startRunner(options: StartOptions): Promise<RunnerProcess>
     });
   });
 
-  const lines = createInterface({ input: child.stdout });
-  lines.on('line', (text) => {
-    let line: Record<string, unknown>;
+  const onLine = (text: string) => {
+    let parsed: unknown;
     try {
-      line = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch {
-      stderr = (stderr + `[stdout] ${text}\n`).slice(-STDERR_KEPT);
+      parsed = undefined;
+    }
+    // Not a protocol message (a stray print, `null`, a number): kept with stderr for the error tail.
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      stderr = (stderr + `[stdout] ${text.slice(0, 400)}\n`).slice(-STDERR_KEPT);
       return;
     }
+    const line = parsed as Record<string, unknown>;
     if (line.ready) {
       ready?.resolve();
       return;
@@ -113,12 +126,33 @@ export async function startRunner(options: StartOptions): Promise<RunnerProcess>
       waiting.resolve(line);
     } else if (line.error) {
       pending.delete(line.id as number);
-      const error = line.error as { kind: RunnerError['kind']; message: string; trace: string };
-      waiting.reject(new RunnerError(error.message, error.kind, error.trace));
+      const error = (typeof line.error === 'object' && line.error !== null ? line.error : {}) as { kind?: RunnerError['kind']; message?: unknown; trace?: unknown };
+      waiting.reject(new RunnerError(String(error.message ?? 'an error without a message'), error.kind ?? 'internal', typeof error.trace === 'string' ? error.trace : ''));
     } else {
       waiting.onLine?.(line);
     }
+  };
+  // Lines split here rather than by readline, which holds a line of any length in memory.
+  let partial = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    if (exited) return;
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const text of parts) onLine(text);
+    if (partial.length > MAX_PROTOCOL_LINE) {
+      partial = '';
+      fail(new RunnerError(`the PyTorch runner (${options.label}) printed a line of more than ${MAX_PROTOCOL_LINE >> 20} MB on its protocol output, which no reply is; it was stopped${tail() ? `; its last output:\n${tail()}` : ''}`, 'crash', tail()));
+      child.kill('SIGKILL');
+    }
   });
+
+  const readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+  const readyTimer = setTimeout(() => {
+    fail(new RunnerError(`the PyTorch runner (${options.label}) did not start within ${Math.round(readyTimeoutMs / 1000)} s (it never said it was ready) and was stopped${tail() ? `; its last output:\n${tail()}` : ''}`, 'crash', tail()));
+    child.kill('SIGKILL');
+  }, readyTimeoutMs);
+  readyPromise.then(() => clearTimeout(readyTimer), () => clearTimeout(readyTimer));
 
   await readyPromise.catch((error: Error) => {
     throw error;

@@ -75,6 +75,8 @@ function fromVerification(report: VerificationReport, file: string, candidateId:
   if (!Array.isArray(report.candidates) || report.candidates.length === 0) {
     throw new UserError(`${file} has no candidates`, { fix: FIX });
   }
+  const bad = report.candidates.findIndex((c: unknown) => !isObject(c) || typeof c.id !== 'string' || c.id.length === 0 || c.id.length > 200);
+  if (bad >= 0) throw new UserError(`${file}: candidates[${bad}] must be an object with an id of 1 to 200 characters`, { fix: FIX });
   let candidate;
   let why: string;
   if (candidateId) {
