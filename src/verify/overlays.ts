@@ -30,6 +30,12 @@ function safeName(text: string): string {
   return text.replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^\.+/, '_').slice(0, 120);
 }
 
+/** The folder of a candidate's overlays: never `truth`, which holds the ground truth (a rule file may name a recipe so). */
+export function candidateFolderName(candidateId: string): string {
+  const name = safeName(candidateId);
+  return name === 'truth' ? 'truth-candidate' : name;
+}
+
 /**
  * The file names of `ids`, one each: ids that differ only in what safeName replaces ("a b" and
  * "a_b", or two names in a script it once dropped) get -2, -3 ..., instead of one picture
@@ -51,7 +57,7 @@ export function overlayFileNames(ids: readonly string[]): string[] {
  * DIR/overlays/truth/<image>.png. Returns the candidate's paths.
  */
 export async function writeOverlays(dir: string, candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[], numClasses: number, count: number): Promise<string[]> {
-  const candidateDir = join(dir, 'overlays', safeName(candidateId));
+  const candidateDir = join(dir, 'overlays', candidateFolderName(candidateId));
   const truthDir = join(dir, 'overlays', 'truth');
   await prepareOutputFolder(candidateDir);
   await prepareOutputFolder(truthDir);

@@ -88,6 +88,23 @@ describe('overlay file names from hostile image ids', () => {
   });
 });
 
+describe('a candidate named "truth"', () => {
+  it('writes its overlays beside the ground truth, never over it', async () => {
+    const data = tinyData();
+    const dir = await mkdtemp(join(tmpdir(), 'segloss-overlay-'));
+    try {
+      const blank = data.images.map((im) => new Uint8Array(im.labels.length));
+      const paths = await writeOverlays(dir, 'truth', data.images, blank, 3, 1);
+      expect(paths).toEqual([join(dir, 'overlays', 'truth-candidate', 't0.png')]);
+      const truth = await sharp(join(dir, 'overlays', 'truth', 't0.png')).raw().toBuffer();
+      const predicted = await sharp(paths[0]).raw().toBuffer();
+      expect(truth.equals(predicted)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('readRecommendationFile', () => {
   it('accepts a recommendation and names the file on problems', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'segloss-rec-'));
