@@ -158,40 +158,6 @@ export interface VerdictElimination {
   reason: string;
 }
 
-/**
- * One seed-paired comparison behind a verdict: (candidate - recommended) on a headline metric at
- * the final step count. `ci` includes seed-to-seed variance (src/verify/seed-stats.ts) unless
- * `seedVariance` is false (one seed: validation images only, never enough for a claim).
- */
-export interface VerdictComparison {
-  candidateId: string;
-  /** The candidate it is compared with (the recommended recipe, or the observed best). */
-  againstId: string;
-  metric: string;
-  difference: number;
-  ci: [number, number];
-  confidence: number;
-  seeds: number;
-  seedVariance: boolean;
-  /** Smallest |difference| this comparison would call significant with 80% power. */
-  minimumDetectableDifference: number;
-  /** better / worse: the CI excludes 0 (after the multiplicity correction where it applies); equivalent: CI inside +-tieMargin. */
-  relation: 'better' | 'worse' | 'equivalent' | 'undecided';
-}
-
-/** A candidate the racing stopped at a rung, with its evidence (src/verify/racing.ts). */
-export interface VerdictElimination {
-  id: string;
-  rung: number;
-  steps: number;
-  /** The rung leader it was compared with. */
-  by: string;
-  metric: string;
-  /** Leader minus eliminated candidate (positive). */
-  difference: number;
-  ci: [number, number];
-  reason: string;
-}
 
 export interface Verdict {
   /**
