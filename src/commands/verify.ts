@@ -1,7 +1,6 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
 import { availableParallelism } from 'node:os';
-import { mkdir, rmdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';

@@ -16,7 +16,7 @@ import { argmaxClasses } from '../metrics/confusion.js';
 import { boundaryIoUPerClass } from '../metrics/boundary-iou.js';
 import { fixtureLossForKey } from './fixture-keys.js';
 import { createLoss } from './index.js';
-import { BOUNDARY_TABLE_KEY, parseReferenceCase, type ReferenceCase } from './reference-case.js';
+import { parseReferenceCase, type ReferenceCase } from './reference-case.js';
 import { isEntryPoint } from '../common/entry-point.js';
 
 export const CONFORMANCE_TOLERANCE = 1e-5;

@@ -1,29 +1,10 @@
 /**
  * What a recipe trains (`trainableLoss`, `lossContextFor`: shared by verify's runs and the
- * candidate deduplication), and the shape of the single-model trainer underneath the tfjs engine
- * (`Trainer`, for its tests and benchmarks). verify itself drives the Engine contract
- * (src/engine/types.ts).
+ * candidate deduplication). verify drives the Engine contract (src/engine/types.ts).
  */
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import { foldRecipeExtras } from '../losses/recipe-extras.js';
 import type { Recipe } from '../contracts/recommendation.js';
-import type { BackendName } from '../contracts/verification.js';
-import type { EngineOptions } from '../engine/index.js';
-import type { TrainingBatch } from './data.js';
-
-export interface Trainer {
-  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }> };
-  parameterCount: number;
-  trainStep(batch: TrainingBatch, learningRate: number): Promise<number>;
-  predict(images: Float32Array, n: number, height: number, width: number): Promise<Uint8Array>;
-  reset(loss: LossSpec, lossContext: LossContext, optimizer: Recipe['optimizer'], gradientClipNorm: number | null): Promise<void>;
-  dispose(): Promise<void>;
-}
-
-/** What a trainer needs: the engine's options without its test hooks. */
-export type TrainerOptions = Omit<EngineOptions, 'lossModule' | 'loaders'>;
-
-export type TrainerFactory = (options: TrainerOptions) => Promise<Trainer>;
 
 /** The loss context a recipe implies for a dataset. */
 export function lossContextFor(recipe: Recipe, numClasses: number, ignoreIndex: number | null): LossContext {

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { predictImage, tileStarts, MAX_TILE } from '../../src/engine/predict.js';
-import type { Trainer } from '../../src/verify/trainer.js';
+import { predictImage, tileStarts, MAX_TILE, type PredictBatch } from '../../src/engine/predict.js';
 import type { VerifyImage } from '../../src/verify/data.js';
 
 /** "Predicts" class 1 where the normalised pixel is positive; records the tile shapes it saw. */
-function thresholdTrainer(shapes: Array<[number, number, number]>): Trainer {
-  return {
-    backend: { name: 'cpu', detail: 'scripted', threads: 1, skipped: [] },
-    parameterCount: 0,
-    async trainStep() {
-      return 0;
-    },
-    async predict(images, n, height, width) {
-      shapes.push([n, height, width]);
-      return Uint8Array.from({ length: n * height * width }, (_, i) => (images[i] > 0 ? 1 : 0));
-    },
-    async reset() {},
-    async dispose() {},
+function thresholdPredict(shapes: Array<[number, number, number]>): PredictBatch {
+  return async (images, n, height, width) => {
+    shapes.push([n, height, width]);
+    return Uint8Array.from({ length: n * height * width }, (_, i) => (images[i] > 0 ? 1 : 0));
   };
 }
 
@@ -33,7 +23,7 @@ describe('val prediction', () => {
     const pixels = Uint8Array.from({ length: width * height }, (_, i) => ((i % width) * 7 + Math.floor(i / width) * 3) % 256);
     const image: VerifyImage = { id: 'x', width, height, channels: 1, pixels, labels: new Uint8Array(width * height) };
     const shapes: Array<[number, number, number]> = [];
-    const pred = await predictImage((...args) => thresholdTrainer(shapes).predict(...args), image, { mean: [128], std: [50] }, 3);
+    const pred = await predictImage(thresholdPredict(shapes), image, { mean: [128], std: [50] }, 3);
     expect(pred).toHaveLength(width * height);
     expect(pred).toEqual(Uint8Array.from(pixels, (v) => (v > 128 ? 1 : 0)));
     // padded to 304 x 208: two tiles of 256 x 208 side by side

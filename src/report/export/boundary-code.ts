@@ -8,7 +8,7 @@
  * class and out of every mean. dice_boundary's weights depend on training progress
  * (step / total steps), so its compute_loss takes `progress`.
  */
-import type { LossName, LossParamValue } from '../../contracts/losses.js';
+import type { LossParamValue } from '../../contracts/losses.js';
 import { pyBool, pyComment, pyValue } from './python.js';
 import { DIVIDE_BY_COUNT, ONE_HOT_TARGET, REDUCE_CLASS_LOSSES, type PyBlock } from './torch-library.js';
 
