@@ -9,27 +9,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleDataset } from '../../src/dataset/sample/index.js';
 import { buildProfile } from '../rules/profile-builder.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RECOMMENDATION = fileURLToPath(new URL('../fixtures/ui/recommendation.json', import.meta.url));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    process.exitCode = undefined;
-    const code = await main(args);
-    return { code, stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 /** Runs the real CLI in a child process (stdout is not a mock there). */
 function spawnCli(args: string[], stdoutFile?: string) {

@@ -3,12 +3,12 @@
  * auto resolution and "CUDA asked but not available" from a probe, one single-thread process per
  * core on the CPU, and the smallest torch version accepted.
  */
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { parseDeviceList, resolveDevices } from '../../src/engine/torch/devices.js';
 import { cpuLayout } from '../../src/engine/torch/engine.js';
 import { torchAtLeast, unusableBecause, type TorchProbe } from '../../src/engine/torch/python.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const probe = (over: Partial<TorchProbe> = {}): TorchProbe => ({
   python: '3.11.2', executable: '/usr/bin/python3', numpy: '1.24.2', numpyError: null, torch: '2.3.1', torchError: null,
@@ -51,19 +51,7 @@ describe('torch devices', () => {
 });
 
 describe('verify flags for the torch backend', () => {
-  async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      process.exitCode = undefined;
-      const code = await main(args);
-      return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.exitCode = undefined;
-    }
-  }
+  const run = runCli;
 
   it('refuses a bad device and torch flags on a tfjs backend (exit 2, before any data is read)', async () => {
     const bad = await run(['verify', '/nonexistent', '--backend', 'torch', '--devices', 'cuda:0,gpu']);

@@ -11,13 +11,13 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { createTorchEngine } from '../../src/engine/torch/engine.js';
 import { findTorchPython, type FoundPython, type TorchProbe } from '../../src/engine/torch/python.js';
 import { startRunner } from '../../src/engine/torch/runner-process.js';
 import type { TrainingData } from '../../src/engine/types.js';
+import { runCli } from '../helpers/run-cli.js';
 
 let found: FoundPython | null = null;
 try {
@@ -40,19 +40,7 @@ function tinyData(): TrainingData {
 const probe: TorchProbe = { python: '3.11', executable: '/x', numpy: '1.24', numpyError: null, torch: '2.1', torchError: null, cuda: false, cudaDevices: [], mps: false, smp: '0.3' };
 const notRun: FoundPython = { command: join(scratch, 'never-run-python'), origin: 'test', probe, skipped: [] };
 
-async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    process.exitCode = undefined;
-    const code = await main(args);
-    return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 describe('torch backend: hostile input', () => {
   it('a --python that hangs: the probe stops it at its timeout and says so (was: 120 s, then a wait on its orphans)', async () => {

@@ -6,29 +6,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { encodePng, PngColorType } from '../../src/dataset/png.js';
 import { classIdWarnings, DEFAULT_BOUNDARY_OPTIONS, nothingToRecommend, ProfileAccumulator, measureMask, profileDataset, type ProfileOptions } from '../../src/profiler/index.js';
 import { formatProfileText } from '../../src/report/profile-text.js';
 import { profileOutput } from '../../src/ui/render.js';
 import { greyMask, pngDeclaring, rgbImage, tempDir, writeGoodPairs } from '../dataset/helpers.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const optionsFor = (root: string, extra: Partial<ProfileOptions> = {}): ProfileOptions => ({ root, ignoreIndex: 255, strict: false, workers: 0, ...extra });
 
-/** Runs the CLI with stdout/stderr captured. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 function writeMasks(root: string, masks: Array<[string, Buffer]>): void {
   mkdirSync(join(root, 'masks'), { recursive: true });

@@ -2,23 +2,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Recommendation } from '../../src/contracts/recommendation.js';
 import { formatRecommendationText } from '../../src/report/recommendation-text.js';
 import { ARTICLE_SHARES, buildProfile } from './profile-builder.js';
+import { runCli } from '../helpers/run-cli.js';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'segloss-recommend-'));

@@ -1,15 +1,15 @@
 /** `segloss verify` end to end on a tiny PNG dataset written here, with a recommendation file. */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { main } from '../../src/cli.js';
 import type { VerificationReport } from '../../src/contracts/verification.js';
 import { createRng } from '../../src/verify/random.js';
 import { writeSampleDataset } from '../../src/dataset/sample/index.js';
 import { loadVerifyData } from '../../src/verify/load.js';
 import { recommendationFor, satelliteRecipe } from './fixtures.js';
+import { runCli } from '../helpers/run-cli.js';
 
 let dir: string;
 let recFile: string;
@@ -47,19 +47,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    process.exitCode = undefined;
-    const code = await main(args);
-    return { code, stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 describe('segloss verify', () => {
   it('rejects bad usage with exit 2 and a fix, without a stack trace', async () => {
