@@ -227,6 +227,11 @@ export interface VerificationReport {
     rungs?: Array<{ rung: number; steps: number; candidates: string[] }>;
     /** Practical-equivalence margin on mean Dice (--tie-margin). */
     tieMargin?: number;
+    /**
+     * The run's family-wise error budget (src/verify/error-budget.ts): the verdict's confidence and
+     * the level each racing rung spent, at most `racingRungs` rungs; together at most 1 - confidence.
+     */
+    errorBudget?: { confidence: number; verdictConfidence: number; racingAlphaPerRung: number; racingRungs: number };
     /** Budget mode: the measured seconds of one training step and of scoring one run on validation. */
     measured?: { secondsPerStep: number; evalSeconds: number } | null;
   };

@@ -5,6 +5,7 @@
  * seed-paired comparisons with the smallest detectable difference, and the eliminations with
  * their evidence. Reports of schema 1 have none of these fields: every function returns nothing.
  */
+import { percent } from '../common/percent.js';
 import type { CandidateResult, VerificationReport } from '../contracts/verification.js';
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
@@ -101,6 +102,11 @@ export function comparisonRows(report: VerificationReport): ComparisonRow[] {
     detectable: Number.isFinite(c.minimumDetectableDifference) ? c.minimumDetectableDifference.toFixed(3) : 'n/a',
     seeds: `${c.seeds}${c.seedVariance ? '' : ' (images only)'}`,
   }));
+}
+
+/** The comparison table's CI column header: the verdict's level (97.5% when racing shared the error budget). */
+export function comparisonCiHeader(report: VerificationReport): string {
+  return `${percent(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
 }
 
 /** One line per elimination: rung, steps, difference and CI, and the evidence sentence. */

@@ -25,6 +25,7 @@ import type { Engine, EngineRun } from '../engine/types.js';
 import { futureRungSteps, replanSteps, roundStepsFor, rungStepsFor, type Calibration, type Clock } from './budget.js';
 import type { CandidatePlan } from './candidates.js';
 import { addRung, type LearningCurve } from './curves.js';
+import type { ErrorBudget } from './error-budget.js';
 import { raceRung, type Elimination } from './racing.js';
 import { compileHeadline, type ImageScore } from './scores.js';
 import type { ScoreTable, StatsContext } from './seed-stats.js';
@@ -71,6 +72,8 @@ export interface LockstepInput {
   score: (run: EngineRun) => Promise<{ scores: ImageScore[]; predictions: Uint8Array[] }>;
   stats: StatsContext;
   tieMargin: number;
+  /** The racing share of the run's error budget (error-budget.ts); racing tests at most `racingRungs` rungs. */
+  errorBudget: Pick<ErrorBudget, 'racingAlphaPerRung' | 'racingRungs'>;
   recommendedId: string | null;
   /** false: no eliminations, every candidate trains to the end (default true). */
   racing?: boolean;
@@ -109,6 +112,8 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   let rungs = rungStepsFor(total, input.maxRungs);
   let done = 0;
   let rungNumber = 0;
+  /** Rungs that spent racing's share of the error budget. */
+  let racedRungs = 0;
   let curves: LearningCurve[] = [];
   const rungRecords: RungRecord[] = [];
   const eliminations: Elimination[] = [];
@@ -192,11 +197,12 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     rungNumber++;
     await scoreRung(rungNumber, done);
     const alive = racing();
-    if (input.racing !== false && done < total && alive.length > 1) {
+    if (input.racing !== false && done < total && alive.length > 1 && racedRungs < input.errorBudget.racingRungs) {
+      racedRungs++;
       const race = raceRung({
         rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
-        // The family-wise level is split over the rungs of the race: those done and those planned.
-        plannedRungs: rungNumber + rungs.filter((s) => s > done).length,
+        // A fixed share of the run's error budget per racing rung, decided before training (never enlarged by a re-plan).
+        alpha: input.errorBudget.racingAlphaPerRung,
         recommendedId: input.recommendedId, curves, labelOf: (id) => candidates.find((c) => c.plan.id === id)?.plan.label ?? id,
       });
       for (const kept of race.kept) note(`racing, rung ${rungNumber}: ${kept.reason}`);

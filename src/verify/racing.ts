@@ -15,12 +15,13 @@
  * both the size of the differences and the image-sampling variance (irace itself does not test
  * before 5 instances). The paired t with the variance of seed-stats.ts uses both.
  *
- * Racing tests again at every rung, so the family-wise level is split over the rungs (Bonferroni:
- * (1 - confidence) / plannedRungs per rung, Holm within the rung). Measured on A/A races (4 equal
- * candidates, 4 rungs, 3 seeds, independent draws per rung, the worst case): without the split 10%
- * of races stopped an equal candidate; the verdict may count eliminations as evidence, so they must
- * not be cheaper than its own 95% comparisons.
- * API note (change from the first version of this module): `plannedRungs` is required.
+ * Racing tests again at every rung, so each rung spends a fixed share `alpha` of the run's
+ * family-wise error budget (src/verify/error-budget.ts: racing's half of 5% split over the racing
+ * rungs planned at the start, Holm within the rung). Measured on A/A races (4 equal candidates,
+ * 4 rungs, 3 seeds, independent draws per rung, the worst case): without a split 10% of races
+ * stopped an equal candidate; an elimination is a directional call like the verdict's, so racing
+ * and verdict share one budget.
+ * API note: `alpha` replaced `confidence` + `plannedRungs` (the level is decided by the caller's budget).
  *
  * Safeguards: no elimination on fewer than MIN_SEEDS_TO_ELIMINATE seeds (the seed variance is not
  * estimable from one); the recommended recipe needs strong evidence: significance at
@@ -28,9 +29,10 @@
  * learning curve would close its gap to the leader within about twice the steps (curves.ts) is kept
  * (curves cross, DESIGN.md). Every elimination carries its evidence line.
  */
+import { percent } from '../common/percent.js';
 import { orderStillMoving, describeMovingPair, type LearningCurve } from './curves.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
-import { DEFAULT_CONFIDENCE, intervalAt, seedMean, tableComparator, type PairedDifference, type ScoreTable, type StatsContext } from './seed-stats.js';
+import { intervalAt, seedMean, tableComparator, type PairedDifference, type ScoreTable, type StatsContext } from './seed-stats.js';
 
 export const MIN_SEEDS_TO_ELIMINATE = 2;
 export const RECOMMENDED_CONFIDENCE = 0.99;
@@ -46,10 +48,8 @@ export interface RaceInput {
   /** Default mean Dice. */
   metric?: HeadlineMetric;
   tieMargin: number;
-  /** Family-wise confidence of the eliminations over the whole race (default 0.95). */
-  confidence?: number;
-  /** Rungs at which the race may eliminate (the final one included): the per-rung level is (1 - confidence) / plannedRungs. */
-  plannedRungs: number;
+  /** Family-wise level this rung may spend (Holm over its comparisons): ErrorBudget.racingAlphaPerRung. */
+  alpha: number;
   ctx: StatsContext;
   /** The recommended recipe: eliminated only on strong evidence (see the module comment). */
   recommendedId?: string | null;
@@ -92,7 +92,6 @@ export interface RaceResult {
 
 export function raceRung(input: RaceInput): RaceResult {
   const metric = input.metric ?? 'meanDice';
-  const confidence = input.confidence ?? DEFAULT_CONFIDENCE;
   const label = input.labelOf ?? ((id: string) => id);
   const scored = input.alive.filter((id) => input.table.has(id) && (input.table.get(id)?.length ?? 0) > 0);
   const unscored = input.alive.filter((id) => !scored.includes(id));
@@ -111,8 +110,9 @@ export function raceRung(input: RaceInput): RaceResult {
     const b = values.get(best)!;
     return v > b || (v === b && id === input.recommendedId) ? id : best;
   });
+  const alpha = input.alpha;
   const seeds = input.table.get(leader)!.length;
-  if (seeds < MIN_SEEDS_TO_ELIMINATE || ranked.length < 2) return result(leader);
+  if (seeds < MIN_SEEDS_TO_ELIMINATE || ranked.length < 2 || !(alpha > 0)) return result(leader);
 
   const compare = tableComparator(input.table, input.ctx);
   const comparisons = ranked
@@ -120,7 +120,6 @@ export function raceRung(input: RaceInput): RaceResult {
     .map((id) => ({ id, difference: compare(leader, id, metric) }))
     .filter((c): c is { id: string; difference: PairedDifference } => c.difference !== null);
   // Holm's step-down: the j-th smallest p-value (0-based) is tested at alpha / (m - j); stop at the first that fails.
-  const alpha = (1 - confidence) / Math.max(1, input.plannedRungs);
   const m = comparisons.length;
   const byP = comparisons.slice().sort((a, b) => a.difference.pValue - b.difference.pValue);
   const eliminations: Elimination[] = [];
@@ -134,9 +133,9 @@ export function raceRung(input: RaceInput): RaceResult {
     const isRecommended = id === input.recommendedId;
     const levelUsed = isRecommended ? Math.max(1 - stepAlpha, RECOMMENDED_CONFIDENCE) : 1 - stepAlpha;
     const ci = intervalAt(d, levelUsed);
-    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${(levelUsed * 100).toFixed(1)}% CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over candidates and rungs, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
+    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${percent(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over candidates and rungs, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
     if (isRecommended && !(ci[0] > input.tieMargin)) {
-      kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${(levelUsed * 100).toFixed(1)}%` });
+      kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${percent(levelUsed)}` });
       continue;
     }
     const closing = moving.find((p) => p.leaderId === leader && p.trailerId === id);

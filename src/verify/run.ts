@@ -19,7 +19,8 @@ import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, ty
 import type { Engine, EngineFactory, EngineRun } from '../engine/types.js';
 import { UNET_DEFAULTS } from '../engine/unet.js';
 import type { TorchSettings } from '../engine/torch/engine.js';
-import { calibrate, formatDuration, planBudgetSteps, systemClock, timeLimitFor, type Calibration, type Clock } from './budget.js';
+import { calibrate, formatDuration, planBudgetSteps, rungStepsFor, systemClock, timeLimitFor, type Calibration, type Clock } from './budget.js';
+import { planErrorBudget, type ErrorBudget } from './error-budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { recentSlope } from './curves.js';
 import { channelStatistics, classPixelCounts, classPriorsOf, createCropPlanner, rareClassesOf, type VerifyImage } from './data.js';
@@ -177,13 +178,15 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
           `training ends between rounds, by the hard stop at ${formatDuration(timeLimit!)} at the latest, so every surviving run trains the same steps`,
       );
     }
+    // One error budget for racing and the verdict, fixed before training (error-budget.ts).
+    const errorBudget = planErrorBudget({ racing: settings.racing, plannedRungs: maxRungs ?? rungStepsFor(totalSteps).length, candidates: plans.length });
     racingCandidates = await createRuns(engine, plans, seeds, cropSeeds, totalSteps, { train, samplerBase, numClasses, ignoreIndex, onEvent: hooks.onEvent, budgetSeconds: settings.steps === null ? settings.budgetSeconds : null });
     const lockstep = await trainInLockstep({
-      engine, candidates: racingCandidates, totalSteps, maxRungs, budget, score, stats, tieMargin: settings.tieMargin,
+      engine, candidates: racingCandidates, totalSteps, maxRungs, budget, score, stats, tieMargin: settings.tieMargin, errorBudget,
       recommendedId: plans.find((p) => p.isRecommended)?.id ?? null, racing: settings.racing, onEvent: hooks.onEvent, signal: hooks.signal, clock,
     });
     runNotes.push(...lockstep.notes);
-    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, cropSize, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
+    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, cropSize, errorBudget, stats: { ...stats, confidence: errorBudget.verdictConfidence }, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
   } finally {
     for (const c of racingCandidates) for (const r of c.runs) await r.run.dispose().catch(() => undefined);
     await engine.dispose();
@@ -247,6 +250,7 @@ async function createRuns(
 
 interface ReportInput {
   data: VerifyData;
+  errorBudget: ErrorBudget;
   settings: RunSettings;
   engine: Engine;
   plans: CandidatePlan[];
@@ -300,6 +304,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
     seeds: seeds.length,
     steps: finalSteps,
     tieMargin: settings.tieMargin,
+    confidence: stats.confidence,
     curves: lockstep.curves,
     eliminations: lockstep.eliminations,
     interrupted: lockstep.interrupted,
@@ -340,6 +345,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       roundSteps: lockstep.roundSteps,
       rungs: lockstep.rungs,
       tieMargin: settings.tieMargin,
+      errorBudget: r.errorBudget,
       measured: lockstep.measured && settings.steps === null ? lockstep.measured : null,
     },
     candidates,

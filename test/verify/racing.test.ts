@@ -5,7 +5,7 @@ import { createRng } from '../../src/verify/random.js';
 import { buildTable } from './score-tables.js';
 
 const ctx = { numClasses: 2, rarestClassId: 1, seed: 9 };
-const race = { tieMargin: 0.01, ctx, plannedRungs: 1 };
+const race = { tieMargin: 0.01, ctx, alpha: 0.05 };
 
 describe('racing', () => {
   it('eliminates a clearly worse candidate at the rung where the evidence arrives, keeps a close one', () => {
@@ -17,7 +17,7 @@ describe('racing', () => {
     for (let rung = 1; rung <= 3; rung++) {
       const table = buildTable({ images: 12, seeds: 3, effects: { rec: 0.05, ce: 0.05 + gaps[rung - 1], dice: 0.045 }, seedNoise: 0.02, noise: 0.02, rng: rng.next });
       for (const id of [...table.keys()]) if (!alive.includes(id)) table.delete(id);
-      const r = raceRung({ rung, steps: 50 * 2 ** rung, alive, table, recommendedId: 'rec', ...race, plannedRungs: 3 });
+      const r = raceRung({ rung, steps: 50 * 2 ** rung, alive, table, recommendedId: 'rec', ...race, alpha: 0.05 / 3 });
       for (const e of r.eliminations) eliminatedAt[e.id] = rung;
       alive = r.survivors;
     }
@@ -35,7 +35,7 @@ describe('racing', () => {
     expect(e).toMatchObject({ id: 'ce', rung: 2, steps: 100, by: 'rec', metric: 'meanDice', seeds: 3, confidence: 0.95 });
     expect(e.difference).toBeGreaterThan(0.08);
     expect(e.ci[0]).toBeGreaterThan(0);
-    expect(e.reason).toMatch(/^CE stopped: mean Dice 0\.1\d\d below REC at rung 2 \(100 steps; 95\.0% CI 0\.\d+ to 0\.\d+, Holm-adjusted over candidates and rungs, p = [<0-9.]+, 3 seeds paired\)$/);
+    expect(e.reason).toMatch(/^CE stopped: mean Dice 0\.1\d\d below REC at rung 2 \(100 steps; 95% CI 0\.\d+ to 0\.\d+, Holm-adjusted over candidates and rungs, p = [<0-9.]+, 3 seeds paired\)$/);
   });
 
   it('never eliminates on one seed, nor the leader, nor identical candidates', () => {
@@ -55,7 +55,7 @@ describe('racing', () => {
     expect(r.leader).toBe('focal');
     expect(r.eliminations).toEqual([]);
     expect(r.kept[0].id).toBe('rec');
-    expect(r.kept[0].reason).toMatch(/^the recommended recipe is kept: .* but the CI does not clear the tie margin 0\.01 at 99\.0%/);
+    expect(r.kept[0].reason).toMatch(/^the recommended recipe is kept: .* but the CI does not clear the tie margin 0\.01 at 99%/);
     // far behind: stopped
     const far = buildTable({ images: 12, seeds: 4, effects: { rec: -0.2, focal: 0.1 }, seedNoise: 0.01, noise: 0.01 });
     const r2 = raceRung({ rung: 2, steps: 100, alive: ['rec', 'focal'], table: far, recommendedId: 'rec', ...race });
@@ -89,13 +89,13 @@ describe('racing', () => {
     expect(r.survivors).toEqual(['rec', 'c']);
   });
 
-  it('splits the level over the planned rungs (Bonferroni): evidence enough for one rung is not for four', () => {
+  it('spends only the level it is given (a quarter of it: evidence enough at 0.05 is not at 0.0125)', () => {
     const table = buildTable({ images: 12, seeds: 3, effects: { rec: 0.035, ce: 0 }, seedNoise: 0.015, noise: 0.02, rng: createRng(8).next });
     const one = raceRung({ rung: 1, steps: 50, alive: ['rec', 'ce'], table, ...race });
     expect(one.eliminations).toHaveLength(1);
     const p = one.eliminations[0].pValue;
     expect(p).toBeLessThanOrEqual(0.05);
-    const four = raceRung({ rung: 1, steps: 50, alive: ['rec', 'ce'], table, ...race, plannedRungs: 4 });
+    const four = raceRung({ rung: 1, steps: 50, alive: ['rec', 'ce'], table, ...race, alpha: 0.0125 });
     expect(four.eliminations).toHaveLength(p <= 0.0125 ? 1 : 0);
     expect(p).toBeGreaterThan(0.0125); // the table is chosen so: the split matters here
   });

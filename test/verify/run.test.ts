@@ -171,7 +171,10 @@ describe('lockstep verification with a scripted engine', () => {
       steps: 16,
       tieMargin: 0.01,
       rungs: [{ rung: 1, steps: 8, candidates: ['recommended', 'ce'] }, { rung: 2, steps: 16, candidates: ['recommended', 'ce'] }],
+      // two rungs: one may race, with half of the 5%; the verdict's intervals get the other half
+      errorBudget: { confidence: 0.95, verdictConfidence: 0.975, racingAlphaPerRung: expect.closeTo(0.025, 12), racingRungs: 1 },
     });
+    expect(first.verdict.comparisons?.every((c) => c.confidence === 0.975)).toBe(true);
     const second = await runOnData(data, recommendation(), settings, { createEngine: scriptedEngine(newScriptLog()), onEvent: () => {} });
     expect(second.candidates.map((c) => [c.metrics, c.curve])).toEqual(first.candidates.map((c) => [c.metrics, c.curve]));
     expect(second.verdict).toEqual(first.verdict);

@@ -1,0 +1,88 @@
+/**
+ * The run's error budget (src/verify/error-budget.ts): how it splits, and an A/A simulation of a
+ * whole race + verdict on constructed score tables, against the first version's split (racing
+ * 5% / plannedRungs per rung on top of a 95% verdict), which the bench caught above 5%.
+ */
+import { describe, expect, it } from 'vitest';
+import { planErrorBudget } from '../../src/verify/error-budget.js';
+import { raceRung, type Elimination } from '../../src/verify/racing.js';
+import { createRng } from '../../src/verify/random.js';
+import { HEADLINE_METRICS, type HeadlineMetric, type ImageScore } from '../../src/verify/scores.js';
+import { seedMean, tableComparator } from '../../src/verify/seed-stats.js';
+import { decideVerdict, type VerdictCandidate } from '../../src/verify/verdict.js';
+import { buildTable, gaussian } from './score-tables.js';
+
+const ctx = { numClasses: 2, rarestClassId: 1, seed: 3 };
+
+describe('planErrorBudget', () => {
+  it('gives racing half of 5% over every rung but the last, and the verdict the other half', () => {
+    const b = planErrorBudget({ racing: true, plannedRungs: 4, candidates: 5 });
+    expect(b.verdictConfidence).toBeCloseTo(0.975, 12);
+    expect(b.racingRungs).toBe(3);
+    expect(b.racingAlphaPerRung).toBeCloseTo(0.025 / 3, 12);
+    expect(b.racingAlphaPerRung * b.racingRungs + (1 - b.verdictConfidence)).toBeCloseTo(0.05, 12);
+  });
+
+  it('gives the verdict everything when nothing can race', () => {
+    for (const p of [{ racing: false, plannedRungs: 4, candidates: 5 }, { racing: true, plannedRungs: 1, candidates: 5 }, { racing: true, plannedRungs: 4, candidates: 1 }]) {
+      expect(planErrorBudget(p)).toEqual({ confidence: 0.95, verdictConfidence: 0.95, racingAlphaPerRung: 0, racingRungs: 0 });
+    }
+  });
+
+  it('the level racing is given is the level it spends: alpha 0 stops no one', () => {
+    const table = buildTable({ images: 12, seeds: 3, effects: { rec: 0.2, ce: -0.2 }, seedNoise: 0.01, noise: 0.01 });
+    expect(raceRung({ rung: 1, steps: 50, alive: ['rec', 'ce'], table, tieMargin: 0.01, ctx, alpha: 0.05 }).eliminations).toHaveLength(1);
+    expect(raceRung({ rung: 1, steps: 50, alive: ['rec', 'ce'], table, tieMargin: 0.01, ctx, alpha: 0 }).eliminations).toHaveLength(0);
+  });
+});
+
+/**
+ * One simulated verify run of two recipes of the same quality: 4 rungs, 3 seeds, 12 validation
+ * images. A run's luck carries over from rung to rung (a persistent seed effect plus a fresh one),
+ * as it does in training. Returns whether the run made a directional call (an elimination or a
+ * beaten / confirmed verdict).
+ */
+function aaRun(rng: ReturnType<typeof createRng>, trial: number, split: { verdictConfidence: number; alphaAt: (rung: number) => number }): boolean {
+  const persistent = { rec: [0, 0, 0].map(() => 0.03 * gaussian(rng.next)), copy: [0, 0, 0].map(() => 0.03 * gaussian(rng.next)) };
+  const swing = { rec: Array.from({ length: 12 }, () => 0.03 * gaussian(rng.next)), copy: Array.from({ length: 12 }, () => 0.03 * gaussian(rng.next)) };
+  let alive = ['rec', 'copy'];
+  let table = new Map<string, ImageScore[][]>();
+  const eliminations: Elimination[] = [];
+  for (let rung = 1; rung <= 4; rung++) {
+    const seedEffects = Object.fromEntries(Object.entries(persistent).map(([id, p]) => [id, p.map((v) => v + 0.015 * gaussian(rng.next))]));
+    table = buildTable({ images: 12, seeds: 3, effects: { rec: 0, copy: 0 }, seedEffects, candidateImageEffects: swing, noise: 0.02, rng: rng.next });
+    if (rung === 4) break;
+    const race = raceRung({ rung, steps: 25 * 2 ** rung, alive, table, tieMargin: 0.01, ctx: { ...ctx, seed: trial, resamples: 100 }, alpha: split.alphaAt(rung), recommendedId: 'rec' });
+    eliminations.push(...race.eliminations);
+    if (race.eliminations.length) return true;
+    alive = race.survivors;
+  }
+  const candidates: VerdictCandidate[] = alive.map((id) => ({
+    id, label: id, isRecommended: id === 'rec', status: 'ok', statusDetail: null,
+    scores: Object.fromEntries(HEADLINE_METRICS.map((m) => [m, seedMean(table.get(id)!, m, ctx)])) as Record<HeadlineMetric, number>,
+  }));
+  const v = decideVerdict({
+    candidates, compare: tableComparator(table, { ...ctx, seed: trial, resamples: 100, confidence: split.verdictConfidence }),
+    confidence: split.verdictConfidence, valImages: 12, seeds: 3, steps: 200, eliminations,
+  });
+  return v.outcome === 'beaten' || v.outcome === 'confirmed';
+}
+
+describe('A/A simulation of a whole race and verdict', () => {
+  it('keeps directional calls between equal recipes within 5%, where the first version\'s split did not', () => {
+    const trials = 400;
+    const budget = planErrorBudget({ racing: true, plannedRungs: 4, candidates: 2 });
+    const rate = (split: Parameters<typeof aaRun>[2], seed: number) => {
+      const rng = createRng(seed);
+      let calls = 0;
+      for (let t = 0; t < trials; t++) if (aaRun(rng, t, split)) calls++;
+      return calls / trials;
+    };
+    const now = rate({ verdictConfidence: budget.verdictConfidence, alphaAt: () => budget.racingAlphaPerRung }, 21);
+    // The first version: 95% at the end, plus 5% / plannedRungs (done + still planned) at each racing rung.
+    const before = rate({ verdictConfidence: 0.95, alphaAt: () => 0.05 / 4 }, 21);
+    // binomial sd at 5% of 400 runs is 1.1%
+    expect(now).toBeLessThanOrEqual(0.05);
+    expect(before).toBeGreaterThan(now);
+  });
+});
