@@ -14,7 +14,8 @@
  * It prints one table (and, with --json, the rows as JSON). It takes long: hours at the defaults
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
  *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
- *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --long-multiplier 10] [-- --long-seeds 5] [-- --json]
+ *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
+ *     [-- --parts aa,truth] [-- --json]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,8 @@ const config = {
   aaBudgetSeconds: parseBudget(value('aa-budget', smoke ? '45s' : '2m')),
   longMultiplier: Number(value('long-multiplier', smoke ? '2' : '10')),
   longSeeds: Number(value('long-seeds', smoke ? '3' : '5')),
+  /** Which parts to run: `aa` (the A/A runs), `truth` (quick verdict vs long runs); both by default. */
+  parts: new Set(value('parts', 'aa,truth').split(',')),
   json: flag('json'),
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -144,6 +147,15 @@ async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row>
   log(`\n== ${name}`);
   const { data, recommendation } = await prepare(kind, seed, dir);
 
+  const truth = config.parts.has('truth') ? await truthPart(data, recommendation) : null;
+  const aa = config.parts.has('aa') ? await aaPart(data, recommendation) : { directional: 0, runs: 0 };
+  return { dataset: name, ...(truth ?? EMPTY_TRUTH), aaDirectional: aa.directional, aaRuns: aa.runs };
+}
+
+const EMPTY_TRUTH = { quickOutcome: '-', quickSteps: null, orderStillMoving: false, directionalCalls: 0, wrongCalls: 0, wrongFlagged: 0, longSignificant: 0, calledOfLongSignificant: 0, spearman: null };
+
+/** (b): the quick verdict at the configured budget against the long runs' truth. */
+async function truthPart(data: VerifyData, recommendation: Recommendation): Promise<Omit<Row, 'dataset' | 'aaDirectional' | 'aaRuns'>> {
   log(`quick: --budget ${config.budgetSeconds}s, ${config.seeds} seeds, ${config.candidates.join(',')}`);
   const quick = await runOnData(data, recommendation, settings({ budgetSeconds: config.budgetSeconds }), quiet);
   log(`  ${quick.verdict.outcome} at ${quick.settings.steps} steps: ${quick.verdict.sentence}`);
@@ -173,18 +185,7 @@ async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row>
   const longDice = lastDice(long);
   const shared = [...quickDice.keys()].filter((id) => longDice.has(id));
 
-  let aaDirectional = 0;
-  for (let r = 0; r < config.aaRuns; r++) {
-    const aa = await runOnData(data, recommendation, settings({ candidates: ['recommended'], budgetSeconds: config.aaBudgetSeconds, seed: 100 * (r + 1) }), {
-      ...quiet,
-      adjustCandidates: (plans) => [...plans, { ...plans[0], id: 'recommended-copy', label: `${plans[0].label} (A/A copy)`, isRecommended: false, seedOffset: 1000 }],
-    });
-    const directionalOutcome = aa.verdict.outcome === 'beaten' || aa.verdict.outcome === 'confirmed';
-    if (directionalOutcome) aaDirectional++;
-    log(`  A/A ${r + 1}/${config.aaRuns}: ${aa.verdict.outcome} at ${aa.settings.steps} steps`);
-  }
   return {
-    dataset: name,
     quickOutcome: quick.verdict.outcome,
     quickSteps: quick.settings.steps,
     orderStillMoving: Boolean(quick.verdict.orderStillMoving),
@@ -194,9 +195,25 @@ async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row>
     longSignificant,
     calledOfLongSignificant: called,
     spearman: spearman(shared.map((id) => quickDice.get(id)!), shared.map((id) => longDice.get(id)!)),
-    aaDirectional,
-    aaRuns: config.aaRuns,
   };
+}
+
+/**
+ * (a): the recommended recipe against a copy of itself on other training seeds. Run r uses seeds
+ * 100(r+1)... and the copy 1,000,000 more, so no two runs share a training seed.
+ */
+async function aaPart(data: VerifyData, recommendation: Recommendation): Promise<{ directional: number; runs: number }> {
+  let directional = 0;
+  for (let r = 0; r < config.aaRuns; r++) {
+    const aa = await runOnData(data, recommendation, settings({ candidates: ['recommended'], budgetSeconds: config.aaBudgetSeconds, seed: 100 * (r + 1) }), {
+      ...quiet,
+      adjustCandidates: (plans) => [...plans, { ...plans[0], id: 'recommended-copy', label: `${plans[0].label} (A/A copy)`, isRecommended: false, seedOffset: 1_000_000 }],
+    });
+    if (aa.verdict.outcome === 'beaten' || aa.verdict.outcome === 'confirmed') directional++;
+    const racing = aa.verdict.eliminations?.length ? ` (racing: ${aa.verdict.eliminations.map((e) => `${e.id} at rung ${e.rung}`).join(', ')})` : '';
+    log(`  A/A ${r + 1}/${config.aaRuns}: ${aa.verdict.outcome} at ${aa.settings.steps} steps${racing}`);
+  }
+  return { directional, runs: config.aaRuns };
 }
 
 function table(rows: Row[]): string {
