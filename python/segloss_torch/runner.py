@@ -285,24 +285,35 @@ def error_kind(error):
 
 
 def read_commands(stream, commands, runner):
-    """Reader thread: queues commands; `abort` takes effect at once (the main thread may be training)."""
-    for line in stream:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            message = json.loads(line)
-        except ValueError:
-            sys.stderr.write("segloss runner: ignoring a line that is not JSON: %r\n" % line[:200])
-            continue
-        if message.get("cmd") == "abort":
-            with runner.lock:
-                runner.aborted.add(message.get("target"))
-            continue
-        commands.put(message)
-    with runner.lock:
-        runner.closed = True
-    commands.put(None)
+    """Reader thread: queues commands; `abort` takes effect at once (the main thread may be training).
+
+    Whatever a line holds, the thread goes on, and when the stream ends or cannot be read it tells
+    the main thread (a None command), which would otherwise wait for a command forever.
+    """
+    try:
+        for line in stream:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                sys.stderr.write("segloss runner: ignoring a line that is not JSON: %r\n" % line[:200])
+                continue
+            if not isinstance(message, dict):
+                sys.stderr.write("segloss runner: ignoring a JSON line that is not an object: %r\n" % line[:200])
+                continue
+            if message.get("cmd") == "abort":
+                with runner.lock:
+                    runner.aborted.add(message.get("target"))
+                continue
+            commands.put(message)
+    except Exception as error:  # an unreadable stream (bad UTF-8, a closed pipe): end like EOF
+        sys.stderr.write("segloss runner: stopped reading commands: %s: %s\n" % (type(error).__name__, error))
+    finally:
+        with runner.lock:
+            runner.closed = True
+        commands.put(None)
 
 
 def main():

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { createTorchEngine } from '../../src/engine/torch/engine.js';
-import { findTorchPython, type FoundPython, type TorchProbe } from '../../src/engine/torch/python.js';
+import { findTorchPython, runnerRoot, type FoundPython, type TorchProbe } from '../../src/engine/torch/python.js';
 import { startRunner } from '../../src/engine/torch/runner-process.js';
 import type { TrainingData } from '../../src/engine/types.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -109,6 +109,14 @@ describe('torch backend: hostile input', () => {
       await runner.close();
     }
   }, 30_000);
+
+  withTorch('the runner ignores command lines that are JSON but not objects, or not UTF-8, and still obeys the next command (was: its reader thread died and it hung)', () => {
+    const input = Buffer.concat([Buffer.from('[1,2]\n"x"\n42\n'), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('{"cmd":"shutdown","id":7}\n')]);
+    const out = execFileSync(found!.command, ['-u', '-m', 'segloss_torch'], { input, env: { ...process.env, PYTHONPATH: runnerRoot() }, timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+    const replies = out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(replies[0]).toMatchObject({ ready: true });
+    expect(replies[1]).toEqual({ id: 7, ok: true });
+  }, 90_000);
 
   withTorch('a runner printing a line without end is stopped at the line limit (was: memory without end)', async () => {
     const error = await startRunner({ python: found!.command, label: 'test', module: 'fake_runner_hostile', env: { ...process.env, PYTHONPATH: fixtures, FAKE_MODE: 'huge-line' } }).catch((e: unknown) => e);
