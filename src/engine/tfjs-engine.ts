@@ -16,6 +16,7 @@ import { predictImage } from './predict.js';
 import { checkBatch, loadLossFactory, type LabelledBatch } from './replica.js';
 import type { Engine, EngineRun, EngineSetup, RunSpec } from './types.js';
 import { buildUNet } from './unet.js';
+import { runGuard } from './run-guard.js';
 
 /** One optimiser step on flat weights; NaN (weights untouched) when the loss or gradient is not finite. */
 export async function optimiserStep(
@@ -85,16 +86,12 @@ export async function createTfjsEngine(setup: EngineSetup & { loaders?: BackendL
         optimizer: createOptimizer(spec.recipe.optimizer, unet.size),
         clipNorm: spec.recipe.gradientClipNorm,
       };
-      let released = false;
-      const usable = () => {
-        alive();
-        if (released) throw new Error(`run ${spec.id} was disposed`);
-      };
+      const guard = runGuard(spec.id, alive);
       return {
         id: spec.id,
         train: (steps, signal) =>
           exclusive(async () => {
-            usable();
+            guard.check();
             await useLoss(spec.loss, spec.lossContext);
             const losses: number[] = [];
             for (const step of steps) {
@@ -110,14 +107,14 @@ export async function createTfjsEngine(setup: EngineSetup & { loaders?: BackendL
           }),
         predictValidation: () =>
           exclusive(async () => {
-            usable();
+            guard.check();
             const predict = (images: Float32Array, n: number, height: number, width: number) => source.predict(state.weights, { images, n, height, width });
             const out: Uint8Array[] = [];
             for (const image of data.val) out.push(await predictImage(predict, image, data.normalisation, model.depth));
             return out;
           }),
         async dispose() {
-          released = true;
+          guard.release();
         },
       };
     },

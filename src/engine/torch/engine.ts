@@ -20,6 +20,7 @@ import { isGpu, resolveDevices } from './devices.js';
 import { findTorchPython, type FoundPython } from './python.js';
 import { explainRunnerError, RunnerError, startRunner, type RunnerProcess } from './runner-process.js';
 import { describeProblem, fileKind } from '../../common/regular-file.js';
+import { runGuard } from '../run-guard.js';
 
 export interface TorchSettings {
   /** --python PATH (else SEGLOSS_PYTHON, python3, /usr/bin/python3). */
@@ -158,15 +159,11 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           throw explainRunnerError(error, what);
         });
       runsOn.set(runner, (runsOn.get(runner) ?? 0) + 1);
-      let released = false;
-      const usable = () => {
-        alive();
-        if (released) throw new Error(`run ${spec.id} was disposed`);
-      };
+      const guard = runGuard(spec.id, alive);
       return {
         id: spec.id,
         async train(steps: readonly StepPlan[], signal?: AbortSignal) {
-          usable();
+          guard.check();
           if (signal?.aborted || steps.length === 0) return [];
           const requestId = runner.nextId();
           const onAbort = () => runner.abort(requestId);
@@ -186,7 +183,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           }
         },
         async predictValidation() {
-          usable();
+          guard.check();
           const out = join(folder, `pred-${index}.u8`);
           try {
             const reply = await runner.request('predict_val', { run: runKey, out });
@@ -211,8 +208,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           }
         },
         async dispose() {
-          if (released || disposed) return;
-          released = true;
+          if (disposed || !guard.release()) return;
           runsOn.set(runner, (runsOn.get(runner) ?? 1) - 1);
           await runner.request('dispose_run', { run: runKey }).catch(() => undefined);
         },
