@@ -96,7 +96,7 @@ export function registerVerifyCommand(program: Command): void {
     // Until the first candidate starts (profiling, loading, calibrating) nothing can be finished:
     // Ctrl-C then stops at once instead of after the stage.
     let training = false;
-    const stopListening = interruptOnSigint(controller, { canFinishGracefully: () => training });
+    const stopListening = interruptOnSigint(controller, { canFinishGracefully: () => training, stopping: 'finishing the round in progress (every run, so all stop at the same steps), scoring it' });
     const onEvent = (event: TrainingEvent) => {
       if (event.kind !== 'message') training = true;
       dashboard.onEvent(event);

@@ -15,6 +15,8 @@ export interface InterruptOptions {
   /** How to leave (tests inject one). */
   exit?: (code: number) => void;
   write?: (text: string) => void;
+  /** What the first Ctrl-C says the run will do before it stops (default: after the current step). */
+  stopping?: string;
 }
 
 /** What one Ctrl-C does (interruptOnSigint installs it for SIGINT). */
@@ -33,7 +35,7 @@ export function sigintHandler(controller: AbortController, options: InterruptOpt
       exit(INTERRUPTED_EXIT_CODE);
       return;
     }
-    write('\nsegloss: stopping after the current step and writing what is finished (Ctrl-C again to quit now)\n');
+    write(`\nsegloss: ${options.stopping ?? 'stopping after the current step'} and writing what is finished (Ctrl-C again to quit now)\n`);
     controller.abort();
   };
 }

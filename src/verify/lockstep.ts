@@ -16,8 +16,9 @@
  * the schedule is re-stretched over the new total at the rung, steps already trained keep their
  * rates), so the comparison among survivors stays equal. With --steps N nothing is re-planned.
  *
- * Ctrl-C: the round in progress is abandoned (the engine stops between steps); what the report
- * keeps is every candidate's last rung, where all survivors were scored at the same steps.
+ * Ctrl-C: the round in progress is finished by every run (a round is short: at most
+ * MAX_ROUND_SHARE of the budget), then the survivors are scored at those steps and the report keeps
+ * every finished round. A second Ctrl-C quits at once (common/interrupt.ts).
  */
 import type { TrainingEvent } from '../contracts/events.js';
 import type { CurvePointResult } from '../contracts/verification.js';
@@ -168,14 +169,13 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
         break;
       }
     }
-    const ctx = { totalSteps: total, onEvent, signal: input.signal, clock, elapsed: () => clock() - started, eta };
+    // Ctrl-C (input.signal) is heard between rounds, never inside one: a round started is finished
+    // by every run, so the survivors can be scored at the same steps (a round is at most
+    // MAX_ROUND_SHARE of the budget; a second Ctrl-C quits at once, common/interrupt.ts).
+    const ctx = { totalSteps: total, onEvent, clock, elapsed: () => clock() - started, eta };
     const runs = racing().flatMap((c) => c.runs);
     const roundStarted = clock();
-    await inGroups(runs, input.engine.concurrency, (run) => trainRound(run, k, ctx), input.signal);
-    if (input.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
+    await inGroups(runs, input.engine.concurrency, (run) => trainRound(run, k, ctx));
     done += k;
     const roundWall = clock() - roundStarted;
     trainWall += roundWall;
@@ -197,7 +197,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     rungNumber++;
     await scoreRung(rungNumber, done);
     const alive = racing();
-    if (input.racing !== false && done < total && alive.length > 1 && racedRungs < input.errorBudget.racingRungs) {
+    if (input.racing !== false && !input.signal?.aborted && done < total && alive.length > 1 && racedRungs < input.errorBudget.racingRungs) {
       racedRungs++;
       const race = raceRung({
         rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
@@ -236,14 +236,16 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     note(`${where}: every surviving run now trains ${total} steps (${why}; ${pace.secondsPerStep.toFixed(3)}s a step, ${pace.evalSeconds.toFixed(1)}s a scoring measured)`);
   }
 
-  // Training ended off a rung (hard stop): score the survivors once more at the steps they all did.
+  // Training ended off a rung (hard stop, Ctrl-C): score the survivors once more at the steps they
+  // all did, the last finished round.
   const lastRung = rungRecords[rungRecords.length - 1];
-  if (!interrupted && racing().length > 0 && done > 0 && lastRung?.steps !== done) {
+  if (racing().length > 0 && done > 0 && lastRung?.steps !== done) {
+    if (interrupted) note(`stopped by the user after ${done} steps: scoring the survivors there, where every run finished the same rounds`);
     rungNumber++;
     await scoreRung(rungNumber, done);
   }
   for (const c of racing()) {
-    if (interrupted) endCandidate(c, 'interrupted', c.scored ? `stopped by the user; scored at rung ${c.scored.rung} (${c.scored.steps} steps)` : 'stopped by the user before the first rung');
+    if (interrupted) endCandidate(c, 'interrupted', c.scored ? `stopped by the user; scored at rung ${c.scored.rung} (${c.scored.steps} steps, the last finished round)` : 'stopped by the user before the first round ended');
     else endCandidate(c, 'ok', null);
     await disposeRuns(c);
   }

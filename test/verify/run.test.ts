@@ -138,19 +138,23 @@ describe('lockstep verification with a scripted engine', () => {
     expect(report.candidates.filter((c) => c.id !== 'dice').every((c) => c.stepsDone === 16)).toBe(true);
   });
 
-  it('Ctrl-C keeps the finished rounds up to the last rung: every candidate is compared there', async () => {
+  it('Ctrl-C finishes the round in progress and keeps every finished round: all survivors are scored there', async () => {
     const controller = new AbortController();
+    const log = newScriptLog();
     const report = await runOnData(syntheticData(), recommendation(), { ...base, steps: 32, seeds: 2 }, {
-      createEngine: scriptedEngine(newScriptLog()),
+      createEngine: scriptedEngine(log),
       onEvent: (e) => {
-        if (e.kind === 'step' && e.candidateId === 'focal' && e.step === 12) controller.abort();
+        if (e.kind === 'step' && e.candidateId === 'focal' && e.step === 11) controller.abort();
       },
       signal: controller.signal,
     });
     expect(report.interrupted).toBe(true);
-    expect(report.settings.steps).toBe(8); // rungs 8, 16, 32: the last one reached
-    expect(report.candidates.every((c) => c.status === 'interrupted' && c.metrics !== null && c.curve!.length === 1)).toBe(true);
-    expect(report.candidates.every((c) => c.statusDetail!.includes('scored at rung 1 (8 steps)'))).toBe(true);
+    // rounds of 2 steps (32 / 24, rounded up): Ctrl-C in the round of steps 11-12, which every run finishes
+    expect(report.settings.steps).toBe(12);
+    expect([...log.steps.values()].every((plans) => plans.length === 12)).toBe(true);
+    expect(report.candidates.every((c) => c.status === 'interrupted' && c.metrics !== null && c.curve!.map((p) => p.steps).join() === '8,12')).toBe(true);
+    expect(report.candidates.every((c) => c.statusDetail!.includes('scored at rung 2 (12 steps, the last finished round)'))).toBe(true);
+    expect(report.verdict.steps).toBe(12);
     expect(report.verdict.details[0]).toMatch(/interrupted/);
   });
 
