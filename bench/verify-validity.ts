@@ -243,7 +243,7 @@ function table(rows: Row[]): string {
   const header = ['dataset', 'budget', 'quick verdict', 'steps', 'moving', 'calls', 'wrong (flagged)', 'decisive', 'Spearman', 'A/A beaten|confirmed'];
   const body = rows.map((r) => [
     r.dataset, r.budget, r.quickOutcome, String(r.quickSteps ?? '-'), r.orderStillMoving ? 'yes' : 'no', String(r.directionalCalls), `${r.wrongCalls} (${r.wrongFlagged})`,
-    r.longSignificant ? `${r.calledOfLongSignificant}/${r.longSignificant}` : '-', r.spearman === null ? '-' : r.spearman.toFixed(2), `${r.aaDirectional}/${r.aaRuns}`,
+    r.longSignificant ? `${r.calledOfLongSignificant}/${r.longSignificant}` : '-', r.spearman === null ? '-' : r.spearman.toFixed(2), r.aaRuns ? `${r.aaDirectional}/${r.aaRuns}` : '-',
   ]);
   const total = (pick: (r: Row) => number) => rows.reduce((s, r) => s + pick(r), 0);
   body.push(['all', '', '', '', '', String(total((r) => r.directionalCalls)), `${total((r) => r.wrongCalls)} (${total((r) => r.wrongFlagged)})`, `${total((r) => r.calledOfLongSignificant)}/${total((r) => r.longSignificant)}`, '', `${total((r) => r.aaDirectional)}/${total((r) => r.aaRuns)}`]);
