@@ -34,6 +34,10 @@ export function verdictScopeLines(report: VerificationReport): string[] {
     out.push(`Smallest mean-Dice difference this run could detect (80% power): ${v.minimumDetectableDifference.toFixed(3)}; tie margin ${(v.tieMargin ?? report.settings.tieMargin ?? 0.01).toFixed(3)}.`);
   }
   if (v.toResolve?.text && !v.sentence.includes(v.toResolve.text)) out.push(`To resolve: ${v.toResolve.text}`);
+  const budget = report.settings.errorBudget;
+  if (budget && budget.racingRungs > 0) {
+    out.push(`Error budget: ${percent(1 - budget.confidence)} for every "better"/"worse" call of the run together: ${percent(budget.racingAlphaPerRung)} at each of up to ${budget.racingRungs} racing rung${budget.racingRungs === 1 ? '' : 's'}, the rest for the final comparisons (${percent(budget.verdictConfidence)} CIs).`);
+  }
   return out;
 }
 

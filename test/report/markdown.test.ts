@@ -68,12 +68,13 @@ describe('report.md', () => {
       recommendation: recommendationFixture,
       verification: {
         ...verificationFixture,
+        settings: { ...verificationFixture.settings, errorBudget: { confidence: 0.95, verdictConfidence: 0.975, racingAlphaPerRung: 0.025 / 3, racingRungs: 3 } },
         candidates: verificationFixture.candidates.map((c) => (c.id === 'ce' ? { ...c, status: 'eliminated' as const, statusDetail: 'stopped at rung 2', curve: c.curve!.slice(0, 2) } : c)),
         verdict: {
           ...verificationFixture.verdict,
           steps: 120, seeds: 3, tieMargin: 0.01, minimumDetectableDifference: 0.021, orderStillMoving: true,
           toResolve: { seeds: 6, budgetMultiplier: 2, valImagesMultiplier: null, text: 'about 6 seeds would decide' },
-          comparisons: [{ candidateId: 'focal', againstId: 'combo-satellite', metric: 'meanDice', difference: -0.044, ci: [-0.07, -0.018], confidence: 0.95, seeds: 3, seedVariance: true, minimumDetectableDifference: 0.021, relation: 'worse' }],
+          comparisons: [{ candidateId: 'focal', againstId: 'combo-satellite', metric: 'meanDice', difference: -0.044, ci: [-0.07, -0.018], confidence: 0.975, seeds: 3, seedVariance: true, minimumDetectableDifference: 0.021, relation: 'worse' }],
           eliminations: [{ id: 'ce', rung: 2, steps: 60, by: 'combo-satellite', metric: 'meanDice', difference: 0.08, ci: [0.03, 0.13], reason: 'stopped at rung 2' }],
         },
       },
@@ -83,6 +84,8 @@ describe('report.md', () => {
     expect(raced).toContain('> Order still moving');
     expect(raced).toContain('> Smallest mean-Dice difference this run could detect (80% power): 0.021; tie margin 0.010.');
     expect(raced).toContain('> To resolve: about 6 seeds would decide');
+    expect(raced).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.8% at each of up to 3 racing rungs, the rest for the final comparisons (97.5% CIs).');
+    expect(raced).toMatch(/\| candidate +\| vs +\| metric +\| difference +\| 97\.5% CI +\|/);
     expect(tableRow(raced, 'Focal (gamma 2)')).toEqual(['Focal (gamma 2)', 'Combo 0.7 Dice + 0.3 CE', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
     expect(raced).toContain('- ✂ Cross-entropy: stopped at rung 2 (60 steps), 0.080 mean Dice behind Combo 0.7 Dice + 0.3 CE (CI +0.030 to +0.130)');
     expect(tableRow(raced, 'Cross-entropy').slice(1, 6)).toEqual(['0.550', '0.610', '-', '0.305', '+0.046/2x']);
