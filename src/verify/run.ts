@@ -186,7 +186,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       recommendedId: plans.find((p) => p.isRecommended)?.id ?? null, racing: settings.racing, onEvent: hooks.onEvent, signal: hooks.signal, clock,
     });
     runNotes.push(...lockstep.notes);
-    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, cropSize, errorBudget, stats: { ...stats, confidence: errorBudget.verdictConfidence }, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
+    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, cropSize, errorBudget, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
   } finally {
     for (const c of racingCandidates) for (const r of c.runs) await r.run.dispose().catch(() => undefined);
     await engine.dispose();
@@ -299,12 +299,12 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
   const allBackgroundMeanDice = val.length ? headline(background, background.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
   const verdict = decideVerdict({
     candidates: verdictCandidates,
-    compare: tableComparator(finalTable, stats),
+    compare: tableComparator(finalTable, { ...stats, confidence: r.errorBudget.verdictConfidence }),
     valImages: val.length,
     seeds: seeds.length,
     steps: finalSteps,
     tieMargin: settings.tieMargin,
-    confidence: stats.confidence,
+    confidence: r.errorBudget.verdictConfidence,
     curves: lockstep.curves,
     eliminations: lockstep.eliminations,
     interrupted: lockstep.interrupted,
