@@ -1,4 +1,8 @@
-/** A confidence level as people write it: 0.95 -> "95%", 0.975 -> "97.5%", 0.99375 -> "99.4%". One place so the verdict, racing and reports agree. */
-export function percent(confidence: number): string {
-  return `${Math.round(confidence * 1000) / 10}%`;
+/**
+ * A fraction as a short percentage: 0.05 -> 5%, 0.333 -> 33.3%, 0.975 -> 97.5%. Lives in common so
+ * the verdict and racing (src/verify) format their confidence levels as the reports and views do
+ * (src/ui/format.ts re-exports it).
+ */
+export function formatPercent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(3))}%`;
 }

@@ -5,7 +5,7 @@
  * seed-paired comparisons with the smallest detectable difference, and the eliminations with
  * their evidence. Reports of schema 1 have none of these fields: every function returns nothing.
  */
-import { percent } from '../common/percent.js';
+import { formatPercent } from '../common/percent.js';
 import type { CandidateResult, VerificationReport } from '../contracts/verification.js';
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
@@ -36,7 +36,7 @@ export function verdictScopeLines(report: VerificationReport): string[] {
   if (v.toResolve?.text && !v.sentence.includes(v.toResolve.text)) out.push(`To resolve: ${v.toResolve.text}`);
   const budget = report.settings.errorBudget;
   if (budget && budget.racingRungs > 0) {
-    out.push(`Error budget: ${percent(1 - budget.confidence)} for every "better"/"worse" call of the run together: ${percent(budget.racingAlphaPerRung)} at each of up to ${budget.racingRungs} racing rung${budget.racingRungs === 1 ? '' : 's'}, the rest for the final comparisons (${percent(budget.verdictConfidence)} CIs).`);
+    out.push(`Error budget: ${formatPercent(1 - budget.confidence)} for every "better"/"worse" call of the run together: ${formatPercent(budget.racingAlphaPerRung)} at each of up to ${budget.racingRungs} racing rung${budget.racingRungs === 1 ? '' : 's'}, the rest for the final comparisons (${formatPercent(budget.verdictConfidence)} CIs).`);
   }
   return out;
 }
@@ -110,7 +110,7 @@ export function comparisonRows(report: VerificationReport): ComparisonRow[] {
 
 /** The comparison table's CI column header: the verdict's level (97.5% when racing shared the error budget). */
 export function comparisonCiHeader(report: VerificationReport): string {
-  return `${percent(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
+  return `${formatPercent(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
 }
 
 /** One line per elimination: rung, steps, difference and CI, and the evidence sentence. */

@@ -185,10 +185,7 @@ export function sparkline(values: number[], width: number): string {
     .join('');
 }
 
-/** A fraction as a short percentage: 0.05 -> 5%, 0.333 -> 33.3%. */
-export function formatPercent(fraction: number): string {
-  return `${Number((fraction * 100).toPrecision(3))}%`;
-}
+export { formatPercent } from '../common/percent.js';
 
 /** A count people read at a glance: 950, 118k, 2.4M. */
 export function formatCount(count: number): string {

@@ -29,7 +29,7 @@
  * learning curve would close its gap to the leader within about twice the steps (curves.ts) is kept
  * (curves cross, DESIGN.md). Every elimination carries its evidence line.
  */
-import { percent } from '../common/percent.js';
+import { formatPercent } from '../common/percent.js';
 import { orderStillMoving, describeMovingPair, type LearningCurve } from './curves.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 import { intervalAt, seedMean, tableComparator, type PairedDifference, type ScoreTable, type StatsContext } from './seed-stats.js';
@@ -133,9 +133,9 @@ export function raceRung(input: RaceInput): RaceResult {
     const isRecommended = id === input.recommendedId;
     const levelUsed = isRecommended ? Math.max(1 - stepAlpha, RECOMMENDED_CONFIDENCE) : 1 - stepAlpha;
     const ci = intervalAt(d, levelUsed);
-    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${percent(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over candidates and rungs, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
+    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${formatPercent(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over candidates and rungs, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
     if (isRecommended && !(ci[0] > input.tieMargin)) {
-      kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${percent(levelUsed)}` });
+      kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${formatPercent(levelUsed)}` });
       continue;
     }
     const closing = moving.find((p) => p.leaderId === leader && p.trailerId === id);

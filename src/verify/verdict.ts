@@ -32,7 +32,7 @@
  * plannedRungs }); at the end decideVerdict({ candidates (scores = seedMean per metric), compare:
  * tableComparator(finalTable, ctx), seeds, steps, curves, eliminations, tieMargin }).
  */
-import { percent } from '../common/percent.js';
+import { formatPercent } from '../common/percent.js';
 import type { CandidateStatus, Verdict, VerdictComparison, VerdictElimination } from '../contracts/verification.js';
 import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPair } from './curves.js';
 import type { Elimination } from './racing.js';
@@ -87,7 +87,7 @@ const SECONDARY: HeadlineMetric[] = ['rarestClassDice', 'rarestClassRecall', 'bo
 export function decideVerdict(input: VerdictInput): Verdict {
   const tieMargin = input.tieMargin ?? DEFAULT_TIE_MARGIN;
   const confidence = input.confidence ?? DEFAULT_CONFIDENCE;
-  const pct = percent(confidence);
+  const pct = formatPercent(confidence);
   const { candidates, valImages } = input;
   const eliminations = input.eliminations ?? [];
   const eliminated = new Set(eliminations.map((e) => e.id));
@@ -124,7 +124,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('inconclusive', best!.id, `${best!.label} had the best mean Dice (${fmt(best!.scores!.meanDice)}) ${at}; the recommended recipe was not among the candidates, so nothing was verified.`);
   }
   if (recElimination) {
-    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${percent(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
+    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatPercent(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
     if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
       return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} seeds are too few to call it beaten; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
     }

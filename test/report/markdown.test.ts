@@ -84,7 +84,7 @@ describe('report.md', () => {
     expect(raced).toContain('> Order still moving');
     expect(raced).toContain('> Smallest mean-Dice difference this run could detect (80% power): 0.021; tie margin 0.010.');
     expect(raced).toContain('> To resolve: about 6 seeds would decide');
-    expect(raced).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.8% at each of up to 3 racing rungs, the rest for the final comparisons (97.5% CIs).');
+    expect(raced).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.833% at each of up to 3 racing rungs, the rest for the final comparisons (97.5% CIs).');
     expect(raced).toMatch(/\| candidate +\| vs +\| metric +\| difference +\| 97\.5% CI +\|/);
     expect(tableRow(raced, 'Focal (gamma 2)')).toEqual(['Focal (gamma 2)', 'Combo 0.7 Dice + 0.3 CE', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
     expect(raced).toContain('- ✂ Cross-entropy: stopped at rung 2 (60 steps), 0.080 mean Dice behind Combo 0.7 Dice + 0.3 CE (CI +0.030 to +0.130)');
