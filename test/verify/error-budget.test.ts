@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planErrorBudget } from '../../src/verify/error-budget.js';
-import { raceRung, type Elimination } from '../../src/verify/racing.js';
+import { raceRung } from '../../src/verify/racing.js';
 import { createRng } from '../../src/verify/random.js';
 import { HEADLINE_METRICS, type HeadlineMetric, type ImageScore } from '../../src/verify/scores.js';
 import { seedMean, tableComparator } from '../../src/verify/seed-stats.js';
@@ -47,14 +47,12 @@ function aaRun(rng: ReturnType<typeof createRng>, trial: number, split: { verdic
   const swing = { rec: Array.from({ length: 12 }, () => 0.03 * gaussian(rng.next)), copy: Array.from({ length: 12 }, () => 0.03 * gaussian(rng.next)) };
   let alive = ['rec', 'copy'];
   let table = new Map<string, ImageScore[][]>();
-  const eliminations: Elimination[] = [];
   for (let rung = 1; rung <= 4; rung++) {
     const seedEffects = Object.fromEntries(Object.entries(persistent).map(([id, p]) => [id, p.map((v) => v + 0.015 * gaussian(rng.next))]));
     table = buildTable({ images: 12, seeds: 3, effects: { rec: 0, copy: 0 }, seedEffects, candidateImageEffects: swing, noise: 0.02, rng: rng.next });
     if (rung === 4) break;
     const race = raceRung({ rung, steps: 25 * 2 ** rung, alive, table, tieMargin: 0.01, ctx: { ...ctx, seed: trial, resamples: 100 }, alpha: split.alphaAt(rung), recommendedId: 'rec' });
-    eliminations.push(...race.eliminations);
-    if (race.eliminations.length) return true;
+    if (race.eliminations.length) return true; // an elimination is a directional call
     alive = race.survivors;
   }
   const candidates: VerdictCandidate[] = alive.map((id) => ({
@@ -63,7 +61,7 @@ function aaRun(rng: ReturnType<typeof createRng>, trial: number, split: { verdic
   }));
   const v = decideVerdict({
     candidates, compare: tableComparator(table, { ...ctx, seed: trial, resamples: 100, confidence: split.verdictConfidence }),
-    confidence: split.verdictConfidence, valImages: 12, seeds: 3, steps: 200, eliminations,
+    confidence: split.verdictConfidence, valImages: 12, seeds: 3, steps: 200,
   });
   return v.outcome === 'beaten' || v.outcome === 'confirmed';
 }
