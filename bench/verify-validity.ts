@@ -15,20 +15,17 @@
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
  *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
  *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
+ *     [-- --keep DIR (every quick and long run's verification.json)]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth] [-- --json]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recommendation } from '../src/contracts/recommendation.js';
 import type { VerificationReport } from '../src/contracts/verification.js';
-import { DEFAULT_IGNORE_INDEX, writeSampleDataset } from '../src/dataset/index.js';
 import { createEngine } from '../src/engine/index.js';
-import { profileDataset } from '../src/profiler/index.js';
-import { recommend } from '../src/rules/engine.js';
-import { loadRuleSet } from '../src/rules/load.js';
+import { prepareSample, type Kind } from './sample-data.js';
 import { parseBudget } from '../src/verify/budget.js';
-import { loadVerifyData } from '../src/verify/load.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../src/verify/run.js';
 
 const args = process.argv.slice(2);
@@ -57,16 +54,11 @@ const config = {
   longSeeds: Number(value('long-seeds', smoke ? '3' : '5')),
   /** Which parts to run: `aa` (the A/A runs), `truth` (quick verdict vs long runs); both by default. */
   parts: new Set(value('parts', 'aa,truth').split(',')),
+  /** Keep every quick and long run's verification.json here (for offline analysis of the seed tables); none by default. */
+  keep: value('keep', ''),
   json: flag('json'),
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-type Kind = 'rare' | 'balanced' | 'blurred';
-const SAMPLE_KINDS: Record<Kind, { balanced: boolean; blurredShare: number }> = {
-  rare: { balanced: false, blurredShare: 0.3 },
-  balanced: { balanced: true, blurredShare: 0.3 },
-  blurred: { balanced: false, blurredShare: 0.9 },
-};
 
 interface Row {
   dataset: string;
@@ -83,16 +75,6 @@ interface Row {
   spearman: number | null;
   aaDirectional: number;
   aaRuns: number;
-}
-
-async function prepare(kind: Kind, seed: number, dir: string): Promise<{ data: VerifyData; recommendation: Recommendation }> {
-  const root = join(dir, `${kind}-${seed}`);
-  await writeSampleDataset(root, { seed, images: config.images, size: config.size, ...SAMPLE_KINDS[kind] });
-  const dataset = { root, ignoreIndex: DEFAULT_IGNORE_INDEX, strict: false };
-  const profile = await profileDataset(dataset);
-  const recommendation = await recommend(profile, { intent: { domain: 'satellite', priority: null }, ruleSet: await loadRuleSet([]), profileSource: root });
-  const data = await loadVerifyData(dataset, recommendation, { maxImages: 400, seed: 0, minSize: 8 });
-  return { data, recommendation };
 }
 
 const settings = (over: Partial<RunSettings>): RunSettings => ({ ...DEFAULT_RUN_SETTINGS, candidates: config.candidates, seeds: config.seeds, cropSize: config.crop, batchSize: config.batch, ...over });
@@ -149,7 +131,8 @@ export function spearman(a: readonly number[], b: readonly number[]): number | n
 async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row[]> {
   const name = `${kind} (sample seed ${seed})`;
   log(`\n== ${name}`);
-  const { data, recommendation } = await prepare(kind, seed, dir);
+  const { data, recommendation } = await prepareSample(kind, seed, dir, config);
+  datasetName = `${kind}-${seed}`;
 
   const truth = config.parts.has('truth') ? await truthPart(data, recommendation) : [EMPTY_TRUTH];
   const aa = config.parts.has('aa') ? await aaPart(data, recommendation) : { directional: 0, runs: 0 };
@@ -172,6 +155,7 @@ async function truthPart(data: VerifyData, recommendation: Recommendation): Prom
     const budgetSeconds = config.budgetSeconds * multiplier;
     log(`quick: --budget ${budgetSeconds}s, ${config.seeds} seeds, ${config.candidates.join(',')}`);
     const report = await runOnData(data, recommendation, settings({ budgetSeconds }), quiet);
+    await keep(report, `quick-${multiplier}x`);
     log(`  ${report.verdict.outcome} at ${report.settings.steps} steps: ${report.verdict.sentence}`);
     for (const e of report.verdict.eliminations ?? []) log(`  racing: ${e.reason}`);
     quicks.push({ multiplier, report });
@@ -179,11 +163,20 @@ async function truthPart(data: VerifyData, recommendation: Recommendation): Prom
   const longSteps = Math.max(1, (quicks[0].report.settings.steps ?? 1) * config.longMultiplier);
   log(`long: --steps ${longSteps}, ${config.longSeeds} seeds, no racing`);
   const long = await runOnData(data, recommendation, settings({ steps: longSteps, seeds: config.longSeeds, racing: false }), quiet);
+  await keep(long, 'long');
   log(`  ${long.verdict.outcome}: ${long.verdict.sentence}`);
   for (const c of long.verdict.comparisons ?? []) {
     if (c.metric === 'meanDice') log(`  long: ${c.candidateId} - ${c.againstId}: ${c.difference.toFixed(3)} (CI ${c.ci[0].toFixed(3)} to ${c.ci[1].toFixed(3)}) ${c.relation}`);
   }
   return quicks.map(({ multiplier, report }) => scoreAgainst(report, long, multiplier));
+}
+
+let datasetName = '';
+/** --keep DIR: write a run's report as DIR/<dataset>-<part>.json. */
+async function keep(report: VerificationReport, part: string): Promise<void> {
+  if (!config.keep) return;
+  await mkdir(config.keep, { recursive: true });
+  await writeFile(join(config.keep, `${datasetName}-${part}.json`), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 function scoreAgainst(quick: VerificationReport, long: VerificationReport, multiplier: number): TruthRow {

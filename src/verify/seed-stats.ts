@@ -41,6 +41,18 @@
  * `aaFalsePositiveRate` in the test: see test/verify/seed-stats.test.ts). The t quantile with S-1
  * degrees of freedom (4.30 at S = 3) is what pays for estimating the seed variance from 3 values.
  *
+ * Why not pool the seed variance across candidates (the randomized-block residual of the candidate
+ * x seed table, (k-1)(S-1) df: with 6 candidates and 3 seeds t_10 = 2.63 instead of t_2 = 6.21 at
+ * 97.5%, a verdict more than twice as decisive)? Because that assumes every candidate has the same
+ * seed-to-seed variance, and on real runs they do not: `npm run bench:seed-variance` (6 default
+ * candidates x 10 seeds on the rare-class sample) measured per-candidate seed sds from 0.009 to 0.035
+ * mean Dice at 640 steps (equal pair variances rejected, p = 0.001); at those sds a pooled 97.5%
+ * interval calls the noisiest candidate different in 10% of A/A comparisons. Moderated t (Smyth
+ * 2004, limma), which shrinks each pair toward the pooled variance by an estimated prior, cannot
+ * learn the spread from 2-df variances of 5-15 pairs and behaves like full pooling (simulated). The
+ * test "pooling the seed variance across candidates" in test/verify/seed-stats.test.ts keeps the
+ * measurement. More seeds (--seeds) are the honest lever; the verdict says how many.
+ *
  * With one seed there is no seed variance to estimate: the interval is the image-only one (df n-1)
  * and is flagged `seedVariance: false`; callers must not call a winner from it.
  */

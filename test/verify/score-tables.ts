@@ -37,6 +37,8 @@ export interface TableSpec {
   noise?: number;
   /** Per (candidate, seed) independent noise sd (seed-to-seed variance of each candidate). */
   seedNoise?: number;
+  /** Per candidate: its own (candidate, seed) noise sd, overriding seedNoise (candidates that differ in seed-to-seed variance). */
+  seedNoiseOf?: Record<string, number>;
   base?: number;
   rng?: () => number;
 }
@@ -56,7 +58,8 @@ export function buildTable(spec: TableSpec): Map<string, ImageScore[][]> {
     const seeds: ImageScore[][] = [];
     for (let s = 0; s < spec.seeds; s++) {
       const seedEffect = (spec.seedEffects?.[id] ?? spec.seedEffects?.['*'])?.[s] ?? 0;
-      const seedNoise = spec.seedNoise ? spec.seedNoise * gaussian(next) : 0;
+      const seedSd = spec.seedNoiseOf?.[id] ?? spec.seedNoise;
+      const seedNoise = seedSd ? seedSd * gaussian(next) : 0;
       seeds.push(
         foreground.map((f, i) => {
           const noise = spec.noise ? spec.noise * gaussian(next) : 0;
