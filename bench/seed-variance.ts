@@ -49,7 +49,11 @@ jStat.setRandom(rng.next);
 const normal = () => jStat.normal.sample(0, 1);
 
 async function loadOrRun(): Promise<VerificationReport> {
-  if (config.from) return JSON.parse(await readFile(config.from, 'utf8')) as VerificationReport;
+  if (config.from) {
+    const report = JSON.parse(await readFile(config.from, 'utf8')) as Partial<VerificationReport>;
+    if (!Array.isArray(report.candidates)) throw new Error(`${config.from} is not a verification.json (no candidates); pass one written by segloss verify or --keep`);
+    return report as VerificationReport;
+  }
   if (!isKind(config.kind)) throw new Error(`--kind must be rare, balanced or blurred, not ${JSON.stringify(config.kind)}`);
   const dir = await mkdtemp(join(tmpdir(), 'segloss-seed-variance-'));
   try {
