@@ -16,6 +16,7 @@
  * extras folded in AND its class weights and scale-aware weighting (a weighted Combo is not "the
  * same loss" as the plain Combo).
  */
+import { listAnd } from '../common/list.js';
 import { UserError } from '../common/errors.js';
 import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossSpec } from '../contracts/losses.js';
 import type { Recipe, Recommendation } from '../contracts/recommendation.js';
@@ -100,13 +101,9 @@ export function recipeAdditions(recipe: Recipe): string[] {
 export function plainPlan(recommended: Recipe): CandidatePlan | null {
   const additions = recipeAdditions(recommended);
   if (additions.length === 0) return null;
-  const title = `${LOSS_CATALOGUE[recommended.loss.name].title} without ${listWords(additions)} (ablation)`;
+  const title = `${LOSS_CATALOGUE[recommended.loss.name].title} without ${listAnd(additions)} (ablation)`;
   const recipe: Recipe = { ...recommended, id: PLAIN_ID, title, classWeights: null, ohem: null, labelSmoothing: null, scaleAware: null, notes: [], derivedFrom: ['segloss verify ablation "plain"'] };
-  return { id: PLAIN_ID, label: title, isRecommended: false, recipe, derivation: `the recommended recipe exactly (loss parameters, optimiser, LR, schedule, clipping, oversampling) without its ${listWords(additions)}: does what it adds help?` };
-}
-
-function listWords(words: string[]): string {
-  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+  return { id: PLAIN_ID, label: title, isRecommended: false, recipe, derivation: `the recommended recipe exactly (loss parameters, optimiser, LR, schedule, clipping, oversampling) without its ${listAnd(additions)}: does what it adds help?` };
 }
 
 /** The loss spec with every catalogue default filled in, as a canonical string (for deduplication). */
