@@ -8,7 +8,7 @@
  *  - p of "all pair differences have the same variance" (sphericity), from the max/min ratio of the
  *    pair variances against a parametric bootstrap of equal-variance tables;
  *  - simulated A/A with those sds and 3 seeds: how often the pooled and the seed-paired t intervals
- *    at the verdict's 97.5% call a candidate different from the recommended (nominal 2.5%).
+ *    at 97.5% call a candidate different from the recommended (nominal 2.5%).
  *   npm run bench:seed-variance [-- --kind rare] [-- --sample-seed 2] [-- --images 160] [-- --seeds 10]
  *     [-- --steps 1280] [-- --keep FILE (the run's verification.json)] | [-- --from FILE (analyse a kept run)]
  * Takes ~25 min at the defaults on two cores (torch); --from is instant. The run behind the numbers
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const ordered = [candidates[rec], ...candidates.filter((_, i) => i !== rec)];
   const rungs = Math.min(...ordered.map((c) => c.curve!.length));
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const lines: string[] = [`${ordered.length} candidates x ${ordered[0].curve![0].perSeedMeanDice!.length} seeds; A/A columns: 3 seeds, verdict level 97.5% (nominal 2.5%)`];
+  const lines: string[] = [`${ordered.length} candidates x ${ordered[0].curve![0].perSeedMeanDice!.length} seeds; A/A columns: 3 seeds, intervals at 97.5% (nominal 2.5%)`];
   for (let r = 0; r < rungs; r++) {
     const y = ordered.map((c) => c.curve![r].perSeedMeanDice!.slice());
     const sds = shukla(y).map(Math.sqrt);

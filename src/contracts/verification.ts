@@ -229,9 +229,10 @@ export interface VerificationReport {
     tieMargin?: number;
     /**
      * The run's family-wise error budget (src/verify/error-budget.ts): the verdict's confidence and
-     * the level each racing rung spent, at most `racingRungs` rungs; together at most 1 - confidence.
+     * the level each racing rung could spend, in order (at most `racingRungs` rungs); together at most
+     * 1 - confidence. Files written before the spending function have `racingAlphaPerRung` (an even split) instead.
      */
-    errorBudget?: { confidence: number; verdictConfidence: number; racingAlphaPerRung: number; racingRungs: number };
+    errorBudget?: { confidence: number; verdictConfidence: number; racingAlphas?: number[]; racingAlphaPerRung?: number; racingRungs: number };
     /** Budget mode: the measured seconds of one training step and of scoring one run on validation. */
     measured?: { secondsPerStep: number; evalSeconds: number } | null;
   };

@@ -5,7 +5,8 @@
  * seed-paired comparisons with the smallest detectable difference, and the eliminations with
  * their evidence. Reports of schema 1 have none of these fields: every function returns nothing.
  */
-import { formatPercent } from '../common/percent.js';
+import { listAnd } from '../common/list.js';
+import { formatLevel } from '../common/percent.js';
 import type { CandidateResult, VerificationReport } from '../contracts/verification.js';
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
@@ -35,10 +36,19 @@ export function verdictScopeLines(report: VerificationReport): string[] {
   }
   if (v.toResolve?.text && !v.sentence.includes(v.toResolve.text)) out.push(`To resolve: ${v.toResolve.text}`);
   const budget = report.settings.errorBudget;
-  if (budget && budget.racingRungs > 0) {
-    out.push(`Error budget: ${formatPercent(1 - budget.confidence)} for every "better"/"worse" call of the run together: ${formatPercent(budget.racingAlphaPerRung)} at each of up to ${budget.racingRungs} racing rung${budget.racingRungs === 1 ? '' : 's'}, the rest for the final comparisons (${formatPercent(budget.verdictConfidence)} CIs).`);
-  }
+  if (budget && budget.racingRungs > 0) out.push(errorBudgetLine(budget));
   return out;
+}
+
+/** How the run's error budget was split (settings.errorBudget; older files carry an even split as racingAlphaPerRung). */
+function errorBudgetLine(budget: NonNullable<VerificationReport['settings']['errorBudget']>): string {
+  const rungs = budget.racingRungs;
+  const alphas = budget.racingAlphas ?? (budget.racingAlphaPerRung !== undefined ? Array.from({ length: rungs }, () => budget.racingAlphaPerRung!) : []);
+  const even = alphas.every((a) => a === alphas[0]);
+  const racing = even
+    ? `${formatLevel(alphas[0] ?? 0)} at each of up to ${rungs} racing rung${rungs === 1 ? '' : 's'}`
+    : `${listAnd(alphas.map(formatLevel))} at up to ${rungs} racing rungs in turn (little early, where learning curves still cross)`;
+  return `Error budget: ${formatLevel(1 - budget.confidence)} for every "better"/"worse" call of the run together: ${racing}, the rest for the final comparisons (${formatLevel(budget.verdictConfidence)} CIs).`;
 }
 
 export interface CurveRow {
@@ -110,7 +120,7 @@ export function comparisonRows(report: VerificationReport): ComparisonRow[] {
 
 /** The comparison table's CI column header: the verdict's level (97.5% when racing shared the error budget). */
 export function comparisonCiHeader(report: VerificationReport): string {
-  return `${formatPercent(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
+  return `${formatLevel(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
 }
 
 /** One line per elimination: rung, steps, difference and CI, and the evidence sentence. */

@@ -74,7 +74,7 @@ export interface LockstepInput {
   stats: StatsContext;
   tieMargin: number;
   /** The racing share of the run's error budget (error-budget.ts); racing tests at most `racingRungs` rungs. */
-  errorBudget: Pick<ErrorBudget, 'racingAlphaPerRung' | 'racingRungs'>;
+  errorBudget: Pick<ErrorBudget, 'racingAlphas' | 'racingRungs'>;
   recommendedId: string | null;
   /** false: no eliminations, every candidate trains to the end (default true). */
   racing?: boolean;
@@ -198,11 +198,11 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     await scoreRung(rungNumber, done);
     const alive = racing();
     if (input.racing !== false && !input.signal?.aborted && done < total && alive.length > 1 && racedRungs < input.errorBudget.racingRungs) {
-      racedRungs++;
+      const alpha = input.errorBudget.racingAlphas[racedRungs++] ?? 0;
       const race = raceRung({
         rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
-        // A fixed share of the run's error budget per racing rung, decided before training (never enlarged by a re-plan).
-        alpha: input.errorBudget.racingAlphaPerRung,
+        // This rung's share of the run's error budget, decided before training (never enlarged by a re-plan).
+        alpha,
         recommendedId: input.recommendedId, curves, labelOf: (id) => candidates.find((c) => c.plan.id === id)?.plan.label ?? id,
       });
       for (const kept of race.kept) note(`racing, rung ${rungNumber}: ${kept.reason}`);

@@ -16,8 +16,8 @@
  * before 5 instances). The paired t with the variance of seed-stats.ts uses both.
  *
  * Racing tests again at every rung, so each rung spends a fixed share `alpha` of the run's
- * family-wise error budget (src/verify/error-budget.ts: racing's half of 5% split over the racing
- * rungs planned at the start, Holm within the rung). Measured on A/A races (4 equal candidates,
+ * family-wise error budget (src/verify/error-budget.ts: an alpha-spending function over the racing
+ * rungs planned at the start, little early and more at the last racing rung; Holm within the rung). Measured on A/A races (4 equal candidates,
  * 4 rungs, 3 seeds, independent draws per rung, the worst case): without a split 10% of races
  * stopped an equal candidate; an elimination is a directional call like the verdict's, so racing
  * and verdict share one budget.
@@ -29,7 +29,7 @@
  * learning curve would close its gap to the leader within about twice the steps (curves.ts) is kept
  * (curves cross, DESIGN.md). Every elimination carries its evidence line.
  */
-import { formatPercent } from '../common/percent.js';
+import { formatLevel } from '../common/percent.js';
 import { orderStillMoving, describeMovingPair, type LearningCurve } from './curves.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 import { intervalAt, seedMean, tableComparator, type PairedDifference, type ScoreTable, type StatsContext } from './seed-stats.js';
@@ -48,7 +48,7 @@ export interface RaceInput {
   /** Default mean Dice. */
   metric?: HeadlineMetric;
   tieMargin: number;
-  /** Family-wise level this rung may spend (Holm over its comparisons): ErrorBudget.racingAlphaPerRung. */
+  /** Family-wise level this rung may spend (Holm over its comparisons): its entry of ErrorBudget.racingAlphas. */
   alpha: number;
   ctx: StatsContext;
   /** The recommended recipe: eliminated only on strong evidence (see the module comment). */
@@ -133,9 +133,9 @@ export function raceRung(input: RaceInput): RaceResult {
     const isRecommended = id === input.recommendedId;
     const levelUsed = isRecommended ? Math.max(1 - stepAlpha, RECOMMENDED_CONFIDENCE) : 1 - stepAlpha;
     const ci = intervalAt(d, levelUsed);
-    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${formatPercent(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over candidates and rungs, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
+    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${formatLevel(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over candidates and rungs, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
     if (isRecommended && !(ci[0] > input.tieMargin)) {
-      kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${formatPercent(levelUsed)}` });
+      kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${formatLevel(levelUsed)}` });
       continue;
     }
     const closing = moving.find((p) => p.leaderId === leader && p.trailerId === id);

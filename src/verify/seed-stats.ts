@@ -43,7 +43,7 @@
  *
  * Why not pool the seed variance across candidates (the randomized-block residual of the candidate
  * x seed table, (k-1)(S-1) df: with 6 candidates and 3 seeds t_10 = 2.63 instead of t_2 = 6.21 at
- * 97.5%, a verdict more than twice as decisive)? Because that assumes every candidate has the same
+ * 97.5%, intervals less than half as wide)? Because that assumes every candidate has the same
  * seed-to-seed variance, and on real runs they do not: `npm run bench:seed-variance` (6 default
  * candidates x 10 seeds on the rare-class sample) measured per-candidate seed sds from 0.009 to 0.035
  * mean Dice at 640 steps (equal pair variances rejected, p = 0.001); at those sds a pooled 97.5%

@@ -32,7 +32,8 @@
  * plannedRungs }); at the end decideVerdict({ candidates (scores = seedMean per metric), compare:
  * tableComparator(finalTable, ctx), seeds, steps, curves, eliminations, tieMargin }).
  */
-import { formatPercent } from '../common/percent.js';
+import { listAnd } from '../common/list.js';
+import { formatLevel } from '../common/percent.js';
 import type { CandidateStatus, Verdict, VerdictComparison, VerdictElimination } from '../contracts/verification.js';
 import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPair } from './curves.js';
 import type { Elimination } from './racing.js';
@@ -87,7 +88,7 @@ const SECONDARY: HeadlineMetric[] = ['rarestClassDice', 'rarestClassRecall', 'bo
 export function decideVerdict(input: VerdictInput): Verdict {
   const tieMargin = input.tieMargin ?? DEFAULT_TIE_MARGIN;
   const confidence = input.confidence ?? DEFAULT_CONFIDENCE;
-  const pct = formatPercent(confidence);
+  const pct = formatLevel(confidence);
   const { candidates, valImages } = input;
   const eliminations = input.eliminations ?? [];
   const eliminated = new Set(eliminations.map((e) => e.id));
@@ -109,7 +110,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const refSteps = rec?.scores ? rec.stepsDone : Math.max(...scored.map((c) => c.stepsDone ?? Number.NEGATIVE_INFINITY));
   const unequal = scored.filter((c) => c !== rec && c.stepsDone !== undefined && refSteps !== undefined && Number.isFinite(refSteps) && c.stepsDone !== refSteps);
   if (unequal.length > 0) {
-    details.push(`Unequal comparison: ${listLabels(unequal.map((c) => `${c.label} trained ${c.stepsDone} steps vs ${refSteps}`))}; a candidate that trained a different number of steps is not compared.`);
+    details.push(`Unequal comparison: ${listAnd(unequal.map((c) => `${c.label} trained ${c.stepsDone} steps vs ${refSteps}`))}; a candidate that trained a different number of steps is not compared.`);
   }
   if (valImages < MIN_IMAGES_FOR_CI) {
     return verdict('inconclusive', best?.id ?? null, `Inconclusive: only ${valImages} validation image${valImages === 1 ? '' : 's'}; give verify a dataset with at least ${Math.ceil(MIN_IMAGES_FOR_CI / 0.2)} images so at least ${MIN_IMAGES_FOR_CI} are held out.`);
@@ -124,7 +125,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('inconclusive', best!.id, `${best!.label} had the best mean Dice (${fmt(best!.scores!.meanDice)}) ${at}; the recommended recipe was not among the candidates, so nothing was verified.`);
   }
   if (recElimination) {
-    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatPercent(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
+    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
     if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
       return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} seeds are too few to call it beaten; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
     }
@@ -145,7 +146,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   details.push(...curveLines.lines);
   const movingText = (pairs: MovingPair[]) => (pairs.length ? `; but the order is still moving: ${describeMovingPair(pairs[0], labelOf)}` : '');
 
-  const racedText = eliminations.length ? `; racing had stopped ${listLabels(eliminations.map((e) => `${labelOf(e.id)} at ${e.steps} steps`))} (see the racing lines)` : '';
+  const racedText = eliminations.length ? `; racing had stopped ${listAnd(eliminations.map((e) => `${labelOf(e.id)} at ${e.steps} steps`))} (see the racing lines)` : '';
   if (others.length === 0) {
     if (eliminations.length > 0) {
       const moving = closingOn(rec.id);
@@ -225,8 +226,8 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('confirmed', rec.id, `Keep the recommended ${rec.label}: ${at} it beat every alternative on mean Dice (${fmt(rec.scores.meanDice)}; closest ${runnerUp.label} ${fmtSigned(d.mean)}, ${ciText(d)}; ${evidenceText})${racedText}${movingText(closingOn(rec.id))}; a ranking at this budget only.`, extra);
   }
   if (undecided.length === 0) {
-    const eq = listLabels(equivalent.map((o) => `${o.label} (${fmtSigned(diffs.get(o.id)!.mean)}, ${ciText(diffs.get(o.id))})`));
-    const behind = worse.length ? `; significantly behind: ${listLabels(worse.map((o) => o.label))}` : '';
+    const eq = listAnd(equivalent.map((o) => `${o.label} (${fmtSigned(diffs.get(o.id)!.mean)}, ${ciText(diffs.get(o.id))})`));
+    const behind = worse.length ? `; significantly behind: ${listAnd(worse.map((o) => o.label))}` : '';
     return verdict('equivalent', rec.id, `Keep the recommended ${rec.label}: ${at} no alternative differs from it by more than the tie margin of ${tieMargin} mean Dice (equivalent: ${eq}${behind}; ${evidenceText})${racedText}${movingText(aroundRec)}.`, extra);
   }
   // Tied for lack of data: say what this run could see and what would decide.
@@ -234,12 +235,12 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const d = diffs.get(focus.id) ?? null;
   const toResolve = d ? resolveText(d, tieMargin, confidence, input.seeds) : null;
   const lead = best === rec ? `the best mean Dice (${fmt(rec.scores.meanDice)})` : `mean Dice ${fmt(rec.scores.meanDice)} vs ${fmt(best!.scores!.meanDice)} for ${best!.label}`;
-  const ahead = worse.length ? `, significantly ahead of ${listLabels(worse.map((o) => o.label))}` : '';
-  const eqText = equivalent.length ? `, equivalent to ${listLabels(equivalent.map((o) => o.label))}` : '';
+  const ahead = worse.length ? `, significantly ahead of ${listAnd(worse.map((o) => o.label))}` : '';
+  const eqText = equivalent.length ? `, equivalent to ${listAnd(equivalent.map((o) => o.label))}` : '';
   return verdict(
     'tied',
     best!.id,
-    `Keep the recommended ${rec.label} for now: ${at} it has ${lead}; no significant difference from ${listLabels(undecided.map((o) => o.label))} (${focus.label} ${d ? `${fmtSigned(d.mean)}, ${ciText(d)}` : 'no CI'}), but none within the tie margin of ${tieMargin} either${ahead}${eqText}${mddText}${toResolve ? `; ${toResolve.text}` : ''}${movingText(aroundRec)}.`,
+    `Keep the recommended ${rec.label} for now: ${at} it has ${lead}; no significant difference from ${listAnd(undecided.map((o) => o.label))} (${focus.label} ${d ? `${fmtSigned(d.mean)}, ${ciText(d)}` : 'no CI'}), but none within the tie margin of ${tieMargin} either${ahead}${eqText}${mddText}${toResolve ? `; ${toResolve.text}` : ''}${movingText(aroundRec)}.`,
     { ...extra, toResolve },
   );
 }
@@ -345,9 +346,6 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function listLabels(labels: string[]): string {
-  return labels.length <= 1 ? labels.join('') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
-}
 
 export function fmt(x: number): string {
   return x.toFixed(3);

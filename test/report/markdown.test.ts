@@ -68,6 +68,7 @@ describe('report.md', () => {
       recommendation: recommendationFixture,
       verification: {
         ...verificationFixture,
+        // a file written before the spending function: an even split in racingAlphaPerRung
         settings: { ...verificationFixture.settings, errorBudget: { confidence: 0.95, verdictConfidence: 0.975, racingAlphaPerRung: 0.025 / 3, racingRungs: 3 } },
         candidates: verificationFixture.candidates.map((c) => (c.id === 'ce' ? { ...c, status: 'eliminated' as const, statusDetail: 'stopped at rung 2', curve: c.curve!.slice(0, 2) } : c)),
         verdict: {
@@ -84,7 +85,13 @@ describe('report.md', () => {
     expect(raced).toContain('> Order still moving');
     expect(raced).toContain('> Smallest mean-Dice difference this run could detect (80% power): 0.021; tie margin 0.010.');
     expect(raced).toContain('> To resolve: about 6 seeds would decide');
-    expect(raced).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.833% at each of up to 3 racing rungs, the rest for the final comparisons (97.5% CIs).');
+    expect(raced).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.8333% at each of up to 3 racing rungs, the rest for the final comparisons (97.5% CIs).');
+    // the spending function's levels (error-budget.ts), each printed as it was used
+    const spent = renderReportMarkdown({
+      profile: profileFixture, recommendation: recommendationFixture,
+      verification: { ...verificationFixture, settings: { ...verificationFixture.settings, errorBudget: { confidence: 0.95, verdictConfidence: 0.9625, racingAlphas: [0.05 / 64, 0.15 / 64, 0.6 / 64], racingRungs: 3 } } },
+    });
+    expect(spent).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.07813%, 0.2344% and 0.9375% at up to 3 racing rungs in turn (little early, where learning curves still cross), the rest for the final comparisons (96.25% CIs).');
     expect(raced).toMatch(/\| candidate +\| vs +\| metric +\| difference +\| 97\.5% CI +\|/);
     expect(tableRow(raced, 'Focal (gamma 2)')).toEqual(['Focal (gamma 2)', 'Combo 0.7 Dice + 0.3 CE', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
     expect(raced).toContain('- ✂ Cross-entropy: stopped at rung 2 (60 steps), 0.080 mean Dice behind Combo 0.7 Dice + 0.3 CE (CI +0.030 to +0.130)');
