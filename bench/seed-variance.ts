@@ -54,6 +54,7 @@ async function loadOrRun(): Promise<VerificationReport> {
     if (!Array.isArray(report.candidates)) throw new Error(`${config.from} is not a verification.json (no candidates); pass one written by segloss verify or --keep`);
     return report as VerificationReport;
   }
+  if (!(config.seeds >= 3)) throw new Error(`--seeds must be at least 3 (10 measures each candidate's seed variance well), not ${config.seeds}`);
   if (!isKind(config.kind)) throw new Error(`--kind must be rare, balanced or blurred, not ${JSON.stringify(config.kind)}`);
   const dir = await mkdtemp(join(tmpdir(), 'segloss-seed-variance-'));
   try {
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
   if (rec < 0 || candidates.length < 3) throw new Error('need the recommended recipe and at least two alternatives with per-seed learning curves');
   const ordered = [candidates[rec], ...candidates.filter((_, i) => i !== rec)];
   const rungs = Math.min(...ordered.map((c) => c.curve!.length));
+  if (ordered[0].curve![0].perSeedMeanDice!.length < 3) throw new Error('need at least 3 seeds per candidate to estimate each one\'s seed variance (train with --seeds 10)');
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines: string[] = [`${ordered.length} candidates x ${ordered[0].curve![0].perSeedMeanDice!.length} seeds; A/A columns: 3 seeds, intervals at 97.5% (nominal 2.5%)`];
   for (let r = 0; r < rungs; r++) {

@@ -8,9 +8,13 @@ export function formatPercent(fraction: number, significantDigits = 3): string {
 }
 
 /**
- * A confidence level or an error level: 97.5%, 96.25%, 0.2344%. Four significant digits, so a
- * level the error budget computes (error-budget.ts) is printed as it was used, not rounded.
+ * A confidence level or an error level: 97.5%, 96.25%, 99.9167%, 0.07813%. A level near 100% is
+ * told by what it leaves out, so it keeps three significant digits of that (100% - 0.0833%) rather
+ * than rounding to 99.9% or 100%; a small level keeps four significant digits.
  */
 export function formatLevel(fraction: number): string {
-  return formatPercent(fraction, 4);
+  if (!(fraction > 0.5 && fraction < 1)) return formatPercent(fraction, 4);
+  const miss = Number(((1 - fraction) * 100).toPrecision(3));
+  const decimals = Math.max(0, 2 - Math.floor(Math.log10(miss)));
+  return `${Number((100 - miss).toFixed(decimals))}%`;
 }

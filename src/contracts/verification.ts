@@ -229,10 +229,19 @@ export interface VerificationReport {
     tieMargin?: number;
     /**
      * The run's family-wise error budget (src/verify/error-budget.ts): the verdict's confidence and
-     * the level each racing rung could spend, in order (at most `racingRungs` rungs); together at most
-     * 1 - confidence. Files written before the spending function have `racingAlphaPerRung` (an even split) instead.
+     * what racing could spend in all (`racingAlpha`, by the spending function alpha x t^spendingPower)
+     * and what each rung that raced spent; together at most 1 - confidence. Files written before the
+     * spending function carry an even split instead: `racingAlphaPerRung` at each of up to `racingRungs` rungs.
      */
-    errorBudget?: { confidence: number; verdictConfidence: number; racingAlphas?: number[]; racingAlphaPerRung?: number; racingRungs: number };
+    errorBudget?: {
+      confidence: number;
+      verdictConfidence: number;
+      racingAlpha?: number;
+      spendingPower?: number;
+      racingSpent?: Array<{ rung: number; steps: number; alpha: number }>;
+      racingAlphaPerRung?: number;
+      racingRungs?: number;
+    };
     /** Budget mode: the measured seconds of one training step and of scoring one run on validation. */
     measured?: { secondsPerStep: number; evalSeconds: number } | null;
   };

@@ -36,19 +36,24 @@ export function verdictScopeLines(report: VerificationReport): string[] {
   }
   if (v.toResolve?.text && !v.sentence.includes(v.toResolve.text)) out.push(`To resolve: ${v.toResolve.text}`);
   const budget = report.settings.errorBudget;
-  if (budget && budget.racingRungs > 0) out.push(errorBudgetLine(budget));
+  const budgetLine = budget ? errorBudgetLine(budget) : null;
+  if (budgetLine) out.push(budgetLine);
   return out;
 }
 
-/** How the run's error budget was split (settings.errorBudget; older files carry an even split as racingAlphaPerRung). */
-function errorBudgetLine(budget: NonNullable<VerificationReport['settings']['errorBudget']>): string {
-  const rungs = budget.racingRungs;
-  const alphas = budget.racingAlphas ?? (budget.racingAlphaPerRung !== undefined ? Array.from({ length: rungs }, () => budget.racingAlphaPerRung!) : []);
-  const even = alphas.every((a) => a === alphas[0]);
-  const racing = even
-    ? `${formatLevel(alphas[0] ?? 0)} at each of up to ${rungs} racing rung${rungs === 1 ? '' : 's'}`
-    : `${listAnd(alphas.map(formatLevel))} at up to ${rungs} racing rungs in turn (little early, where learning curves still cross)`;
-  return `Error budget: ${formatLevel(1 - budget.confidence)} for every "better"/"worse" call of the run together: ${racing}, the rest for the final comparisons (${formatLevel(budget.verdictConfidence)} CIs).`;
+/** How the run's error budget was split and spent (settings.errorBudget; older files carry an even split in racingAlphaPerRung). */
+function errorBudgetLine(budget: NonNullable<VerificationReport['settings']['errorBudget']>): string | null {
+  const head = `Error budget: ${formatLevel(1 - budget.confidence)} for every "better"/"worse" call of the run together:`;
+  const tail = `the rest for the final comparisons (${formatLevel(budget.verdictConfidence)} CIs).`;
+  if (budget.racingAlpha !== undefined) {
+    if (!(budget.racingAlpha > 0)) return null;
+    const spent = budget.racingSpent ?? [];
+    const spentText = spent.length ? `spent ${listAnd(spent.map((s) => `${formatLevel(s.alpha)} at rung ${s.rung}`))}` : 'no rung raced';
+    return `${head} racing may spend ${formatLevel(budget.racingAlpha)}, as ${formatLevel(1 - budget.confidence)} x t^${budget.spendingPower ?? 2} by the share t of the steps (little early, where learning curves still cross; ${spentText}), ${tail}`;
+  }
+  const rungs = budget.racingRungs ?? 0;
+  if (budget.racingAlphaPerRung === undefined || rungs === 0) return null;
+  return `${head} ${formatLevel(budget.racingAlphaPerRung)} at ${rungs === 1 ? 'the one racing rung' : `each of up to ${rungs} racing rungs`}, ${tail}`;
 }
 
 export interface CurveRow {
@@ -118,7 +123,7 @@ export function comparisonRows(report: VerificationReport): ComparisonRow[] {
   }));
 }
 
-/** The comparison table's CI column header: the verdict's level (97.5% when racing shared the error budget). */
+/** The comparison table's CI column header: the verdict's level (below 100% - 5% when racing shared the error budget). */
 export function comparisonCiHeader(report: VerificationReport): string {
   return `${formatLevel(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
 }

@@ -26,7 +26,7 @@ import type { Engine, EngineRun } from '../engine/types.js';
 import { futureRungSteps, replanSteps, roundStepsFor, rungStepsFor, type Calibration, type Clock } from './budget.js';
 import type { CandidatePlan } from './candidates.js';
 import { addRung, type LearningCurve } from './curves.js';
-import type { ErrorBudget } from './error-budget.js';
+import { racingAlphaAt, type ErrorBudget } from './error-budget.js';
 import { raceRung, type Elimination } from './racing.js';
 import { compileHeadline, type ImageScore } from './scores.js';
 import type { ScoreTable, StatsContext } from './seed-stats.js';
@@ -73,8 +73,8 @@ export interface LockstepInput {
   score: (run: EngineRun) => Promise<{ scores: ImageScore[]; predictions: Uint8Array[] }>;
   stats: StatsContext;
   tieMargin: number;
-  /** The racing share of the run's error budget (error-budget.ts); racing tests at most `racingRungs` rungs. */
-  errorBudget: Pick<ErrorBudget, 'racingAlphas' | 'racingRungs'>;
+  /** The racing share of the run's error budget (error-budget.ts): each rung spends what the spending function allows. */
+  errorBudget: Pick<ErrorBudget, 'racingAlpha' | 'spendingPower'>;
   recommendedId: string | null;
   /** false: no eliminations, every candidate trains to the end (default true). */
   racing?: boolean;
@@ -83,12 +83,21 @@ export interface LockstepInput {
   clock: Clock;
 }
 
+/** A rung that raced and the level it spent of the run's error budget. */
+export interface RacingSpend {
+  rung: number;
+  steps: number;
+  alpha: number;
+}
+
 export interface LockstepResult {
   rungs: RungRecord[];
   curves: LearningCurve[];
   eliminations: Elimination[];
   /** Steps every survivor trained and was scored at (null: no rung was reached). */
   finalSteps: number | null;
+  /** The rungs that raced, with what each spent of the error budget, in order. */
+  racingSpent: RacingSpend[];
   /** The last planned total steps per run. */
   plannedSteps: number;
   roundSteps: number;
@@ -113,8 +122,9 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   let rungs = rungStepsFor(total, input.maxRungs);
   let done = 0;
   let rungNumber = 0;
-  /** Rungs that spent racing's share of the error budget. */
-  let racedRungs = 0;
+  /** What each racing rung spent of the error budget (error-budget.ts). */
+  const racingSpent: RacingSpend[] = [];
+  let spent = 0;
   let curves: LearningCurve[] = [];
   const rungRecords: RungRecord[] = [];
   const eliminations: Elimination[] = [];
@@ -197,11 +207,13 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     rungNumber++;
     await scoreRung(rungNumber, done);
     const alive = racing();
-    if (input.racing !== false && !input.signal?.aborted && done < total && alive.length > 1 && racedRungs < input.errorBudget.racingRungs) {
-      const alpha = input.errorBudget.racingAlphas[racedRungs++] ?? 0;
+    // This rung's share of the error budget: the spending function at its share of the steps planned now, less what is spent.
+    const alpha = done < total ? racingAlphaAt(input.errorBudget, done / total, spent) : 0;
+    if (input.racing !== false && !input.signal?.aborted && alive.length > 1 && alpha > 0) {
+      spent += alpha;
+      racingSpent.push({ rung: rungNumber, steps: done, alpha });
       const race = raceRung({
         rung: rungNumber, steps: done, alive: alive.map((c) => c.plan.id), table: rungTable(alive), tieMargin: input.tieMargin, ctx: input.stats,
-        // This rung's share of the run's error budget, decided before training (never enlarged by a re-plan).
         alpha,
         recommendedId: input.recommendedId, curves, labelOf: (id) => candidates.find((c) => c.plan.id === id)?.plan.label ?? id,
       });
@@ -252,7 +264,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   const finalRung = rungRecords[rungRecords.length - 1];
   return {
     rungs: rungRecords, curves, eliminations,
-    finalSteps: finalRung?.steps ?? null,
+    finalSteps: finalRung?.steps ?? null, racingSpent,
     plannedSteps: total, roundSteps: round, interrupted, hardStopped, measured: measured(), notes,
   };
 

@@ -179,7 +179,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       );
     }
     // One error budget for racing and the verdict, fixed before training (error-budget.ts).
-    const errorBudget = planErrorBudget({ racing: settings.racing, plannedRungs: maxRungs ?? rungStepsFor(totalSteps).length, candidates: plans.length });
+    const errorBudget = planErrorBudget({ racing: settings.racing, plannedRungs: rungStepsFor(totalSteps, maxRungs).length, candidates: plans.length });
     racingCandidates = await createRuns(engine, plans, seeds, cropSeeds, totalSteps, { train, samplerBase, numClasses, ignoreIndex, onEvent: hooks.onEvent, budgetSeconds: settings.steps === null ? settings.budgetSeconds : null });
     const lockstep = await trainInLockstep({
       engine, candidates: racingCandidates, totalSteps, maxRungs, budget, score, stats, tieMargin: settings.tieMargin, errorBudget,
@@ -345,7 +345,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       roundSteps: lockstep.roundSteps,
       rungs: lockstep.rungs,
       tieMargin: settings.tieMargin,
-      errorBudget: r.errorBudget,
+      errorBudget: { ...r.errorBudget, racingSpent: lockstep.racingSpent },
       measured: lockstep.measured && settings.steps === null ? lockstep.measured : null,
     },
     candidates,

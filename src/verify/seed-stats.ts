@@ -46,7 +46,7 @@
  * 97.5%, intervals less than half as wide)? Because that assumes every candidate has the same
  * seed-to-seed variance, and on real runs they do not: `npm run bench:seed-variance` (6 default
  * candidates x 10 seeds on the rare-class sample) measured per-candidate seed sds from 0.009 to 0.035
- * mean Dice at 640 steps (equal pair variances rejected, p = 0.001); at those sds a pooled 97.5%
+ * mean Dice at 640 steps (equal pair variances rejected, p = 0.002); at those sds a pooled 97.5%
  * interval calls the noisiest candidate different in 10% of A/A comparisons. Moderated t (Smyth
  * 2004, limma), which shrinks each pair toward the pooled variance by an estimated prior, cannot
  * learn the spread from 2-df variances of 5-15 pairs and behaves like full pooling (simulated). The

@@ -89,9 +89,15 @@ describe('report.md', () => {
     // the spending function's levels (error-budget.ts), each printed as it was used
     const spent = renderReportMarkdown({
       profile: profileFixture, recommendation: recommendationFixture,
-      verification: { ...verificationFixture, settings: { ...verificationFixture.settings, errorBudget: { confidence: 0.95, verdictConfidence: 0.9625, racingAlphas: [0.05 / 64, 0.15 / 64, 0.6 / 64], racingRungs: 3 } } },
+      verification: { ...verificationFixture, settings: { ...verificationFixture.settings, errorBudget: { confidence: 0.95, verdictConfidence: 0.9625, racingAlpha: 0.0125, spendingPower: 2, racingSpent: [{ rung: 1, steps: 30, alpha: 0.05 / 64 }, { rung: 2, steps: 60, alpha: 0.15 / 64 }] } } },
     });
-    expect(spent).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: 0.07813%, 0.2344% and 0.9375% at up to 3 racing rungs in turn (little early, where learning curves still cross), the rest for the final comparisons (96.25% CIs).');
+    expect(spent).toContain('> Error budget: 5% for every "better"/"worse" call of the run together: racing may spend 1.25%, as 5% x t^2 by the share t of the steps (little early, where learning curves still cross; spent 0.07813% at rung 1 and 0.2344% at rung 2), the rest for the final comparisons (96.25% CIs).');
+    // no racing (--no-racing, one candidate): no budget line, the verdict has it all
+    const unraced = renderReportMarkdown({
+      profile: profileFixture, recommendation: recommendationFixture,
+      verification: { ...verificationFixture, settings: { ...verificationFixture.settings, errorBudget: { confidence: 0.95, verdictConfidence: 0.95, racingAlpha: 0, spendingPower: 2, racingSpent: [] } } },
+    });
+    expect(unraced).not.toContain('Error budget');
     expect(raced).toMatch(/\| candidate +\| vs +\| metric +\| difference +\| 97\.5% CI +\|/);
     expect(tableRow(raced, 'Focal (gamma 2)')).toEqual(['Focal (gamma 2)', 'Combo 0.7 Dice + 0.3 CE', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
     expect(raced).toContain('- ✂ Cross-entropy: stopped at rung 2 (60 steps), 0.080 mean Dice behind Combo 0.7 Dice + 0.3 CE (CI +0.030 to +0.130)');

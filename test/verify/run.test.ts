@@ -177,8 +177,8 @@ describe('lockstep verification with a scripted engine', () => {
       steps: 16,
       tieMargin: 0.01,
       rungs: [{ rung: 1, steps: 8, candidates: ['recommended', 'ce'] }, { rung: 2, steps: 16, candidates: ['recommended', 'ce'] }],
-      // two rungs (at 1/2 and all of the steps): the one that may race spends 5% x (1/2)^2, the verdict's intervals the rest
-      errorBudget: { confidence: 0.95, verdictConfidence: expect.closeTo(0.9625, 12), racingAlphas: [expect.closeTo(0.0125, 12)], racingRungs: 1 },
+      // two rungs (at 1/2 and all of the steps): the one that races spends all racing may, 5% x (1/2)^2; the verdict's intervals get the rest
+      errorBudget: { confidence: 0.95, verdictConfidence: expect.closeTo(0.9625, 12), racingAlpha: expect.closeTo(0.0125, 12), spendingPower: 2, racingSpent: [{ rung: 1, steps: 8, alpha: expect.closeTo(0.0125, 12) }] },
     });
     expect(first.verdict.comparisons?.every((c) => Math.abs(c.confidence - 0.9625) < 1e-12)).toBe(true);
     const second = await runOnData(data, recommendation(), settings, { createEngine: scriptedEngine(newScriptLog()), onEvent: () => {} });
@@ -274,6 +274,15 @@ describe('time budget in lockstep (fake clock: no real waiting)', () => {
     expect(time.now).toBeGreaterThan(0.8 * 60);
     expect(time.now).toBeLessThanOrEqual(report.settings.timeLimitSeconds!);
     expect(report.notes).toContainEqual(expect.stringMatching(/^the first round: every surviving run now trains \d+ steps \(the measured pace leaves time for more steps/));
+    // The error budget follows the plan in force: each racing rung spent the spending function at
+    // its share of those steps, and by the rung at half the final steps racing had spent its share.
+    const budget = report.settings.errorBudget!;
+    expect(budget.verdictConfidence).toBeCloseTo(0.9625, 12);
+    const spent = budget.racingSpent!;
+    expect(spent.length).toBeGreaterThan(0);
+    for (const s of spent) expect(report.settings.rungs).toContainEqual(expect.objectContaining({ rung: s.rung, steps: s.steps }));
+    expect(spent.at(-1)!.steps).toBe(Math.round(report.settings.steps! / 2));
+    expect(spent.reduce((total, s) => total + s.alpha, 0)).toBeCloseTo(budget.racingAlpha!, 12);
   });
 
   it('pays for validation scoring in the plan and refuses, before training, a budget that cannot cover it', async () => {

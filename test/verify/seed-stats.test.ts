@@ -253,7 +253,7 @@ function hierarchicalPercentileExcludesZero(a: ImageScore[][], b: ImageScore[][]
  * make the verdict far more decisive, but it assumes every candidate has the same seed-to-seed
  * variance. Measured with `npm run bench:seed-variance` (rare-class sample, the 6 default candidates
  * x 10 seeds, torch): at 640 steps the per-candidate seed sd of mean Dice was 0.027, 0.023, 0.035,
- * 0.009, 0.017, 0.012 (equal pair variances rejected, p = 0.001). With those sds and no real
+ * 0.009, 0.017, 0.012 (equal pair variances rejected, p = 0.002). With those sds and no real
  * difference, the pooled interval at 97.5% excludes 0 for the noisiest candidate
  * about 4x as often as its nominal 2.5% (40/400 here); the seed-paired interval holds its level.
  */
