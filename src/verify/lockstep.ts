@@ -9,7 +9,9 @@
  * trained exactly the same steps on the same crops whatever the machine's load.
  *
  * How the budget is re-spent (budget mode): after the first round (when its pace is off the
- * calibration by more than REPLAN_TOLERANCE) and at every rung the total steps per run are re-planned
+ * calibration by more than REPLAN_TOLERANCE), at every rung, and between rungs when the plan would
+ * leave more than SPARE_TIME_SHARE of the budget unused (a plan cut during a slow spell grows again
+ * once the machine is fast; between rungs it only grows) the total steps per run are re-planned
  * from the time left to the budget, the measured pace and the runs still racing (replanSteps):
  * eliminated candidates' time becomes more steps for the survivors, a slower machine fewer. The
  * new total applies to every survivor alike (same steps, same learning-rate schedule from then on:
@@ -38,6 +40,10 @@ export const REPLAN_TOLERANCE = 0.1;
 
 /** Budget mode: a re-plan that changes the total steps by this share or less is not applied. */
 export const REPLAN_TOLERANCE_STEPS = 0.05;
+
+/** Budget mode: between rungs, the plan grows when, at the pace of the last RECENT_ROUNDS rounds, it would leave more than this share of the budget unused. */
+export const SPARE_TIME_SHARE = 0.1;
+export const RECENT_ROUNDS = 3;
 
 /** Budget mode: a round takes at most about this share of the budget (what the hard stop can overshoot by). */
 export const MAX_ROUND_SHARE = 0.04;
@@ -134,6 +140,11 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   let scorings = 0;
   /** Seconds per run-step of the last round: the current pace, which the average lags behind on a machine that slows down. */
   let lastRoundPace = 0;
+  /** The last RECENT_ROUNDS rounds: the pace now, which the whole-run average lags behind after a slow spell. */
+  const recentRounds: Array<{ wall: number; runSteps: number }> = [];
+  const recentPace = () => recentRounds.reduce((s, r) => s + r.wall, 0) / Math.max(1, recentRounds.reduce((s, r) => s + r.runSteps, 0));
+  /** The slowest of the recent rounds: a plan grows only when every one of them was fast. */
+  const slowestRecentPace = () => Math.max(0, ...recentRounds.map((r) => r.wall / Math.max(1, r.runSteps)));
   const racing = () => candidates.filter((c) => c.state === 'racing');
   const runsRacing = () => racing().reduce((n, c) => n + c.runs.length, 0);
   /** Wall seconds of the rounds and run-steps trained in them: with runs side by side, a run-step costs less wall time than one run's step. */
@@ -191,6 +202,8 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     trainWall += roundWall;
     trainRunSteps += runs.length * k;
     lastRoundPace = roundWall / Math.max(1, runs.length * k);
+    recentRounds.push({ wall: roundWall, runSteps: runs.length * k });
+    if (recentRounds.length > RECENT_ROUNDS) recentRounds.shift();
     for (const c of racing()) {
       const broken = c.runs.find((r) => r.status !== 'training');
       if (!broken) continue;
@@ -201,6 +214,9 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     // After the first round: the calibration timed a throw-away run for a few steps; on a busy
     // machine it is often off by 2x or more, and a plan fixed on it would waste the budget.
     if (input.budget && done === k && done < total && Math.abs(lastRoundPace / input.budget.calibration.secondsPerStep - 1) > REPLAN_TOLERANCE) replan('the first round');
+    // Between rungs: a plan cut on a slow spell (another job on the cores) would leave the budget
+    // idle once the machine is fast again, and the last rung allows no later re-plan.
+    else if (input.budget && done < total && done !== nextRung && spareShare() > SPARE_TIME_SHARE) replan(`step ${done}`, { upOnly: true });
     if (done !== nextRung && done < total) continue;
 
     // A rung: score every surviving run at the same steps.
@@ -233,13 +249,25 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     if (input.budget && done < total) replan(`rung ${rungNumber}`);
   }
 
+  /** Share of the budget that the plan in force would leave unused at the slowest recent round's pace (none until RECENT_ROUNDS rounds are timed). */
+  function spareShare(): number {
+    if (recentRounds.length < RECENT_ROUNDS) return 0;
+    const evalSeconds = measured()!.evalSeconds;
+    const futureRungs = rungs.filter((s) => s > done).length;
+    const needed = runsRacing() * ((total - done) * slowestRecentPace() + futureRungs * evalSeconds);
+    return (input.budget!.endsAt - clock() - needed) / Math.max(1e-9, input.budget!.endsAt - started);
+  }
+
   /** Re-plans the total steps of every surviving run from the time left and the measured pace (see the module comment). */
-  function replan(where: string): void {
+  function replan(where: string, options: { upOnly?: boolean } = {}): void {
     const average = measured()!;
-    const pace = { secondsPerStep: Math.max(average.secondsPerStep, lastRoundPace), evalSeconds: average.evalSeconds };
+    // The pace now: the last RECENT_ROUNDS rounds (the whole-run average lags a slow spell for the
+    // rest of the run); at a rung or the first round, the last round's when it is slower (a machine slowing down).
+    const stepSeconds = options.upOnly ? slowestRecentPace() : Math.max(recentPace(), lastRoundPace);
+    const pace = { secondsPerStep: stepSeconds, evalSeconds: average.evalSeconds };
     const next = replanSteps({ secondsLeft: input.budget!.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
     // Small changes are left to the hard stop's grace: each change re-stretches the schedule.
-    if (Math.abs(next - total) <= REPLAN_TOLERANCE_STEPS * total) return;
+    if (Math.abs(next - total) <= REPLAN_TOLERANCE_STEPS * total || (options.upOnly && next < total)) return;
     const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber && where.startsWith('rung')));
     total = next;
     round = roundStepsFor(total);

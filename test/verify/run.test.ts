@@ -285,6 +285,25 @@ describe('time budget in lockstep (fake clock: no real waiting)', () => {
     expect(spent.reduce((total, s) => total + s.alpha, 0)).toBeCloseTo(budget.racingAlpha!, 12);
   });
 
+  it('grows the plan again between rungs when a slow spell ends, so the budget is not left idle', async () => {
+    // The blurred-sample truth run lost 8 of its 20 minutes: another job slowed the steps 3x around
+    // rung 2, the re-plan there cut the steps to 1600, the machine was fast again, and the last rung
+    // allowed no later re-plan. Here steps are 8x slower from engine step 200 to 330 (a spell of ~25 s).
+    const time = { now: 0, stepSeconds: (_id: string, n: number) => (n > 200 && n <= 330 ? 0.4 : 0.05), predictSeconds: 0.1 };
+    const events: TrainingEvent[] = [];
+    const report = await budgetRun({ time }, { budgetSeconds: 120 }, events);
+    const plans = events.flatMap((e) => (e.kind === 'plan' ? [e.totalSteps] : []));
+    // cut at rung 1 during the spell, grown once when three rounds in a row were fast again
+    expect(plans.length).toBe(3);
+    expect(plans[1]).toBeLessThan(plans[0] / 3);
+    expect(plans[2]).toBeGreaterThan(2.5 * plans[1]);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^step \d+: every surviving run now trains \d+ steps \(the measured pace leaves time for more steps/));
+    expect(new Set(report.candidates.map((c) => c.stepsDone)).size).toBe(1);
+    expect(report.settings.steps).toBe(plans[2]);
+    expect(time.now).toBeGreaterThan(0.9 * 120);
+    expect(time.now).toBeLessThanOrEqual(report.settings.timeLimitSeconds!);
+  });
+
   it('pays for validation scoring in the plan and refuses, before training, a budget that cannot cover it', async () => {
     // 512 px data: scoring took 28-38 s a run and `--budget 90s` ended with "0 training steps".
     const time = { now: 0, stepSeconds: () => 0.05, predictSeconds: 30 };
