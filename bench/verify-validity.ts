@@ -15,7 +15,7 @@
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
  *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
  *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
- *     [-- --keep DIR (every quick and long run's verification.json)]
+ *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth] [-- --json]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -49,6 +49,8 @@ const config = {
   candidates: value('candidates', smoke ? 'recommended,plain,focal' : DEFAULT_RUN_SETTINGS.candidates.join(',')).split(','),
   seeds: Number(value('seeds', '3')),
   aaRuns: Number(value('aa-runs', smoke ? '1' : '7')),
+  /** Copies of the recommended recipe in each A/A run (1: the issue's two candidates; more also exercises racing's and the verdict's multiplicity). */
+  aaCopies: Number(value('aa-copies', '1')),
   aaBudgetSeconds: parseBudget(value('aa-budget', smoke ? '45s' : '2m')),
   longMultiplier: Number(value('long-multiplier', smoke ? '2' : '10')),
   longSeeds: Number(value('long-seeds', smoke ? '3' : '5')),
@@ -215,17 +217,21 @@ function scoreAgainst(quick: VerificationReport, long: VerificationReport, multi
 }
 
 /**
- * (a): the recommended recipe against a copy of itself on other training seeds. Run r uses seeds
- * 100(r+1)... and the copy 1,000,000 more, so no two runs share a training seed.
+ * (a): the recommended recipe against --aa-copies copies of itself on other training seeds. Run r
+ * uses seeds 100(r+1)... and copy i 1,000,000 x i more, so no two runs share a training seed.
  */
 async function aaPart(data: VerifyData, recommendation: Recommendation): Promise<{ directional: number; runs: number }> {
   let directional = 0;
   for (let r = 0; r < config.aaRuns; r++) {
     const aa = await runOnData(data, recommendation, settings({ candidates: ['recommended'], budgetSeconds: config.aaBudgetSeconds, seed: 100 * (r + 1) }), {
       ...quiet,
-      adjustCandidates: (plans) => [...plans, { ...plans[0], id: 'recommended-copy', label: `${plans[0].label} (A/A copy)`, isRecommended: false, seedOffset: 1_000_000 }],
+      adjustCandidates: (plans) => [
+        ...plans,
+        ...Array.from({ length: config.aaCopies }, (_, i) => ({ ...plans[0], id: `recommended-copy${i ? i + 1 : ''}`, label: `${plans[0].label} (A/A copy${config.aaCopies > 1 ? ` ${i + 1}` : ''})`, isRecommended: false, seedOffset: 1_000_000 * (i + 1) })),
+      ],
     });
-    if (aa.verdict.outcome === 'beaten' || aa.verdict.outcome === 'confirmed') directional++;
+    // A racing elimination is a directional call between equal recipes too ("stopped: worse than the leader").
+    if (aa.verdict.outcome === 'beaten' || aa.verdict.outcome === 'confirmed' || (aa.verdict.eliminations?.length ?? 0) > 0) directional++;
     const racing = aa.verdict.eliminations?.length ? ` (racing: ${aa.verdict.eliminations.map((e) => `${e.id} at rung ${e.rung}`).join(', ')})` : '';
     log(`  A/A ${r + 1}/${config.aaRuns}: ${aa.verdict.outcome} at ${aa.settings.steps} steps${racing}`);
   }
@@ -251,7 +257,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const kind of config.kinds) for (const seed of config.sampleSeeds) rows.push(...(await benchDataset(kind, seed, dir)));
     process.stdout.write(`${config.json ? JSON.stringify(rows, null, 2) : table(rows)}\n`);
-    log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.seeds} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s.`);
+    log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.seeds} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s, ${config.aaCopies + 1} equal candidates.`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
