@@ -10,8 +10,9 @@
  *
  * How the budget is re-spent (budget mode): after the first round (when its pace is off the
  * calibration by more than REPLAN_TOLERANCE), at every rung, and between rungs when the plan would
- * leave more than SPARE_TIME_SHARE of the budget unused (a plan cut during a slow spell grows again
- * once the machine is fast; between rungs it only grows) the total steps per run are re-planned
+ * leave more than SPARE_TIME_SHARE of the budget unused after a slow spell (SPELL_RATIO: a plan cut
+ * during the spell grows again once the machine is fast; between rungs it only grows) the total
+ * steps per run are re-planned
  * from the time left to the budget, the measured pace and the runs still racing (replanSteps):
  * eliminated candidates' time becomes more steps for the survivors, a slower machine fewer. The
  * new total applies to every survivor alike (same steps, same learning-rate schedule from then on:
@@ -44,6 +45,8 @@ export const REPLAN_TOLERANCE_STEPS = 0.05;
 /** Budget mode: between rungs, the plan grows when, at the pace of the last RECENT_ROUNDS rounds, it would leave more than this share of the budget unused. */
 export const SPARE_TIME_SHARE = 0.1;
 export const RECENT_ROUNDS = 3;
+/** ... and only when every one of those rounds was this many times faster than the pace the plan in force assumed (a spell has passed, not noise). */
+export const SPELL_RATIO = 1.5;
 
 /** Budget mode: a round takes at most about this share of the budget (what the hard stop can overshoot by). */
 export const MAX_ROUND_SHARE = 0.04;
@@ -145,6 +148,8 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   const recentPace = () => recentRounds.reduce((s, r) => s + r.wall, 0) / Math.max(1, recentRounds.reduce((s, r) => s + r.runSteps, 0));
   /** The slowest of the recent rounds: a plan grows only when every one of them was fast. */
   const slowestRecentPace = () => Math.max(0, ...recentRounds.map((r) => r.wall / Math.max(1, r.runSteps)));
+  /** Seconds per run-step the plan in force was made with. */
+  let planPace = input.budget?.calibration.secondsPerStep ?? 0;
   const racing = () => candidates.filter((c) => c.state === 'racing');
   const runsRacing = () => racing().reduce((n, c) => n + c.runs.length, 0);
   /** Wall seconds of the rounds and run-steps trained in them: with runs side by side, a run-step costs less wall time than one run's step. */
@@ -215,8 +220,13 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     // machine it is often off by 2x or more, and a plan fixed on it would waste the budget.
     if (input.budget && done === k && done < total && Math.abs(lastRoundPace / input.budget.calibration.secondsPerStep - 1) > REPLAN_TOLERANCE) replan('the first round');
     // Between rungs: a plan cut on a slow spell (another job on the cores) would leave the budget
-    // idle once the machine is fast again, and the last rung allows no later re-plan.
-    else if (input.budget && done < total && done !== nextRung && spareShare() > SPARE_TIME_SHARE) replan(`step ${done}`, { upOnly: true });
+    // idle once the machine is fast again, and the last rung allows no later re-plan. Only after a
+    // real spell (every recent round SPELL_RATIO faster than the plan assumed): on plain noise,
+    // growing on the luckiest 3-round window overshot the budget (a review's simulation: 33 of
+    // 200 noisy runs past 1.1x the budget; with the ratio 17, as without this re-plan 8).
+    else if (input.budget && !input.signal?.aborted && done < total && done !== nextRung && slowestRecentPace() * SPELL_RATIO < planPace && spareShare() > SPARE_TIME_SHARE) {
+      replan(`step ${done}`, { upOnly: true });
+    }
     if (done !== nextRung && done < total) continue;
 
     // A rung: score every surviving run at the same steps.
@@ -268,6 +278,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     const next = replanSteps({ secondsLeft: input.budget!.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
     // Small changes are left to the hard stop's grace: each change re-stretches the schedule.
     if (Math.abs(next - total) <= REPLAN_TOLERANCE_STEPS * total || (options.upOnly && next < total)) return;
+    planPace = stepSeconds;
     const why = planChangeReason(next > total, eliminations.some((e) => e.rung === rungNumber && where.startsWith('rung')));
     total = next;
     round = roundStepsFor(total);
