@@ -34,6 +34,7 @@ import { formatLevel } from '../common/percent.js';
 import { orderStillMoving, describeMovingPair, type LearningCurve } from './curves.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 import { intervalAt, seedMean, tableComparator, type PairedDifference, type ScoreTable, type StatsContext } from './seed-stats.js';
+import { holmStepDown } from './stats.js';
 
 export const MIN_SEEDS_TO_ELIMINATE = 2;
 export const RECOMMENDED_CONFIDENCE = 0.99;
@@ -153,24 +154,13 @@ export function raceRung(input: RaceInput): RaceResult {
 
 const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
-/**
- * Holm's step-down over every pair of `ids`: the j-th smallest p-value (0-based) of the m pairs is
- * tested at alpha / (m - j), stopping at the first that fails. Returns the rejected pairs (by
- * pairKey) with the level each was rejected at.
- */
-export function holmOverAllPairs(ids: readonly string[], compare: (a: string, b: string) => PairedDifference | null, alpha: number): Map<string, number> {
+/** Holm's step-down over every pair of `ids`: the rejected pairs (by pairKey) with the level each was rejected at. */
+function holmOverAllPairs(ids: readonly string[], compare: (a: string, b: string) => PairedDifference | null, alpha: number): Map<string, number> {
   const pairs = ids.flatMap((a, i) => ids.slice(i + 1).flatMap((b) => {
     const d = compare(a, b);
-    return d ? [{ key: pairKey(a, b), p: d.pValue }] : [];
+    return d ? [{ id: pairKey(a, b), p: d.pValue }] : [];
   }));
-  pairs.sort((x, y) => x.p - y.p);
-  const rejected = new Map<string, number>();
-  for (let j = 0; j < pairs.length; j++) {
-    const level = alpha / (pairs.length - j);
-    if (!(pairs[j].p <= level)) break;
-    rejected.set(pairs[j].key, level);
-  }
-  return rejected;
+  return holmStepDown(pairs, alpha);
 }
 
 export function formatP(p: number): string {

@@ -74,3 +74,20 @@ export function bootstrapCI(
   values.sort((a, b) => a - b);
   return [quantileSorted(values, 0.025), quantileSorted(values, 0.975)];
 }
+
+/**
+ * Holm's step-down (Holm 1979) at family-wise level `alpha`: the j-th smallest p-value (0-based)
+ * of the m tests is rejected at alpha / (m - j), stopping at the first that fails. Returns each
+ * rejected test's id with the level it was rejected at. The verdict (alternatives vs the
+ * recommended recipe) and racing (all pairs of candidates) both use it.
+ */
+export function holmStepDown(tests: ReadonlyArray<{ id: string; p: number }>, alpha: number): Map<string, number> {
+  const sorted = tests.slice().sort((a, b) => a.p - b.p);
+  const rejected = new Map<string, number>();
+  for (let j = 0; j < sorted.length; j++) {
+    const level = alpha / (sorted.length - j);
+    if (!(sorted[j].p <= level)) break;
+    rejected.set(sorted[j].id, level);
+  }
+  return rejected;
+}

@@ -39,7 +39,7 @@ import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPa
 import type { Elimination } from './racing.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 import { DEFAULT_CONFIDENCE, minimumDetectableDifference, seedsNeeded, withinMargin, type Comparator, type PairedDifference } from './seed-stats.js';
-import { MIN_IMAGES_FOR_CI } from './stats.js';
+import { holmStepDown, MIN_IMAGES_FOR_CI } from './stats.js';
 
 export { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 
@@ -271,13 +271,7 @@ function unscoredRecommended(rec: VerdictCandidate, best: VerdictCandidate, inpu
 
 /** Ids whose comparison is rejected by Holm's step-down procedure at family-wise `alpha` (two-sided p-values). */
 export function holmRejected(tests: ReadonlyArray<{ id: string; d: PairedDifference | null }>, alpha: number): Set<string> {
-  const valid = tests.filter((t): t is { id: string; d: PairedDifference } => t.d !== null).sort((a, b) => a.d.pValue - b.d.pValue);
-  const out = new Set<string>();
-  for (let j = 0; j < valid.length; j++) {
-    if (!(valid[j].d.pValue <= alpha / (valid.length - j))) break;
-    out.add(valid[j].id);
-  }
-  return out;
+  return new Set(holmStepDown(tests.flatMap((t) => (t.d ? [{ id: t.id, p: t.d.pValue }] : [])), alpha).keys());
 }
 
 function resolveText(d: PairedDifference, tieMargin: number, confidence: number, seeds: number): NonNullable<Verdict['toResolve']> {
