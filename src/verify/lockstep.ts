@@ -141,13 +141,14 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   let hardStopped = false;
   let scoringSeconds = 0;
   let scorings = 0;
-  /** Seconds per run-step of the last round: the current pace, which the average lags behind on a machine that slows down. */
-  let lastRoundPace = 0;
   /** The last RECENT_ROUNDS rounds: the pace now, which the whole-run average lags behind after a slow spell. */
   const recentRounds: Array<{ wall: number; runSteps: number }> = [];
+  const paceOf = (r: { wall: number; runSteps: number }) => r.wall / Math.max(1, r.runSteps);
   const recentPace = () => recentRounds.reduce((s, r) => s + r.wall, 0) / Math.max(1, recentRounds.reduce((s, r) => s + r.runSteps, 0));
+  /** Seconds per run-step of the last round (0 before any): the current pace, which the average lags behind on a machine that slows down. */
+  const lastRoundPace = () => (recentRounds.length ? paceOf(recentRounds[recentRounds.length - 1]) : 0);
   /** The slowest of the recent rounds: a plan grows only when every one of them was fast. */
-  const slowestRecentPace = () => Math.max(0, ...recentRounds.map((r) => r.wall / Math.max(1, r.runSteps)));
+  const slowestRecentPace = () => Math.max(0, ...recentRounds.map(paceOf));
   /** Seconds per run-step the plan in force was made with. */
   let planPace = input.budget?.calibration.secondsPerStep ?? 0;
   const racing = () => candidates.filter((c) => c.state === 'racing');
@@ -160,11 +161,11 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     if (trainRunSteps === 0) return input.budget?.calibration ?? null;
     return { secondsPerStep: trainWall / trainRunSteps, evalSeconds: scorings ? scoringSeconds / scorings : (input.budget?.calibration.evalSeconds ?? 0) };
   };
+  /** Wall seconds the plan in force still needs at a pace: its remaining steps and scorings for the runs still racing. */
+  const secondsToFinish = (secondsPerStep: number, evalSeconds: number) => runsRacing() * ((total - done) * secondsPerStep + rungs.filter((s) => s > done).length * evalSeconds);
   const eta = () => {
     const pace = measured();
-    if (!pace) return null;
-    const futureRungs = rungs.filter((s) => s > done).length;
-    return runsRacing() * ((total - done) * pace.secondsPerStep + futureRungs * pace.evalSeconds);
+    return pace ? secondsToFinish(pace.secondsPerStep, pace.evalSeconds) : null;
   };
   const announcePlan = (reason: string) => onEvent({ kind: 'plan', totalSteps: total, roundSteps: round, rungSteps: rungs, reason });
   announcePlan(input.budget ? 'planned from the timed steps and scoring' : '--steps');
@@ -185,7 +186,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     if (input.budget) {
       // A round is what the hard stop can overshoot by: keep one under MAX_ROUND_SHARE of the budget.
       const pace = measured()!;
-      const stepSeconds = Math.max(pace.secondsPerStep, lastRoundPace);
+      const stepSeconds = Math.max(pace.secondsPerStep, lastRoundPace());
       k = Math.max(1, Math.min(k, Math.floor((MAX_ROUND_SHARE * (input.budget.endsAt - started)) / (runsRacing() * stepSeconds))));
       // End between rounds when this round and the last scoring would pass the hard stop.
       const roundSeconds = runsRacing() * (k * stepSeconds + pace.evalSeconds);
@@ -206,7 +207,6 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     const roundWall = clock() - roundStarted;
     trainWall += roundWall;
     trainRunSteps += runs.length * k;
-    lastRoundPace = roundWall / Math.max(1, runs.length * k);
     recentRounds.push({ wall: roundWall, runSteps: runs.length * k });
     if (recentRounds.length > RECENT_ROUNDS) recentRounds.shift();
     for (const c of racing()) {
@@ -218,7 +218,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     }
     // After the first round: the calibration timed a throw-away run for a few steps; on a busy
     // machine it is often off by 2x or more, and a plan fixed on it would waste the budget.
-    if (input.budget && done === k && done < total && Math.abs(lastRoundPace / input.budget.calibration.secondsPerStep - 1) > REPLAN_TOLERANCE) replan('the first round');
+    if (input.budget && done === k && done < total && Math.abs(lastRoundPace() / input.budget.calibration.secondsPerStep - 1) > REPLAN_TOLERANCE) replan('the first round');
     // Between rungs: a plan cut on a slow spell (another job on the cores) would leave the budget
     // idle once the machine is fast again, and the last rung allows no later re-plan. Only after a
     // real spell (every recent round SPELL_RATIO faster than the plan assumed): on plain noise,
@@ -262,9 +262,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
   /** Share of the budget that the plan in force would leave unused at the slowest recent round's pace (none until RECENT_ROUNDS rounds are timed). */
   function spareShare(): number {
     if (recentRounds.length < RECENT_ROUNDS) return 0;
-    const evalSeconds = measured()!.evalSeconds;
-    const futureRungs = rungs.filter((s) => s > done).length;
-    const needed = runsRacing() * ((total - done) * slowestRecentPace() + futureRungs * evalSeconds);
+    const needed = secondsToFinish(slowestRecentPace(), measured()!.evalSeconds);
     return (input.budget!.endsAt - clock() - needed) / Math.max(1e-9, input.budget!.endsAt - started);
   }
 
@@ -273,7 +271,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     const average = measured()!;
     // The pace now: the last RECENT_ROUNDS rounds (the whole-run average lags a slow spell for the
     // rest of the run); at a rung or the first round, the last round's when it is slower (a machine slowing down).
-    const stepSeconds = options.upOnly ? slowestRecentPace() : Math.max(recentPace(), lastRoundPace);
+    const stepSeconds = options.upOnly ? slowestRecentPace() : Math.max(recentPace(), lastRoundPace());
     const pace = { secondsPerStep: stepSeconds, evalSeconds: average.evalSeconds };
     const next = replanSteps({ secondsLeft: input.budget!.endsAt - clock(), stepsDone: done, runs: runsRacing(), calibration: pace, maxRungs: input.maxRungs });
     // Small changes are left to the hard stop's grace: each change re-stretches the schedule.
