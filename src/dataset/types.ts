@@ -21,14 +21,56 @@ export interface DatasetOptions {
   strict: boolean;
   /** Largest width x height decoded per image (default DEFAULT_MAX_PIXELS); larger files are skipped. */
   maxPixels?: number;
+  /** Label conventions from flags (--label-map, --reduce-zero-label, --binarize, --background); a format's own come first, flags win. */
+  labels?: Partial<LabelConvention>;
+  /** --format NAME: the catalogue entry to use instead of detecting one. */
+  format?: string;
+  /** --formats FILE...: extra format files (later files win by name). */
+  formatFiles?: string[];
+  /** --split NAME: which split to read (default: the format's training split). */
+  split?: string;
+  /** --group REGEX: the first capture group (else the whole match) of a pair's id names its group. */
+  groupPattern?: string;
+}
+
+/**
+ * How stored mask values become class ids, applied in this order after decoding: binarize, map,
+ * reduce-zero-label. Formats carry their own (formats/*.json); flags override field by field.
+ */
+export interface LabelConvention {
+  /** Values above the threshold become 1, the rest 0 (JPEG or 0/255 masks). null = off. */
+  binarize: { threshold: number } | null;
+  /** Stored value -> class id or 'ignore'; values not listed go to `others`. null = off. */
+  labelMap: { source: string; entries: Array<[number, number | 'ignore']>; others: 'keep' | 'ignore' } | null;
+  /** MMSegmentation's reduce_zero_label: 0 -> ignore, k -> k - 1 (ADE20K, LoveDA). */
+  reduceZeroLabel: boolean;
+  /** The background class id, or null when the dataset has none (Cityscapes, ADE20K). Default 0. */
+  background: number | null;
+}
+
+/** Which catalogue format read the dataset, and why (printed, and recorded in the profile). */
+export interface FormatChoice {
+  name: string;
+  /** 'chosen with --format', or what detection saw ("found gtFine/ and leftImg8bit/"). */
+  reason: string;
+  /** The split read (null when the format has none). */
+  split: string | null;
 }
 
 /** One mask and its image (null for masks-only datasets), paired by file basename. */
 export interface DatasetPair {
   /** The shared basename without extension, e.g. 'tile_0001'. */
   id: string;
+  /** The label file (a mask image, a NIfTI label volume, or a COCO annotation file: see `source`). */
   maskPath: string;
+  /** The image file (the first channel's when there are several); null for masks-only datasets. */
   imagePath: string | null;
+  /** Every channel file in channel order, when an image is split over files (nnU-Net's _0000, _0001). */
+  imagePaths?: string[];
+  /** Tiles of one scene, slices of one volume, frames of one sequence: never split across train and validation. Absent = the id. */
+  group?: string;
+  /** How the labels are read when `maskPath` is not a mask image of its own. */
+  source?: { kind: 'coco'; imageId: number };
 }
 
 /** One colormap entry: an RGB colour and the class id it stands for. */
@@ -64,6 +106,10 @@ export interface DatasetIndex {
   colormap: Colormap | null;
   /** Pixel limit per image (--max-pixels), checked from each file's header before decoding. */
   maxPixels: number;
+  /** The label conventions in force (format's, then flags). Absent = the defaults (no mapping, background 0). */
+  labels?: LabelConvention;
+  /** The catalogue format that located the pairs; absent when --images/--masks were given. */
+  format?: FormatChoice;
 }
 
 /** A decoded pair: class ids and the image as 8-bit samples. */
@@ -77,6 +123,8 @@ export interface DecodedPair {
   image: { channels: 1 | 3; data: Uint8Array } | null;
   /** Largest label value other than the ignore index; -1 when every pixel is ignored. */
   maxLabel: number;
+  /** The pair's group (scene, case, sequence) for leak-free splits; absent = the id. */
+  group?: string;
 }
 
 /** A problem with one pair: the caller leaves the pair out and lists it, or stops under --strict. */
