@@ -17,6 +17,8 @@ export interface SkippedItem {
   file: string;
   problem: string;
   fix: string;
+  /** 'class-ids': the mask was read, but its class ids do not fit (out of range, not in the label map). */
+  cause?: 'class-ids';
 }
 
 export interface ObjectScaleStats {
@@ -65,13 +67,16 @@ export interface ProfileAggregates {
   imagesProfiled: number;
   validPixels: number;
   ignoredPixels: number;
-  /** Share of class 0 (background) among valid pixels. */
+  /**
+   * Share of the background class (dataset.background, default 0) among valid pixels; 0 when the
+   * dataset has no background class (every class is foreground: foregroundShare is then 1).
+   */
   backgroundShare: number;
   backgroundShareCI95: Interval | null;
   /** 1 - backgroundShare. */
   foregroundShare: number;
   foregroundShareCI95: Interval | null;
-  /** Smallest share among foreground classes present in the profile (ids >= 1 with pixels > 0). */
+  /** Smallest share among foreground classes present in the profile (every class but the background, with pixels > 0). */
   smallestForegroundShare: number;
   smallestForegroundShareCI95: Interval | null;
   smallestForegroundClassId: number;
@@ -109,6 +114,13 @@ export interface DatasetProfile {
     pairsFound: number;
     pairsProfiled: number;
     ignoreIndex: number | null;
+    /**
+     * The background class id; null when every class is a foreground class (Cityscapes, ADE20K).
+     * Absent (profiles written before it existed) = 0.
+     */
+    background?: number | null;
+    /** How stored mask values became class ids, in words (binarized, label map, 0/255 read as binary). */
+    labelNotes?: string[];
     classNames: string[];
     /** Width x height range over profiled masks. */
     minSize: [number, number] | null;

@@ -17,9 +17,11 @@ import { formatColor, packRgb } from './class-files.js';
 import { checkPixelLimit, DEFAULT_MAX_PIXELS, formatPixels, maxFileBytes } from './limits.js';
 import { checkMaskSampleType, checkPages, stretchToBytes } from './sample-types.js';
 import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
-import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
+import { applyLabelConvention, BINARY_MASKS_SOURCE, DEFAULT_BINARIZE_THRESHOLD, describeValues, mapsNothing } from './labels.js';
+import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair, type LabelConvention } from './types.js';
 
-export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number };
+/** What decoding a pair needs from the index; `labels` = the label convention in force (absent: values are class ids). */
+export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number; labels?: LabelConvention };
 
 type Role = 'mask' | 'image';
 const REEXPORT = (role: Role): string =>
@@ -225,38 +227,91 @@ function labelsFromColors(path: string, raw: RawSamples, colormap: Colormap | nu
       path,
       `${unknown.size} colour${unknown.size > 1 ? 's' : ''} not in the colormap ${colormap.file} (${listed.join('; ')}${more})`,
       lossy
-        ? `${LOSSLESS_MASKS}: lossy JPEG/WebP compression invents colours at every edge`
+        ? `${LOSSLESS_MASKS}: lossy JPEG/WebP compression invents colours at every edge (a black-and-white mask can be read with --binarize instead of --colormap)`
         : `add the colour${unknown.size > 1 ? 's' : ''} to ${colormap.file} with a class id (or the ignore index), or fix the mask`,
     );
   }
   return labels;
 }
 
-/** Class ids of a mask, checked against numClasses. */
+/** Class ids of a mask: stored values through the label convention, checked against numClasses. */
 export async function decodeMask(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array; maxLabel: number }> {
   try {
-    return await decodeMaskUnguarded(path, context);
+    const stored = await readStoredLabels(path, context);
+    const labels = classIdsOf(path, stored.labels, context);
+    const maxLabel = checkLabels(path, labels, context);
+    return { width: stored.width, height: stored.height, labels, maxLabel };
   } catch (error) {
     throw outOfMemoryProblem(path, 'mask', error) ?? error;
   }
 }
 
-async function decodeMaskUnguarded(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array; maxLabel: number }> {
+/**
+ * The mask's values as stored, one per pixel (colour masks through the colormap), before any
+ * label convention: what binary-masks.ts scans to tell 0/255 masks apart.
+ */
+export async function readStoredLabels(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array }> {
+  try {
+    return await readStoredLabelsUnguarded(path, context);
+  } catch (error) {
+    throw outOfMemoryProblem(path, 'mask', error) ?? error;
+  }
+}
+
+async function readStoredLabelsUnguarded(path: string, context: DecodeContext): Promise<{ width: number; height: number; labels: Uint8Array | Uint16Array }> {
   const maxPixels = context.maxPixels ?? DEFAULT_MAX_PIXELS;
   const bytes = await readBytes(path, 'mask', maxPixels);
   const raw = await readMaskSamples(path, bytes, maxPixels);
+  const binarize = context.labels?.binarize ?? null;
   // A JPEG of class ids (grey, or grey saved as RGB) looks valid but is wrong at every edge:
   // compression blends neighbours (0|5 becomes 0,1,3,5). Refuse it rather than count invented
-  // classes. Colour masks with a colormap are checked colour by colour below, which catches them.
-  if (raw.format === 'jpeg' && !context.colormap) {
-    throw new PairProblem(path, 'the mask is a JPEG: lossy compression changes class ids along every object edge', LOSSLESS_MASKS);
+  // classes, unless --binarize thresholds it (Kvasir-SEG's 0/255 JPEG masks: the noise stays far
+  // from the threshold). Colour masks with a colormap are checked colour by colour below.
+  if (raw.format === 'jpeg' && !context.colormap && !binarize) {
+    throw new PairProblem(
+      path,
+      'the mask is a JPEG: lossy compression changes class ids along every object edge',
+      `if it is a black-and-white mask (0 = background, 255 = object, as Kvasir-SEG's), pass --binarize (threshold ${DEFAULT_BINARIZE_THRESHOLD}) to read it as background/foreground; otherwise ${LOSSLESS_MASKS}`,
+    );
   }
   let labels: Uint8Array | Uint16Array;
   if (raw.channels === 1) labels = raw.data;
   else if (raw.channels === 2) labels = takeChannel(raw.data, 2, raw.width * raw.height); // grey + alpha: the grey channel
-  else labels = labelsFromColors(path, raw, context.colormap, raw.format === 'jpeg' || raw.format === 'webp');
-  const maxLabel = checkLabels(path, labels, context);
-  return { width: raw.width, height: raw.height, labels, maxLabel };
+  else if (binarize && !context.colormap) labels = lumaOf(raw); // a black-and-white mask saved in colour: threshold its brightness
+  else labels = labelsFromColors(path, raw, context.colormap ?? null, raw.format === 'jpeg' || raw.format === 'webp');
+  return { width: raw.width, height: raw.height, labels };
+}
+
+/** Stored values -> class ids through the label convention; a value the label map rejects is the pair's problem. */
+function classIdsOf(path: string, stored: Uint8Array | Uint16Array, context: DecodeContext): Uint8Array | Uint16Array {
+  const convention = context.labels;
+  if (!convention || mapsNothing(convention)) return stored;
+  const { labels, rejected } = applyLabelConvention(stored, convention, context.ignoreIndex);
+  if (rejected.size > 0) throw rejectedValuesProblem(path, rejected, convention);
+  return labels;
+}
+
+function rejectedValuesProblem(path: string, rejected: Map<number, number>, convention: LabelConvention): PairProblem {
+  const source = convention.labelMap?.source ?? '';
+  const values = `value${rejected.size > 1 ? 's' : ''} ${describeValues(rejected)}`;
+  if (source === BINARY_MASKS_SOURCE) {
+    return new PairProblem(
+      path,
+      `the dataset's masks were read as 0/255 black-and-white masks (the masks checked hold only 0 and 255), but this mask also holds ${values}`,
+      `pass --binarize ${DEFAULT_BINARIZE_THRESHOLD} to threshold every mask, or --binarize none to read the stored values as class ids (255 = the ignore index); or fix the mask`,
+      'class-ids',
+    );
+  }
+  return new PairProblem(path, `stored ${values} not in the label map ${source} (its "default" is "reject")`, `add the value${rejected.size > 1 ? 's' : ''} to ${source}, or set "default" to "keep" or "ignore"`, 'class-ids');
+}
+
+/** ITU-R 601 brightness of RGB(A) samples (as PIL's convert("L") and OpenCV's IMREAD_GRAYSCALE), at the samples' depth. */
+function lumaOf(raw: RawSamples): Uint8Array | Uint16Array {
+  const { channels, data } = raw;
+  const pixels = raw.width * raw.height;
+  const out = data instanceof Uint16Array ? new Uint16Array(pixels) : new Uint8Array(pixels);
+  for (let i = 0, j = 0; i < pixels; i++, j += channels) out[i] = Math.round(0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2]);
+  return out;
 }
 
 function takeChannel(data: Uint8Array | Uint16Array, channels: number, pixels: number): Uint8Array | Uint16Array {
@@ -303,9 +358,10 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
     const suggest = labels instanceof Uint8Array && max < 255 ? '255' : max < 65535 ? '65535' : 'none';
     throw new PairProblem(
       path,
-      `class id${above.count > 1 ? 's' : ''} ${above.listed} above the ignore index ${context.ignoreIndex}: class ids must all be below the ignore index, else it sits among the classes and the class count (${max + 1}) is wrong`,
+      `class id${above.count > 1 ? 's' : ''} ${above.listed} above the ignore index ${context.ignoreIndex}: class ids must all be below the ignore index, else it sits among the classes and the class count (${max + 1}) is wrong${mappedNote(context)}`,
       `set --ignore-index to the value that marks unlabelled pixels, above every class id (e.g. --ignore-index ${suggest}), or --ignore-index none if every value is a class; ` +
         `if ${context.ignoreIndex} is itself a class, pass --num-classes N with --ignore-index outside 0..N-1; otherwise fix the mask`,
+      'class-ids',
     );
   }
   if (max < numClasses) return max;
@@ -318,9 +374,16 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
   throw new PairProblem(
     path,
     `class id${above.count > 1 ? 's' : ''} ${above.listed} out of range: there are ${numClasses} classes${from}, so ids run 0..${numClasses - 1}` +
-      (context.ignoreIndex === null ? ' (no ignore index)' : ` (ignore index ${context.ignoreIndex})`),
-    `${raise}, set --ignore-index to the value used for unlabelled pixels, or fix the mask`,
+      (context.ignoreIndex === null ? ' (no ignore index)' : ` (ignore index ${context.ignoreIndex})`) +
+      mappedNote(context),
+    `${raise}, set --ignore-index to the value used for unlabelled pixels, ${context.labels?.labelMap ? `map the value in ${context.labels.labelMap.source}` : 'map stored values to classes with --label-map FILE'}, or fix the mask`,
+    'class-ids',
   );
+}
+
+/** ", after the label conventions" when the ids in a message are not the stored values. */
+function mappedNote(context: DecodeContext): string {
+  return context.labels && !mapsNothing(context.labels) ? '; ids as read through the label conventions (--binarize, --label-map, --reduce-zero-label)' : '';
 }
 
 type DecodedImage = { width: number; height: number; channels: 1 | 3; data: Uint8Array };

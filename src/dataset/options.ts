@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING, parseMaxPixels } from './limits.js';
-import type { DatasetOptions } from './types.js';
+import { DEFAULT_BINARIZE_THRESHOLD } from './labels.js';
+import type { DatasetOptions, LabelConvention } from './types.js';
 
 export const DEFAULT_IGNORE_INDEX = 255;
 
@@ -24,15 +25,48 @@ function parseNumClasses(value: string): number {
   return n;
 }
 
-/** Adds --images --masks --ignore-index --num-classes --classes --colormap --strict --max-pixels to a command. */
+/** --background: a class id, or 'none' (no class is background). */
+function parseBackground(value: string): number | 'none' {
+  if (value.trim().toLowerCase() === 'none') return 'none';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidArgumentError(`expected the background's class id in 0..65535 or "none", got "${value}"`);
+  }
+  return n;
+}
+
+/**
+ * --binarize [THRESHOLD]: a threshold, or 'none' (turns binarizing off, a format's and the 0/255
+ * reading's too). The value is optional, so commander takes the next word when it is not a flag:
+ * the message says how to put the dataset folder first.
+ */
+function parseBinarize(value: string): number | 'none' {
+  if (value.trim().toLowerCase() === 'none') return 'none';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65534) {
+    throw new InvalidArgumentError(`expected a threshold in 0..65534 or "none", got "${value}" (give DIR before --binarize, or write --binarize ${DEFAULT_BINARIZE_THRESHOLD})`);
+  }
+  return n;
+}
+
+/** Adds the dataset flags (folders, ignore index, classes, colormap, label conventions, --strict, --max-pixels) to a command. */
 export function addDatasetOptions(command: Command): Command {
   return command
     .option('--images <dir>', 'images folder (default: ROOT/images; none = masks-only)')
     .option('--masks <dir>', 'label masks folder (default: ROOT/masks)')
-    .option('--ignore-index <n>', 'label value left out of every count and loss, or "none"', parseIgnoreIndex, DEFAULT_IGNORE_INDEX)
+    // No commander default: whether it was given matters (an explicit 255 keeps 0/255 masks' 255 ignored).
+    .option('--ignore-index <n>', `label value left out of every count and loss, or "none" (default ${DEFAULT_IGNORE_INDEX})`, parseIgnoreIndex)
     .option('--num-classes <n>', 'number of classes (default: from --classes/--colormap, else the largest id in the masks + 1)', parseNumClasses)
     .option('--classes <file>', 'JSON class names: ["background", "roof", ...] or {"0": "background", ...}')
     .option('--colormap <file>', 'JSON colour -> class id map for RGB masks: {"0": "#000000", "1": "#ff0000", ...}')
+    .option('--label-map <file>', 'JSON stored value -> class id or "ignore", e.g. Cityscapes labelIds: {"7": 0, "8": 1, ..., "default": "ignore"} (see docs/labels.md)')
+    .option('--reduce-zero-label', 'stored 0 is ignored and every other id k is class k - 1 (ADE20K, LoveDA; MMSegmentation\'s reduce_zero_label)')
+    .option('--background <id>', 'the background class id (default 0), or "none" when every class is foreground (Cityscapes, ADE20K)', parseBackground)
+    .option(
+      '--binarize [threshold]',
+      `read black-and-white masks: stored values above THRESHOLD (default ${DEFAULT_BINARIZE_THRESHOLD}) are class 1, the rest 0 (JPEG masks such as Kvasir-SEG's); "none" keeps stored values (no 0/255 reading)`,
+      parseBinarize,
+    )
     .option('--strict', 'stop with exit code 2 at the first bad or unpaired file instead of skipping it')
     .option(
       '--max-pixels <n>',
@@ -49,10 +83,12 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
   const text = (key: string): string | undefined => {
     const value = opts[key];
     if (value === undefined || value === null || value === false) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') throw new UserError(`--${key} needs a path`, { fix: `pass --${key} PATH` });
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (typeof value !== 'string' || value.trim() === '') throw new UserError(`${flag} needs a path`, { fix: `pass ${flag} PATH` });
     return value;
   };
   const ignore = opts.ignoreIndex;
+  const ignoreIndexGiven = ignore !== undefined;
   let ignoreIndex: number | null;
   if (ignore === undefined) ignoreIndex = DEFAULT_IGNORE_INDEX;
   else if (ignore === null) ignoreIndex = null;
@@ -73,6 +109,7 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
     }
   }
   const options: DatasetOptions = { ignoreIndex, strict: Boolean(opts.strict) };
+  if (ignoreIndexGiven) options.ignoreIndexGiven = true;
   if (opts.maxPixels !== undefined && opts.maxPixels !== null) {
     try {
       options.maxPixels = parseMaxPixels(String(opts.maxPixels));
@@ -90,5 +127,31 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
   if (numClasses !== undefined) options.numClasses = numClasses;
   if (classes) options.classNamesFile = classes;
   if (colormap) options.colormapFile = colormap;
+  const labelMap = text('labelMap');
+  if (labelMap) options.labelMapFile = labelMap;
+  const labels = labelFlagsFrom(opts);
+  if (Object.keys(labels).length > 0) options.labels = labels;
   return options;
+}
+
+/** The label-convention fields the flags set (absent = not given, so a format's own stands). */
+function labelFlagsFrom(opts: Record<string, unknown>): Partial<LabelConvention> {
+  const labels: Partial<LabelConvention> = {};
+  const checked = <T>(flag: string, parse: (value: string) => T, example: string): T => {
+    try {
+      return parse(String(opts[flag]));
+    } catch (error) {
+      throw new UserError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${(error as Error).message}`, { fix: `for example ${example}` });
+    }
+  };
+  if (opts.binarize !== undefined && opts.binarize !== false) {
+    const threshold = opts.binarize === true ? DEFAULT_BINARIZE_THRESHOLD : checked('binarize', parseBinarize, `--binarize ${DEFAULT_BINARIZE_THRESHOLD}`);
+    labels.binarize = threshold === 'none' ? null : { threshold };
+  }
+  if (opts.reduceZeroLabel) labels.reduceZeroLabel = true;
+  if (opts.background !== undefined && opts.background !== null) {
+    const background = checked('background', parseBackground, '--background 0, or --background none');
+    labels.background = background === 'none' ? null : background;
+  }
+  return labels;
 }

@@ -6,6 +6,7 @@ import { UserError } from '../common/errors.js';
 import { classNamesFromColormap, readClassNames, readColormap } from './class-files.js';
 import { decodePair } from './decode.js';
 import { listImageFiles, pairFiles, resolveFolders } from './files.js';
+import { resolveLabelReading } from './label-reading.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
 import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
 
@@ -112,7 +113,10 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
       fix: 'give each mask the same basename as its image (tile_1.png <-> tile_1.jpg), or leave images out for a masks-only profile',
     });
   }
+  // Label conventions (labels.ts): the format's (none until a catalogue format located the pairs) under the flags'.
+  const labelReading = await resolveLabelReading(options, undefined, { pairs, numClasses, numClassesSource: options.numClasses !== undefined ? '--num-classes' : (namesFile ?? colormap?.file ?? null), colormap, maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
   return {
+    ...labelReading,
     root: folders.root,
     imagesDir: folders.imagesDir,
     masksDir: folders.masksDir,

@@ -11,6 +11,8 @@ export interface DatasetOptions {
   masksDir?: string;
   /** Label value excluded from every count and loss (default 255); null = every value is a class. */
   ignoreIndex: number | null;
+  /** True when --ignore-index was given (not the default): 0/255 masks are then read as the user said, not as binary. */
+  ignoreIndexGiven?: boolean;
   /** Number of classes; ids >= this (other than the ignore index) make a pair's problem. */
   numClasses?: number;
   /** JSON file naming the classes (see class-files.ts for the accepted shapes). */
@@ -23,6 +25,8 @@ export interface DatasetOptions {
   maxPixels?: number;
   /** Label conventions from flags (--label-map, --reduce-zero-label, --binarize, --background); a format's own come first, flags win. */
   labels?: Partial<LabelConvention>;
+  /** --label-map FILE, read at index time into `labels.labelMap` (label-map-file.ts). */
+  labelMapFile?: string;
   /** --format NAME: the catalogue entry to use instead of detecting one. */
   format?: string;
   /** --formats FILE...: extra format files (later files win by name). */
@@ -40,8 +44,11 @@ export interface DatasetOptions {
 export interface LabelConvention {
   /** Values above the threshold become 1, the rest 0 (JPEG or 0/255 masks). null = off. */
   binarize: { threshold: number } | null;
-  /** Stored value -> class id or 'ignore'; values not listed go to `others`. null = off. */
-  labelMap: { source: string; entries: Array<[number, number | 'ignore']>; others: 'keep' | 'ignore' } | null;
+  /**
+   * Stored value -> class id or 'ignore'; values not listed go to `others` (kept as they are,
+   * ignored, or 'reject': the mask is skipped with the values named). null = off.
+   */
+  labelMap: { source: string; entries: Array<[number, number | 'ignore']>; others: 'keep' | 'ignore' | 'reject' } | null;
   /** MMSegmentation's reduce_zero_label: 0 -> ignore, k -> k - 1 (ADE20K, LoveDA). */
   reduceZeroLabel: boolean;
   /** The background class id, or null when the dataset has none (Cityscapes, ADE20K). Default 0. */
@@ -108,6 +115,8 @@ export interface DatasetIndex {
   maxPixels: number;
   /** The label conventions in force (format's, then flags). Absent = the defaults (no mapping, background 0). */
   labels?: LabelConvention;
+  /** How stored values became class ids, in words, for the profile's headline (labels.ts describeLabelReading). */
+  labelNotes?: string[];
   /** The catalogue format that located the pairs; absent when --images/--masks were given. */
   format?: FormatChoice;
 }
@@ -132,15 +141,18 @@ export class PairProblem extends Error {
   readonly file: string;
   readonly problem: string;
   readonly fix: string;
-  constructor(file: string, problem: string, fix: string) {
+  /** 'class-ids' when the mask was read but its ids do not fit the classes (the headline counts these). */
+  readonly skipCause?: SkippedItem['cause'];
+  constructor(file: string, problem: string, fix: string, skipCause?: SkippedItem['cause']) {
     super(`${file}: ${problem}`);
     this.name = 'PairProblem';
     this.file = file;
     this.problem = problem;
     this.fix = fix;
+    if (skipCause) this.skipCause = skipCause;
   }
 }
 
 export function toSkippedItem(problem: PairProblem): SkippedItem {
-  return { file: problem.file, problem: problem.problem, fix: problem.fix };
+  return { file: problem.file, problem: problem.problem, fix: problem.fix, ...(problem.skipCause ? { cause: problem.skipCause } : {}) };
 }

@@ -36,6 +36,10 @@ export interface ProfileContext {
   hasImages: boolean;
   pairsFound: number;
   ignoreIndex: number | null;
+  /** The background class id; null = none (every class is foreground). Absent = 0. */
+  background?: number | null;
+  /** How stored values became class ids, in words (recorded in the profile). */
+  labelNotes?: string[];
   classNames: string[] | null;
   numClasses: number | null;
   skipped: SkippedItem[];
@@ -104,7 +108,12 @@ export class ProfileAccumulator {
   }
 
   toProfile(context: ProfileContext, elapsedSeconds: number): DatasetProfile {
-    const numClasses = Math.max(context.numClasses ?? 0, context.classNames?.length ?? 0, this.classes.length);
+    const ignore = context.ignoreIndex;
+    // The background id (labels.ts); -1 when the dataset has none, so every class is foreground.
+    // A background named but absent from every mask is still a class (share 0).
+    const background = context.background === undefined ? 0 : (context.background ?? -1);
+    const hasBackground = background >= 0 && background !== ignore;
+    const numClasses = Math.max(context.numClasses ?? 0, context.classNames?.length ?? 0, this.classes.length, hasBackground ? background + 1 : 0);
     this.ensureClasses(numClasses);
     const sampled = context.sample !== null;
     const population = context.sample?.population ?? this.images;
@@ -112,7 +121,6 @@ export class ProfileAccumulator {
       sampled ? ratioInterval({ ...this.valid, sumY: this.classes[c].sumY, sumYY: this.classes[c].sumYY, sumXY: this.classes[c].sumXY }, population) : null;
     const valid = this.validPixels;
     const measuredBoundary = context.hasImages && this.imagesWithBoundary > 0;
-    const ignore = context.ignoreIndex;
 
     // With a class count inferred from the masks, ids that never occur are gaps, not classes: when
     // they outnumber the ids in use (sparse 16-bit ids up to 60000), only ids in use are listed.
@@ -126,7 +134,7 @@ export class ProfileAccumulator {
     const classes: ClassProfile[] = [];
     for (let c = 0; c < numClasses; c++) {
       if (c === ignore) continue;
-      if (listUsedOnly && c !== 0 && !inUse(c)) continue;
+      if (listUsedOnly && c !== background && !inUse(c)) continue;
       const t = this.classes[c];
       classes.push({
         id: c,
@@ -156,7 +164,7 @@ export class ProfileAccumulator {
       });
     }
 
-    const foreground = classes.filter((c) => c.id !== 0);
+    const foreground = classes.filter((c) => c.id !== background);
     const presentForeground = foreground.filter((c) => c.pixelCount > 0);
     const smallest = presentForeground.reduce<ClassProfile | null>((min, c) => (min === null || c.pixelShare < min.pixelShare ? c : min), null);
     const presentShares = classes.filter((c) => c.pixelCount > 0).map((c) => c.pixelShare);
@@ -164,14 +172,16 @@ export class ProfileAccumulator {
     for (const c of foreground) foregroundObjects.merge(this.classes[c.id].objects.toSketch());
     const p10 = foregroundObjects.quantile(0.1);
     const p90 = foregroundObjects.quantile(0.9);
-    const backgroundShare = valid > 0 && ignore !== 0 ? this.classes[0].pixelCount / valid : 0;
+    // No background class (Cityscapes, ADE20K): no pixel is background, so backgroundShare is 0 and
+    // every valid pixel is foreground; how one class dominates shows in imbalanceRatio instead.
+    const backgroundShare = valid > 0 && hasBackground ? this.classes[background].pixelCount / valid : 0;
     // No valid pixels: neither background nor foreground (not "foreground 100%").
     const foregroundShare = valid > 0 ? 1 - backgroundShare : 0;
     const classCount = numClasses - (ignore !== null && ignore < numClasses ? 1 : 0);
     const classNames = listUsedOnly
       ? Array.from({ length: numClasses }, (_, c) => `class ${c}`).filter((_, c) => c !== ignore)
       : classes.map((c) => c.name);
-    const backgroundCI = ignore !== 0 ? shareCI(0) : null;
+    const backgroundCI = hasBackground ? shareCI(background) : null;
     const totalBoundary = classes.reduce((s, c) => s + (c.boundary?.boundaryPixels ?? 0), 0);
     const totalAmbiguous = classes.reduce((s, c) => s + this.classes[c.id].ambiguousPixels, 0);
     const totalContrast = classes.reduce((s, c) => s + this.classes[c.id].contrastSum, 0);
@@ -189,6 +199,8 @@ export class ProfileAccumulator {
         pairsFound: context.pairsFound,
         pairsProfiled: this.images,
         ignoreIndex: context.ignoreIndex,
+        background: hasBackground ? background : null,
+        labelNotes: [...(context.labelNotes ?? [])],
         classNames,
         minSize: this.minSize,
         maxSize: this.maxSize,

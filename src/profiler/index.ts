@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { indexDataset, noneReadable, strictError, type DatasetIndex, type DatasetOptions, type DatasetPair } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
+import { backgroundOf } from '../dataset/index.js';
 import { workerScript } from '../common/workers.js';
 import type { DatasetProfile, SkippedItem } from '../contracts/profile.js';
 import type { ProfileProgress } from '../contracts/events.js';
@@ -61,7 +62,7 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
   }
 
   const boundary: BoundaryOptions = { ...DEFAULT_BOUNDARY_OPTIONS, ...options.boundary };
-  const measure: MeasureOptions = { ignoreIndex: index.ignoreIndex, numClasses: index.numClasses, boundary };
+  const measure: MeasureOptions = { ignoreIndex: index.ignoreIndex, numClasses: index.numClasses, boundary, background: backgroundOf(index.labels) };
   const accumulator = new ProfileAccumulator();
   const skipped: SkippedItem[] = [...index.skipped];
   let done = 0;
@@ -103,6 +104,8 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
       hasImages: index.hasImages,
       pairsFound: index.pairs.length,
       ignoreIndex: index.ignoreIndex,
+      background: backgroundOf(index.labels),
+      labelNotes: index.labelNotes ?? [],
       classNames: index.classNames,
       numClasses: index.numClasses,
       skipped,

@@ -20,6 +20,8 @@ export interface MeasureOptions {
   ignoreIndex: number | null;
   /** Number of classes when known; arrays are at least this long. */
   numClasses: number | null;
+  /** The background class (no objects counted for it); null = every class is foreground. Default 0. */
+  background?: number | null;
   /** Boundary-ambiguity parameters (see boundary.ts). */
   boundary?: BoundaryOptions;
 }
@@ -32,7 +34,7 @@ export interface MaskStats {
   ignoredPixels: number;
   /** Valid pixel count per class id. */
   pixelCounts: number[];
-  /** Object areas per class id (8-connected components); empty for class 0, the background. */
+  /** Object areas per class id (8-connected components); empty for the background class. */
   objects: AreaSketch[];
   /** Null when the pair has no image. */
   boundary: { noiseSigma: number; perClass: ClassBoundaryCounts[] } | null;
@@ -61,9 +63,10 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
   }
 
   const objects = Array.from({ length: classCount }, () => new AreaAccumulator());
-  // Objects are foreground things (buildings, panels, ...): class 0, the background, is labelled
-  // (its regions are needed for boundary edges) but not counted as objects.
-  for (let o = 1; o <= runs.objectCount; o++) if (runs.objectClass[o] !== 0) objects[runs.objectClass[o]].add(runs.objectArea[o]);
+  // Objects are foreground things (buildings, panels, ...): the background class is labelled (its
+  // regions are needed for boundary edges) but not counted as objects. No background: all count.
+  const background = options.background === undefined ? 0 : (options.background ?? -1);
+  for (let o = 1; o <= runs.objectCount; o++) if (runs.objectClass[o] !== background) objects[runs.objectClass[o]].add(runs.objectArea[o]);
 
   let boundary: MaskStats['boundary'] = null;
   if (pair.image && objectIds) {
