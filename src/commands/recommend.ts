@@ -9,7 +9,7 @@ import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson,
 import type { DatasetProfile } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
-import { assertSomethingToRecommend, classIdWarnings, profileDataset } from '../profiler/index.js';
+import { assertSomethingToRecommend, classIdWarnings, labelNotes, profileDataset } from '../profiler/index.js';
 import { formatRecommendationText } from '../report/recommendation-text.js';
 import { recommendationOutput } from '../ui/render.js';
 import { recommend } from '../rules/engine.js';
@@ -74,6 +74,7 @@ export function registerRecommendCommand(program: Command): void {
     }
     // Nothing to recommend for all-ignored or one-class masks; odd class ids are worth a warning.
     assertSomethingToRecommend(profile, opts.profile ?? dir ?? 'dataset');
+    for (const text of labelNotes(profile)) note(`note: ${text}`);
     for (const warning of classIdWarnings(profile)) note(`warning: ${warning}`);
     const recommendation = await recommend(profile, {
       intent: { domain: opts.domain ?? null, priority: opts.priority ?? null },

@@ -11,7 +11,7 @@
  * 255 as void. Profiling decodes masks in worker threads, each seeing one mask, so the decision
  * cannot be made there consistently; and the per-mask statistics (objects, boundaries) depend on
  * it, so it cannot wait for the aggregate either. So the index scans a few masks spread over the
- * dataset: if every value they hold is 0 or 255 (and 255 occurs), 255 becomes class 1. The scan
+ * dataset: if every value they hold is 0 or 255 (and both occur), 255 becomes class 1. The scan
  * reads at most BINARY_SCAN_MASKS masks; a mask elsewhere that holds any other value is skipped
  * with a message naming --binarize (the label map "rejects" other values), never silently merged.
  */
@@ -81,12 +81,13 @@ export function spreadIndices(total: number, count: number): number[] {
 }
 
 /**
- * Reads up to BINARY_SCAN_MASKS masks; 0/255 masks when every value read is 0 or 255 and 255
- * occurs at all. Unreadable masks are passed over (decoding reports them later, with their fix).
+ * Reads up to BINARY_SCAN_MASKS masks; 0/255 masks when every value read is 0 or 255 and both
+ * occur. Unreadable masks are passed over (decoding reports them later, with their fix).
  */
 export async function scanForBinaryMasks(pairs: readonly DatasetPair[], context: DecodeContext): Promise<{ scanned: number } | null> {
   const candidates = pairs.filter((pair) => pair.source === undefined);
   let scanned = 0;
+  let seen0 = false;
   let seen255 = false;
   for (const i of spreadIndices(candidates.length, BINARY_SCAN_MASKS)) {
     let labels: Uint8Array | Uint16Array;
@@ -100,8 +101,10 @@ export async function scanForBinaryMasks(pairs: readonly DatasetPair[], context:
     for (let p = 0; p < labels.length; p++) {
       const v = labels[p];
       if (v === 255) seen255 = true;
-      else if (v !== 0) return null;
+      else if (v === 0) seen0 = true;
+      else return null;
     }
   }
-  return scanned > 0 && seen255 ? { scanned } : null;
+  // Both values: masks holding only 255 are as likely all-void as all-object; reading them needs the user.
+  return seen0 && seen255 ? { scanned } : null;
 }

@@ -4,7 +4,8 @@
  * article judges losses on them ("small-object detection rate 0.48 -> 0.67", "Combo cuts abnormal
  * predictions by 30%").
  *
- * Definitions, per foreground class c (class 0, background, has no objects):
+ * Definitions, per foreground class c (the background class, 0 unless the dataset says otherwise,
+ * has no objects; a dataset without a background class has objects in every class):
  *  - objects: 8-connected components of (label == c) in the ground truth, and of
  *    (prediction == c) in the prediction; found with the profiler's run-length union-find
  *    (src/profiler/runs.ts). Pixels whose label is the ignore index belong to no ground-truth
@@ -83,10 +84,10 @@ function asLabelArray(values: ArrayLike<number>): LabelArray {
   return Uint16Array.from(values as ArrayLike<number>);
 }
 
-/** Which label values are foreground classes: 1..numClasses-1, not the ignore index. */
-function foregroundValues(labelValues: number, numClasses: number, ignoreIndex: number | null): Uint8Array {
+/** Which label values are foreground classes: 0..numClasses-1 but the background and the ignore index. */
+function foregroundValues(labelValues: number, numClasses: number, ignoreIndex: number | null, background: number): Uint8Array {
   const valid = new Uint8Array(labelValues);
-  for (let c = 1; c < Math.min(numClasses, labelValues); c++) if (c !== ignoreIndex) valid[c] = 1;
+  for (let c = 0; c < Math.min(numClasses, labelValues); c++) if (c !== ignoreIndex && c !== background) valid[c] = 1;
   return valid;
 }
 
@@ -98,6 +99,8 @@ export function countObjects(
   height: number,
   numClasses: number,
   ignoreIndex: number | null,
+  /** The background class id (no objects); -1 when every class is foreground. */
+  background = 0,
 ): ObjectCounts {
   const size = width * height;
   if (labels.length !== size || prediction.length !== size) {
@@ -110,8 +113,8 @@ export function countObjects(
 
   const truthIds = new Int32Array(size);
   const predIds = new Int32Array(size);
-  const truthRuns = labelRuns(truthLabels, width, height, foregroundValues(truthLabels instanceof Uint8Array ? 256 : 65536, numClasses, ignoreIndex), truthIds);
-  const predRuns = labelRuns(predLabels, width, height, foregroundValues(predLabels instanceof Uint8Array ? 256 : 65536, numClasses, ignoreIndex), predIds);
+  const truthRuns = labelRuns(truthLabels, width, height, foregroundValues(truthLabels instanceof Uint8Array ? 256 : 65536, numClasses, ignoreIndex, background), truthIds);
+  const predRuns = labelRuns(predLabels, width, height, foregroundValues(predLabels instanceof Uint8Array ? 256 : 65536, numClasses, ignoreIndex, background), predIds);
 
   // Overlap area of every (truth object, predicted object) pair of the same class. Pixels come in
   // runs of one pair, so consecutive pixels are counted locally before touching the map.
@@ -162,7 +165,7 @@ export function countObjects(
     counts.predicted[c]++;
     if (!predTouched[p]) counts.spurious[c]++;
   }
-  for (let c = 1; c < numClasses; c++) if (c !== ignoreIndex) counts.truthPixels[c] = truthRuns.counts[c] ?? 0;
+  for (let c = 0; c < numClasses; c++) if (c !== ignoreIndex && c !== background) counts.truthPixels[c] = truthRuns.counts[c] ?? 0;
   return counts;
 }
 

@@ -24,7 +24,7 @@ import type { ProfileWorkerSetup } from './worker.js';
 export { measureMask, type MaskStats, type MaskInput, type MeasureOptions } from './mask-stats.js';
 export { ProfileAccumulator } from './aggregate.js';
 export { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
-export { assertSomethingToRecommend, classIdWarnings, nothingToRecommend } from './profile-checks.js';
+export { assertSomethingToRecommend, backgroundIdOf, classIdWarnings, labelNotes, nothingToRecommend } from './profile-checks.js';
 
 export interface ProfileOptions extends DatasetOptions {
   /** Profile a seeded random subset of this many pairs (default: all pairs). */

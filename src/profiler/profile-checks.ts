@@ -26,7 +26,7 @@ export function nothingToRecommend(profile: DatasetProfile): ProfileProblem | nu
   const { dataset: d, aggregates: a } = profile;
   const ignore = d.ignoreIndex;
   const binaryFix =
-    'if 255 marks your objects (0/255 binary masks), re-save the masks with class ids 0 and 1 (e.g. (mask > 127).astype(np.uint8)), or pass --ignore-index none to count 255 as a class';
+    'if 255 marks your objects (0/255 black-and-white masks), pass --binarize to read values above 127 as class 1 (and leave out --ignore-index 255); otherwise pass the value that marks unlabelled pixels as --ignore-index';
   if (a.validPixels === 0) {
     return {
       problem: `every mask pixel is the ignore index ${ignore ?? '-'} (${formatCount(a.ignoredPixels)} px): there are no class pixels to measure, so there is nothing to recommend`,
@@ -57,11 +57,19 @@ export function assertSomethingToRecommend(profile: DatasetProfile, source: stri
   if (nothing) throw new UserError(`${source}: ${nothing.problem}`, { fix: nothing.fix });
 }
 
-/** Warnings about the class ids themselves: sparse ids, and ids that look like instance ids. */
+/**
+ * Warnings about the class ids themselves, for the headline: masks skipped for their ids, ids that
+ * look like compression noise, sparse ids, and ids that look like instance ids.
+ */
 export function classIdWarnings(profile: DatasetProfile): string[] {
   const warnings: string[] = [];
+  const skippedForIds = skippedForClassIds(profile);
+  if (skippedForIds) warnings.push(skippedForIds);
+  const noise = compressionNoiseWarning(profile);
+  if (noise) warnings.push(noise);
   const a = profile.aggregates;
-  const foreground = profile.classes.filter((c) => c.id !== 0 && c.pixelCount > 0);
+  const background = backgroundIdOf(profile);
+  const foreground = profile.classes.filter((c) => c.id !== background && c.pixelCount > 0);
   const listedIds = new Set(profile.classes.map((c) => c.id));
   const unlisted = a.numClasses - listedIds.size;
   if (unlisted > 0) {
@@ -78,4 +86,58 @@ export function classIdWarnings(profile: DatasetProfile): string[] {
     }
   }
   return warnings;
+}
+
+/** The profile's background class id; -1 when it has none (profiles before the field: class 0). */
+export function backgroundIdOf(profile: DatasetProfile): number {
+  const background = profile.dataset.background;
+  return background === undefined ? 0 : (background ?? -1);
+}
+
+/** How the masks' values were read (0/255 as binary, label maps, ...): notes for the headline. */
+export function labelNotes(profile: DatasetProfile): string[] {
+  return [...(profile.dataset.labelNotes ?? [])];
+}
+
+/** "N of M masks were skipped for their class ids" with the first reason; null when none was. */
+export function skippedForClassIds(profile: DatasetProfile): string | null {
+  const items = profile.dataset.skipped.filter((item) => item.cause === 'class-ids');
+  if (items.length === 0) return null;
+  const first = items[0];
+  return (
+    `${formatCount(items.length)} mask${items.length === 1 ? ' was' : 's were'} skipped for their class ids and ${items.length === 1 ? 'is' : 'are'} not in this profile ` +
+    `(${formatCount(profile.dataset.pairsProfiled)} profiled); first: ${first.file}: ${first.problem}; fix: ${first.fix}`
+  );
+}
+
+/** Ids between 0 and 255 look like compression noise from this many on (with the shares below). */
+export const NOISE_MIN_IDS = 3;
+/** ...when together they hold less than this share of all pixels (the rest is 0 and 255)... */
+export const NOISE_MAX_SHARE = 0.05;
+/** ...and at least this share of their objects is small (< 100 px): thin rims along edges. */
+export const NOISE_SMALL_OBJECT_SHARE = 0.9;
+
+/**
+ * A mask re-saved from a JPEG (Kvasir-SEG's 0/255 masks as PNG) keeps the compression noise along
+ * every edge: many rare ids between 0 and 255, in tiny pieces. Read literally that is a profile of
+ * phantom classes; the warning names --binarize. 255 counts whether it is a class or the ignore
+ * index; an ignore index of 255 with no 255 pixel cannot be told apart, so ignored pixels count
+ * only when the ignore index is 255.
+ */
+export function compressionNoiseWarning(profile: DatasetProfile): string | null {
+  const { dataset: d, aggregates: a } = profile;
+  const zero = profile.classes.find((c) => c.id === 0);
+  const top = profile.classes.find((c) => c.id === 255)?.pixelCount ?? (d.ignoreIndex === 255 ? a.ignoredPixels : 0);
+  const middle = profile.classes.filter((c) => c.id > 0 && c.id < 255 && c.pixelCount > 0);
+  const all = a.validPixels + a.ignoredPixels;
+  if (!zero || zero.pixelCount === 0 || top === 0 || middle.length < NOISE_MIN_IDS || all === 0) return null;
+  const middlePixels = middle.reduce((sum, c) => sum + c.pixelCount, 0);
+  const objects = middle.reduce((sum, c) => sum + c.objects.count, 0);
+  const small = middle.reduce((sum, c) => sum + c.objects.areaHistogram[0], 0);
+  if (middlePixels / all >= NOISE_MAX_SHARE || objects === 0 || small / objects < NOISE_SMALL_OBJECT_SHARE) return null;
+  return (
+    `these ids look like compression noise, not classes: ${formatCount(middle.length)} rare ids between 0 and 255 hold ${((100 * middlePixels) / all).toPrecision(2)}% of the pixels, ` +
+    `${((100 * small) / objects).toFixed(0)}% of their ${formatCount(objects)} pieces under 100 px (a JPEG mask re-saved losslessly keeps its noise). ` +
+    `If the masks are black-and-white (0 = background, 255 = object), pass --binarize (threshold 127) to read them as two classes`
+  );
 }

@@ -9,6 +9,7 @@ import type { CandidateResult, MetricWithCI, VerificationReport } from '../contr
 import { formatDuration, formatMetric, formatNumber, formatShare } from '../ui/format.js';
 import { conditionText, traceByStep } from '../ui/views/reasoning-lines.js';
 import { objectComparisonSentences } from '../metrics/object-comparison.js';
+import { backgroundIdOf } from '../profiler/profile-checks.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { recipeRows } from './recipe-summary.js';
 import { stabilityWord } from './verification-text.js';
@@ -76,13 +77,13 @@ function profileSection(profile: DatasetProfile): string[] {
     '',
   );
   lines.push(
-    `- **Class imbalance**: background ${formatShare(a.backgroundShare)}${ci(a.backgroundShareCI95)}, smallest foreground class ${formatShare(a.smallestForegroundShare)}${ci(a.smallestForegroundShareCI95)}, imbalance ratio ${formatNumber(Math.round(a.imbalanceRatio))}:1, ${a.rareClassCount} foreground class(es) under 1%${a.absentClassIds.length ? `; absent: ${a.absentClassIds.join(', ')}` : ''}.`,
+    `- **Class imbalance**: ${backgroundIdOf(profile) < 0 ? 'no background class (every class is foreground)' : `background ${formatShare(a.backgroundShare)}${ci(a.backgroundShareCI95)}`}, smallest foreground class ${formatShare(a.smallestForegroundShare)}${ci(a.smallestForegroundShareCI95)}, imbalance ratio ${formatNumber(Math.round(a.imbalanceRatio))}:1, ${a.rareClassCount} foreground class(es) under 1%${a.absentClassIds.length ? `; absent: ${a.absentClassIds.join(', ')}` : ''}.`,
     `- **Object scale**: ${a.objectCount} foreground objects (8-connected); ${a.smallObjectShare === null ? 'no objects' : `${formatShare(a.smallObjectShare)} under 100 px`}${a.scaleSpreadDecades === null ? '' : `; sizes span ${a.scaleSpreadDecades.toFixed(1)} decades (p10 ${Math.round(a.objectAreaP10 ?? 0)}, p50 ${Math.round(a.objectAreaP50 ?? 0)}, p90 ${Math.round(a.objectAreaP90 ?? 0)} px)`}.`,
     `- **Boundary ambiguity**: ${a.ambiguousBoundaryShare === null ? 'not measured (masks only)' : `${formatShare(a.ambiguousBoundaryShare)}${ci(a.ambiguousBoundaryShareCI95)} of label-boundary pixels are low-contrast${a.meanBoundaryContrast === null ? '' : `; mean boundary contrast ${a.meanBoundaryContrast.toFixed(1)}`}`}.`,
     '',
   );
   const bins = [0, 0, 0, 0];
-  for (const c of profile.classes) if (c.id !== 0) c.objects.areaHistogram.forEach((count, bin) => (bins[bin] += count));
+  for (const c of profile.classes) if (c.id !== backgroundIdOf(profile)) c.objects.areaHistogram.forEach((count, bin) => (bins[bin] += count));
   const total = bins.reduce((sum, n) => sum + n, 0);
   lines.push('Foreground objects by area:', '');
   lines.push(...table(OBJECT_AREA_BIN_LABELS.map((label) => `${label} px`), [bins.map((n) => `${n} (${total ? formatShare(n / total) : 'n/a'})`)], [true, true, true, true]), '');

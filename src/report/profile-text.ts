@@ -3,7 +3,7 @@
  * until the Ink view exists). Aligned columns; the rarest foreground class is marked.
  */
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile, type Interval } from '../contracts/profile.js';
-import { classIdWarnings, nothingToRecommend } from '../profiler/profile-checks.js';
+import { backgroundIdOf, classIdWarnings, labelNotes, nothingToRecommend } from '../profiler/profile-checks.js';
 
 export interface ProfileTextOptions {
   /** ANSI colour and bold (false under NO_COLOR / --no-color or when piped). */
@@ -60,11 +60,13 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     lines.push(warn(`  nothing to recommend: ${nothing.problem}`));
     lines.push(dim(`    fix: ${nothing.fix}`));
   }
+  for (const note of labelNotes(profile)) lines.push(`  note: ${note}`);
   for (const warning of classIdWarnings(profile)) lines.push(warn(`  warning: ${warning}`));
   lines.push('');
 
   lines.push(bold('Class imbalance'));
   const rarest = a.smallestForegroundClassId;
+  const background = backgroundIdOf(profile);
   const header = ['id', 'class', 'pixel share', ...(sampled ? ['95% CI'] : []), 'in images', 'objects', 'p10 px', 'p50 px', 'p90 px', ...(d.hasImages ? ['ambiguous edge', 'contrast'] : []), ''];
   const rows = profile.classes.map((c) => [
     String(c.id),
@@ -77,7 +79,7 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     formatCount(c.objects.areaP50),
     formatCount(c.objects.areaP90),
     ...(d.hasImages ? [formatShare(c.boundary?.ambiguousShare ?? null), c.boundary?.meanContrast == null ? '-' : c.boundary.meanContrast.toFixed(1)] : []),
-    c.id === rarest ? '<- rarest' : c.pixelCount === 0 && c.id !== 0 ? 'absent' : '',
+    c.id === rarest ? '<- rarest' : c.pixelCount === 0 && c.id !== background ? 'absent' : '',
   ]);
   const right = header.map((_, i) => i === 0 || (i >= 2 && i < header.length - 1));
   table([header, ...rows], right).forEach((line, i) => {
@@ -85,7 +87,7 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     lines.push(i === 0 ? dim(text) : profile.classes[i - 1].id === rarest ? warn(text) : text);
   });
   if (a.validPixels === 0) lines.push('  no class pixels: every pixel is the ignore index');
-  else lines.push(`  background ${formatShare(a.backgroundShare)}, foreground ${formatShare(a.foregroundShare)}` +
+  else lines.push(`  ${background < 0 ? 'no background class (every class is foreground)' : `background ${formatShare(a.backgroundShare)}, foreground ${formatShare(a.foregroundShare)}`}` +
     (rarest >= 0 ? `, smallest foreground ${formatShare(a.smallestForegroundShare)} (${profile.classes.find((c) => c.id === rarest)?.name})` : ', no foreground pixels'));
   lines.push(`  imbalance ${formatRatio(a.imbalanceRatio)} (largest / smallest share), ${a.rareClassCount} rare foreground ${a.rareClassCount === 1 ? 'class' : 'classes'} (< 1% of pixels)` +
     (a.absentClassIds.length ? `, absent: ${a.absentClassIds.join(', ')}` : ''));
@@ -96,7 +98,7 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     lines.push('  no foreground objects');
   } else {
     const histogram = [0, 0, 0, 0];
-    for (const c of profile.classes) if (c.id !== 0) c.objects.areaHistogram.forEach((n, i) => (histogram[i] += n));
+    for (const c of profile.classes) if (c.id !== background) c.objects.areaHistogram.forEach((n, i) => (histogram[i] += n));
     lines.push(`  ${formatCount(a.objectCount)} objects; area ${OBJECT_AREA_BIN_LABELS.map((label, i) => `${label} px: ${formatShare(histogram[i] / a.objectCount)}`).join(', ')}`);
     lines.push(`  area p10 / p50 / p90: ${formatCount(a.objectAreaP10)} / ${formatCount(a.objectAreaP50)} / ${formatCount(a.objectAreaP90)} px; spread ${a.scaleSpreadDecades?.toFixed(2)} decades; small objects (< 100 px) ${formatShare(a.smallObjectShare)}`);
   }

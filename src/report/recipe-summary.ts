@@ -4,6 +4,7 @@
  */
 import { LOSS_CATALOGUE, type LossSpec, type LossParamValue } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
+import { foldRecipeExtras } from '../losses/recipe-extras.js';
 import { formatNumber, formatPercent } from '../ui/format.js';
 
 function paramText(value: LossParamValue): string {
@@ -48,7 +49,8 @@ export function describeSchedule(schedule: Recipe['schedule']): string {
 
 /** Labelled rows describing every part of a recipe. */
 export function recipeRows(recipe: Recipe): Array<[label: string, value: string]> {
-  const rows: Array<[string, string]> = [['loss', describeLoss(recipe.loss)]];
+  // The loss as trained: recipe-level OHEM and label smoothing folded in (as verify and export do).
+  const rows: Array<[string, string]> = [['loss', describeLoss(foldRecipeExtras(recipe).loss)]];
   rows.push([
     'class weights',
     recipe.classWeights ? `[${recipe.classWeights.values.map(formatNumber).join(', ')}] (${recipe.classWeights.method}: ${recipe.classWeights.formula})` : 'none',

@@ -53,9 +53,14 @@ function decisionLine(entry: TraceEntry, paint: ReturnType<typeof painter>): str
   return lines;
 }
 
+/**
+ * The loss as it is trained: the recipe-level OHEM and label smoothing folded in (as verify and
+ * export do), so the line never says `ohemKeepRatio 1` beside an OHEM row of "hardest 25%".
+ */
 function describeLoss(recipe: Recipe): string {
-  const params = Object.entries(recipe.loss.params).map(([key, value]) => `${key} ${formatValue(value)}`);
-  return `${recipe.loss.name}${params.length ? `  ${params.join(', ')}` : ''}`;
+  const { loss } = foldRecipeExtras(recipe);
+  const params = Object.entries(loss.params).map(([key, value]) => `${key} ${formatValue(value)}`);
+  return `${loss.name}${params.length ? `  ${params.join(', ')}` : ''}`;
 }
 
 function describeSchedule(recipe: Recipe): string {

@@ -29,6 +29,7 @@ import {
   type RecipeDraft,
 } from './recipe-draft.js';
 import type { AlternativeSpec, ConditionNode, ConditionTree, LeafCondition, RuleEffect, RuleSpec } from './rule-types.js';
+import { backgroundIdOf } from '../profiler/profile-checks.js';
 import { leafConditions } from './validate.js';
 
 export interface RecommendOptions {
@@ -285,7 +286,7 @@ export async function recommend(profile: DatasetProfile, options: RecommendOptio
   const decided = cloneDraft(state.draft);
   const decidedFacts = { ...state.facts };
   await runRules(state, finishRules, 'finish', trace);
-  const recipe = finalizeDraft(state.draft, shares, ruleSet.files);
+  const recipe = finalizeDraft(state.draft, shares, ruleSet.files, backgroundIdOf(profile));
   state.path.push(recipe.title);
 
   // Alternatives differ from the recommendation in the loss (and what they `set`), everything else
@@ -307,7 +308,7 @@ export async function recommend(profile: DatasetProfile, options: RecommendOptio
     await runRules(altState, finishRules, 'finish', null);
     // What the alternative states explicitly (e.g. nnU-Net's unweighted CE) wins over tuning.
     if (pending.spec.set) applySettings(altState.draft, pending.spec.set, pending.rule);
-    const altRecipe = finalizeDraft(altState.draft, shares, ruleSet.files);
+    const altRecipe = finalizeDraft(altState.draft, shares, ruleSet.files, backgroundIdOf(profile));
     if (sameLoss(altRecipe.loss, recipe.loss) && !pending.spec.set) continue;
     seen.add(pending.spec.id);
     alternatives.push({ rank: alternatives.length + 1, recipe: altRecipe, reason: pending.spec.reason });

@@ -5,6 +5,7 @@
 import type { DatasetProfile, Interval, ProfileAggregates } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { LOSS_NAMES } from '../contracts/losses.js';
+import { backgroundIdOf } from '../profiler/profile-checks.js';
 
 export type FactValue = number | string | boolean | null;
 export type FactType = 'number' | 'string' | 'boolean';
@@ -50,15 +51,17 @@ function ciFacts(name: string, of: string): FactSpec[] {
 }
 
 export const FACTS: readonly FactSpec[] = [
-  profileFact('numClasses', 'number', 'Number of classes, background (id 0) included.'),
+  profileFact('numClasses', 'number', 'Number of classes, the background class (if any) included.'),
+  profileFact('hasBackground', 'boolean', 'True when the dataset has a background class (--background ID, default 0); false when every class is foreground (--background none: Cityscapes, ADE20K).'),
+  profileFact('backgroundClassId', 'number', 'Id of the background class; -1 when there is none.'),
   profileFact('imagesProfiled', 'number', 'Masks profiled.'),
   profileFact('validPixels', 'number', 'Pixels not equal to the ignore index.'),
   profileFact('ignoredPixels', 'number', 'Pixels equal to the ignore index.'),
-  profileFact('backgroundShare', 'number', 'Share of class 0 among valid pixels.', { ci: ['backgroundShareCI95Low', 'backgroundShareCI95High'] }),
+  profileFact('backgroundShare', 'number', 'Share of the background class among valid pixels; 0 when there is no background class (hasBackground false).', { ci: ['backgroundShareCI95Low', 'backgroundShareCI95High'] }),
   ...ciFacts('backgroundShareCI95', 'backgroundShare'),
   profileFact('foregroundShare', 'number', '1 - backgroundShare.', { ci: ['foregroundShareCI95Low', 'foregroundShareCI95High'] }),
   ...ciFacts('foregroundShareCI95', 'foregroundShare'),
-  profileFact('smallestForegroundShare', 'number', 'Smallest pixel share among foreground classes present.', {
+  profileFact('smallestForegroundShare', 'number', 'Smallest pixel share among foreground classes present (every class but the background).', {
     ci: ['smallestForegroundShareCI95Low', 'smallestForegroundShareCI95High'],
   }),
   ...ciFacts('smallestForegroundShareCI95', 'smallestForegroundShare'),
@@ -151,6 +154,8 @@ export function factsFromProfile(profile: DatasetProfile, intent: Intent): Facts
   const a = profile.aggregates;
   return {
     numClasses: a.numClasses,
+    hasBackground: backgroundIdOf(profile) >= 0,
+    backgroundClassId: backgroundIdOf(profile),
     imagesProfiled: a.imagesProfiled,
     validPixels: a.validPixels,
     ignoredPixels: a.ignoredPixels,

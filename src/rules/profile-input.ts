@@ -132,6 +132,13 @@ export function validateProfile(json: unknown, path: string): DatasetProfile {
     if (ignore !== undefined && ignore !== null && (!Number.isInteger(ignore) || (ignore as number) < 0 || (ignore as number) > 65535)) {
       p.add('dataset.ignoreIndex', 'must be null or a whole number from 0 to 65535', ignore);
     }
+    const background = dataset.background;
+    if (background !== undefined && background !== null && (!Number.isInteger(background) || (background as number) < 0 || (background as number) > 65535)) {
+      p.add('dataset.background', 'must be null (no background class) or a class id from 0 to 65535', background);
+    }
+    if (dataset.labelNotes !== undefined && !(Array.isArray(dataset.labelNotes) && dataset.labelNotes.every((n) => typeof n === 'string'))) {
+      p.add('dataset.labelNotes', 'must be a list of strings', dataset.labelNotes);
+    }
   }
   if (!Array.isArray(json.classes)) p.add('classes', 'must be a list');
   else if (numClasses !== null) checkClasses(json.classes, numClasses, aggregates.validPixels, p);

@@ -5,6 +5,7 @@
 import { UserError } from '../common/errors.js';
 import { LOSS_CATALOGUE, type LossName, type LossParamValue, type LossSpec, type ScaleAwareWeighting } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
+import { lossForBackground } from './background-loss.js';
 import { deriveClassWeights } from './class-weights.js';
 import type { ClassWeightsSetting, LossChoice, RecipeSettings } from './rule-types.js';
 
@@ -99,9 +100,10 @@ function requireField<T>(value: T | undefined | null, field: string, ruleFiles: 
 
 /**
  * Completes a draft into a Recipe: class weights computed from the measured shares, label smoothing
- * and OHEM placed where the chosen loss can carry them.
+ * and OHEM placed where the chosen loss can carry them, background-dependent loss parameters fitted
+ * to the background class id (`background`, -1 = none).
  */
-export function finalizeDraft(draft: RecipeDraft, classShares: number[], ruleFiles: string[]): Recipe {
+export function finalizeDraft(draft: RecipeDraft, classShares: number[], ruleFiles: string[], background = 0): Recipe {
   if (!draft.loss || !draft.id || !draft.title) {
     throw new UserError('no rule chose a loss for this profile', {
       fix: `the rules in force (${ruleFiles.join(', ')}) must "use" a loss on every path; keep the built-in flowchart rules or add a rule that does`,
@@ -125,6 +127,10 @@ export function finalizeDraft(draft: RecipeDraft, classShares: number[], ruleFil
     else if (CE_TERM_LOSSES.includes(loss.name)) ohem = { ...draft.ohem };
     else notes.push(`OHEM left out: ${loss.name} has no cross-entropy term to mine hard pixels in.`);
   }
+  // Parameters that assume class 0 is the background follow the dataset's background (background-loss.ts).
+  const placed = lossForBackground(loss, background);
+  loss = placed.loss;
+  notes.push(...placed.notes);
   const optimizer = draft.optimizer;
   const schedule = draft.schedule;
   const recipe: Recipe = {

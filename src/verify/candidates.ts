@@ -21,6 +21,7 @@ import { UserError } from '../common/errors.js';
 import { LOSS_CATALOGUE, LOSS_NAMES, type LossName, type LossSpec } from '../contracts/losses.js';
 import type { Recipe, Recommendation } from '../contracts/recommendation.js';
 import { trainableLoss } from './trainer.js';
+import { lossForBackground } from '../rules/background-loss.js';
 
 export interface CandidatePlan {
   id: string;
@@ -115,6 +116,12 @@ export function lossKey(loss: LossSpec): string {
   return JSON.stringify([loss.name, params]);
 }
 
+/** The background class id the recommendation was made for (older recommendations: class 0). */
+function backgroundFact(recommendation: Recommendation): number {
+  const id = recommendation.facts.backgroundClassId;
+  return typeof id === 'number' && Number.isInteger(id) ? id : 0;
+}
+
 /**
  * Candidate recipes for the given names, in order, deduplicated by loss spec (the first wins, so
  * a baseline equal to the recommended loss and weighting is dropped). Returns the plans and notes on drops.
@@ -133,7 +140,7 @@ export function buildCandidates(recommendation: Recommendation, names: readonly 
         wanted.push({ id: `alt-${alt.rank}`, label: alt.recipe.title, isRecommended: false, recipe: alt.recipe, derivation: `ranked alternative ${alt.rank}: ${alt.reason}` });
       }
     } else {
-      wanted.push(baselinePlan(name, recommended));
+      wanted.push(baselinePlan(name, recommended, backgroundFact(recommendation)));
     }
   }
   const plans: CandidatePlan[] = [];
@@ -152,7 +159,8 @@ export function buildCandidates(recommendation: Recommendation, names: readonly 
   return { plans, notes };
 }
 
-export function baselinePlan(name: string, recommended: Recipe): CandidatePlan {
+/** `background`: the dataset's background class id (the recommendation's backgroundClassId fact; -1 = none). */
+export function baselinePlan(name: string, recommended: Recipe, background = 0): CandidatePlan {
   const baseline = BASELINES[name];
   const changes: string[] = ['no class weights, scale-aware weighting, OHEM or label smoothing'];
   let schedule = recommended.schedule;
@@ -160,11 +168,14 @@ export function baselinePlan(name: string, recommended: Recipe): CandidatePlan {
     schedule = { ...schedule, warmupFraction: DICE_WARMUP_FRACTION };
     changes.push(`warm-up raised to ${DICE_WARMUP_FRACTION * 100}% of steps (Dice needs it)`);
   }
+  // The baseline's loss fitted to the dataset's background, as the recommendation's was (background-loss.ts).
+  const placed = lossForBackground(baseline.loss, background);
+  if (placed.notes.length > 0) changes.push(...placed.notes);
   const recipe: Recipe = {
     ...recommended,
     id: name,
     title: baseline.title,
-    loss: baseline.loss,
+    loss: placed.loss,
     classWeights: null,
     scaleAware: null,
     ohem: null,

@@ -51,13 +51,14 @@ export function channelStatistics(images: readonly VerifyImage[]): Normalisation
 }
 
 /**
- * Classes the crop sampler centres crops on: foreground classes (id >= 1) whose share of the
- * training pixels is below 1%; when none is, the rarest foreground class present in train.
+ * Classes the crop sampler centres crops on: foreground classes (every class but `background`,
+ * -1 = none) whose share of the training pixels is below 1%; when none is, the rarest foreground
+ * class present in train.
  */
 export const RARE_CLASS_SHARE = 0.01;
-export function rareClassesOf(trainClassPixels: readonly number[]): number[] {
+export function rareClassesOf(trainClassPixels: readonly number[], background = 0): number[] {
   const total = trainClassPixels.reduce((a, b) => a + b, 0);
-  const present = trainClassPixels.map((count, id) => ({ id, count })).filter((c) => c.id > 0 && c.count > 0);
+  const present = trainClassPixels.map((count, id) => ({ id, count })).filter((c) => c.id !== background && c.count > 0);
   if (present.length === 0 || total === 0) return [];
   const rare = present.filter((c) => c.count / total < RARE_CLASS_SHARE).map((c) => c.id);
   if (rare.length > 0) return rare;

@@ -3,7 +3,7 @@
  * large, decodes every pair once into memory, and checks it matches the recommendation.
  */
 import { UserError } from '../common/errors.js';
-import { classCountOrigin, decodePair, indexDataset, noneReadable, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
+import { backgroundOf, classCountOrigin, decodePair, indexDataset, noneReadable, PairProblem, strictError, toSkippedItem, type DatasetIndex, type DatasetOptions } from '../dataset/index.js';
 import type { SkippedItem } from '../contracts/profile.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import type { VerifyImage } from './data.js';
@@ -81,6 +81,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     numClasses,
     classNames: recommendation.input.classNames.length === numClasses ? recommendation.input.classNames : Array.from({ length: numClasses }, (_, c) => index.classNames?.[c] ?? String(c)),
     ignoreIndex: index.ignoreIndex,
+    background: backgroundOf(index.labels) ?? -1,
     notes,
   };
 }

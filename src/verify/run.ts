@@ -39,6 +39,8 @@ export interface VerifyData {
   numClasses: number;
   classNames: string[];
   ignoreIndex: number | null;
+  /** The background class id (--background, a format's); -1 = none. Absent = 0. */
+  background?: number;
   /** Notes from loading (subset taken, pairs skipped), passed on as messages. */
   notes: string[];
 }
@@ -129,7 +131,10 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const val = split.val.map((i) => data.images[i]);
   const trainTotals = sumCounts(split.train.map((i) => counts[i]), numClasses);
   const valTotals = sumCounts(split.val.map((i) => counts[i]), numClasses);
-  const rarestClassId = rarestClass(trainTotals, valTotals);
+  const background = data.background ?? 0;
+  const rarestClassId = rarestClass(trainTotals, valTotals, background);
+  // "Learned nothing": the background everywhere; with no background class, the most frequent training class.
+  const nothingLearnedClass = background >= 0 ? background : trainTotals.reduce((best, n, c) => (n > trainTotals[best] ? c : best), 0);
   const cropSize = effectiveCropSize(settings.cropSize, train, settings.model.depth);
   if (cropSize !== settings.cropSize) message(`crop size lowered from ${settings.cropSize} to ${cropSize} px to fit the smallest training image`);
   const normalisation = channelStatistics(train);
@@ -150,10 +155,10 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const clock = hooks.clock ?? systemClock;
   const engine = await startEngine(hooks.createEngine, settings, { train, val, normalisation, numClasses, ignoreIndex, classPriors: classPriorsOf(trainTotals) });
   const stats: StatsContext = { numClasses, rarestClassId, seed: deriveSeed(settings.seed, 'bootstrap') };
-  const samplerBase = { cropSize, batchSize: settings.batchSize, rareClasses: rareClassesOf(trainTotals), numClasses, flips: settings.flips };
+  const samplerBase = { cropSize, batchSize: settings.batchSize, rareClasses: rareClassesOf(trainTotals, background), numClasses, flips: settings.flips };
   const score = async (run: Pick<EngineRun, 'predictValidation'>) => {
     const predictions = await run.predictValidation();
-    return { predictions, scores: val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex)) };
+    return { predictions, scores: val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex, background)) };
   };
   let racingCandidates: RacingCandidate[] = [];
   let calibration: Calibration | null = null;
@@ -186,7 +191,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       recommendedId: plans.find((p) => p.isRecommended)?.id ?? null, racing: settings.racing, onEvent: hooks.onEvent, signal: hooks.signal, clock,
     });
     runNotes.push(...lockstep.notes);
-    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, cropSize, errorBudget, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
+    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, nothingLearnedClass, cropSize, errorBudget, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
   } finally {
     for (const c of racingCandidates) for (const r of c.runs) await r.run.dispose().catch(() => undefined);
     await engine.dispose();
@@ -260,6 +265,8 @@ interface ReportInput {
   train: VerifyImage[];
   val: VerifyImage[];
   rarestClassId: number;
+  /** The class a model that learned nothing predicts everywhere (the background, else the most frequent). */
+  nothingLearnedClass: number;
   cropSize: number;
   stats: StatsContext;
   timeLimit: number | null;
@@ -295,8 +302,9 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
     scores: c.scored ? (Object.fromEntries(HEADLINE_METRICS.map((m) => [m, seedMean(c.scored!.scores, m, stats)])) as Record<HeadlineMetric, number>) : null,
     ...(c.scored ? { stepsDone: c.scored.steps } : {}),
   }));
-  const background = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length), im.width, im.height, numClasses, data.ignoreIndex));
-  const allBackgroundMeanDice = val.length ? headline(background, background.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
+  const everywhere = r.nothingLearnedClass;
+  const backgroundScores = val.map((im) => scoreImage(im.labels, new Uint8Array(im.labels.length).fill(everywhere), im.width, im.height, numClasses, data.ignoreIndex, data.background ?? 0));
+  const allBackgroundMeanDice = val.length ? headline(backgroundScores, backgroundScores.map((_, i) => i), numClasses, rarestClassId).meanDice : Number.NaN;
   const verdict = decideVerdict({
     candidates: verdictCandidates,
     compare: tableComparator(finalTable, { ...stats, confidence: r.errorBudget.verdictConfidence }),
@@ -392,10 +400,10 @@ function sumCounts(rows: number[][], numClasses: number): number[] {
  * present in both train and val (so its recall is measurable); failing that, the rarest present
  * in train; failing that, class 0.
  */
-export function rarestClass(trainTotals: number[], valTotals: number[]): number {
+export function rarestClass(trainTotals: number[], valTotals: number[], background = 0): number {
   const pick = (ids: number[]) => (ids.length ? ids.reduce((a, b) => (trainTotals[b] < trainTotals[a] ? b : a)) : null);
-  const foreground = trainTotals.map((_, c) => c).filter((c) => c > 0 && trainTotals[c] > 0);
-  return pick(foreground.filter((c) => valTotals[c] > 0)) ?? pick(foreground) ?? 0;
+  const foreground = trainTotals.map((_, c) => c).filter((c) => c !== background && trainTotals[c] > 0);
+  return pick(foreground.filter((c) => valTotals[c] > 0)) ?? pick(foreground) ?? Math.max(0, background);
 }
 
 /** The crop size, lowered to fit the smallest training image and to a multiple of 2^depth. */

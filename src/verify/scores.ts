@@ -50,11 +50,12 @@ export interface ImageScore {
 }
 
 /** Scores one val image: its confusion counts, per-class Boundary IoU and object counts (src/metrics). */
-export function scoreImage(labels: ArrayLike<number>, prediction: Uint8Array, width: number, height: number, numClasses: number, ignoreIndex: number | null): ImageScore {
+/** `background`: the background class id (no objects counted for it), -1 = none. */
+export function scoreImage(labels: ArrayLike<number>, prediction: Uint8Array, width: number, height: number, numClasses: number, ignoreIndex: number | null, background = 0): ImageScore {
   return {
     confusion: confusionCounts(labels, prediction, numClasses, ignoreIndex),
     boundaryIoU: boundaryIoUPerClass(labels, prediction, width, height, numClasses, ignoreIndex),
-    objects: countObjects(labels, prediction, width, height, numClasses, ignoreIndex),
+    objects: countObjects(labels, prediction, width, height, numClasses, ignoreIndex, background),
   };
 }
 

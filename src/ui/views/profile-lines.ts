@@ -2,14 +2,18 @@
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile } from '../../contracts/profile.js';
 import { bar, fit, fitRight, formatNumber, formatShare, formatShareFine, logFraction, logScaleFloor, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line } from '../lines.js';
-import { classIdWarnings, nothingToRecommend } from '../../profiler/profile-checks.js';
+import { backgroundIdOf, classIdWarnings, labelNotes, nothingToRecommend } from '../../profiler/profile-checks.js';
 
 const SHARE_WIDTH = 7;
 
 /** "nothing to recommend" (with its fix) and class-id warnings, as in the plain-text profile. */
 function profileWarningTexts(profile: DatasetProfile): string[] {
   const nothing = nothingToRecommend(profile);
-  return [...(nothing ? [`nothing to recommend: ${nothing.problem}; fix: ${nothing.fix}`] : []), ...classIdWarnings(profile).map((w) => `warning: ${w}`)];
+  return [
+    ...labelNotes(profile).map((n) => `note: ${n}`),
+    ...(nothing ? [`nothing to recommend: ${nothing.problem}; fix: ${nothing.fix}`] : []),
+    ...classIdWarnings(profile).map((w) => `warning: ${w}`),
+  ];
 }
 
 function datasetLine(profile: DatasetProfile, width: number): Line[] {
@@ -31,6 +35,7 @@ export function classShareLines(profile: DatasetProfile, width: number): Line[] 
   const shares = profile.classes.map((c) => c.pixelShare);
   const floor = logScaleFloor(shares);
   const rarestId = profile.aggregates.smallestForegroundClassId;
+  const background = backgroundIdOf(profile);
   const nameWidth = Math.min(16, Math.max(...profile.classes.map((c) => c.name.length), 5));
   const markWidth = 9; // ' ◀ rarest'
   const barWidth = Math.max(6, width - nameWidth - SHARE_WIDTH - markWidth - 4);
@@ -40,16 +45,16 @@ export function classShareLines(profile: DatasetProfile, width: number): Line[] 
     const ci = cls.pixelShareCI95 ? ` ${formatShareFine(cls.pixelShareCI95[0])} to ${formatShareFine(cls.pixelShareCI95[1])}` : '';
     const line: Line = [
       seg(`  ${fit(cls.name, nameWidth)} `),
-      seg(bar(logFraction(cls.pixelShare, floor), barWidth), rarest ? 'rare' : cls.id === 0 ? 'muted' : 'accent'),
+      seg(bar(logFraction(cls.pixelShare, floor), barWidth), rarest ? 'rare' : cls.id === background ? 'muted' : 'accent'),
       seg(` ${fitRight(formatShare(cls.pixelShare), SHARE_WIDTH)}`),
     ];
     if (rarest) line.push(seg(' ◀ rarest', 'rare'));
-    else if (cls.pixelCount === 0 && cls.id !== 0) line.push(seg(' absent', 'warn'));
+    else if (cls.pixelCount === 0 && cls.id !== background) line.push(seg(' absent', 'warn'));
     lines.push(line);
     if (ci) lines.push([seg(`  ${' '.repeat(nameWidth)} 95% CI${ci}`, 'muted')]);
   }
   const a = profile.aggregates;
-  lines.push(...wrapText(`imbalance ${formatNumber(Math.round(a.imbalanceRatio))}:1 (largest/smallest share), background ${formatShare(a.backgroundShare)}, ${a.rareClassCount} foreground class${a.rareClassCount === 1 ? '' : 'es'} under 1%`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
+  lines.push(...wrapText(`imbalance ${formatNumber(Math.round(a.imbalanceRatio))}:1 (largest/smallest share), ${background < 0 ? 'no background class' : `background ${formatShare(a.backgroundShare)}`}, ${a.rareClassCount} foreground class${a.rareClassCount === 1 ? '' : 'es'} under 1%`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   return lines;
 }
 
