@@ -110,19 +110,19 @@ export function skippedForClassIds(profile: DatasetProfile): string | null {
   );
 }
 
-/** Ids between 0 and 255 look like compression noise from this many on (with the shares below). */
+/** Ids between 0 and 255 look like compression noise from this many on (with the tests below). */
 export const NOISE_MIN_IDS = 3;
-/** ...when together they hold less than this share of all pixels (the rest is 0 and 255)... */
-export const NOISE_MAX_SHARE = 0.05;
-/** ...and at least this share of their objects is small (< 100 px): thin rims along edges. */
+/** ...when each of them holds less than this share of all pixels (0 and 255 hold the rest)... */
+export const NOISE_MAX_ID_SHARE = 0.01;
+/** ...and at least this share of their pieces is small (< 100 px): thin rims along edges. */
 export const NOISE_SMALL_OBJECT_SHARE = 0.9;
 
 /**
  * A mask re-saved from a JPEG (Kvasir-SEG's 0/255 masks as PNG) keeps the compression noise along
- * every edge: many rare ids between 0 and 255, in tiny pieces. Read literally that is a profile of
- * phantom classes; the warning names --binarize. 255 counts whether it is a class or the ignore
- * index; an ignore index of 255 with no 255 pixel cannot be told apart, so ignored pixels count
- * only when the ignore index is 255.
+ * every edge: many rare ids between 0 and 255, in tiny pieces, on both sides of 128 (blends of 0
+ * and 255; real class ids run up from 1). Read literally that is a profile of phantom classes; the
+ * warning names --binarize. 255 counts whether it is a class or the ignore index (ignored pixels
+ * count only when the ignore index is 255).
  */
 export function compressionNoiseWarning(profile: DatasetProfile): string | null {
   const { dataset: d, aggregates: a } = profile;
@@ -131,10 +131,12 @@ export function compressionNoiseWarning(profile: DatasetProfile): string | null 
   const middle = profile.classes.filter((c) => c.id > 0 && c.id < 255 && c.pixelCount > 0);
   const all = a.validPixels + a.ignoredPixels;
   if (!zero || zero.pixelCount === 0 || top === 0 || middle.length < NOISE_MIN_IDS || all === 0) return null;
+  if (!middle.some((c) => c.id < 128) || !middle.some((c) => c.id >= 128)) return null;
+  if (middle.some((c) => c.pixelCount / all >= NOISE_MAX_ID_SHARE)) return null;
   const middlePixels = middle.reduce((sum, c) => sum + c.pixelCount, 0);
   const objects = middle.reduce((sum, c) => sum + c.objects.count, 0);
   const small = middle.reduce((sum, c) => sum + c.objects.areaHistogram[0], 0);
-  if (middlePixels / all >= NOISE_MAX_SHARE || objects === 0 || small / objects < NOISE_SMALL_OBJECT_SHARE) return null;
+  if (objects === 0 || small / objects < NOISE_SMALL_OBJECT_SHARE) return null;
   return (
     `these ids look like compression noise, not classes: ${formatCount(middle.length)} rare ids between 0 and 255 hold ${((100 * middlePixels) / all).toPrecision(2)}% of the pixels, ` +
     `${((100 * small) / objects).toFixed(0)}% of their ${formatCount(objects)} pieces under 100 px (a JPEG mask re-saved losslessly keeps its noise). ` +

@@ -141,5 +141,8 @@ describe('0/255 building masks', () => {
     const index = await indexDataset(options(root, { imagesDir: undefined }));
     expect(index.labels?.labelMap).toBeNull();
     expect(index.labelNotes).toEqual([]);
+    const profile = await profileDataset({ ...options(root), workers: 0 });
+    expect(profile.classes.map((c) => c.id)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(formatProfileText(profile, { color: false })).not.toMatch(/compression noise|note:/);
   });
 });
