@@ -115,7 +115,7 @@ function checkSomethingToTellApart(images: readonly VerifyImage[], masksDir: str
       : `${masksDir} has only one class (id ${present[0]})${ignored > 0 ? ` once the ignore index ${ignoreIndex} is left out (${ignored} px)` : ''}: there is nothing to tell apart`;
   const fix =
     ignored > 0 && ignoreIndex === 255
-      ? 'if 255 marks your objects (0/255 binary masks), re-save the masks with class ids 0 and 1 (e.g. mask > 127 as uint8), or pass --ignore-index none to count 255 as a class'
+      ? 'if 255 marks your objects (0/255 black-and-white masks), pass --binarize to read values above 127 as class 1 (and leave out --ignore-index 255)'
       : ignored > 0
         ? `check --ignore-index ${ignoreIndex}: it is the label of every pixel that is not class ${present[0] ?? 0}`
         : 'verify needs masks with at least two classes (background and at least one object class)';
