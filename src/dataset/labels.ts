@@ -112,19 +112,44 @@ export interface AppliedLabels {
 export function applyLabelConvention(stored: Uint8Array | Uint16Array, convention: LabelConvention, ignoreIndex: number | null): AppliedLabels {
   const table = labelTable(convention, ignoreIndex, stored instanceof Uint8Array ? 256 : 65536);
   let widest = 0;
-  for (let v = 0; v < table.length; v++) if (table[v] > widest) widest = table[v];
-  const labels = widest > 255 ? new Uint16Array(stored.length) : new Uint8Array(stored.length);
-  const rejected = new Map<number, number>();
-  const fallback = ignoreIndex ?? 0;
-  for (let i = 0; i < stored.length; i++) {
-    const id = table[stored[i]];
-    if (id >= 0) labels[i] = id;
-    else {
-      labels[i] = fallback;
-      rejected.set(stored[i], (rejected.get(stored[i]) ?? 0) + 1);
-    }
+  let rejects = false;
+  for (let v = 0; v < table.length; v++) {
+    if (table[v] > widest) widest = table[v];
+    else if (table[v] < 0) rejects = true;
   }
+  const labels = widest > 255 ? new Uint16Array(stored.length) : new Uint8Array(stored.length);
+  // The hot loop reads a table of the output's own type (rejected values hold the fallback), so
+  // it stays one typed-array read and write per pixel; rejected values are counted separately.
+  const fallback = ignoreIndex ?? 0;
+  const typed = widest > 255 ? new Uint16Array(table.length) : new Uint8Array(table.length);
+  const rejectFlag = new Uint8Array(table.length);
+  for (let v = 0; v < table.length; v++) {
+    typed[v] = table[v] >= 0 ? table[v] : fallback;
+    rejectFlag[v] = table[v] < 0 ? 1 : 0;
+  }
+  const rejected = new Map<number, number>();
+  const anyRejected = rejects ? mapThroughFlagging(stored, typed, rejectFlag, labels) : (mapThrough(stored, typed, labels), false);
+  // Only a mask that holds a rejected value pays for counting them (it is skipped anyway).
+  if (anyRejected) for (let i = 0; i < stored.length; i++) if (rejectFlag[stored[i]]) rejected.set(stored[i], (rejected.get(stored[i]) ?? 0) + 1);
   return { labels, rejected };
+}
+
+/** out[i] = table[input[i]]. */
+function mapThrough(input: Uint8Array | Uint16Array, table: Uint8Array | Uint16Array, out: Uint8Array | Uint16Array): void {
+  const n = input.length;
+  for (let i = 0; i < n; i++) out[i] = table[input[i]];
+}
+
+/** out[i] = table[input[i]]; true when any input value has its flag set. */
+function mapThroughFlagging(input: Uint8Array | Uint16Array, table: Uint8Array | Uint16Array, flag: Uint8Array, out: Uint8Array | Uint16Array): boolean {
+  const n = input.length;
+  let any = 0;
+  for (let i = 0; i < n; i++) {
+    const v = input[i];
+    out[i] = table[v];
+    any |= flag[v];
+  }
+  return any !== 0;
 }
 
 /** "3 (120 px), 7 (4 px) and 2 more": the first values with their pixel counts. */
