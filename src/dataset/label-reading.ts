@@ -20,8 +20,10 @@ import { readLabelMap } from './label-map-file.js';
 import { BINARY_MASKS_SOURCE, checkLabelConvention, describeLabelReading, mapsNothing, mergeLabelConventions } from './labels.js';
 import { PairProblem, type Colormap, type DatasetOptions, type DatasetPair, type LabelConvention } from './types.js';
 
-/** Masks read to decide whether a dataset's masks are 0/255 black-and-white masks. */
+/** Masks read to decide whether a dataset's masks are 0/255 black-and-white masks... */
 export const BINARY_SCAN_MASKS = 8;
+/** ...or fewer (at least 2) once this many pixels were read: two 5000x5000 Inria tiles are evidence enough. */
+export const BINARY_SCAN_PIXELS = 40_000_000;
 
 export interface LabelReadingContext {
   pairs: readonly DatasetPair[];
@@ -81,15 +83,17 @@ export function spreadIndices(total: number, count: number): number[] {
 }
 
 /**
- * Reads up to BINARY_SCAN_MASKS masks; 0/255 masks when every value read is 0 or 255 and both
- * occur. Unreadable masks are passed over (decoding reports them later, with their fix).
+ * Reads up to BINARY_SCAN_MASKS masks (fewer when they are large: BINARY_SCAN_PIXELS); 0/255
+ * masks when every value read is 0 or 255 and both occur. Unreadable masks are passed over (decoding reports them later, with their fix).
  */
 export async function scanForBinaryMasks(pairs: readonly DatasetPair[], context: DecodeContext): Promise<{ scanned: number } | null> {
   const candidates = pairs.filter((pair) => pair.source === undefined);
   let scanned = 0;
+  let pixels = 0;
   let seen0 = false;
   let seen255 = false;
   for (const i of spreadIndices(candidates.length, BINARY_SCAN_MASKS)) {
+    if (scanned >= 2 && pixels >= BINARY_SCAN_PIXELS && seen0 && seen255) break;
     let labels: Uint8Array | Uint16Array;
     try {
       labels = (await readStoredLabels(candidates[i].maskPath, context)).labels;
@@ -98,6 +102,7 @@ export async function scanForBinaryMasks(pairs: readonly DatasetPair[], context:
       throw error;
     }
     scanned++;
+    pixels += labels.length;
     for (let p = 0; p < labels.length; p++) {
       const v = labels[p];
       if (v === 255) seen255 = true;
