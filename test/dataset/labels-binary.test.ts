@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePng, PngColorType } from '../../src/dataset/png.js';
 import { indexDataset } from '../../src/dataset/index.js';
-import { profileDataset } from '../../src/profiler/index.js';
+import { mergeProfileParts, profileDataset, profileShard } from '../../src/profiler/index.js';
 import { formatProfileText } from '../../src/report/profile-text.js';
 import { runCli } from '../helpers/run-cli.js';
 import { options, rgbImage, tempDir } from './helpers.js';
@@ -74,6 +74,17 @@ describe('0/255 building masks', () => {
     const inline = await profileDataset({ ...options(root), workers: 0 });
     const threaded = await profileDataset({ ...options(root), workers: 2 });
     expect(threaded.classes).toEqual(inline.classes);
+  });
+
+  it('every shard of a sharded profile reads them the same way: the merged profile is the one-machine profile', async () => {
+    writeBuildings(root);
+    const whole = await profileDataset({ ...options(root), workers: 0 });
+    const parts = [];
+    for (let index = 0; index < 3; index++) parts.push({ file: `part-${index}`, part: JSON.parse(JSON.stringify(await profileShard({ ...options(root), workers: 0 }, { index, count: 3 }))) });
+    const merged = mergeProfileParts(parts);
+    expect(merged.classes).toEqual(whole.classes);
+    expect(merged.dataset.labelNotes).toEqual(whole.dataset.labelNotes);
+    expect(merged.dataset.background).toBe(0);
   });
 
   it('give a 2-class recipe and a PyTorch export with NUM_CLASSES = 2 (recommend, then export)', async () => {
