@@ -217,7 +217,7 @@ export interface VerificationReport {
     primaryMetric: 'meanDice';
     /** Class names by id, as the report's per-class rows use them. */
     classNames?: string[];
-    /** Mean Dice on val of predicting background (class 0) everywhere: what "learned nothing" scores. */
+    /** Mean Dice on val of predicting the background class everywhere (without one, the most frequent training class): what "learned nothing" scores. */
     allBackgroundMeanDice?: number;
     /** Schema 2, to reproduce the comparison outside segloss: */
     /** Ids of the validation images, in the order they were scored. */

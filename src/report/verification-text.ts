@@ -64,7 +64,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const rarest = s.classNames?.[s.rarestClassId] ?? report.candidates.find((c) => c.metrics)?.metrics?.perClass[s.rarestClassId]?.name ?? String(s.rarestClassId);
   lines.push(''.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, header(c).padEnd(widths[i]))).join(''));
   for (const [name, cell] of rows) lines.push(name.padEnd(firstWidth) + report.candidates.map((c, i) => colour(c, cell(c).padEnd(widths[i]))).join(''));
-  if (s.allBackgroundMeanDice !== undefined) lines.push(paint('dim', `all-background baseline (predicting class 0 everywhere): mean Dice ${s.allBackgroundMeanDice.toFixed(3)}`));
+  if (s.allBackgroundMeanDice !== undefined) lines.push(paint('dim', `all-background baseline (predicting the background class everywhere; without one, the most frequent class): mean Dice ${s.allBackgroundMeanDice.toFixed(3)}`));
   lines.push(paint('dim', `* best mean Dice; rarest class: ${rarest}; stability = std/mean of the training loss over the last third of steps (lower is steadier)`));
   if (objectRows.length) lines.push(paint('dim', `${OBJECT_ROWS_KEY}; ground-truth objects per area bin in brackets`));
   lines.push('');
