@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, UserError } from './common/errors.js';
 import { SEGLOSS_VERSION } from './common/version.js';
 import { registerRulesCommand } from './commands/rules.js';
+import { registerFormatsCommand } from './commands/formats.js';
 import { registerRecommendCommand } from './commands/recommend.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -14,7 +15,7 @@ import { describeStdoutFailure, removeEmptyCreatedFolders, watchStdout } from '.
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerVerifyCommand, registerExportCommand, registerDemoCommand, registerSampleCommand];
+const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerFormatsCommand, registerVerifyCommand, registerExportCommand, registerDemoCommand, registerSampleCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')

@@ -116,6 +116,8 @@ export interface DatasetProfile {
     skipped: SkippedItem[];
     /** Set when --sample N profiled a seeded subset. */
     sample: { size: number; seed: number; population: number } | null;
+    /** The dataset layout read (src/dataset/formats): its name, why, and the split; absent with --masks/--images. */
+    format?: { name: string; reason: string; split: string | null };
   };
   /** The exact rules and parameters behind the boundary measure, so a profile explains itself. */
   method: {

@@ -41,6 +41,8 @@ export interface ProfileContext {
   skipped: SkippedItem[];
   sample: { size: number; seed: number; population: number } | null;
   boundary: BoundaryOptions;
+  /** The dataset layout read, recorded in the profile's dataset section. */
+  format?: DatasetProfile['dataset']['format'];
 }
 
 export class ProfileAccumulator {
@@ -194,6 +196,7 @@ export class ProfileAccumulator {
         maxSize: this.maxSize,
         skipped: context.skipped,
         sample: context.sample,
+        ...(context.format ? { format: context.format } : {}),
       },
       method: {
         connectivity: 8,

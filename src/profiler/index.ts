@@ -108,6 +108,7 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
       skipped,
       sample,
       boundary,
+      format: index.format,
     },
     (performance.now() - started) / 1000,
   );

@@ -1,0 +1,119 @@
+/**
+ * Which catalogue format a folder is, from its detection markers: the format matching the most
+ * markers wins; a tie is ambiguous (the user picks with --format). When nothing matches the
+ * folder itself, the folder the user obviously meant is tried: one child (VOCdevkit/ -> VOC2012/,
+ * a download's wrapper folder) or the parent when the folder is one of the format's own
+ * (pointing at gtFine/ means the Cityscapes root).
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { FormatSpec } from './schema.js';
+
+/** Children looked at when the root itself matches nothing. */
+const MAX_CHILDREN = 200;
+
+async function kindOf(path: string): Promise<'dir' | 'file' | null> {
+  try {
+    const info = await stat(path);
+    return info.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => !name.startsWith('.'));
+  } catch {
+    return [];
+  }
+}
+
+/** "instances_*.json" -> a whole-name regular expression. */
+export function globToRegex(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** True when some path under `root` matches the marker's segments ("*" within a segment). */
+async function markerMatches(root: string, marker: string): Promise<boolean> {
+  const wantDir = marker.endsWith('/');
+  const segments = marker.replace(/\/$/, '').split('/');
+  const walk = async (dir: string, index: number): Promise<boolean> => {
+    const segment = segments[index];
+    const last = index === segments.length - 1;
+    const candidates = segment.includes('*') ? (await entries(dir)).filter((name) => globToRegex(segment).test(name)) : [segment];
+    for (const name of candidates) {
+      const path = join(dir, name);
+      const kind = await kindOf(path);
+      if (kind === null) continue;
+      if (last) {
+        if (!wantDir || kind === 'dir') return true;
+      } else if (kind === 'dir' && (await walk(path, index + 1))) return true;
+    }
+    return false;
+  };
+  return walk(root, 0);
+}
+
+/** Every marker holds: positive ones match something, "!" ones match nothing. */
+export async function formatMatches(root: string, format: FormatSpec): Promise<boolean> {
+  if (format.detect.length === 0) return false;
+  for (const marker of format.detect) {
+    const negated = marker.startsWith('!');
+    if ((await markerMatches(root, negated ? marker.slice(1) : marker)) === negated) return false;
+  }
+  return true;
+}
+
+/** "found leftImg8bit/ and gtFine/" (negated markers: "and no masks/*.png"). */
+export function markerText(format: FormatSpec): string {
+  const found = format.detect.filter((m) => !m.startsWith('!'));
+  const absent = format.detect.filter((m) => m.startsWith('!')).map((m) => m.slice(1));
+  const list = (items: string[]) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
+  return `found ${list(found)}${absent.length ? ` and no ${list(absent)}` : ''}`;
+}
+
+/** The formats matching at `root` with the most markers (several = a tie). */
+async function bestAt(root: string, formats: FormatSpec[]): Promise<FormatSpec[]> {
+  const matching: FormatSpec[] = [];
+  for (const format of formats) if (await formatMatches(root, format)) matching.push(format);
+  const most = Math.max(0, ...matching.map((f) => f.detect.length));
+  return matching.filter((f) => f.detect.length === most);
+}
+
+export type Detection =
+  | { kind: 'found'; format: FormatSpec; root: string; reason: string }
+  | { kind: 'ambiguous'; candidates: Array<{ format: FormatSpec; root: string }> }
+  | { kind: 'none' };
+
+export async function detectAt(root: string, formats: FormatSpec[]): Promise<Detection> {
+  const best = await bestAt(root, formats);
+  if (best.length === 1) return { kind: 'found', format: best[0], root, reason: markerText(best[0]) };
+  if (best.length > 1) return { kind: 'ambiguous', candidates: best.map((format) => ({ format, root })) };
+  return { kind: 'none' };
+}
+
+/** One child folder that is a dataset (VOCdevkit/VOC2012, a zip's wrapper folder). */
+export async function detectInChildren(root: string, formats: FormatSpec[]): Promise<Detection> {
+  const found: Array<{ format: FormatSpec; root: string }> = [];
+  for (const name of (await entries(root)).slice(0, MAX_CHILDREN)) {
+    const child = join(root, name);
+    if ((await kindOf(child)) !== 'dir') continue;
+    for (const format of await bestAt(child, formats)) found.push({ format, root: child });
+  }
+  if (found.length === 1) return { kind: 'found', ...found[0], reason: `${markerText(found[0].format)} in ${basename(found[0].root)}/` };
+  if (found.length > 1) return { kind: 'ambiguous', candidates: found };
+  return { kind: 'none' };
+}
+
+/** The parent, when the folder given is one of the format's marker folders (gtFine/ of Cityscapes). */
+export async function detectInParent(root: string, formats: FormatSpec[]): Promise<Detection> {
+  const parent = dirname(root);
+  if (parent === root) return { kind: 'none' };
+  const name = basename(root);
+  const own = formats.filter((f) => f.detect.some((m) => !m.startsWith('!') && m.split('/')[0] === name));
+  const best = await bestAt(parent, own);
+  if (best.length === 1) return { kind: 'found', format: best[0], root: parent, reason: `${name}/ is part of a ${best[0].name} dataset: ${markerText(best[0])} in ${parent}` };
+  if (best.length > 1) return { kind: 'ambiguous', candidates: best.map((format) => ({ format, root: parent })) };
+  return { kind: 'none' };
+}
