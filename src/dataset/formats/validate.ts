@@ -217,6 +217,8 @@ function check(json: JsonObject, file: string, problems: Problems): FormatSpec {
   if (json.classes !== undefined && json.classes !== null) {
     classes = textList(json.classes, 'classes', problems, FORMAT_FILE_LIMITS.maxClasses);
     if (classes.length === 0) problems.add('classes', 'must name at least one class (or be left out)');
+    const twice = classes.filter((c, i) => classes!.indexOf(c) !== i);
+    if (twice.length) problems.add('classes', `names ${show(twice[0])} twice; every class needs its own name`);
     if (typeof ignoreIndex === 'number' && ignoreIndex < classes.length) problems.add('ignoreIndex', `${ignoreIndex} is also a class id (there are ${classes.length} classes)`);
   }
   const group = json.group === undefined || json.group === null ? null : text(json, 'group', problems, false) ?? null;

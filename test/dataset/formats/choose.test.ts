@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../../src/common/errors.js';
+import { datasetOptionsFrom, indexDataset, type DatasetOptions } from '../../../src/dataset/index.js';
+import { profileDataset } from '../../../src/profiler/index.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { tempDir } from '../helpers.js';
+import * as trees from './trees.js';
+
+const opts = (root: string, extra: Partial<DatasetOptions> = {}): DatasetOptions => ({ root, ignoreIndex: 255, strict: false, ...extra });
+
+async function failure(promise: Promise<unknown>): Promise<UserError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UserError);
+  expect((error as UserError).exitCode).toBe(2);
+  return error as UserError;
+}
+
+/** A user's own layout: scans/ + labels/ with "_label" masks, grouped by patient. */
+const USER_FORMAT = {
+  schema: 'segloss-format/1',
+  name: 'clinic',
+  description: 'scans/<patient>_<slice>.png with labels/<patient>_<slice>_label.png',
+  detect: ['scans/', 'labels/'],
+  images: 'scans',
+  masks: 'labels',
+  maskSuffixes: ['_label'],
+  maskSuffixRequired: true,
+  labels: { background: 0 },
+  classes: ['background', 'lesion'],
+  group: '^(p\\d+)_',
+  groupMeaning: 'patient',
+};
+
+describe('choosing the format, the split and the groups', () => {
+  let root: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir: root, cleanup } = tempDir('segloss-formats-')));
+  afterEach(() => cleanup());
+
+  it('two VOC years under VOCdevkit/: ambiguous, the message names both folders', async () => {
+    trees.voc(join(root, 'VOC2007'));
+    trees.voc(join(root, 'VOC2012'));
+    const error = await failure(indexDataset(opts(root)));
+    expect(error.message).toContain('looks like more than one dataset layout');
+    expect(error.message).toContain(join(root, 'VOC2012'));
+    expect(error.fix).toContain(`point segloss at one of ${join(root, 'VOC2007')}, ${join(root, 'VOC2012')}`);
+  });
+
+  it('two formats with the same markers at one root: ambiguous, --format picks', async () => {
+    trees.mmseg(root);
+    const twin = join(root, '..', `${root.split('/').pop()}-twin.json`);
+    writeFileSync(twin, JSON.stringify({ schema: 'segloss-format/1', name: 'twin', description: 'same folders', detect: ['img_dir/', 'ann_dir/'], images: 'img_dir/train', masks: 'ann_dir/train' }));
+    const error = await failure(indexDataset(opts(root, { formatFiles: [twin] })));
+    expect(error.fix).toBe('choose one with --format mmseg or --format twin');
+    const index = await indexDataset(opts(root, { formatFiles: [twin], format: 'twin' }));
+    expect(index.format).toEqual({ name: 'twin', reason: 'chosen with --format', split: null });
+  });
+
+  it('nothing matches: the message says so, lists the layouts and suggests --format', async () => {
+    mkdirSync(join(root, 'pictures'));
+    const error = await failure(indexDataset(opts(root)));
+    expect(error.message).toContain(`no masks found in ${root}`);
+    expect(error.message).toContain('cityscapes (leftImg8bit/ gtFine/)');
+    expect(error.fix).toContain('--format NAME');
+  });
+
+  it('unknown --split lists the splits; --split on a layout without splits; unknown --format lists the names', async () => {
+    trees.cityscapes(root);
+    let error = await failure(indexDataset(opts(root, { split: 'test' })));
+    expect(error.message).toBe('the cityscapes layout has no split "test"');
+    expect(error.fix).toContain('train, val (default train)');
+    error = await failure(indexDataset(opts(root, { format: 'nope' })));
+    expect(error.fix).toContain('ade20k, cityscapes');
+    const own = join(root, 'own');
+    trees.seglossLayout(own);
+    error = await failure(indexDataset(opts(own, { split: 'train' })));
+    expect(error.message).toContain('has no splits');
+  });
+
+  it('--format with --masks is refused; --masks alone reads the folders as before', async () => {
+    trees.seglossLayout(root);
+    await failure(indexDataset(opts(root, { masksDir: join(root, 'masks'), format: 'voc' })));
+    const index = await indexDataset({ masksDir: join(root, 'masks'), imagesDir: join(root, 'images'), ignoreIndex: 255, strict: false });
+    expect(index.format).toBeUndefined();
+    expect(index.pairs.map((p) => p.id)).toEqual(['tile_1', 'tile_2']);
+  });
+
+  it('--images none means masks only (not a folder named none), on any layout', async () => {
+    trees.cityscapes(root);
+    const options = datasetOptionsFrom({ images: 'none' }, root);
+    expect(options.imagesDir).toBeNull();
+    const index = await indexDataset(options);
+    expect(index.hasImages).toBe(false);
+    expect(index.pairs.every((p) => p.imagePath === null)).toBe(true);
+    const own = join(root, 'own');
+    trees.seglossLayout(own);
+    const plain = await indexDataset(datasetOptionsFrom({ images: 'none' }, own));
+    expect(plain.hasImages).toBe(false);
+    expect(plain.pairs.map((p) => p.id)).toEqual(['tile_1_mask', 'tile_2_mask']);
+  });
+
+  it('a user format file (--formats) is detected, pairs by its suffix and groups by its rule', async () => {
+    for (const id of ['p1_001', 'p1_002', 'p2_001']) {
+      trees.put(root, `data/scans/${id}.png`, trees.maskOf([9]));
+      trees.put(root, `data/labels/${id}_label.png`, trees.maskOf([0, 1]));
+    }
+    trees.put(root, 'data/labels/p2_001_overlay.png', trees.maskOf([3]));
+    const file = join(root, 'clinic.json');
+    writeFileSync(file, JSON.stringify(USER_FORMAT, null, 2));
+    const index = await indexDataset(opts(join(root, 'data'), { formatFiles: [file] }));
+    expect(index.format).toEqual({ name: 'clinic', reason: 'found scans/ and labels/', split: null });
+    expect(index.pairs.map((p) => [p.id, p.group])).toEqual([
+      ['p1_001', 'p1'],
+      ['p1_002', 'p1'],
+      ['p2_001', 'p2'],
+    ]);
+    expect(index.classNames).toEqual(['background', 'lesion']);
+    // --group wins over the format's rule; a pattern matching no id, or not compiling, stops the run.
+    const bySlice = await indexDataset(opts(join(root, 'data'), { formatFiles: [file], groupPattern: '_(\\d+)$' }));
+    expect(bySlice.pairs.map((p) => p.group)).toEqual(['001', '002', '001']);
+    let error = await failure(indexDataset(opts(join(root, 'data'), { formatFiles: [file], groupPattern: '^zzz' })));
+    expect(error.message).toContain('matches none of the 3 ids (e.g. p1_001, p1_002, p2_001)');
+    error = await failure(indexDataset(opts(join(root, 'data'), { formatFiles: [file], groupPattern: '([a-z' })));
+    expect(error.message).toContain('is not a valid regular expression');
+  });
+
+  it('a user file replaces a built-in format by name', async () => {
+    trees.mmseg(root);
+    const file = join(root, 'mmseg-rzl.json');
+    writeFileSync(file, JSON.stringify({ schema: 'segloss-format/1', name: 'mmseg', description: 'mine', detect: ['img_dir/', 'ann_dir/'], images: 'img_dir/{split}', masks: 'ann_dir/{split}', splits: ['val', 'train'], labels: { reduceZeroLabel: true } }));
+    const index = await indexDataset(opts(root, { formatFiles: [file] }));
+    expect(index.format!.split).toBe('val');
+    expect(index.labels!.reduceZeroLabel).toBe(true);
+  });
+
+  it('flags win over the format convention field by field', async () => {
+    trees.ade20k(root);
+    const index = await indexDataset(opts(root, { labels: { background: 3 } }));
+    expect(index.labels).toEqual({ binarize: null, labelMap: null, reduceZeroLabel: true, background: 3 });
+  });
+
+  it('the profile records the format; the CLI prints which format matched and why', async () => {
+    // VOC's stored ids are its class ids, so this runs without any label mapping.
+    trees.voc(root);
+    const profile = await profileDataset({ ...opts(root), workers: 0 });
+    expect(profile.dataset.format).toEqual({ name: 'voc', reason: 'found JPEGImages/, SegmentationClass/ and ImageSets/Segmentation/', split: 'train' });
+    expect(profile.dataset.classNames).toHaveLength(21);
+    expect(profile.dataset.pairsFound).toBe(3);
+    const run = await runCli(['profile', root, '--workers', '0', '--json', '--split', 'val']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`dataset format: voc (found JPEGImages/, SegmentationClass/ and ImageSets/Segmentation/), split val at ${root}`);
+    expect(JSON.parse(run.stdout).dataset.pairsFound).toBe(1);
+    const bad = await runCli(['profile', root, '--split', 'test']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('use --split with one of train, val, trainval');
+  });
+});
