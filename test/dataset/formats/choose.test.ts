@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../../src/common/errors.js';
 import { datasetOptionsFrom, indexDataset, type DatasetOptions } from '../../../src/dataset/index.js';
@@ -158,5 +158,31 @@ describe('choosing the format, the split and the groups', () => {
     const bad = await runCli(['profile', root, '--split', 'test']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('use --split with one of train, val, trainval');
+  });
+});
+
+describe('detection markers', () => {
+  let root: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir: root, cleanup } = tempDir('segloss-formats-')));
+  afterEach(() => cleanup());
+
+  it('JPEG masks alone are not taken for Kvasir-SEG (multi-class ids would be binarized): kavsir_bboxes.json is the marker', async () => {
+    await trees.kvasir(root);
+    const kvasir = join(root, 'Kvasir-SEG');
+    rmSync(join(kvasir, 'kavsir_bboxes.json'));
+    expect((await indexDataset(opts(kvasir))).format!.name).toBe('segloss');
+    expect((await indexDataset(opts(kvasir, { format: 'kvasir' }))).labels!.binarize).toEqual({ threshold: 127 });
+  });
+
+  it('a "!" marker must match nothing', async () => {
+    trees.seglossLayout(root);
+    const file = join(root, 'no-png.json');
+    writeFileSync(file, JSON.stringify({ schema: 'segloss-format/1', name: 'jpeg-only', description: 'd', detect: ['images/', 'masks/', '!masks/*.png'], images: 'images', masks: 'masks' }));
+    expect((await indexDataset(opts(root, { formatFiles: [file] }))).format!.name).toBe('segloss');
+    rmSync(join(root, 'masks'), { recursive: true });
+    trees.put(root, 'masks/tile_1.jpg', trees.maskOf([0]));
+    const index = await indexDataset(opts(root, { formatFiles: [file] }));
+    expect(index.format).toEqual({ name: 'jpeg-only', reason: 'found images/ and masks/ and no masks/*.png', split: null });
   });
 });
