@@ -132,3 +132,27 @@ describe('segloss formats', () => {
     expect(bad.stderr).toContain(`${file}: not valid JSON`);
   });
 });
+
+describe('docs/formats.md', () => {
+  it("the example format file is valid and reads the layout it describes", async () => {
+    const doc = readFileSync(new URL('../../../docs/formats.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(doc)![1];
+    const spec = parseFormatFile(example, 'clinic.json');
+    expect(spec).toMatchObject({ name: 'clinic', splits: ['train', 'test'], group: '^(p\\d+)_' });
+    const { dir, cleanup } = tempDir();
+    try {
+      const { indexDataset } = await import('../../../src/dataset/index.js');
+      const { put, maskOf } = await import('./trees.js');
+      for (const id of ['p1_001', 'p2_001']) {
+        put(dir, `train/scans/${id}.png`, maskOf([1]));
+        put(dir, `train/labels/${id}_label.png`, maskOf([0, 1]));
+      }
+      writeFileSync(join(dir, 'clinic.json'), example);
+      const index = await indexDataset({ root: dir, ignoreIndex: 255, strict: false, formatFiles: [join(dir, 'clinic.json')] });
+      expect(index.format).toEqual({ name: 'clinic', reason: 'found train/scans/ and train/labels/', split: 'train' });
+      expect(index.pairs.map((p) => p.group)).toEqual(['p1', 'p2']);
+    } finally {
+      cleanup();
+    }
+  });
+});
