@@ -6,7 +6,7 @@
  * (pointing at gtFine/ means the Cityscapes root).
  */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { FormatSpec } from './schema.js';
 
 /** Children looked at when the root itself matches nothing. */
@@ -106,14 +106,38 @@ export async function detectInChildren(root: string, formats: FormatSpec[]): Pro
   return { kind: 'none' };
 }
 
-/** The parent, when the folder given is one of the format's marker folders (gtFine/ of Cityscapes). */
-export async function detectInParent(root: string, formats: FormatSpec[]): Promise<Detection> {
-  const parent = dirname(root);
-  if (parent === root) return { kind: 'none' };
-  const name = basename(root);
-  const own = formats.filter((f) => f.detect.some((m) => !m.startsWith('!') && m.split('/')[0] === name));
-  const best = await bestAt(parent, own);
-  if (best.length === 1) return { kind: 'found', format: best[0], root: parent, reason: `${name}/ is part of a ${best[0].name} dataset: ${markerText(best[0])} in ${parent}` };
-  if (best.length > 1) return { kind: 'ambiguous', candidates: best.map((format) => ({ format, root: parent })) };
+/** The top-level folder names a format uses: its markers' and its image and mask folders' for every split (lower case). */
+function topFolders(format: FormatSpec): Set<string> {
+  const names = format.detect.filter((m) => !m.startsWith('!')).map((m) => m.split('/')[0]);
+  for (const template of [...format.images, ...format.masks]) {
+    const top = template.split('/')[0];
+    if (top.includes('{split}')) names.push(...format.splits.map((split) => top.replaceAll('{split}', split)));
+    else names.push(top);
+  }
+  return new Set(names.filter((name) => !name.includes('*')).map((name) => name.toLowerCase()));
+}
+
+/** Levels above the folder given that are tried (gtFine/val/frankfurt -> the Cityscapes root). */
+const MAX_ANCESTOR_LEVELS = 3;
+
+/**
+ * An ancestor, when the folder given lies inside one of the format's marker folders (gtFine/ or
+ * gtFine/val/ of Cityscapes, tiff/train of Massachusetts). Only formats with two markers or more
+ * claim an ancestor: a lone "masks/" is too common to say the folder above is a dataset.
+ * `within` is the path from the dataset root to the folder given (it may name the split).
+ */
+export async function detectInAncestors(root: string, formats: FormatSpec[]): Promise<Detection & { within?: string[] }> {
+  let ancestor = root;
+  for (let level = 1; level <= MAX_ANCESTOR_LEVELS; level++) {
+    const parent = dirname(ancestor);
+    if (parent === ancestor) break;
+    ancestor = parent;
+    const within = relative(ancestor, root).split(sep);
+    const own = formats.filter((f) => f.detect.length >= 2 && topFolders(f).has(within[0].toLowerCase()));
+    const best = await bestAt(ancestor, own);
+    const shown = `${within.join('/')}/`;
+    if (best.length === 1) return { kind: 'found', format: best[0], root: ancestor, reason: `${shown} is part of a ${best[0].name} dataset: ${markerText(best[0])} in ${ancestor}`, within };
+    if (best.length > 1) return { kind: 'ambiguous', candidates: best.map((format) => ({ format, root: ancestor })) };
+  }
   return { kind: 'none' };
 }

@@ -11,7 +11,7 @@ import { UserError } from '../../common/errors.js';
 import { hasImageExtension, listImageFiles, pairFiles, resolveFolders } from '../files.js';
 import type { DatasetOptions, DatasetPair, FormatChoice, LabelConvention } from '../types.js';
 import { formatByName, loadFormatCatalogue } from './catalogue.js';
-import { detectAt, detectInChildren, detectInParent, formatMatches, markerText, type Detection } from './detect.js';
+import { detectAt, detectInAncestors, detectInChildren, formatMatches, markerText, type Detection } from './detect.js';
 import { assignGroups } from './groups.js';
 import { layoutLabels, locateLayout } from './locate.js';
 import { READERS, type LocatedDataset } from './readers.js';
@@ -76,17 +76,26 @@ function ambiguity(detection: Extract<Detection, { kind: 'ambiguous' }>, root: s
   return new UserError(`${root} looks like more than one dataset layout: ${list}`, { fix });
 }
 
+interface Picked {
+  format: FormatSpec;
+  root: string;
+  reason: string;
+  /** The path from the dataset root to the folder given, when an ancestor was read. */
+  within?: string[];
+}
+
 /** The format detected for `root`, or null when the root is a plain folder of masks. */
-async function detect(root: string, formats: FormatSpec[]): Promise<{ format: FormatSpec; root: string; reason: string } | null> {
+async function detect(root: string, formats: FormatSpec[]): Promise<Picked | null> {
   const here = await detectAt(root, formats);
   if (here.kind === 'found') return here;
   if (here.kind === 'ambiguous') throw ambiguity(here, root);
+  const above = await detectInAncestors(root, formats);
+  if (above.kind === 'found') return above;
+  if (above.kind === 'ambiguous') throw ambiguity(above, root);
   if (await holdsImageFiles(root)) return null;
-  for (const look of [detectInChildren, detectInParent]) {
-    const found = await look(root, formats);
-    if (found.kind === 'found') return found;
-    if (found.kind === 'ambiguous') throw ambiguity(found, root);
-  }
+  const below = await detectInChildren(root, formats);
+  if (below.kind === 'found') return below;
+  if (below.kind === 'ambiguous') throw ambiguity(below, root);
   const names = formats.filter((f) => f.detect.length > 0).map((f) => `${f.name} (${f.detect.join(' ')})`);
   throw new UserError(`no masks found in ${root}: it matches none of the dataset layouts segloss knows (${names.join('; ')})`, {
     fix: `lay the dataset out as ROOT/images/* and ROOT/masks/* (same basenames), name its layout with --format NAME (segloss formats lists them; --formats FILE adds your own), or pass --masks DIR [--images DIR]`,
@@ -94,19 +103,36 @@ async function detect(root: string, formats: FormatSpec[]): Promise<{ format: Fo
 }
 
 /** --format NAME: the root as given, or the one child folder that has the layout. */
-async function chosen(root: string, format: FormatSpec): Promise<{ format: FormatSpec; root: string; reason: string }> {
+async function chosen(root: string, format: FormatSpec): Promise<Picked> {
   if (format.detect.length === 0 || (await formatMatches(root, format))) return { format, root, reason: 'chosen with --format' };
   const child = await detectInChildren(root, [format]);
   if (child.kind === 'found') return { ...child, reason: `chosen with --format; ${child.reason}` };
   return { format, root, reason: 'chosen with --format' };
 }
 
-function chooseSplit(format: FormatSpec, requested: string | undefined): string | null {
+/** The split whose image or mask folder the path `within` the dataset runs through (gtFine/val/frankfurt -> val). */
+function splitNamedBy(format: FormatSpec, within: string[]): string | null {
+  for (const split of format.splits) {
+    for (const template of [...format.images, ...format.masks]) {
+      const parts = template.split('/');
+      const at = parts.findIndex((part) => part.includes('{split}'));
+      if (at < 0 || at >= within.length) continue;
+      const same = (part: string, i: number) => part === '*' || part.replaceAll('{split}', split).toLowerCase() === within[i].toLowerCase();
+      if (parts.slice(0, Math.min(parts.length, within.length)).every(same)) return split;
+    }
+  }
+  return null;
+}
+
+/** --split, else the split named by the folder given inside the dataset (gtFine/val), else the format's default. */
+function chooseSplit(format: FormatSpec, requested: string | undefined, within: string[] = []): string | null {
   if (format.splits.length === 0) {
     if (requested !== undefined) throw new UserError(`the ${format.name} layout has no splits, so --split ${requested} cannot be read`, { fix: 'leave --split out' });
     return null;
   }
-  if (requested === undefined) return format.defaultSplit;
+  if (requested === undefined) {
+    return splitNamedBy(format, within) ?? format.defaultSplit;
+  }
   const found = format.splits.find((s) => s.toLowerCase() === requested.toLowerCase());
   if (found) return found;
   throw new UserError(`the ${format.name} layout has no split "${requested}"`, { fix: `use --split with one of ${format.splits.join(', ')} (default ${format.defaultSplit})` });
@@ -139,7 +165,7 @@ export async function findDataset(options: DatasetOptions): Promise<FoundDataset
     return withGroups({ ...found, root, format: { name: 'segloss', reason: 'the folder holds mask files directly: masks only', split: null } }, options, null);
   }
   const { format } = picked;
-  const split = chooseSplit(format, options.split);
+  const split = chooseSplit(format, options.split, picked.within);
   const located = await readWith(format, picked.root, split, withImages);
   if (located.pairs.length === 0 && located.skipped.length === 0) {
     throw new UserError(`no mask files in ${located.masksDir} (looked for ${EXTENSIONS_TEXT}${format.maskSuffixRequired ? ` ending ${format.maskSuffixes.join(' or ')}` : ''})`, {

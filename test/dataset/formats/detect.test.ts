@@ -53,6 +53,34 @@ describe('pointing segloss at a published layout with no flags', () => {
     expect(index.format!.name).toBe('cityscapes');
     expect(index.root).toBe(root);
     expect(index.format!.reason).toContain('gtFine/ is part of a cityscapes dataset');
+    expect(index.format!.split).toBe('train');
+    // A split's (or a city's) folder means that split of the dataset.
+    const val = await indexDataset(opts(join(root, 'gtFine', 'val', 'frankfurt')));
+    expect(val.root).toBe(root);
+    expect(val.format).toMatchObject({ name: 'cityscapes', split: 'val' });
+    expect(val.format!.reason).toContain('gtFine/val/frankfurt/ is part of a cityscapes dataset');
+    expect(val.pairs.map((p) => p.id)).toEqual(['frankfurt_000000_000294']);
+    // --split still wins.
+    expect((await indexDataset(opts(join(root, 'leftImg8bit', 'val'), { split: 'train' }))).format!.split).toBe('train');
+  });
+
+  it('massachusetts: pointing at tiff/val_labels reads the val split', async () => {
+    trees.massachusetts(root);
+    const index = await indexDataset(opts(join(root, 'tiff', 'val_labels')));
+    expect(index.format).toMatchObject({ name: 'massachusetts', split: 'val' });
+    expect(index.root).toBe(join(root, 'tiff'));
+  });
+
+  it('loveda: two scenes holding one file name keep both pairs, their ids carrying the scene', async () => {
+    trees.put(root, 'Train/Urban/images_png/5.png', trees.maskOf([1]));
+    trees.put(root, 'Train/Urban/masks_png/5.png', trees.maskOf([1]));
+    trees.put(root, 'Train/Rural/images_png/5.png', trees.maskOf([1]));
+    trees.put(root, 'Train/Rural/masks_png/5.png', trees.maskOf([2]));
+    const index = await indexDataset(opts(root));
+    expect(index.pairs.map((p) => [p.id, p.maskPath])).toEqual([
+      ['Rural_5', join(root, 'Train/Rural/masks_png/5.png')],
+      ['Urban_5', join(root, 'Train/Urban/masks_png/5.png')],
+    ]);
   });
 
   it('voc: the split list picks the pairs (detection-only images left out), pointing at VOCdevkit/ finds VOC2012/', async () => {
