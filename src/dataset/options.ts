@@ -28,7 +28,7 @@ function parseNumClasses(value: string): number {
 export function addDatasetOptions(command: Command): Command {
   return command
     .option('--images <dir>', 'images folder (default: the layout\'s, e.g. ROOT/images); "none" = masks only')
-    .option('--masks <dir>', 'label masks folder (default: ROOT/masks)')
+    .option('--masks <dir>', 'label masks folder (default: the layout\'s, e.g. ROOT/masks)')
     .option('--ignore-index <n>', 'label value left out of every count and loss, or "none"', parseIgnoreIndex, DEFAULT_IGNORE_INDEX)
     .option('--num-classes <n>', 'number of classes (default: from --classes/--colormap, else the largest id in the masks + 1)', parseNumClasses)
     .option('--classes <file>', 'JSON class names: ["background", "roof", ...] or {"0": "background", ...}')
@@ -41,14 +41,14 @@ export function addDatasetOptions(command: Command): Command {
     )
     // Dataset layouts (src/dataset/formats/, `segloss formats`).
     .option('--format <name>', 'read the dataset as this layout instead of detecting it (segloss formats lists them)')
-    .option('--formats <file>', 'add or replace dataset layouts from a format file (repeatable; later files win)', collectFormatFiles, [])
+    .option('--formats <file>', 'add or replace dataset layouts from a format file (repeatable; later files win)', collectFormatFiles)
     .option('--split <name>', "the layout's split to read (default: its training split)")
     .option('--group <regex>', "pairs whose ids share the first capture group (else the match) stay on one side of verify's split");
 }
 
-function collectFormatFiles(value: string, previous: string[]): string[] {
-  if (previous.length >= 32) throw new InvalidArgumentError('at most 32 format files');
-  return [...previous, value];
+function collectFormatFiles(value: string, previous: string[] | undefined): string[] {
+  if ((previous?.length ?? 0) >= 32) throw new InvalidArgumentError('at most 32 format files');
+  return [...(previous ?? []), value];
 }
 
 /**
