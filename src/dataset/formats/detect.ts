@@ -93,16 +93,30 @@ export async function detectAt(root: string, formats: FormatSpec[]): Promise<Det
   return { kind: 'none' };
 }
 
-/** One child folder that is a dataset (VOCdevkit/VOC2012, a zip's wrapper folder). */
-export async function detectInChildren(root: string, formats: FormatSpec[]): Promise<Detection> {
-  const found: Array<{ format: FormatSpec; root: string }> = [];
-  for (const name of (await entries(root)).slice(0, MAX_CHILDREN)) {
-    const child = join(root, name);
-    if ((await kindOf(child)) !== 'dir') continue;
-    for (const format of await bestAt(child, formats)) found.push({ format, root: child });
+/** Sub-folders looked into two levels down (a download's folder holding VOCdevkit/VOC2012). */
+const MAX_GRANDCHILDREN = 20;
+
+async function subdirectories(dir: string, limit: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await entries(dir)) {
+    if (out.length >= limit) break;
+    if ((await kindOf(join(dir, name))) === 'dir') out.push(join(dir, name));
   }
-  if (found.length === 1) return { kind: 'found', ...found[0], reason: `${markerText(found[0].format)} in ${basename(found[0].root)}/` };
-  if (found.length > 1) return { kind: 'ambiguous', candidates: found };
+  return out;
+}
+
+/**
+ * One folder below that is a dataset (VOCdevkit/ -> VOC2012/, a zip's wrapper folder): the
+ * children first, then, when none is, the grandchildren of a few children.
+ */
+export async function detectInChildren(root: string, formats: FormatSpec[]): Promise<Detection> {
+  const children = await subdirectories(root, MAX_CHILDREN);
+  for (const level of [children, children.length <= MAX_GRANDCHILDREN ? (await Promise.all(children.map((c) => subdirectories(c, MAX_GRANDCHILDREN)))).flat() : []]) {
+    const found: Array<{ format: FormatSpec; root: string }> = [];
+    for (const dir of level) for (const format of await bestAt(dir, formats)) found.push({ format, root: dir });
+    if (found.length === 1) return { kind: 'found', ...found[0], reason: `${markerText(found[0].format)} in ${relative(root, found[0].root)}/` };
+    if (found.length > 1) return { kind: 'ambiguous', candidates: found };
+  }
   return { kind: 'none' };
 }
 

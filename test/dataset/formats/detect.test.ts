@@ -95,6 +95,10 @@ describe('pointing segloss at a published layout with no flags', () => {
     expect(index.classNames![15]).toBe('person');
     expect(index.ignoreIndex).toBe(255);
     expect(ids(await indexDataset(opts(voc, { split: 'val' })))).toEqual(['2007_000068']);
+    // The folder the archive was unpacked into: two levels above.
+    const unpacked = await indexDataset(opts(root));
+    expect(unpacked.root).toBe(voc);
+    expect(unpacked.format!.reason).toContain('in VOCdevkit/VOC2012/');
     expect(ids(await indexDataset(opts(voc, { split: 'trainval' })))).toHaveLength(4);
   });
 
