@@ -127,6 +127,8 @@ function splitNamedBy(format: FormatSpec, within: string[]): string | null {
 /** --split, else the split named by the folder given inside the dataset (gtFine/val), else the format's default. */
 function chooseSplit(format: FormatSpec, requested: string | undefined, within: string[] = []): string | null {
   if (format.splits.length === 0) {
+    // A reader that finds its splits itself (COCO's instances_<split>.json) checks --split.
+    if (format.reader !== null) return requested ?? null;
     if (requested !== undefined) throw new UserError(`the ${format.name} layout has no splits, so --split ${requested} cannot be read`, { fix: 'leave --split out' });
     return null;
   }
