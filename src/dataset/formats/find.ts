@@ -185,7 +185,8 @@ export async function findDataset(options: DatasetOptions): Promise<FoundDataset
     classNames: format.classes ?? located.classNames,
     classNamesSource: format.classes ? format.file : located.classNames ? `the ${format.name} layout` : null,
     labels,
-    ignoreIndex: format.ignoreIndex,
+    // The format file's ignore index, else the one the layout declares (nnU-Net's "ignore" label).
+    ignoreIndex: format.ignoreIndex !== undefined ? format.ignoreIndex : (located.ignoreIndex ?? undefined),
     format: { name: format.name, reason: picked.reason, split },
     notes: [...(located.notes ?? [])],
   };
