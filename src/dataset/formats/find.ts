@@ -6,10 +6,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { SkippedItem } from '../../contracts/profile.js';
 import { UserError } from '../../common/errors.js';
 import { hasImageExtension, listImageFiles, pairFiles, resolveFolders } from '../files.js';
-import type { DatasetOptions, DatasetPair, FormatChoice, LabelConvention } from '../types.js';
+import type { DatasetIndex, DatasetOptions, FormatChoice, LabelConvention } from '../types.js';
 import { formatByName, loadFormatCatalogue } from './catalogue.js';
 import { detectAt, detectInAncestors, detectInChildren, formatMatches, markerText, type Detection } from './detect.js';
 import { assignGroups } from './groups.js';
@@ -17,13 +16,7 @@ import { layoutLabels, locateLayout } from './locate.js';
 import { READERS, type LocatedDataset } from './readers.js';
 import type { FormatSpec } from './schema.js';
 
-export interface FoundDataset {
-  root: string | null;
-  imagesDir: string | null;
-  masksDir: string;
-  hasImages: boolean;
-  pairs: DatasetPair[];
-  skipped: SkippedItem[];
+export interface FoundDataset extends Pick<DatasetIndex, 'root' | 'imagesDir' | 'masksDir' | 'hasImages' | 'pairs' | 'skipped'> {
   /** The format's (or its reader's) class names, and where they came from. */
   classNames: string[] | null;
   classNamesSource: string | null;
