@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import type { SkippedItem } from '../../contracts/profile.js';
 import { UserError } from '../../common/errors.js';
 import { readBoundedTextFile } from '../../common/input-file.js';
-import { baseName, hasImageExtension, keyId, naturalOrder, pairKeyed, type KeyedFile } from '../files.js';
+import { baseName, hasImageExtension, IMAGE_EXTENSIONS, keyId, naturalOrder, pairKeyed, type KeyedFile } from '../files.js';
 import type { LabelConvention } from '../types.js';
 import type { LocatedDataset } from './readers.js';
 import { globToRegex } from './detect.js';
@@ -141,6 +141,12 @@ export async function locateLayout(root: string, format: FormatSpec, split: stri
     masks = chosen.files;
     maskSuffix = chosen.suffix;
     if (chosen.otherFiles > 0) notes.push(`left out ${chosen.otherFiles} file${chosen.otherFiles > 1 ? 's' : ''} that are not the label maps (${chosen.otherKinds.join(', ')})`);
+  }
+  if (masks.length === 0) {
+    const ending = format.maskSuffixRequired ? ` ending ${format.maskSuffixes.join(' or ')}` : '';
+    throw new UserError(`no mask files in ${maskPlace} (looked for ${IMAGE_EXTENSIONS.join(', ')}${ending}${format.recursive ? ', in sub-folders too' : ''})`, {
+      fix: 'put one label mask per image in the masks folder, or point segloss at the dataset\'s root',
+    });
   }
   let images = (await Promise.all(imageFolders.map((f) => listKeyed(f, format.recursive)))).flat().map((f) => ({ ...f, key: stripSuffix(f.key, format.imageSuffixes).key }));
 

@@ -186,3 +186,35 @@ describe('detection markers', () => {
     expect(index.format).toEqual({ name: 'jpeg-only', reason: 'found images/ and masks/ and no masks/*.png', split: null });
   });
 });
+
+describe('empty or partial layouts', () => {
+  let root: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir: root, cleanup } = tempDir('segloss-formats-')));
+  afterEach(() => cleanup());
+
+  it('only the colour files of Cityscapes: no label maps, named with the suffixes looked for', async () => {
+    trees.put(root, 'leftImg8bit/train/ulm/ulm_000000_000019_leftImg8bit.png', trees.maskOf([1]));
+    trees.put(root, 'gtFine/train/ulm/ulm_000000_000019_gtFine_color.png', trees.maskOf([1]));
+    const error = await failure(indexDataset(opts(root)));
+    expect(error.message).toBe(`no mask files in ${join(root, 'gtFine/train')} (looked for .png, .tif, .tiff, .jpg, .jpeg, .webp, .bmp ending _gtFine_labelTrainIds or _gtFine_labelIds, in sub-folders too)`);
+  });
+
+  it('gtFine only (no leftImg8bit download): masks only, said in the notes', async () => {
+    trees.cityscapes(root);
+    rmSync(join(root, 'leftImg8bit', 'train'), { recursive: true });
+    const index = await indexDataset(opts(root, { format: 'cityscapes' }));
+    expect(index.hasImages).toBe(false);
+    expect(index.pairs).toHaveLength(3);
+  });
+
+  it('a Cityscapes image whose only label file is labelIds while the others have labelTrainIds is skipped with the reason', async () => {
+    trees.cityscapes(root, { trainIds: true });
+    rmSync(join(root, 'gtFine/train/bochum/bochum_000000_000313_gtFine_labelTrainIds.png'));
+    const index = await indexDataset(opts(root));
+    expect(index.pairs.map((p) => p.id)).toEqual(['aachen_000000_000019', 'aachen_000001_000019']);
+    const item = index.skipped.find((s) => s.file.endsWith('bochum_000000_000313_gtFine_labelIds.png'))!;
+    expect(item.problem).toContain('only a _gtFine_labelIds label file');
+    expect(item.fix).toContain('createTrainIdLabelImgs');
+  });
+});
