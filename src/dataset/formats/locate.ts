@@ -140,7 +140,7 @@ export async function locateLayout(root: string, format: FormatSpec, split: stri
     const chosen = chooseMaskFiles(masks, format.maskSuffixes, skipped);
     masks = chosen.files;
     maskSuffix = chosen.suffix;
-    if (chosen.otherFiles > 0) notes.push(`left out ${chosen.otherFiles} file${chosen.otherFiles > 1 ? 's' : ''} that are not the label maps (${chosen.otherKinds.join(', ')})`);
+    if (chosen.otherFiles > 0) notes.push(`left out ${chosen.otherFiles} file${chosen.otherFiles > 1 ? 's' : ''} that are not the label maps read (${chosen.otherKinds.join(', ')})`);
   }
   if (masks.length === 0) {
     const ending = format.maskSuffixRequired ? ` ending ${format.maskSuffixes.join(' or ')}` : '';
@@ -183,14 +183,17 @@ function chooseMaskFiles(files: Array<KeyedFile & { stem: string }>, suffixes: r
   const withSuffix = files.map((f) => ({ ...f, ...stripSuffix(f.key, suffixes) }));
   const suffix = suffixes.find((s) => withSuffix.some((f) => f.suffix === s)) ?? null;
   const others = withSuffix.filter((f) => f.suffix === null);
-  const otherKinds = [...new Set(others.map((f) => `*${f.stem.slice(f.stem.lastIndexOf('_'))}`))].slice(0, 3);
+  const kinds = new Set(others.map((f) => `*${f.stem.slice(f.stem.lastIndexOf('_'))}`));
   const chosenKeys = new Set(withSuffix.filter((f) => f.suffix === suffix).map((f) => f.key));
   const chosen: Array<KeyedFile & { stem: string }> = [];
   let otherFiles = others.length;
   for (const f of withSuffix) {
     if (f.suffix === null) continue;
     if (f.suffix === suffix) chosen.push({ path: f.path, key: f.key, stem: f.stem });
-    else if (chosenKeys.has(f.key)) otherFiles++;
+    else if (chosenKeys.has(f.key)) {
+      otherFiles++;
+      kinds.add(`*${f.suffix}`);
+    }
     else {
       chosenKeys.add(f.key);
       skipped.push({
@@ -200,7 +203,7 @@ function chooseMaskFiles(files: Array<KeyedFile & { stem: string }>, suffixes: r
       });
     }
   }
-  return { files: chosen, suffix, otherFiles, otherKinds };
+  return { files: chosen, suffix, otherFiles, otherKinds: [...kinds].slice(0, 4) };
 }
 
 /** The split's label convention: the format's, with the chosen mask suffix's over it. */

@@ -218,3 +218,22 @@ describe('empty or partial layouts', () => {
     expect(item.fix).toContain('createTrainIdLabelImgs');
   });
 });
+
+describe('the format lines the CLI prints', () => {
+  let root: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir: root, cleanup } = tempDir('segloss-formats-')));
+  afterEach(() => cleanup());
+
+  it('cityscapes: the format, the files left out and the groups, on stderr (stdout stays JSON)', async () => {
+    trees.cityscapes(root, { trainIds: true });
+    const run = await runCli(['profile', root, '--workers', '0', '--json']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`dataset format: cityscapes (found leftImg8bit/ and gtFine/), split train at ${root}\n`);
+    expect(run.stderr).toContain('  left out 9 files that are not the label maps read (*_color, *_instanceIds, *_gtFine_labelIds)\n');
+    expect(run.stderr).toContain("  2 groups (city) from 3 pairs by the format's rule ^([a-z]+)_\\d+_\\d+$\n");
+    const profile = JSON.parse(run.stdout);
+    expect(profile.dataset.format).toEqual({ name: 'cityscapes', reason: 'found leftImg8bit/ and gtFine/', split: 'train' });
+    expect(profile.dataset.classNames.slice(0, 2)).toEqual(['road', 'sidewalk']);
+  });
+});
