@@ -60,7 +60,10 @@ export interface ClassBoundaryCounts {
 }
 
 export interface BoundaryMeasure {
+  /** Noise sigma of the first measured plane (the luma, or band 1). */
   noiseSigma: number;
+  /** Noise sigma of every measured plane. */
+  bandNoiseSigmas: number[];
   perClass: ClassBoundaryCounts[];
 }
 
@@ -106,6 +109,24 @@ export function estimateNoise(grey: GreyImage, width: number, height: number): n
 }
 
 /**
+ * The planes the measure runs on: a colour image's luma (its 3 channels are one picture, as the
+ * eye sees it); every band of anything else (grey, 2 bands, RGB+NIR, 13 Sentinel-2 bands, bands
+ * chosen with --bands), each a measurement of its own.
+ */
+export function measurementPlanes(image: { channels: number; data: Uint8Array; rgb?: boolean }, pixels: number): GreyImage[] {
+  const colour = image.rgb ?? image.channels === 3;
+  if (image.channels === 1 || (colour && image.channels === 3)) return [toGrey({ channels: image.channels as 1 | 3, data: image.data }, pixels)];
+  const planes: Uint8Array[] = [];
+  for (let b = 0; b < image.channels; b++) {
+    const plane = new Uint8Array(pixels);
+    for (let i = 0, j = b; i < pixels; i++, j += image.channels) plane[i] = image.data[j];
+    planes.push(plane);
+  }
+  return planes;
+}
+
+/**
+ * @param planes    the image planes to measure (measurementPlanes): an edge's CNR is its best plane's
  * @param objectIds per-pixel object number (1..objectCount) for every valid pixel
  * @param objectClass class id of each object number
  * @param isValid   label value -> counts (false for the ignore index)
@@ -114,49 +135,59 @@ export function measureBoundary(
   labels: LabelArray,
   width: number,
   height: number,
-  grey: GreyImage,
+  planes: GreyImage | readonly GreyImage[],
   objectIds: Int32Array,
   objectCount: number,
   isValid: Uint8Array,
   classCount: number,
   options: BoundaryOptions = DEFAULT_BOUNDARY_OPTIONS,
 ): BoundaryMeasure {
-  const sigma = Math.max(options.minNoise, estimateNoise(grey, width, height));
+  const bands: readonly GreyImage[] = Array.isArray(planes) ? planes : [planes as GreyImage];
+  const B = bands.length;
+  const sigmas = bands.map((plane) => Math.max(options.minNoise, estimateNoise(plane, width, height)));
   const r = options.radius;
   const skip = options.skip;
-  const edges = new EdgeTable(objectCount);
+  const edges = new EdgeTable(objectCount, B);
   // One entry per (boundary pixel, neighbouring edge): pixel index and edge number.
   let entryPixel: Int32Array = new Int32Array(8192);
   let entryEdge: Int32Array = new Int32Array(8192);
   let entries = 0;
-  let lastCount = 0; // pixels averaged by the last sideMean call
+  const innerMeans = new Float64Array(B);
+  const steps = new Float64Array(B);
+  let sideFrom = 0; // first pixel index and count of the last sideRange call
+  let sideCount = 0;
 
-  // Mean grey of the pixels at distances skip .. skip+r-1 from `start` along (dx, dy) while the label
-  // stays `label`; when the class is too thin for that, the pixels from distance 0 instead.
-  const sideMean = (start: number, x: number, y: number, dx: number, dy: number, label: number): number => {
+  // The pixels at distances skip .. skip+r-1 from `start` along (dx, dy) while the label stays
+  // `label`; when the class is too thin for that, the pixels from distance 0 instead.
+  const sideRange = (start: number, x: number, y: number, dx: number, dy: number, label: number): void => {
     const step = dy * width + dx;
     let length = 0; // pixels of `label` from start, up to skip + r
     for (let cx = x, cy = y, i = start; length < skip + r && cx >= 0 && cx < width && cy >= 0 && cy < height && labels[i] === label; cx += dx, cy += dy, i += step) length++;
     const from = length > skip ? skip : 0;
-    const to = Math.min(length, from + r);
+    sideFrom = start + from * step;
+    sideCount = Math.min(length, from + r) - from;
+  };
+  const sideMean = (plane: GreyImage, step: number): number => {
     let sum = 0;
-    for (let k = from, i = start + from * step; k < to; k++, i += step) sum += grey[i];
-    lastCount = to - from;
-    return sum / lastCount;
+    for (let k = 0, i = sideFrom; k < sideCount; k++, i += step) sum += plane[i];
+    return sum / sideCount;
   };
 
   const visit = (i: number, x: number, y: number, c: number, dx: number, dy: number): void => {
     const q = i + dy * width + dx;
     const other = labels[q];
     if (other === c || !isValid[other]) return;
-    const inner = sideMean(i, x, y, -dx, -dy, c);
-    const nIn = lastCount;
-    const outer = sideMean(q, x + dx, y + dy, dx, dy, other);
-    const nOut = lastCount;
+    const step = dy * width + dx;
+    sideRange(i, x, y, -dx, -dy, c);
+    const nIn = sideCount;
+    for (let b = 0; b < B; b++) innerMeans[b] = sideMean(bands[b], -step);
+    sideRange(q, x + dx, y + dy, dx, dy, other);
+    const nOut = sideCount;
     // Orient every step of an edge the same way: from the lower object number to the higher.
-    const d = objectIds[i] < objectIds[q] ? inner - outer : outer - inner;
+    const sign = objectIds[i] < objectIds[q] ? 1 : -1;
+    for (let b = 0; b < B; b++) steps[b] = sign * (innerMeans[b] - sideMean(bands[b], step));
     const edge = edges.edgeOf(objectIds[i], objectIds[q]);
-    edges.add(edge, d, 1 / nIn + 1 / nOut);
+    edges.add(edge, steps, 1 / nIn + 1 / nOut);
     if (entries === entryPixel.length) {
       entryPixel = grow(entryPixel);
       entryEdge = grow(entryEdge);
@@ -178,7 +209,7 @@ export function measureBoundary(
     }
   }
 
-  const cnr = edges.contrastToNoise(sigma);
+  const cnr = edges.contrastToNoise(sigmas);
   const perClass: ClassBoundaryCounts[] = Array.from({ length: classCount }, () => ({ boundaryPixels: 0, ambiguousPixels: 0, contrastSum: 0 }));
   for (let k = 0; k < entries; ) {
     const pixel = entryPixel[k];
@@ -189,7 +220,7 @@ export function measureBoundary(
     counts.contrastSum += contrast;
     if (contrast < options.threshold) counts.ambiguousPixels++;
   }
-  return { noiseSigma: sigma, perClass };
+  return { noiseSigma: sigmas[0], bandNoiseSigmas: sigmas, perClass };
 }
 
 function grow(array: Int32Array): Int32Array {
@@ -198,14 +229,17 @@ function grow(array: Int32Array): Int32Array {
   return grown;
 }
 
-/** Pooled step statistics per unordered object pair. */
+/** Pooled step statistics per unordered object pair, one step sum per plane. */
 class EdgeTable {
   private readonly index = new Map<number, number>();
-  private sumSteps: number[] = [];
+  private sumSteps = new Float64Array(1024);
   private noiseFactor: number[] = [];
   private steps: number[] = [];
 
-  constructor(private readonly objectCount: number) {}
+  constructor(
+    private readonly objectCount: number,
+    private readonly planes: number,
+  ) {}
 
   edgeOf(a: number, b: number): number {
     const key = a < b ? a * (this.objectCount + 1) + b : b * (this.objectCount + 1) + a;
@@ -213,27 +247,36 @@ class EdgeTable {
     if (edge === undefined) {
       edge = this.steps.length;
       this.index.set(key, edge);
-      this.sumSteps.push(0);
+      if ((edge + 1) * this.planes > this.sumSteps.length) {
+        const grown = new Float64Array(Math.max(this.sumSteps.length * 2, (edge + 1) * this.planes));
+        grown.set(this.sumSteps);
+        this.sumSteps = grown;
+      }
       this.noiseFactor.push(0);
       this.steps.push(0);
     }
     return edge;
   }
 
-  add(edge: number, step: number, noiseFactor: number): void {
-    this.sumSteps[edge] += step;
+  add(edge: number, steps: Float64Array, noiseFactor: number): void {
+    for (let b = 0, k = edge * this.planes; b < this.planes; b++, k++) this.sumSteps[k] += steps[b];
     this.noiseFactor[edge] += noiseFactor;
     this.steps[edge]++;
   }
 
-  /** |mean step| / sigma, with the part noise alone adds to the squared mean removed. */
-  contrastToNoise(sigma: number): Float64Array {
+  /** Per edge, the best plane's |mean step| / sigma, with the part noise alone adds to the squared mean removed. */
+  contrastToNoise(sigmas: readonly number[]): Float64Array {
     const cnr = new Float64Array(this.steps.length);
     for (let e = 0; e < cnr.length; e++) {
       const n = this.steps[e];
-      const mean = this.sumSteps[e] / n;
-      const noiseVariance = (sigma * sigma * this.noiseFactor[e]) / (n * n);
-      cnr[e] = Math.sqrt(Math.max(0, mean * mean - noiseVariance)) / sigma;
+      let best = 0;
+      for (let b = 0; b < this.planes; b++) {
+        const sigma = sigmas[b];
+        const mean = this.sumSteps[e * this.planes + b] / n;
+        const noiseVariance = (sigma * sigma * this.noiseFactor[e]) / (n * n);
+        best = Math.max(best, Math.sqrt(Math.max(0, mean * mean - noiseVariance)) / sigma);
+      }
+      cnr[e] = best;
     }
     return cnr;
   }
