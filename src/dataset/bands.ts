@@ -28,7 +28,7 @@ export interface BandImage {
   height: number;
   channels: number;
   data: Uint8Array;
-  /** True when the 3 channels are a colour image's red, green and blue (measured as luma); false for grey and multi-band data. */
+  /** True when the first 3 channels are a colour image's red, green and blue (measured as one luma plane); false for grey and other bands. */
   rgb: boolean;
 }
 
@@ -113,7 +113,7 @@ export async function readTiffBands(path: string, bytes: Uint8Array, layout: Tif
     throw new PairProblem(path, `cannot read the image's bands (TIFF: ${message})`, 'restore or re-export the image (GDAL: gdal_translate -co COMPRESS=DEFLATE in.tif out.tif), or remove the pair');
   }
   const samples = raster as unknown as BandSamples;
-  return { width, height, channels, data: stretchBands(samples, width * height, channels), rgb: layout.photometric === 2 && channels === 3 };
+  return { width, height, channels, data: stretchBands(samples, width * height, channels), rgb: layout.photometric === 2 };
 }
 
 /** --bands "4,3,2" -> [4, 3, 2]: 1-based band numbers, each at most once (commander parser, usage error). */
@@ -151,6 +151,6 @@ export function selectBands<T extends { channels: number; data: Uint8Array; rgb:
     const from = bands[k] - 1;
     for (let i = 0, j = k, s = from; i < pixels; i++, j += bands.length, s += c) out[j] = src[s];
   }
-  // A chosen subset or order is a set of bands, not the file's colour image.
-  return { ...image, channels: bands.length, data: out, rgb: false };
+  // Still a colour image only when the choice starts with its red, green and blue, in order.
+  return { ...image, channels: bands.length, data: out, rgb: image.rgb && bands.length >= 3 && bands[0] === 1 && bands[1] === 2 && bands[2] === 3 };
 }

@@ -125,8 +125,8 @@ export interface DecodedPair {
   labels: Uint8Array | Uint16Array;
   /**
    * 8-bit samples, row-major interleaved, alpha dropped, every band (or the --bands chosen);
-   * null for masks-only datasets. `rgb`: the 3 channels are a colour image's red, green and blue
-   * (the boundary measure then uses luma); false for grey and multi-band data (measured per band).
+   * null for masks-only datasets. `rgb`: the first 3 channels are a colour image's red, green and
+   * blue (the boundary measure takes their luma as one plane); other bands are measured one by one.
    */
   image: { channels: number; data: Uint8Array; rgb?: boolean } | null;
   /** Largest label value other than the ignore index; -1 when every pixel is ignored. */

@@ -3,20 +3,24 @@
  *
  * Rule (also written into every profile's `method.boundary.description`):
  * 1. Label-boundary pixel: a valid (non-ignored) pixel with a 4-neighbour of another valid class.
- * 2. Grey = the single channel, or luma 0.299 R + 0.587 G + 0.114 B.
- * 3. Noise sigma of the image: 1.4826 * median(|L|) / 6, where L is the 3x3 high-pass residual
+ * 2. Planes (measurementPlanes): a colour image's red, green and blue as one plane, their luma
+ *    0.299 R + 0.587 G + 0.114 B; every other band (grey, NIR after RGB, each band of multi-band
+ *    data, bands chosen with --bands) as a plane of its own. Samples above 8 bits were stretched to
+ *    0..255 band by band over their 0.5-99.5 percentile range when decoded (dataset/band-stretch.ts).
+ * 3. Noise sigma of each plane: 1.4826 * median(|L|) / 6, where L is the 3x3 high-pass residual
  *    [1 -2 1; -2 4 -2; 1 -2 1] (zero on any linear ramp, unit noise gain 6) taken on every other
  *    pixel in each direction; floored at `minNoise` grey levels. Robust to edges (a minority of
  *    pixels) and independent of brightness.
- * 4. For every pair of 4-neighbours p, q of different valid classes, the step d = mean grey of the
+ * 4. For every pair of 4-neighbours p, q of different valid classes and every plane, the step d = mean of the
  *    pixels 1..`radius` px beyond p, walking away from q and staying in p's class, minus the same
  *    beyond q walking away from p (the `skip` = 1 pixel right at the edge on each side is left out:
  *    it is a mixed pixel under anti-aliasing, blur or a 1 px label offset; a class too thin for
  *    that uses the pixels from the edge on). Steps are oriented from the lower to the higher
  *    object number and pooled per *edge*: the border between two objects (8-connected components
  *    of one class; the background is split into its own components).
- * 5. An edge's contrast-to-noise ratio: CNR = sqrt(max(0, mean(d)^2 - noise part)) / sigma, where
- *    the noise part = sigma^2 * sum(1/n_p + 1/n_q) / steps^2 is what pure noise adds to mean(d)^2.
+ * 5. An edge's contrast-to-noise ratio in a plane: CNR = sqrt(max(0, mean(d)^2 - noise part)) / sigma,
+ *    where the noise part = sigma^2 * sum(1/n_p + 1/n_q) / steps^2 is what pure noise adds to mean(d)^2;
+ *    the edge's CNR is its best plane's (an edge visible in any band counts).
  *    The mean step is the object-versus-surroundings contrast along that edge; ground texture that
  *    is brighter on one side and darker on another averages out, as it does for the eye.
  * 6. A boundary pixel takes the lowest CNR of the edges it lies on; it is ambiguous when that is
@@ -24,6 +28,7 @@
  * Tuned on the sample generator (truth: edges rendered low-contrast, within 0.5 sigma): all-sharp
  * datasets give 0, all-low-contrast ~0.99-1.0, 30% mixed within 0.08 of truth over seeds and sizes.
  */
+import { ROBUST_HIGH, ROBUST_LOW } from '../dataset/index.js';
 import type { LabelArray } from './components.js';
 
 export interface BoundaryOptions {
@@ -43,10 +48,13 @@ export const DEFAULT_BOUNDARY_OPTIONS: BoundaryOptions = { radius: 2, skip: 1, t
 export function boundaryDescription(o: BoundaryOptions): string {
   return (
     'Label-boundary pixels are valid pixels with a 4-neighbour of another valid class. ' +
-    `Image noise sigma = 1.4826 * median |3x3 high-pass residual [1 -2 1; -2 4 -2; 1 -2 1]| / 6 on the grey (luma) image, floored at ${o.minNoise} grey level. ` +
-    `For each pair of 4-neighbours p, q of different classes, the step d = mean grey of the pixels ${o.skip + 1}..${o.skip + o.radius} px beyond p away from q (within p's class; the ${o.skip} px at the edge is left out as a mixed pixel) minus the same beyond q. ` +
+    'The image is measured in planes: a colour image\'s red, green and blue as one plane, their luma 0.299 R + 0.587 G + 0.114 B; every other band (grey, NIR after RGB, each band of multi-band data, or the bands chosen with --bands) as a plane of its own; ' +
+    `samples above 8 bits are first stretched to 0..255 band by band over that image's ${100 * ROBUST_LOW}-${100 * ROBUST_HIGH} percentile range. ` +
+    `Noise sigma of each plane = 1.4826 * median |3x3 high-pass residual [1 -2 1; -2 4 -2; 1 -2 1]| / 6, floored at ${o.minNoise} grey level. ` +
+    `For each pair of 4-neighbours p, q of different classes and each plane, the step d = mean of the pixels ${o.skip + 1}..${o.skip + o.radius} px beyond p away from q (within p's class; the ${o.skip} px at the edge is left out as a mixed pixel) minus the same beyond q. ` +
     'Steps are pooled per edge, an edge being the border between two objects (8-connected components of one class). ' +
-    'Edge contrast-to-noise ratio CNR = sqrt(max(0, mean(d)^2 - sigma^2 * sum(1/n_p + 1/n_q) / steps^2)) / sigma: the mean step across the edge in units of noise, with the part noise alone adds removed. ' +
+    'Edge contrast-to-noise ratio in a plane CNR = sqrt(max(0, mean(d)^2 - sigma^2 * sum(1/n_p + 1/n_q) / steps^2)) / sigma: the mean step across the edge in units of that plane\'s noise, with the part noise alone adds removed; ' +
+    'an edge\'s CNR is the largest over the planes (an edge visible in any band counts). ' +
     `A boundary pixel takes the lowest CNR of the edges it lies on and is ambiguous when that is below ${o.threshold}. ` +
     'Mean boundary contrast is the mean of that CNR over boundary pixels.'
   );
@@ -109,17 +117,27 @@ export function estimateNoise(grey: GreyImage, width: number, height: number): n
 }
 
 /**
- * The planes the measure runs on: a colour image's luma (its 3 channels are one picture, as the
- * eye sees it); every band of anything else (grey, 2 bands, RGB+NIR, 13 Sentinel-2 bands, bands
- * chosen with --bands), each a measurement of its own.
+ * The planes the measure runs on. A colour image's red, green and blue are one picture, measured
+ * as its luma (as the eye sees it; per-band contrast there would count the tint of a roof in its
+ * own shadow as an edge: on the sample dataset, whose truth is luma contrast, per-band read 0.22
+ * ambiguous where the truth is 0.30 and luma 0.29). Every other band (NIR after RGB, all bands of
+ * grey, 2-band or 13-band data, or bands chosen with --bands) is a measurement of its own.
  */
 export function measurementPlanes(image: { channels: number; data: Uint8Array; rgb?: boolean }, pixels: number): GreyImage[] {
-  const colour = image.rgb ?? image.channels === 3;
-  if (image.channels === 1 || (colour && image.channels === 3)) return [toGrey({ channels: image.channels as 1 | 3, data: image.data }, pixels)];
-  const planes: Uint8Array[] = [];
-  for (let b = 0; b < image.channels; b++) {
+  const colour = image.channels >= 3 && (image.rgb ?? image.channels === 3);
+  if (image.channels === 1) return [toGrey({ channels: 1, data: image.data }, pixels)];
+  if (colour && image.channels === 3) return [toGrey({ channels: 3, data: image.data }, pixels)];
+  const planes: GreyImage[] = [];
+  const c = image.channels;
+  const d = image.data;
+  if (colour) {
+    const grey = new Uint8Array(pixels);
+    for (let i = 0, j = 0; i < pixels; i++, j += c) grey[i] = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
+    planes.push(grey);
+  }
+  for (let b = colour ? 3 : 0; b < c; b++) {
     const plane = new Uint8Array(pixels);
-    for (let i = 0, j = b; i < pixels; i++, j += image.channels) plane[i] = image.data[j];
+    for (let i = 0, j = b; i < pixels; i++, j += c) plane[i] = d[j];
     planes.push(plane);
   }
   return planes;
