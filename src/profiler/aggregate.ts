@@ -41,6 +41,8 @@ export interface ProfileContext {
   skipped: SkippedItem[];
   sample: { size: number; seed: number; population: number } | null;
   boundary: BoundaryOptions;
+  /** --bands: the image bands measured (1-based); absent = every band. */
+  bands?: number[];
 }
 
 /**
@@ -260,6 +262,7 @@ export class ProfileAccumulator {
         maxSize: this.maxSize,
         skipped: context.skipped,
         sample: context.sample,
+        ...(context.bands ? { bands: context.bands } : {}),
       },
       method: {
         connectivity: 8,
