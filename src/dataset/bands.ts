@@ -110,7 +110,7 @@ export async function readTiffBands(path: string, bytes: Uint8Array, layout: Tif
     raster = await image.readRasters({ interleave: true, samples: layout.bands });
   } catch (error) {
     const message = ((error as Error).message ?? String(error)).split('\n')[0];
-    throw new PairProblem(path, `cannot read the image's bands (TIFF: ${message})`, 'restore or re-export the image (GDAL: gdal_translate -co COMPRESS=DEFLATE in.tif out.tif), or remove the pair');
+    throw new PairProblem(path, `the image is truncated or corrupt: its bands cannot be read (TIFF: ${message})`, 'restore or re-export the image (GDAL: gdal_translate -co COMPRESS=DEFLATE in.tif out.tif), or remove the pair');
   }
   const samples = raster as unknown as BandSamples;
   return { width, height, channels, data: stretchBands(samples, width * height, channels), rgb: layout.photometric === 2 };

@@ -110,3 +110,22 @@ describe('per-band robust stretch', () => {
     expect(f[pixels - 1]).toBe(255);
   });
 });
+
+describe('hostile multi-band files', () => {
+  it('a truncated 4-band TIFF, or one with 70 bands, is the pair\'s problem, never a crash', async () => {
+    const full = writeBandTiff(40, 40, 4, storeScene(scene4, 'uint16'));
+    // The strip starts 100 bytes before the end of the file: its 12800 bytes run past it.
+    const ifd = full.readUInt32LE(4);
+    for (let k = 0; k < full.readUInt16LE(ifd); k++) {
+      if (full.readUInt16LE(ifd + 2 + 12 * k) === 273) full.writeUInt32LE(full.length - 100, ifd + 2 + 12 * k + 8);
+    }
+    const truncated = await decodeOnly(full).catch((e: unknown) => e);
+    expect(truncated).toBeInstanceOf(PairProblem);
+    expect((truncated as PairProblem).file).toBe(join(root, 'images', 'a.tif'));
+    expect((truncated as PairProblem).problem).toMatch(/^the image is truncated or corrupt: its bands cannot be read \(TIFF: /);
+    const wide = bandScene({ width: 8, height: 8, bands: 70, visibleIn: [] });
+    const many = await decodeOnly(writeBandTiff(8, 8, 70, storeScene(wide, 'uint8'))).catch((e: unknown) => e);
+    expect(many).toBeInstanceOf(PairProblem);
+    expect((many as PairProblem).problem).toMatch(/70 bands, more than the 64 segloss reads/);
+  });
+});
