@@ -113,7 +113,7 @@ export async function readTiffBands(path: string, bytes: Uint8Array, layout: Tif
     throw new PairProblem(path, `the image is truncated or corrupt: its bands cannot be read (TIFF: ${message})`, 'restore or re-export the image (GDAL: gdal_translate -co COMPRESS=DEFLATE in.tif out.tif), or remove the pair');
   }
   const samples = raster as unknown as BandSamples;
-  return { width, height, channels, data: stretchBands(samples, width * height, channels), rgb: layout.photometric === 2 };
+  return { width, height, channels, data: stretchBands(samples, width * height, channels, layout.photometric === 2), rgb: layout.photometric === 2 };
 }
 
 /** --bands "4,3,2" -> [4, 3, 2]: 1-based band numbers, each at most once (commander parser, usage error). */

@@ -377,7 +377,7 @@ async function decodeImageUnguarded(path: string, maxPixels: number): Promise<De
   }
 }
 
-/** 16-bit, float, signed and 32-bit images through sharp, stretched band by band to 8 bits (band-stretch.ts). */
+/** 16-bit, float, signed and 32-bit images through sharp, stretched to 8 bits (band-stretch.ts: RGB over one shared range). */
 async function stretchedImage(bytes: Uint8Array, grey: boolean, sixteen: boolean, maxPixels: number): Promise<DecodedImage> {
   // Without an explicit 16-bit colour space sharp converts to 8-bit sRGB first.
   const input = sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels });
@@ -389,7 +389,7 @@ async function stretchedImage(bytes: Uint8Array, grey: boolean, sixteen: boolean
   const channels = grey || info.channels < 3 ? 1 : 3;
   const pixels = info.width * info.height;
   const kept = channels === info.channels ? samples : firstChannels(samples, pixels, info.channels, channels);
-  return { width: info.width, height: info.height, channels, data: stretchBands(kept, pixels, channels), rgb: channels === 3 };
+  return { width: info.width, height: info.height, channels, data: stretchBands(kept, pixels, channels, channels === 3), rgb: channels === 3 };
 }
 
 function firstChannels<T extends Uint16Array | Float32Array>(samples: T, pixels: number, stride: number, channels: number): T {

@@ -6,7 +6,7 @@
  * 2. Planes (measurementPlanes): a colour image's red, green and blue as one plane, their luma
  *    0.299 R + 0.587 G + 0.114 B; every other band (grey, NIR after RGB, each band of multi-band
  *    data, bands chosen with --bands) as a plane of its own. Samples above 8 bits were stretched to
- *    0..255 band by band over their 0.5-99.5 percentile range when decoded (dataset/band-stretch.ts).
+ *    0..255 over each band's robust range when decoded (dataset/band-stretch.ts).
  * 3. Noise sigma of each plane: 1.4826 * median(|L|) / 6, where L is the 3x3 high-pass residual
  *    [1 -2 1; -2 4 -2; 1 -2 1] (zero on any linear ramp, unit noise gain 6) taken on every other
  *    pixel in each direction; floored at `minNoise` grey levels. Robust to edges (a minority of
@@ -28,7 +28,7 @@
  * Tuned on the sample generator (truth: edges rendered low-contrast, within 0.5 sigma): all-sharp
  * datasets give 0, all-low-contrast ~0.99-1.0, 30% mixed within 0.08 of truth over seeds and sizes.
  */
-import { ROBUST_HIGH, ROBUST_LOW } from '../dataset/index.js';
+import { NEAR_TAIL, ROBUST_HIGH, ROBUST_LOW } from '../dataset/index.js';
 import type { LabelArray } from './components.js';
 
 export interface BoundaryOptions {
@@ -49,7 +49,7 @@ export function boundaryDescription(o: BoundaryOptions): string {
   return (
     'Label-boundary pixels are valid pixels with a 4-neighbour of another valid class. ' +
     'The image is measured in planes: a colour image\'s red, green and blue as one plane, their luma 0.299 R + 0.587 G + 0.114 B; every other band (grey, NIR after RGB, each band of multi-band data, or the bands chosen with --bands) as a plane of its own; ' +
-    `samples above 8 bits are first stretched to 0..255 band by band over that image's ${100 * ROBUST_LOW}-${100 * ROBUST_HIGH} percentile range. ` +
+    `samples above 8 bits are first stretched linearly to 0..255 over each band's ${+(100 * ROBUST_LOW).toFixed(4)}-${+(100 * ROBUST_HIGH).toFixed(4)} percentile range in that image (one range pooled over a colour image's red, green and blue), widened to the band's minimum or maximum when that lies within ${NEAR_TAIL} x the range's width, values outside clipped. ` +
     `Noise sigma of each plane = 1.4826 * median |3x3 high-pass residual [1 -2 1; -2 4 -2; 1 -2 1]| / 6, floored at ${o.minNoise} grey level. ` +
     `For each pair of 4-neighbours p, q of different classes and each plane, the step d = mean of the pixels ${o.skip + 1}..${o.skip + o.radius} px beyond p away from q (within p's class; the ${o.skip} px at the edge is left out as a mixed pixel) minus the same beyond q. ` +
     'Steps are pooled per edge, an edge being the border between two objects (8-connected components of one class). ' +

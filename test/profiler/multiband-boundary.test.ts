@@ -4,11 +4,13 @@
  * the same scene stored as 8-bit or as uint16 0..3000 scores the same contrast; --bands measures
  * only the bands chosen.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DatasetProfile } from '../../src/contracts/profile.js';
+import { writeSampleDataset } from '../../src/dataset/index.js';
 import { profileDataset } from '../../src/profiler/index.js';
 import { bandScene, maskPng, sharpBandTiff, storeScene, writeBandTiff, type Scene } from '../helpers/multiband.js';
 
@@ -77,9 +79,28 @@ describe('the same edges, stored two ways', () => {
     expect(Math.abs(ambiguous(sixteen) - ambiguous(eight))).toBeLessThan(0.03);
   });
 
+  it('the sample dataset as uint16 RGB 0..3000 TIFFs: the same ambiguous share and contrast as its 8-bit PNGs', async () => {
+    const png = join(base, 'sample-png');
+    const truth = await writeSampleDataset(png, { seed: 5, images: 6, size: 128, blurredShare: 0.3, balanced: false });
+    const tiff = join(base, 'sample-u16');
+    mkdirSync(join(tiff, 'images'), { recursive: true });
+    cpSync(join(png, 'masks'), join(tiff, 'masks'), { recursive: true });
+    cpSync(join(png, 'classes.json'), join(tiff, 'classes.json'));
+    for (const file of readdirSync(join(png, 'images'))) {
+      const { data, info } = await sharp(join(png, 'images', file)).raw().toBuffer({ resolveWithObject: true });
+      const u16 = Uint16Array.from(data, (v) => Math.round((v * 3000) / 255));
+      writeFileSync(join(tiff, 'images', file.replace('.png', '.tif')), writeBandTiff(info.width, info.height, 3, u16, { rgb: true }));
+    }
+    const eight = await profileDataset({ root: png, ignoreIndex: 255, strict: false, workers: 0 });
+    const sixteen = await profileDataset({ root: tiff, ignoreIndex: 255, strict: false, workers: 0 });
+    expect(Math.abs(ambiguous(eight) - truth.ambiguousBoundaryShare)).toBeLessThan(0.1);
+    expect(Math.abs(ambiguous(sixteen) - ambiguous(eight))).toBeLessThan(0.01);
+    expect(Math.abs(sixteen.aggregates.meanBoundaryContrast! / eight.aggregates.meanBoundaryContrast! - 1)).toBeLessThan(0.06);
+  });
+
   it('the method text states the per-band rule', async () => {
     const p = await profileScenes((seed) => bandScene({ width: 32, height: 32, bands: 4, visibleIn: [4], seed }), (s) => writeBandTiff(s.width, s.height, 4, storeScene(s, 'uint16')));
     expect(p.method.boundary!.description).toContain('an edge\'s CNR is the largest over the planes (an edge visible in any band counts)');
-    expect(p.method.boundary!.description).toContain('0.5-99.5 percentile range');
+    expect(p.method.boundary!.description).toContain('0.1-99.9 percentile range');
   });
 });
