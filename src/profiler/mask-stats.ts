@@ -34,6 +34,8 @@ export interface MaskStats {
   pixelCounts: number[];
   /** Object areas per class id (8-connected components); empty for class 0, the background. */
   objects: AreaSketch[];
+  /** The image's band count as measured (after --bands); absent when the pair has no image. */
+  imageBands?: number;
   /** Null when the pair has no image. */
   boundary: { noiseSigma: number; perClass: ClassBoundaryCounts[] } | null;
 }
@@ -79,6 +81,7 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
     ignoredPixels: pixels - validPixels,
     pixelCounts,
     objects: objects.map((a) => a.toSketch()),
+    ...(pair.image ? { imageBands: pair.image.channels } : {}),
     boundary,
   };
 }

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DatasetProfile } from '../../src/contracts/profile.js';
 import { writeSampleDataset } from '../../src/dataset/index.js';
 import { profileDataset } from '../../src/profiler/index.js';
+import { imageBandsPhrase } from '../../src/report/image-bands-text.js';
 import { bandScene, maskPng, sharpBandTiff, storeScene, writeBandTiff, type Scene } from '../helpers/multiband.js';
 
 const base = mkdtempSync(join(tmpdir(), 'segloss-multiband-'));
@@ -40,11 +41,18 @@ describe('edges visible in one band only', () => {
   it('4-band RGB+NIR (uint16, GDAL layout): NIR-only edges are not ambiguous; without NIR they are', async () => {
     const scene = (seed: number) => bandScene({ bands: 4, visibleIn: [4], seed });
     const write = (s: Scene) => writeBandTiff(s.width, s.height, 4, storeScene(s, 'uint16'));
-    expect(ambiguous(await profileScenes(scene, write))).toBeLessThan(0.02);
+    const all = await profileScenes(scene, write);
+    expect(ambiguous(all)).toBeLessThan(0.02);
+    expect(all.dataset.imageBands).toEqual({ 4: 3 });
+    expect(imageBandsPhrase(all.dataset)).toBe(', 4-band images (measured band by band)');
     expect(ambiguous(await profileScenes(scene, write, [1, 2, 3]))).toBeGreaterThan(0.95);
     const chosen = await profileScenes(scene, write, [4, 3, 2]);
     expect(ambiguous(chosen)).toBeLessThan(0.02);
     expect(chosen.dataset.bands).toEqual([4, 3, 2]);
+    expect(chosen.dataset.imageBands).toEqual({ 3: 3 });
+    expect(imageBandsPhrase(chosen.dataset)).toBe(', bands 4,3,2 of each image');
+    expect(imageBandsPhrase({ imageBands: { 3: 5, 1: 2 } })).toBe(''); // grey and RGB: as before
+    expect(imageBandsPhrase({ imageBands: { 4: 5, 13: 2 } })).toBe(', multi-band images (5 with 4, 2 with 13)');
   });
 
   it('8-bit RGB+NIR TIFF (photometric RGB, NIR as an unspecified extra sample): RGB measured as luma, NIR on its own', async () => {
