@@ -4,6 +4,7 @@
  * verification.json records what was trained and export writes it, overlays show an RGB view;
  * images with different band counts stop with the files named.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,7 @@ describe('verify on multi-band images', () => {
     expect(existsSync(join(out, 'pictures', 'contact-sheet.png'))).toBe(true);
     const exported = await runCli(['export', join(out, 'verification.json'), '--to', 'pytorch']);
     expect(exported.code).toBe(0);
-    expect(exported.stdout).toContain('IN_CHANNELS = 4  # model input channels segloss trained with: every band of 4-band images');
+    expect(exported.stdout).toContain('IN_CHANNELS = 4  # model input channels, one per image band segloss read: every band of 4-band images');
   });
 
   it('--bands 4,3,2 trains on three chosen bands, in that order', async () => {
@@ -86,7 +87,27 @@ describe('verify on multi-band images', () => {
     expect(v.settings.inputChannels).toBe(3);
     expect(v.settings.bands).toEqual([4, 3, 2]);
     const exported = await runCli(['export', join(out, 'verification.json'), '--to', 'keras']);
-    expect(exported.stdout).toContain('IN_CHANNELS = 3  # model input channels segloss trained with: image bands 4, 3, 2 in this order (--bands)');
+    expect(exported.stdout).toContain('IN_CHANNELS = 3  # model input channels, one per image band segloss read: image bands 4, 3, 2 in this order (--bands)');
+  });
+
+  it('recommend records the band count and --bands of the profile, and export writes them; bad values are refused', async () => {
+    const out = join(dir, 'rec-out');
+    const r = await runCli(['recommend', join(dir, 'data'), '--bands', '4,2', '--out', out]);
+    expect(r.code).toBe(0);
+    const rec = JSON.parse(await readFile(join(out, 'recommendation.json'), 'utf8'));
+    expect(rec.input.inputChannels).toBe(2);
+    expect(rec.input.bands).toEqual([4, 2]);
+    const exported = await runCli(['export', join(out, 'recommendation.json'), '--to', 'monai']);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('IN_CHANNELS = 2  # model input channels, one per image band segloss read: image bands 4, 2 in this order (--bands)');
+    // The snippet still parses as Python (python3 is on every machine the tests run on).
+    execFileSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: exported.stdout });
+    // Values that reach generated code are checked: a string is refused, never pasted.
+    const bad = join(dir, 'bad-recommendation.json');
+    await writeFile(bad, JSON.stringify({ ...rec, input: { ...rec.input, inputChannels: '2\nimport os' } }));
+    const refused = await runCli(['export', bad, '--to', 'pytorch']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/input\.inputChannels must be a whole number from 1 to 64/);
   });
 
   it('a band the images lack, or images with different band counts, stop with exit 2 naming the files', async () => {

@@ -33,11 +33,11 @@ export function snippetHeader(source: ExportSource, target: string, usage: strin
   return `"""${lines.map(pyDocText).join('\n')}\n"""`;
 }
 
-/** IN_CHANNELS, when the file records what verify trained with: the model's input, one channel per image band. */
+/** IN_CHANNELS, when the file records it (verification.json: what verify trained; recommendation.json: what the profile read): the model's input, one channel per image band. */
 function inputChannelsLine(source: ExportSource): string[] {
   if (source.inputChannels === undefined || source.inputChannels === null) return [];
   const which = source.bands ? `image bands ${source.bands.join(', ')} in this order (--bands)` : source.inputChannels === 1 ? 'grey images' : source.inputChannels === 3 ? 'RGB images' : `every band of ${source.inputChannels}-band images`;
-  return [`IN_CHANNELS = ${pyInt(source.inputChannels)}  # model input channels segloss trained with: ${pyCommentText(which)} (samples as 0..255, see segloss docs/multiband.md)`];
+  return [`IN_CHANNELS = ${pyInt(source.inputChannels)}  # model input channels, one per image band segloss read: ${pyCommentText(which)} (samples as 0..255, see segloss docs/multiband.md)`];
 }
 
 /**

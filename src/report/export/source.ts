@@ -57,16 +57,16 @@ function checkInput(file: string, input: { numClasses?: unknown; classNames?: un
 }
 
 /** The input channel count and --bands a verification recorded (absent before multi-band), checked before they reach code. */
-function checkInputBands(file: string, settings: unknown): { inputChannels: number | null; bands: number[] | null } {
+function checkInputBands(file: string, settings: unknown, where = 'settings'): { inputChannels: number | null; bands: number[] | null } {
   if (!isObject(settings)) return { inputChannels: null, bands: null };
   const channels = settings.inputChannels ?? null;
   const bands = settings.bands ?? null;
-  if (channels !== null && !isWholeNumber(channels, 1, MAX_BANDS)) throw new UserError(`${file}: settings.inputChannels must be a whole number from 1 to ${MAX_BANDS}`, { fix: FIX });
+  if (channels !== null && !isWholeNumber(channels, 1, MAX_BANDS)) throw new UserError(`${file}: ${where}.inputChannels must be a whole number from 1 to ${MAX_BANDS}`, { fix: FIX });
   if (bands !== null && !(Array.isArray(bands) && bands.length > 0 && bands.length <= MAX_BANDS && bands.every((b) => isWholeNumber(b, 1, MAX_BANDS)))) {
-    throw new UserError(`${file}: settings.bands must be null or a list of band numbers from 1 to ${MAX_BANDS}`, { fix: FIX });
+    throw new UserError(`${file}: ${where}.bands must be null or a list of band numbers from 1 to ${MAX_BANDS}`, { fix: FIX });
   }
   if (channels !== null && bands !== null && (bands as number[]).length !== channels) {
-    throw new UserError(`${file}: settings.bands lists ${(bands as number[]).length} bands but settings.inputChannels is ${channels}`, { fix: FIX });
+    throw new UserError(`${file}: ${where}.bands lists ${(bands as number[]).length} bands but ${where}.inputChannels is ${channels}`, { fix: FIX });
   }
   return { inputChannels: channels as number | null, bands: bands as number[] | null };
 }
@@ -83,6 +83,7 @@ function fromRecommendation(rec: Recommendation, file: string): ExportSource {
     recipe: checkRecipe(rec.recipe, file, input.numClasses),
     provenance: `the recommended recipe in ${file}`,
     ...input,
+    ...checkInputBands(file, rec.input, 'input'),
     notes: [],
   };
 }
