@@ -54,10 +54,16 @@ const first = (value: unknown, fallback: number): number => {
 };
 const list = (value: unknown): number[] => (typeof value === 'number' ? [value] : value && typeof value === 'object' ? Array.from(value as ArrayLike<number>) : []);
 
+/** The bytes as an ArrayBuffer of their own: no copy when they already fill one (a large file's Buffer). */
+function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
 /** The band layout of a TIFF, or null when geotiff cannot parse its header (sharp then reads it as before). */
 export async function tiffBandLayout(bytes: Uint8Array): Promise<TiffBandLayout | null> {
   try {
-    const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const tiff = await fromArrayBuffer(arrayBufferOf(bytes));
     const image = await tiff.getImage(0);
     const fd = image.getFileDirectory();
     const samplesPerPixel = image.getSamplesPerPixel();
@@ -89,7 +95,7 @@ export function readsBandByBand(layout: TiffBandLayout): boolean {
 
 /** A TIFF's kept bands as 8-bit samples (every band stretched over its own robust range). */
 export async function readTiffBands(path: string, bytes: Uint8Array, layout: TiffBandLayout, maxPixels: number): Promise<BandImage> {
-  const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const tiff = await fromArrayBuffer(arrayBufferOf(bytes));
   const image = await tiff.getImage(0);
   const width = image.getWidth();
   const height = image.getHeight();
