@@ -1,6 +1,7 @@
 /** The dataset flags shared by profile, recommend and verify. */
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { parseBands } from './bands.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING, parseMaxPixels } from './limits.js';
 import type { DatasetOptions } from './types.js';
 
@@ -39,6 +40,7 @@ export function addDatasetOptions(command: Command): Command {
       `largest width x height decoded per image or mask, checked from the file header before decoding; larger files are skipped with the reason (default ${DEFAULT_MAX_PIXELS / 1e6}M = ${DEFAULT_MAX_PIXELS}, at most ${MAX_PIXELS_CEILING / 1e6}M; "150M" = 150 megapixels)`,
       parseMaxPixels,
     )
+    .option('--bands <list>', 'image bands to measure and train on, 1-based, in this order (e.g. 4,3,2 of a multi-band GeoTIFF; default: every band)', parseBands)
     // Dataset layouts (src/dataset/formats/, `segloss formats`).
     .option('--format <name>', 'read the dataset as this layout instead of detecting it (segloss formats lists them)')
     .option('--formats <file>', 'add or replace dataset layouts from a format file (repeatable; later files win)', collectFormatFiles)
@@ -88,6 +90,13 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
       options.maxPixels = parseMaxPixels(String(opts.maxPixels));
     } catch (error) {
       throw new UserError(`--max-pixels: ${(error as Error).message}`, { fix: `for example --max-pixels ${DEFAULT_MAX_PIXELS}` });
+    }
+  }
+  if (opts.bands !== undefined && opts.bands !== null) {
+    try {
+      options.bands = Array.isArray(opts.bands) ? parseBands(opts.bands.join(',')) : parseBands(String(opts.bands));
+    } catch (error) {
+      throw new UserError(`--bands: ${(error as Error).message}`, { fix: 'for example --bands 4,3,2 (band numbers start at 1)' });
     }
   }
   if (positionalDir !== undefined) options.root = positionalDir;

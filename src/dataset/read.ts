@@ -138,6 +138,7 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
     ignoreIndex,
     colormap,
     maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    bands: options.bands ?? null, // --bands (src/dataset/bands.ts), applied in decodePair
   };
   const labels = labelsInForce(found.labels, options.labels);
   if (labels) index.labels = labels;
