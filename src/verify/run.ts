@@ -32,6 +32,7 @@ import { splitByImage } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { createSeedRun, type SeedRun } from './train-candidate.js';
 import { lossContextFor, trainableLoss } from './trainer.js';
+import { withHeadline } from '../report/headline.js';
 import { decideVerdict, DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM, type VerdictCandidate } from './verdict.js';
 
 export interface VerifyData {
@@ -349,7 +350,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       measured: lockstep.measured && settings.steps === null ? lockstep.measured : null,
     },
     candidates,
-    verdict,
+    verdict: withHeadline(verdict, candidates), // the one-line verdict first (src/report/headline.ts)
     interrupted: lockstep.interrupted,
     notes: r.runNotes,
   };
