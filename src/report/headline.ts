@@ -68,7 +68,8 @@ export function verdictHeadline(verdict: Verdict, candidates: readonly HeadlineC
       // The closest alternative: the smallest lead of the recommended recipe.
       const closest = comparisons.reduce<VerdictComparison | null>((a, b) => (a === null || b.difference > a.difference ? b : a), null);
       if (!closest) {
-        return firstFitting([`confirmed${at}: racing stopped every alternative; keep the recommended recipe${moving}`, `confirmed${at}: keep the recommended recipe${moving}`]);
+        const raced = (verdict.eliminations ?? []).length > 0 ? ': racing stopped every alternative;' : ':';
+        return firstFitting([`confirmed${at}${raced} keep the recommended recipe${moving}`, `confirmed${at}: keep the recommended recipe${moving}`]);
       }
       const lead = `the recommended recipe beats ${name(closest.candidateId)} by ${signed(-closest.difference)} ${metricOf(closest)}`;
       return firstFitting([`confirmed${at}: ${lead} (${ciText(closest, true)})${moving}`, `confirmed: ${lead} (${ciText(closest, true)})${moving}`, `confirmed: ${lead}${moving}`, `confirmed: keep the recommended recipe${moving}`]);

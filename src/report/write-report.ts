@@ -10,12 +10,14 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeOutputFile } from '../common/output.js';
 import { safeRelativePath, toMarkdown, type Block } from './document.js';
 import { renderReportHtml } from './html.js';
-import { buildReportDocument, overlaysFromVerification, type ReportInput, type ReportOverlay } from './markdown.js';
+import { buildReportDocument, overlaysFromVerification, type ReportInput, type ReportOverlay, type ReportPictures } from './markdown.js';
 
 export interface WrittenReport {
   reportPath: string;
   htmlPath: string;
   contractPaths: string[];
+  /** The pictures the report shows (paths relative to OUT), with what could not be drawn. */
+  pictures?: ReportPictures;
 }
 
 /** Embedded pictures larger than this are linked instead (a report stays openable). */
@@ -47,7 +49,7 @@ export async function writeReportFiles(outDir: string, input: ReportInput): Prom
   const reportPath = await writeOutputFile(outDir, 'report.md', toMarkdown(blocks));
   const images = await embeddedImages(outDir, blocks);
   const htmlPath = await writeOutputFile(outDir, 'report.html', renderReportHtml(blocks, (path) => images.get(path) ?? null));
-  return { reportPath, htmlPath };
+  return { reportPath, htmlPath, pictures };
 }
 
 /** Every picture the blocks show or link (relative paths), read from OUT as data: URIs. */
