@@ -44,19 +44,26 @@ export function safeRelativePath(path: string): string | null {
 
 // ---------------------------------------------------------------- Markdown
 
-/** Characters with a meaning anywhere in CommonMark/GFM inline text (GitHub's $ math included), escaped with a backslash. */
-const MD_SPECIAL = /[\\`*_[\]<>|~&$]/g;
+/**
+ * What has a meaning anywhere in CommonMark/GFM inline text, escaped with a backslash: emphasis,
+ * code, link brackets, table pipes, strikethrough, GitHub's $ math, a `<` that could open a tag or
+ * an autolink, an `&` that could start an entity. (`a < b` and `<100 px` stay as they are.)
+ */
+const MD_SPECIAL = /[\\`*_[\]|~$]|<(?=[A-Za-z/!?])|&(?=#?\w+;)/g;
 /** What would start a block (heading, list, quote, rule) when it comes first on a line. */
-const MD_LEADING = /^(\s*)([#+-]+|=+|\d+[.)])(?=\s|$)/;
+const MD_LEADING = /^(\s*)(>|(?:[#+-]+|=+|\d+[.)])(?=\s|$))/;
 
 /**
- * User text as Markdown text, shown literally by any CommonMark/GFM renderer. A backslash before
- * ASCII punctuation is always an escape, so the leading-character escape is harmless mid-line.
+ * User text as Markdown inline text, shown literally by any CommonMark/GFM renderer (a backslash
+ * before ASCII punctuation is always an escape). Block starts get atBlockStart as well.
  */
 export function markdownText(text: string): string {
-  return safeLine(text)
-    .replace(MD_SPECIAL, (ch) => `\\${ch}`)
-    .replace(MD_LEADING, (_, space: string, lead: string) => `${space}${/^\d/.test(lead) ? lead.replace(/[.)]$/, (ch) => `\\${ch}`) : `\\${lead}`}`);
+  return safeLine(text).replace(MD_SPECIAL, (ch) => `\\${ch}`);
+}
+
+/** Rendered inline Markdown that starts a block (a paragraph, list item, quote line): a leading block marker escaped. */
+function atBlockStart(rendered: string): string {
+  return rendered.replace(MD_LEADING, (_, space: string, lead: string) => `${space}${/^\d/.test(lead) ? lead.replace(/[.)]$/, (ch) => `\\${ch}`) : `\\${lead}`}`);
 }
 
 /** A code span that holds any text: a fence longer than any backtick run inside it; pipes escaped for tables. */
@@ -93,14 +100,14 @@ export function toMarkdown(blocks: readonly Block[]): string {
         out.push(`${'#'.repeat(block.level)} ${inlineMarkdown(block.text)}`, '');
         break;
       case 'paragraph':
-        out.push(inlineMarkdown(block.text), '');
+        out.push(atBlockStart(inlineMarkdown(block.text)), '');
         break;
       case 'list':
-        block.items.forEach((item, i) => out.push(`${block.ordered ? `${i + 1}.` : '-'} ${inlineMarkdown(item)}`));
+        block.items.forEach((item, i) => out.push(`${block.ordered ? `${i + 1}.` : '-'} ${atBlockStart(inlineMarkdown(item))}`));
         out.push('');
         break;
       case 'quote':
-        out.push(block.lines.map((line) => `> ${inlineMarkdown(line)}`).join('\n>\n'), '');
+        out.push(block.lines.map((line) => `> ${atBlockStart(inlineMarkdown(line))}`).join('\n>\n'), '');
         break;
       case 'table': {
         const row = (cells: readonly Rich[]) => `| ${cells.map(inlineMarkdown).join(' | ')} |`;
@@ -110,7 +117,7 @@ export function toMarkdown(blocks: readonly Block[]): string {
       case 'image': {
         const src = safeRelativePath(block.src);
         if (src !== null) out.push(`![${markdownText(block.alt)}](${markdownHref(src)})`, '');
-        if (block.caption) out.push(inlineMarkdown(block.caption), '');
+        if (block.caption) out.push(atBlockStart(inlineMarkdown(block.caption)), '');
         break;
       }
     }

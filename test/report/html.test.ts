@@ -66,7 +66,8 @@ describe('hostile names in report.md', () => {
   it('are escaped text: no raw tag, link, extra column or bidi override', () => {
     // Outside code spans (where CommonMark shows < literally) no tag is left unescaped.
     expect(md.replace(/`[^`\n]*`/g, '')).not.toMatch(/(?<!\\)<(script|img|\/script)/i);
-    expect(md).toContain('\\<script\\>document.title=\'PWNED\'\\</script\\>');
+    expect(md).toContain("\\<script>document.title='PWNED'\\</script>");
+    expect(md).toContain('\\<img src=x onerror="document.title=\'PWNED\'">');
     expect(md).not.toMatch(/(?<!\\)\]\(javascript/);
     expect(md).not.toContain('\u202E');
     expect(md).toContain('abc\\\\u202edef');
