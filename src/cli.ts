@@ -26,6 +26,7 @@ export const COMMANDS: LazyCommand[] = [
   { name: 'export', summary: 'Write the recommended (or winning) recipe as a runnable snippet for your own trainer (PyTorch, MONAI or Keras).', load: async () => (await import('./commands/export.js')).registerExportCommand },
   { name: 'report', summary: 'Rebuild report.md and report.html in OUT from the JSON files segloss wrote there.', load: async () => (await import('./commands/report.js')).registerReportCommand },
   { name: 'demo', summary: 'Run everything on the bundled synthetic satellite sample: generate, profile, recommend, verify, report.', load: async () => (await import('./commands/demo.js')).registerDemoCommand },
+  { name: 'merge', summary: 'Merge the parts of a sharded profile (segloss profile DIR --shard K/N --out DIR) into one profile.json.', load: async () => (await import('./commands/merge.js')).registerMergeCommand },
   { name: 'sample', summary: 'Write a seeded synthetic satellite-like dataset in the article\'s setting.', load: async () => (await import('./commands/sample.js')).registerSampleCommand },
 ];
 
