@@ -17,7 +17,7 @@ import { bold, code, link, toMarkdown, type Block, type Inline, type Rich } from
 import { headlineOf, sentenceLines } from './headline.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { recipeRows } from './recipe-summary.js';
-import { candidateKey, shortNameLookup } from './short-names.js';
+import { candidateKey, shortNameLookup, withShortNames } from './short-names.js';
 import { stabilityWord } from './verification-text.js';
 import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 
@@ -153,7 +153,7 @@ function metricCell(candidate: CandidateResult, metric: MetricWithCI | null | un
 function glanceSection(report: VerificationReport, pictures: ReportPictures | undefined): Block[] {
   const v = report.verdict;
   const blocks: Block[] = [p([bold(`Verdict: ${headlineOf(report)}`)])];
-  blocks.push(...list(sentenceLines(v.sentence)));
+  blocks.push(...list(sentenceLines(withShortNames(v.sentence, report.candidates))));
   if (pictures?.learningCurves) {
     blocks.push({
       kind: 'image',

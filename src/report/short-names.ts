@@ -104,3 +104,18 @@ export function candidateKey(candidates: readonly NamedCandidate[]): Array<{ id:
   const names = shortNames(candidates);
   return candidates.map((c) => ({ id: c.id, name: names.get(c.id)!, label: safeLine(c.label) }));
 }
+
+/**
+ * Text written with full labels (the verdict's sentence and details) with each label replaced by
+ * its short name, longest label first; "the recommended <label>" becomes "the recommended recipe".
+ */
+export function withShortNames(text: string, candidates: readonly NamedCandidate[]): string {
+  const names = shortNames(candidates);
+  const byLength = [...candidates].filter((c) => c.label.length > 0).sort((a, b) => b.label.length - a.label.length);
+  let out = text;
+  for (const c of byLength) {
+    if (c.isRecommended) out = out.split(`the recommended ${c.label}`).join('the recommended recipe').split(`The recommended ${c.label}`).join('The recommended recipe');
+    out = out.split(c.label).join(names.get(c.id)!);
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import type { CandidateResult, MetricWithCI, VerificationReport } from '../contr
 import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { headlineOf, sentenceLines } from './headline.js';
-import { candidateKey, shortNameLookup } from './short-names.js';
+import { candidateKey, shortNameLookup, withShortNames } from './short-names.js';
 
 const ANSI = { bold: '\u001b[1m', green: '\u001b[32m', red: '\u001b[31m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' };
 
@@ -76,9 +76,9 @@ export function formatVerificationText(report: VerificationReport, options: { co
   lines.push('');
 
   lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${headlineOf(report)}`);
-  for (const line of sentenceLines(report.verdict.sentence)) lines.push(`  ${line}`);
+  for (const line of sentenceLines(withShortNames(report.verdict.sentence, report.candidates))) lines.push(`  ${line}`);
   for (const line of verdictScopeLines(report)) lines.push(`  ${line}`);
-  for (const detail of report.verdict.details) lines.push(`  - ${detail}`);
+  for (const detail of report.verdict.details) lines.push(`  - ${withShortNames(detail, report.candidates)}`);
   lines.push('');
 
   const comparisons = comparisonRows(report);

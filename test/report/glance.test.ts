@@ -10,7 +10,7 @@ import { renderReportMarkdown } from '../../src/report/markdown.js';
 import { learningCurveData, learningCurvesSvg, lossPanelsSvg } from '../../src/report/pictures/learning-curves.js';
 import { lossSeriesOf, metricBarsOf } from '../../src/report/pictures/index.js';
 import { metricBarsSvg } from '../../src/report/pictures/charts.js';
-import { SHORT_NAME_MAX, shortNames } from '../../src/report/short-names.js';
+import { SHORT_NAME_MAX, shortNames, withShortNames } from '../../src/report/short-names.js';
 import { formatVerificationText } from '../../src/report/verification-text.js';
 import { linesToText } from '../../src/ui/lines.js';
 import { verificationLines } from '../../src/ui/views/verify-lines.js';
@@ -95,6 +95,10 @@ describe('short names', () => {
     expect([...names.values()].slice(0, 7)).toEqual(['recommended', 'recommended, plain', 'Focal γ2', 'CE', 'alt 1: Tversky α0.3', 'alt 2: Tversky α0.3', 'nnU-Net DiceCE']);
     for (const name of names.values()) expect(name.length).toBeLessThanOrEqual(SHORT_NAME_MAX);
     expect(new Set(names.values()).size).toBe(names.size);
+  });
+
+  it('replace the full labels in the verdict\'s sentences', () => {
+    expect(withShortNames(`Keep the recommended ${LONG.rec} for now: it has 0.27 vs 0.31 for ${LONG.plain}; ${LONG.focal}: diverged`, named)).toBe('Keep the recommended recipe for now: it has 0.27 vs 0.31 for recommended, plain; Focal γ2: diverged');
   });
 });
 

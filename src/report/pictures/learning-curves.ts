@@ -75,6 +75,8 @@ export async function learningCurvesSvg(data: LearningCurveData): Promise<string
       type: 'group' as const,
       encode: { enter: { x: { value: k * (PANEL_WIDTH + GAP) }, width: { value: PANEL_WIDTH }, height: { value: PANEL_HEIGHT } } },
       title: { text: name, fontSize: 13, anchor: 'start' as const, frame: 'group' as const },
+      // The panel's own size for its axes and grid lines (not the whole chart's).
+      signals: [{ name: 'width', value: PANEL_WIDTH }, { name: 'height', value: PANEL_HEIGHT }],
       data: [
         { name: 'panel', source: 'points', transform: [{ type: 'filter' as const, expr: `datum.panelIndex === ${index}` }] },
         { name: 'means', source: 'panel', transform: [{ type: 'filter' as const, expr: 'datum.seed === null' }] },
@@ -120,7 +122,7 @@ export async function learningCurvesSvg(data: LearningCurveData): Promise<string
       { name: 'band', values: data.band },
     ],
     scales: [{ name: 'colour', type: 'ordinal', domain: data.candidates, range: 'category' }],
-    legends: [{ stroke: 'colour', title: 'candidate', orient: 'bottom', direction: 'horizontal', columns: 3, symbolType: 'stroke', symbolStrokeWidth: 3 }],
+    legends: [{ stroke: 'colour', title: 'candidate', orient: 'bottom', direction: 'horizontal', columns: 3, labelLimit: 240, symbolType: 'stroke', symbolStrokeWidth: 3 }],
     marks: panels.map(panel),
   };
   return renderSvg(spec);

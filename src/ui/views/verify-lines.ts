@@ -12,7 +12,7 @@ import { BLANK, seg, type Line, type Role } from '../lines.js';
 import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from '../verify-state.js';
 import { curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from '../../report/verification-sections.js';
 import { headlineOf, sentenceLines } from '../../report/headline.js';
-import { candidateKey, shortNameLookup, shortNames } from '../../report/short-names.js';
+import { candidateKey, shortNameLookup, shortNames, withShortNames } from '../../report/short-names.js';
 
 export const WINNER_MARK = '★';
 export const RECOMMENDED_MARK = '◆';
@@ -197,10 +197,10 @@ export function verdictLines(report: VerificationReport, width: number): Line[] 
   const outcome = report.verdict.outcome;
   const role: Role = outcome === 'confirmed' || outcome === 'equivalent' ? 'good' : outcome === 'beaten' ? 'bad' : 'warn';
   const lines: Line[] = [[seg('Verdict: ', 'heading'), seg(outcome.toUpperCase(), role)]];
-  for (const line of sentenceLines(report.verdict.sentence)) lines.push(...wrapText(line, width - 4, '  ').map((text) => [seg(`  ${text}`)]));
+  for (const line of sentenceLines(withShortNames(report.verdict.sentence, report.candidates))) lines.push(...wrapText(line, width - 4, '  ').map((text) => [seg(`  ${text}`)]));
   for (const scope of verdictScopeLines(report)) lines.push(...wrapText(scope, width - 2, '  ').map((text) => [seg(`  ${text}`, scope.startsWith('Order still moving') ? 'warn' : 'accent')]));
   for (const e of eliminationLines(report, shortNameLookup(report.candidates))) lines.push(...wrapText(`${ELIMINATED_MARK} ${e}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'warn')]));
-  for (const detail of report.verdict.details) lines.push(...wrapText(`- ${detail}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
+  for (const detail of report.verdict.details) lines.push(...wrapText(`- ${withShortNames(detail, report.candidates)}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   if (report.interrupted) lines.push([seg('  interrupted: results cover the finished part only', 'warn')]);
   const stopped = report.candidates.filter((c) => c.status === 'stopped').length;
   if (stopped > 0) {
