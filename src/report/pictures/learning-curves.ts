@@ -30,7 +30,8 @@ export interface LearningCurveData {
   points: CurvePoint[];
   /** The recommended recipe's mean-Dice curve +- the tie margin. */
   band: Array<{ steps: number; low: number; high: number }>;
-  subtitle: string;
+  /** Two lines: whether the order is still moving, and how to read the lines. */
+  subtitle: string[];
 }
 
 const MEAN_PANEL = 'mean Dice';
@@ -58,7 +59,7 @@ export function learningCurveData(report: VerificationReport): LearningCurveData
   const band = rec && margin > 0 ? rec.curve!.filter((p) => Number.isFinite(p.meanDice)).map((p) => ({ steps: p.steps, low: p.meanDice - margin, high: p.meanDice + margin })) : [];
   const seeds = report.settings.seeds.length;
   const moving = report.verdict.orderStillMoving ? 'ORDER STILL MOVING: a trailing candidate gains fast enough to catch up within about twice the steps' : 'order settled over the last rungs (no trailing candidate catching up)';
-  const subtitle = `${moving}. Thick: mean over ${seeds} seed${seeds === 1 ? '' : 's'}${seeds > 1 ? ', faint: each seed' : ''}${band.length ? `; band: recommended ±${margin} (tie margin)` : ''}.`;
+  const subtitle = [`${moving}.`, `Thick: mean over ${seeds} seed${seeds === 1 ? '' : 's'}${seeds > 1 ? ', faint: each seed' : ''}${band.length ? `; grey band: recommended ±${margin} (tie margin)` : ''}.`];
   return { candidates: withCurves.map((c) => names.get(c.id)!), points, band, subtitle };
 }
 
@@ -116,7 +117,7 @@ export async function learningCurvesSvg(data: LearningCurveData): Promise<string
     padding: 12,
     autosize: { type: 'pad' },
     config: CONFIG,
-    title: { text: 'Learning curves on validation', subtitle: safeLine(data.subtitle), subtitleFontSize: 12, subtitleColor: '#444' },
+    title: { text: 'Learning curves on validation', subtitle: data.subtitle.map((line) => safeLine(line)), subtitleFontSize: 12, subtitleColor: '#444' },
     data: [
       { name: 'points', values: data.points },
       { name: 'band', values: data.band },
@@ -142,7 +143,7 @@ export async function lossPanelsSvg(series: readonly LossPanel[]): Promise<strin
     padding: 12,
     autosize: { type: 'pad' },
     config: CONFIG,
-    title: { text: "Training loss per step: one panel per candidate, each on its own scale (each candidate's own loss function)" },
+    title: { text: 'Training loss per step', subtitle: ["One panel per candidate, each on its own scale: each is its own loss function,", 'so compare shapes (steady, noisy, still falling), not heights.'], subtitleFontSize: 12, subtitleColor: '#444' },
     data: [{ name: 'points', values }],
     scales: [{ name: 'colour', type: 'ordinal', domain: names, range: 'category' }],
     layout: { columns: Math.min(3, Math.max(1, series.length)), padding: { row: 30, column: 40 }, bounds: 'full', align: 'all' },
