@@ -41,3 +41,61 @@ export async function openInChromium(file: string, timeoutMs = 60_000): Promise<
     await rm(profile, { recursive: true, force: true });
   }
 }
+
+/**
+ * Opens a local HTML file in headless Chromium, driven over the DevTools protocol on a pipe
+ * (--remote-debugging-pipe: JSON messages ending in NUL on fds 3 and 4; no port, no network), and
+ * returns what `expression` evaluates to in the page (awaited; a JSON-able value).
+ */
+export async function evaluateInChromium(file: string, expression: string, timeoutMs = 60_000): Promise<unknown> {
+  const binary = chromiumPath();
+  if (!binary) throw new Error('chromium not installed');
+  const profile = await mkdtemp(join(tmpdir(), 'segloss-chromium-'));
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-pipe', pathToFileURL(file).href];
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  const toBrowser = child.stdio[3] as NodeJS.WritableStream;
+  const fromBrowser = child.stdio[4] as NodeJS.ReadableStream;
+  let nextId = 1;
+  let buffer = '';
+  const waiting = new Map<number, (message: { result?: Record<string, unknown>; error?: unknown }) => void>();
+  fromBrowser.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let end: number;
+    while ((end = buffer.indexOf('\0')) >= 0) {
+      const message = JSON.parse(buffer.slice(0, end)) as { id?: number; result?: Record<string, unknown>; error?: unknown };
+      buffer = buffer.slice(end + 1);
+      if (message.id !== undefined) waiting.get(message.id)?.(message);
+    }
+  });
+  const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, (message) => (message.error ? reject(new Error(`${method}: ${JSON.stringify(message.error)}`)) : resolve(message.result ?? {})));
+      toBrowser.write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
+    });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    let page: { targetId: string; url: string } | undefined;
+    for (let attempt = 0; attempt < 100 && !page; attempt++) {
+      const { targetInfos } = (await send('Target.getTargets')) as { targetInfos: Array<{ targetId: string; type: string; url: string }> };
+      page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith('file:'));
+      if (!page) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!page) throw new Error('chromium opened no page');
+    const { sessionId } = (await send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as { sessionId: string };
+    // Wait for the file's document to have loaded (not the initial empty one: it is "complete" too).
+    for (let attempt = 0; attempt < 300; attempt++) {
+      const state = (await send('Runtime.evaluate', { expression: "document.readyState === 'complete' && document.body !== null && document.body.childElementCount > 0", returnByValue: true }, sessionId)) as { result: { value: boolean } };
+      if (state.result.value) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const evaluated = (await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId)) as { result: { value: unknown }; exceptionDetails?: unknown };
+    if (evaluated.exceptionDetails) throw new Error(`the expression threw: ${JSON.stringify(evaluated.exceptionDetails)}`);
+    return evaluated.result.value;
+  } finally {
+    clearTimeout(timer);
+    await send('Browser.close').catch(() => undefined);
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('close', resolve)));
+    await rm(profile, { recursive: true, force: true });
+  }
+}

@@ -14,7 +14,7 @@ import type { Recommendation } from '../../src/contracts/recommendation.js';
 import type { VerificationReport } from '../../src/contracts/verification.js';
 import { writeReport } from '../../src/report/write-report.js';
 import { profileFixture, recommendationFixture, verificationFixture } from '../fixtures/ui/contracts.js';
-import { chromiumPath, openInChromium, type PageResult } from '../helpers/chromium.js';
+import { chromiumPath, evaluateInChromium, openInChromium, type PageResult } from '../helpers/chromium.js';
 
 const SCRIPT = "<script>document.title='PWNED'</script>";
 const IMG = '<img src=x onerror="document.title=\'PWNED\'">';
@@ -134,5 +134,25 @@ describe('report.html', () => {
       expect(page.dom).toContain('&lt;script&gt;document.title=\'PWNED\'&lt;/script&gt;');
       expect(page.dom).toContain('left|right');
     });
+
+    it('sorts a table by the clicked column, numbers by value, and back on a second click', async () => {
+      // The profile's class table: column 3 is the pixel share ("98.7%", "0.60%", ...).
+      const result = (await evaluateInChromium(
+        join(dir, 'report.html'),
+        `(() => {
+          const table = [...document.querySelectorAll('table')].find((t) => t.tHead.textContent.includes('pixel share'));
+          const column = () => [...table.tBodies[0].rows].map((r) => parseFloat(r.cells[2].textContent));
+          const before = column();
+          table.tHead.rows[0].cells[2].click();
+          const ascending = column();
+          table.tHead.rows[0].cells[2].click();
+          return { before, ascending, descending: column(), sort: table.tHead.rows[0].cells[2].getAttribute('aria-sort') };
+        })()`,
+        90_000,
+      )) as { before: number[]; ascending: number[]; descending: number[]; sort: string };
+      expect(result.ascending).toEqual([...result.before].sort((a, b) => a - b));
+      expect(result.descending).toEqual([...result.before].sort((a, b) => b - a));
+      expect(result.sort).toBe('descending');
+    }, 90_000);
   });
 });
