@@ -13,3 +13,5 @@ export { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
 export { generateSample, writeSampleDataset, SampleGenerator, resolveSampleOptions, encodeSampleImage, encodeSampleMask, DEFAULT_SAMPLE_OPTIONS, SAMPLE_CLASS_NAMES, AMBIGUITY_RULE, type SampleOptions, type SampleItem, type GeneratedSample } from './sample/index.js';
 export { applyLabelConvention, backgroundOf, mergeLabelConventions, DEFAULT_BINARIZE_THRESHOLD, DEFAULT_LABEL_CONVENTION } from './labels.js';
 export type { LabelConvention } from './types.js';
+export { ROBUST_LOW, ROBUST_HIGH, NEAR_TAIL, stretchBands } from './band-stretch.js';
+export { parseBands, selectBands, MAX_BANDS } from './bands.js';

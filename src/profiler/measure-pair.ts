@@ -18,6 +18,7 @@ export function decodeContextOf(index: DatasetIndex): DecodeContext {
     colormap: index.colormap,
     numClassesSource: index.numClassesSource,
     maxPixels: index.maxPixels,
+    bands: index.bands ?? null,
     ...(index.labels ? { labels: index.labels } : {}),
   };
 }
