@@ -8,6 +8,7 @@ import { decodePair } from './decode.js';
 import { announceFormat } from './formats/announce.js';
 import { findDataset } from './formats/find.js';
 import { resolveLabelReading } from './label-reading.js';
+import { mapsNothing } from './labels.js';
 import { DEFAULT_IGNORE_INDEX } from './options.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
 import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
@@ -135,7 +136,9 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
   };
   // Label conventions (labels.ts): the format's, flags winning field by field; 0/255 masks read as binary.
   const labelReading = await resolveLabelReading(effective, found.labels, { pairs, numClasses, numClassesSource: index.numClassesSource, colormap, maxPixels: index.maxPixels });
-  Object.assign(index, labelReading);
+  // Absent = the defaults (types.ts): only a convention that changes something is recorded.
+  if (!mapsNothing(labelReading.labels) || labelReading.labels.background !== 0) index.labels = labelReading.labels;
+  if (labelReading.labelNotes.length > 0) index.labelNotes = labelReading.labelNotes;
   if (found.format) index.format = found.format;
   return index;
 }

@@ -150,8 +150,8 @@ describe('0/255 building masks', () => {
     const data = new Uint8Array(SIZE * SIZE).map((_, i) => (i % SIZE < 8 ? 0 : i % SIZE === 8 ? 255 : 5));
     writeFileSync(join(root, 'masks', 'a.png'), encodePng({ width: SIZE, height: SIZE, colorType: PngColorType.Grey, bitDepth: 8, data }));
     const index = await indexDataset(options(root, { imagesDir: undefined }));
-    expect(index.labels?.labelMap).toBeNull();
-    expect(index.labelNotes).toEqual([]);
+    expect(index.labels?.labelMap ?? null).toBeNull();
+    expect(index.labelNotes ?? []).toEqual([]);
     const profile = await profileDataset({ ...options(root), workers: 0 });
     expect(profile.classes.map((c) => c.id)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(formatProfileText(profile, { color: false })).not.toMatch(/compression noise|note:/);
