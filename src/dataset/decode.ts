@@ -21,12 +21,12 @@ import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type D
 
 export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number };
 
-type Role = 'mask' | 'image';
+export type Role = 'mask' | 'image';
 const REEXPORT = (role: Role): string =>
   role === 'mask' ? 'restore or re-export the mask as a PNG of class ids, or remove the pair' : 'restore or re-export the image, or remove the pair';
 
-/** The file's bytes: only a regular file (or a link to one), never more than the pixel limit allows. */
-async function readBytes(path: string, role: Role, maxPixels: number): Promise<Uint8Array> {
+/** The file's bytes: only a regular file (or a link to one), never more than the pixel limit allows. (Exported for NIfTI volumes: src/dataset/volume.ts.) */
+export async function readBytes(path: string, role: Role, maxPixels: number): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(path, maxFileBytes(maxPixels));
@@ -287,7 +287,7 @@ function idsAbove(labels: Uint8Array | Uint16Array, limit: number, ignore: numbe
  * count is inferred from the masks, when an id lies above the ignore index: the ignore index would
  * then sit among the class ids (255 between 0 and 300), and the count would be wrong.
  */
-function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
+export function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
   const ignore = context.ignoreIndex ?? -1;
   let max = -1;
   for (let i = 0; i < labels.length; i++) {
