@@ -14,7 +14,7 @@ export const IMAGE_EXTENSIONS = ['.png', '.tif', '.tiff', '.jpg', '.jpeg', '.web
  */
 export const MASK_SUFFIXES = ['_mask', '-mask', '_label', '-label', '_labels', '_gt', '_seg', '_lbl'] as const;
 
-const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' }).compare;
+export const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' }).compare;
 
 export function hasImageExtension(name: string): boolean {
   return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());

@@ -1,12 +1,14 @@
 /** Indexing a dataset (files, pairing, class metadata) and reading it pair by pair. */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { SkippedItem } from '../contracts/profile.js';
 import { UserError } from '../common/errors.js';
 import { classNamesFromColormap, readClassNames, readColormap } from './class-files.js';
 import { decodePair } from './decode.js';
 import { listImageFiles, pairFiles, resolveFolders } from './files.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
+import { READERS, type LocatedDataset } from './formats/readers.js';
+import { isNnunetRoot } from './formats/readers/nnunet.js';
 import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
 
 /**
@@ -92,6 +94,8 @@ function reconcileClasses(options: DatasetOptions, names: string[] | null, color
 /** Finds the dataset's files, pairs them, and reads --classes / --colormap. */
 export async function indexDataset(options: DatasetOptions): Promise<DatasetIndex> {
   checkOptions(options);
+  const nnunet = await locateNnunetRoot(options);
+  if (nnunet) return indexFromReader(options, nnunet.root, nnunet.located, { name: 'nnunet', reason: 'found dataset.json and imagesTr/', split: 'train' });
   const folders = await resolveFolders(options);
   const maskNames = await listImageFiles(folders.masksDir, 'masks');
   if (maskNames.length === 0) {
@@ -125,6 +129,46 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
     ignoreIndex: options.ignoreIndex,
     colormap,
     maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+  };
+}
+
+/**
+ * The nnU-Net raw layout, read by its reader (formats/readers/nnunet.ts) when the root has
+ * dataset.json and imagesTr/ and no --images/--masks was given. A minimal hook until the format
+ * catalogue's detection (formats/nnunet.json) chooses readers itself.
+ */
+async function locateNnunetRoot(options: DatasetOptions): Promise<{ root: string; located: LocatedDataset } | null> {
+  if (options.imagesDir || options.masksDir || !options.root || (options.format && options.format !== 'nnunet')) return null;
+  const root = resolve(options.root);
+  if (!(await isNnunetRoot(root))) return null;
+  return { root, located: await READERS.nnunet({ root, split: options.split ?? null, options: {} }) };
+}
+
+/** A DatasetIndex from what a special reader located: --classes and --num-classes still win. */
+async function indexFromReader(options: DatasetOptions, root: string, located: LocatedDataset, format: NonNullable<DatasetIndex['format']>): Promise<DatasetIndex> {
+  const names = options.classNamesFile ? await readClassNames(options.classNamesFile) : located.classNames;
+  const ignoreIndex = located.ignoreIndex ?? options.ignoreIndex;
+  const { classNames, numClasses } = reconcileClasses({ ...options, ignoreIndex }, names, null);
+  if (options.strict && located.skipped.length > 0) throw strictError(located.skipped);
+  if (located.pairs.length === 0) {
+    throw new UserError(`no label in ${located.masksDir} pairs with its images in ${located.imagesDir}`, { fix: located.skipped[0]?.fix ?? `put the labels in ${located.masksDir}` });
+  }
+  const notes = located.notes ?? [];
+  return {
+    root,
+    imagesDir: located.imagesDir,
+    masksDir: located.masksDir,
+    hasImages: located.hasImages,
+    pairs: located.pairs,
+    skipped: located.skipped,
+    classNames,
+    numClasses,
+    numClassesSource: options.numClasses !== undefined ? '--num-classes' : (options.classNamesFile ?? (located.classNames ? join(root, 'dataset.json') : null)),
+    ignoreIndex,
+    colormap: null,
+    maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    labels: { binarize: null, labelMap: null, reduceZeroLabel: false, background: 0, ...located.labels },
+    format: { ...format, reason: [format.reason, ...notes].join('; ') },
   };
 }
 

@@ -9,6 +9,7 @@ import { AreaAccumulator } from './area-sketch.js';
 import { boundaryDescription, type BoundaryOptions } from './boundary.js';
 import type { MaskStats } from './mask-stats.js';
 import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
+import { VolumeAccumulator } from './volume-aggregate.js';
 
 /** With an inferred class count, more unused ids than this (and than ids in use) list ids in use only. */
 export const SPARSE_UNUSED_IDS = 32;
@@ -54,6 +55,8 @@ export class ProfileAccumulator {
   private imagesWithBoundary = 0;
   private minSize: [number, number] | null = null;
   private maxSize: [number, number] | null = null;
+  /** 3D facts, when the pairs are volumes (NIfTI). */
+  private volumes: VolumeAccumulator | null = null;
 
   get imagesProfiled(): number {
     return this.images;
@@ -61,6 +64,7 @@ export class ProfileAccumulator {
 
   add(stats: MaskStats): void {
     this.images++;
+    if (stats.volume) (this.volumes ??= new VolumeAccumulator()).add(stats.volume, stats.pixelCounts);
     this.validPixels += stats.validPixels;
     this.ignoredPixels += stats.ignoredPixels;
     this.minSize = this.minSize ? [Math.min(this.minSize[0], stats.width), Math.min(this.minSize[1], stats.height)] : [stats.width, stats.height];
@@ -226,6 +230,7 @@ export class ProfileAccumulator {
         ambiguousBoundaryShareCI95: measuredBoundary && sampled ? this.ambiguous.interval(population) : null,
         meanBoundaryContrast: measuredBoundary && totalBoundary > 0 ? totalContrast / totalBoundary : null,
       },
+      ...(this.volumes ? { volumes: this.volumes.toProfile(classes) } : {}),
       elapsedSeconds,
     };
   }

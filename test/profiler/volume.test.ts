@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { profileDataset } from '../../src/profiler/index.js';
+import { components3d } from '../../src/profiler/components3d.js';
+import { formatProfileText } from '../../src/report/profile-text.js';
+import { tempDir } from '../dataset/helpers.js';
+import { TWO_CUBES, writeNnunetDataset } from '../helpers/nnunet-dataset.js';
+import { volumeOf } from '../helpers/nifti-writer.js';
+
+describe('3D profile of NIfTI volumes', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+  it('gives exact voxel shares, 26-connected objects in voxels and mm³, and 2D slice objects', async () => {
+    const { dir, cleanup } = tempDir('segloss-volume-');
+    cleanups.push(cleanup);
+    writeNnunetDataset(dir, TWO_CUBES);
+    const profile = await profileDataset({ root: dir, ignoreIndex: 255, strict: false, workers: 0 });
+    // 664 voxels: class 1 = 27 + 8 + 4 + 1, class 2 = 10.
+    expect(profile.aggregates.validPixels).toBe(664);
+    expect(profile.classes.map((c) => [c.name, c.pixelCount])).toEqual([
+      ['background', 614],
+      ['tumour', 40],
+      ['cyst', 10],
+    ]);
+    expect(profile.classes[1].pixelShare).toBe(40 / 664);
+    expect(profile.aggregates.imagesProfiled).toBe(2);
+    // Slices across k (the coarsest spacing in case_1, the tie rule in case_2): 2D objects on slices.
+    expect(profile.classes[1].objects.count).toBe(3 + 2 + 1 + 1); // A on 3 slices, B on 2, C on 1, case_2's voxel
+    expect(profile.classes[2].objects.count).toBe(1);
+
+    const v = profile.volumes!;
+    expect(v.cases).toBe(2);
+    expect(v.slices).toBe(6 + 4);
+    expect(v.connectivity).toBe(26);
+    expect(v.sliceAxis).toMatch(/^k \(third\) axis/);
+    expect(v.spacingMin).toEqual([0.5, 0.5, 1]);
+    expect(v.spacingMax).toEqual([1, 1, 2]);
+    expect(v.shapeMax).toEqual([10, 10, 6]);
+    const tumour = v.classes[1];
+    expect(tumour.voxelCount).toBe(40);
+    expect(tumour.volumeMm3).toBeCloseTo(39 * 0.5 + 1, 10);
+    expect(tumour.casesWithClass).toBe(2);
+    // A and B touch at a corner: one object of 35 voxels (17.5 mm³); C 4 voxels (2 mm³); case_2: 1 voxel (1 mm³).
+    expect(tumour.objects!.count).toBe(3);
+    expect(tumour.objects!.voxelsMin).toBe(1);
+    expect(tumour.objects!.voxelsMax).toBe(35);
+    expect(tumour.objects!.voxelsP50).toBe(4);
+    expect(tumour.objects!.mm3Min).toBe(1);
+    expect(tumour.objects!.mm3Max).toBe(17.5);
+    expect(tumour.objects!.mm3P50).toBeCloseTo(2, 1);
+    expect(v.classes[2].objects!.count).toBe(1);
+    expect(v.classes[2].objects!.mm3Max).toBe(5);
+    expect(v.classes[0].objects).toBeNull();
+    expect(v.objectCount).toBe(4);
+    // The boundary measure ran on slices with the image.
+    expect(profile.aggregates.ambiguousBoundaryShare).not.toBeNull();
+
+    const text = formatProfileText(profile, { color: false });
+    expect(text).toMatch(/2 volumes profiled/);
+    expect(text).toMatch(/2 volumes, 10 slices across the k \(third\) axis/);
+    expect(text).toMatch(/17\.5 mm³/);
+  });
+
+  it('joins 3D components through faces, edges and corners (26), keeps classes apart', () => {
+    const dims: [number, number, number] = [3, 3, 3];
+    const isObject = new Uint8Array(256);
+    isObject[1] = isObject[2] = 1;
+    const corner = Uint8Array.from(volumeOf(dims, (x, y, z) => ((x === 0 && y === 0 && z === 0) || (x === 1 && y === 1 && z === 1) ? 1 : 0)));
+    expect(components3d(corner, dims, isObject).count).toBe(1);
+    const apart = Uint8Array.from(volumeOf(dims, (x, y, z) => ((x === 0 && y === 0 && z === 0) || (x === 2 && y === 2 && z === 2) ? 1 : 0)));
+    expect(components3d(apart, dims, isObject).count).toBe(2);
+    const twoClasses = Uint8Array.from(volumeOf(dims, (x, y, z) => (z === 0 ? 1 : z === 1 ? 2 : 0)));
+    const found = components3d(twoClasses, dims, isObject);
+    expect(found.count).toBe(2);
+    expect([...found.objectVoxels]).toEqual([9, 9]);
+    // A U shape joined only on its last plane: one object.
+    const u = Uint8Array.from(volumeOf([3, 1, 3], (x, _y, z) => (x === 1 && z < 2 ? 0 : 1)));
+    expect(components3d(u, [3, 1, 3], isObject).count).toBe(1);
+  });
+
+  it('matches a brute-force 26-connected flood fill on random volumes', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const dims: [number, number, number] = [9, 7, 5];
+    const isObject = new Uint8Array(256);
+    isObject[1] = isObject[2] = 1;
+    for (let trial = 0; trial < 20; trial++) {
+      const labels = Uint8Array.from({ length: 9 * 7 * 5 }, () => (rand() < 0.25 ? 1 : rand() < 0.1 ? 2 : 0));
+      const found = components3d(labels, dims, isObject);
+      const sizes = floodSizes(labels, dims);
+      expect([...found.objectVoxels].sort((a, b) => a - b)).toEqual(sizes.sort((a, b) => a - b));
+    }
+  });
+});
+
+function floodSizes(labels: Uint8Array, [nx, ny, nz]: number[]): number[] {
+  const seen = new Uint8Array(labels.length);
+  const sizes: number[] = [];
+  for (let start = 0; start < labels.length; start++) {
+    if (seen[start] || labels[start] === 0) continue;
+    const c = labels[start];
+    const stack = [start];
+    seen[start] = 1;
+    let size = 0;
+    while (stack.length) {
+      const i = stack.pop()!;
+      size++;
+      const x = i % nx;
+      const y = Math.floor(i / nx) % ny;
+      const z = Math.floor(i / (nx * ny));
+      for (let dz = -1; dz <= 1; dz++)
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const X = x + dx;
+            const Y = y + dy;
+            const Z = z + dz;
+            if (X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+            const j = X + nx * (Y + ny * Z);
+            if (!seen[j] && labels[j] === c) {
+              seen[j] = 1;
+              stack.push(j);
+            }
+          }
+    }
+    sizes.push(size);
+  }
+  return sizes;
+}
