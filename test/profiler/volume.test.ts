@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { profileDataset } from '../../src/profiler/index.js';
 import { components3d } from '../../src/profiler/components3d.js';
 import { formatProfileText } from '../../src/report/profile-text.js';
+import { profileLines } from '../../src/ui/views/profile-lines.js';
 import { tempDir } from '../dataset/helpers.js';
 import { TWO_CUBES, writeNnunetDataset } from '../helpers/nnunet-dataset.js';
 import { volumeOf } from '../helpers/nifti-writer.js';
@@ -59,6 +60,9 @@ describe('3D profile of NIfTI volumes', () => {
     expect(text).toMatch(/2 volumes profiled/);
     expect(text).toMatch(/2 volumes, 10 slices across the k \(third\) axis/);
     expect(text).toMatch(/17\.5 mm³/);
+    const view = profileLines(profile, 100).map((line) => line.map((s) => s.text).join('')).join('\n');
+    expect(view).toMatch(/3D objects \(2 volumes/);
+    expect(view).toMatch(/tumour\s+3 objects\s+p50 2, largest 17\.5 mm³, in 2 of 2 cases/);
   });
 
   it('joins 3D components through faces, edges and corners (26), keeps classes apart', () => {
