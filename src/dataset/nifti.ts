@@ -228,6 +228,8 @@ export function scaledIntensities(volume: NiftiVolume): VoxelArray {
  */
 export function labelVolume(path: string, volume: NiftiVolume): Uint8Array | Uint16Array {
   const scaled = hasScaling(volume);
+  // Unsigned 8/16-bit ids without scaling are class ids as stored.
+  if (!scaled && (volume.data instanceof Uint8Array || volume.data instanceof Uint16Array)) return volume.data;
   const { data, sclSlope, sclInter } = volume;
   const isFloat = FLOAT_TYPES.has(volume.datatype) || scaled;
   let max = 0;

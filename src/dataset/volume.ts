@@ -57,14 +57,54 @@ export function intensityWindow(values: ArrayLike<number>): [number, number] {
 
 /** Intensities clipped to the window and scaled to 0..255 (a flat channel becomes all 0). */
 export function windowTo8Bit(values: VoxelArray): Uint8Array {
+  const small = smallIntegerRange(values);
+  if (small) return windowByHistogram(values as SmallIntegerArray, small);
   const [low, high] = intensityWindow(values);
   const out = new Uint8Array(values.length);
   const scale = high > low ? 255 / (high - low) : 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    const t = (v - low) * scale;
-    out[i] = t <= 0 || !(t === t) ? 0 : t >= 255 ? 255 : Math.round(t);
-  }
+  for (let i = 0; i < values.length; i++) out[i] = byteOf((values[i] - low) * scale);
+  return out;
+}
+
+type SmallIntegerArray = Uint8Array | Int8Array | Uint16Array | Int16Array;
+
+function byteOf(t: number): number {
+  return t <= 0 || !(t === t) ? 0 : t >= 255 ? 255 : Math.round(t);
+}
+
+/** The value range of 8- and 16-bit integer arrays (then one exact histogram pass replaces sampling and sorting). */
+function smallIntegerRange(values: VoxelArray): { min: number; size: number } | null {
+  if (values instanceof Uint8Array) return { min: 0, size: 256 };
+  if (values instanceof Int8Array) return { min: -128, size: 256 };
+  if (values instanceof Uint16Array) return { min: 0, size: 65536 };
+  if (values instanceof Int16Array) return { min: -32768, size: 65536 };
+  return null;
+}
+
+/**
+ * The same window from a histogram of every voxel (exact percentiles, nearest rank as
+ * intensityWindow takes them), applied through a lookup table: one pass each, no sort.
+ */
+function windowByHistogram(values: SmallIntegerArray, range: { min: number; size: number }): Uint8Array {
+  const counts = new Float64Array(range.size);
+  for (let i = 0; i < values.length; i++) counts[values[i] - range.min]++;
+  const n = values.length;
+  const valueAtRank = (rank: number): number => {
+    let seen = 0;
+    for (let b = 0; b < range.size; b++) {
+      seen += counts[b];
+      if (seen > rank) return b + range.min;
+    }
+    return range.size - 1 + range.min;
+  };
+  const rankOf = (q: number): number => Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))));
+  const low = valueAtRank(rankOf(WINDOW_PERCENTILES[0]));
+  const high = valueAtRank(rankOf(WINDOW_PERCENTILES[1]));
+  const scale = high > low ? 255 / (high - low) : 0;
+  const table = new Uint8Array(range.size);
+  for (let b = 0; b < range.size; b++) table[b] = byteOf((b + range.min - low) * scale);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = table[values[i] - range.min];
   return out;
 }
 
