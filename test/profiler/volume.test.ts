@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeNifti } from '../../src/dataset/nifti.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileDataset } from '../../src/profiler/index.js';
 import { components3d } from '../../src/profiler/components3d.js';
@@ -48,7 +51,7 @@ describe('3D profile of NIfTI volumes', () => {
     expect(tumour.objects!.voxelsP50).toBe(4);
     expect(tumour.objects!.mm3Min).toBe(1);
     expect(tumour.objects!.mm3Max).toBe(17.5);
-    expect(tumour.objects!.mm3P50).toBeCloseTo(2, 1);
+    expect(tumour.objects!.mm3P50).toBe(2);
     expect(v.classes[2].objects!.count).toBe(1);
     expect(v.classes[2].objects!.mm3Max).toBe(5);
     expect(v.classes[0].objects).toBeNull();
@@ -130,3 +133,53 @@ function floodSizes(labels: Uint8Array, [nx, ny, nz]: number[]): number[] {
   }
   return sizes;
 }
+
+describe('ValueAccumulator (mm³ sizes)', () => {
+  it('is exact while values are few, within 0.5% once they are many', async () => {
+    const { ValueAccumulator } = await import('../../src/profiler/value-sketch.js');
+    const few = new ValueAccumulator();
+    [4, 4, 0.125, 17.5].forEach((v) => few.add(v));
+    expect(few.quantile(0.5)).toBe(4);
+    expect(few.quantile(0.1)).toBe(0.125);
+    const many = new ValueAccumulator();
+    const other = new ValueAccumulator();
+    for (let i = 1; i <= 10000; i++) (i % 2 ? many : other).add(i * 0.37);
+    many.merge(other.toSketch());
+    expect(many.toSketch().exact).toBeNull();
+    const p50 = many.quantile(0.5)!;
+    expect(Math.abs(p50 / (5000 * 0.37) - 1)).toBeLessThan(0.005);
+    expect(many.min).toBe(0.37);
+  });
+});
+
+const TEMPLATES = '/usr/share/mricron/templates';
+describe.skipIf(!existsSync(join(TEMPLATES, 'aal.nii.gz')) || !existsSync(join(TEMPLATES, 'ch2.nii.gz')))('a real T1 MRI with its AAL atlas (Debian mricron-data)', () => {
+  it('profiles the 116-region atlas as an nnU-Net case with exact voxel counts', async () => {
+    const { dir, cleanup } = tempDir('segloss-aal-');
+    try {
+      mkdirSync(join(dir, 'imagesTr'));
+      mkdirSync(join(dir, 'labelsTr'));
+      symlinkSync(join(TEMPLATES, 'ch2.nii.gz'), join(dir, 'imagesTr', 'ch2_0000.nii.gz'));
+      symlinkSync(join(TEMPLATES, 'aal.nii.gz'), join(dir, 'labelsTr', 'ch2.nii.gz'));
+      const labels: Record<string, number> = { background: 0 };
+      for (const line of readFileSync(join(TEMPLATES, 'aal.nii.txt'), 'utf8').split('\n')) {
+        const [id, name] = line.trim().split(/\s+/);
+        if (name) labels[name] = Number(id);
+      }
+      writeFileSync(join(dir, 'dataset.json'), JSON.stringify({ channel_names: { 0: 'T1' }, labels, numTraining: 1, file_ending: '.nii.gz' }));
+      const profile = await profileDataset({ root: dir, ignoreIndex: 255, strict: false, workers: 0 });
+      const atlas = decodeNifti('aal', readFileSync(join(TEMPLATES, 'aal.nii.gz')), 1e8);
+      const counts = new Array<number>(117).fill(0);
+      for (const v of atlas.data) counts[v]++;
+      expect(profile.classes.map((c) => c.pixelCount)).toEqual(counts);
+      expect(profile.classes[1].name).toBe('Precentral_L');
+      const v = profile.volumes!;
+      expect(v.shapeMin).toEqual([181, 217, 181]);
+      expect(v.classes[1].volumeMm3).toBe(counts[1]); // 1 mm isotropic
+      expect(v.classes.slice(1).every((c) => (c.objects?.count ?? 0) >= 1)).toBe(true);
+      expect(profile.aggregates.ambiguousBoundaryShare).not.toBeNull();
+    } finally {
+      cleanup();
+    }
+  }, 20_000);
+});
