@@ -93,3 +93,25 @@ describe('nnU-Net v2 raw layout', () => {
     await expect(readClassNames(file)).rejects.toThrow(/label "a" is "x"/);
   });
 });
+
+describe('segloss on an nnU-Net raw folder (no flags)', () => {
+  it('profile --json and recommend exit 0 with the classes of dataset.json and a volumes section', async () => {
+    const { runCli } = await import('../helpers/run-cli.js');
+    const { dir, cleanup } = tempDir('segloss-nnunet-cli-');
+    try {
+      writeNnunetDataset(dir, TWO_CUBES);
+      const profile = await runCli(['profile', dir, '--json', '--workers', '0']);
+      expect(profile.code).toBe(0);
+      const json = JSON.parse(profile.stdout);
+      expect(json.dataset.classNames).toEqual(['background', 'tumour', 'cyst']);
+      expect(json.volumes.classes[1].objects.mm3Max).toBe(17.5);
+      // The profile with its volumes section is read back by recommend (profiling again would start workers).
+      writeFileSync(join(dir, 'profile.json'), profile.stdout);
+      const recommend = await runCli(['recommend', '--profile', join(dir, 'profile.json'), '--domain', 'medical']);
+      expect(recommend.stderr).toBe('');
+      expect(recommend.code).toBe(0);
+    } finally {
+      cleanup();
+    }
+  }, 20_000);
+});
