@@ -9,7 +9,7 @@ import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import { boundaryDescription, type BoundaryOptions } from './boundary.js';
 import type { MaskStats } from './mask-stats.js';
 import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
-import { VolumeAccumulator } from './volume-aggregate.js';
+import { VolumeAccumulator, type VolumeAccumulatorState } from './volume-aggregate.js';
 
 /** With an inferred class count, more unused ids than this (and than ids in use) list ids in use only. */
 export const SPARSE_UNUSED_IDS = 32;
@@ -59,6 +59,8 @@ export interface AccumulatorState {
   minSize: [number, number] | null;
   maxSize: [number, number] | null;
   classes: Array<Omit<ClassTotals, 'objects'> & { objects: AreaSketch }>;
+  /** 3D facts of volume datasets (absent for 2D). */
+  volumes?: VolumeAccumulatorState;
 }
 
 export class ProfileAccumulator {
@@ -131,6 +133,7 @@ export class ProfileAccumulator {
       minSize: this.minSize,
       maxSize: this.maxSize,
       classes: this.classes.map((t) => ({ ...t, objects: t.objects.toSketch() })),
+      ...(this.volumes ? { volumes: this.volumes.toState() } : {}),
     };
   }
 
@@ -150,6 +153,7 @@ export class ProfileAccumulator {
     a.sumXX += state.ambiguous.sumXX;
     a.sumXY += state.ambiguous.sumXY;
     this.imagesWithBoundary += state.imagesWithBoundary;
+    if (state.volumes) (this.volumes ??= new VolumeAccumulator()).addState(state.volumes);
     if (state.minSize) this.minSize = this.minSize ? [Math.min(this.minSize[0], state.minSize[0]), Math.min(this.minSize[1], state.minSize[1])] : [...state.minSize];
     if (state.maxSize) this.maxSize = this.maxSize ? [Math.max(this.maxSize[0], state.maxSize[0]), Math.max(this.maxSize[1], state.maxSize[1])] : [...state.maxSize];
     this.ensureClasses(state.classes.length);

@@ -3,15 +3,29 @@
  * like the rest of the profile: sums per class and mergeable size sketches, never per-case lists.
  */
 import type { ClassProfile, VolumeClassProfile, VolumeProfile } from '../contracts/profile.js';
-import { AreaAccumulator } from './area-sketch.js';
+import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import type { VolumeStats } from './measure-volume.js';
-import { ValueAccumulator } from './value-sketch.js';
+import { ValueAccumulator, type ValueSketch } from './value-sketch.js';
 
 const AXIS_NAMES = ['i (first)', 'j (second)', 'k (third)'];
 
 type Triple = [number, number, number];
 const minOf = (a: Triple | null, b: Triple): Triple => (a ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2])] : [...b]);
 const maxOf = (a: Triple | null, b: Triple): Triple => (a ? [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2])] : [...b]);
+
+/** A VolumeAccumulator as plain JSON (in a profile shard's accumulator state; `segloss merge` adds them). */
+export interface VolumeAccumulatorState {
+  cases: number;
+  slices: number;
+  axes: [number, number, number];
+  shapeMin: Triple | null;
+  shapeMax: Triple | null;
+  spacingMin: Triple | null;
+  spacingMax: Triple | null;
+  mm3: number[];
+  voxels: Array<AreaSketch | null>;
+  sizes: Array<ValueSketch | null>;
+}
 
 export class VolumeAccumulator {
   private cases = 0;
@@ -39,6 +53,35 @@ export class VolumeAccumulator {
       (this.voxels[c] ??= new AreaAccumulator()).merge(o.voxels);
       (this.sizes[c] ??= new ValueAccumulator()).merge(o.mm3);
     });
+  }
+
+  toState(): VolumeAccumulatorState {
+    const dense = <T, S>(list: T[], f: (t: T) => S): Array<S | null> => Array.from({ length: list.length }, (_, c) => (list[c] ? f(list[c]) : null));
+    return {
+      cases: this.cases,
+      slices: this.slices,
+      axes: [this.axes[0], this.axes[1], this.axes[2]],
+      shapeMin: this.shapeMin,
+      shapeMax: this.shapeMax,
+      spacingMin: this.spacingMin,
+      spacingMax: this.spacingMax,
+      mm3: Array.from({ length: this.mm3.length }, (_, c) => this.mm3[c] ?? 0),
+      voxels: dense(this.voxels, (a) => a.toSketch()),
+      sizes: dense(this.sizes, (a) => a.toSketch()),
+    };
+  }
+
+  addState(state: VolumeAccumulatorState): void {
+    this.cases += state.cases;
+    this.slices += state.slices;
+    state.axes.forEach((n, a) => (this.axes[a] += n));
+    if (state.shapeMin) this.shapeMin = minOf(this.shapeMin, state.shapeMin);
+    if (state.shapeMax) this.shapeMax = maxOf(this.shapeMax, state.shapeMax);
+    if (state.spacingMin) this.spacingMin = minOf(this.spacingMin, state.spacingMin);
+    if (state.spacingMax) this.spacingMax = maxOf(this.spacingMax, state.spacingMax);
+    state.mm3.forEach((v, c) => (this.mm3[c] = (this.mm3[c] ?? 0) + v));
+    state.voxels.forEach((sketch, c) => sketch && (this.voxels[c] ??= new AreaAccumulator()).merge(sketch));
+    state.sizes.forEach((sketch, c) => sketch && (this.sizes[c] ??= new ValueAccumulator()).merge(sketch));
   }
 
   private axisWords(): string {
@@ -98,4 +141,29 @@ export class VolumeAccumulator {
       objectMm3P90: allMm3.quantile(0.9),
     };
   }
+}
+
+/** Why a part file's volume state is not well formed (null when it is): checked before it is added. */
+export function volumeStateProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return 'is not an object';
+  const s = value as Record<string, unknown>;
+  const whole = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+  const triple = (v: unknown): boolean => v === null || (Array.isArray(v) && v.length === 3 && v.every(finite));
+  const pairs = (v: unknown, binOk: (b: unknown) => boolean): boolean => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && binOk(p[0]) && whole(p[1]));
+  const sketch = (v: unknown, binOk: (b: unknown) => boolean): boolean => {
+    if (v === null) return true;
+    if (typeof v !== 'object') return false;
+    const k = v as Record<string, unknown>;
+    return whole(k.count) && pairs(k.bins, binOk) && (k.min === null || finite(k.min)) && (k.max === null || finite(k.max)) && (k.exact === undefined || k.exact === null || pairs(k.exact, finite));
+  };
+  if (!whole(s.cases) || !whole(s.slices)) return 'has no whole-number cases and slices';
+  if (!Array.isArray(s.axes) || s.axes.length !== 3 || !s.axes.every(whole)) return 'axes is not 3 counts';
+  if (![s.shapeMin, s.shapeMax, s.spacingMin, s.spacingMax].every(triple)) return 'has a shape or spacing that is not 3 numbers';
+  if (!Array.isArray(s.mm3) || s.mm3.length > 65536 || !s.mm3.every(finite)) return 'mm3 is not a list of numbers';
+  const areaBins = (b: unknown): boolean => whole(b);
+  if (!Array.isArray(s.voxels) || s.voxels.length > 65536 || !s.voxels.every((v) => sketch(v, areaBins) && (v === null || (Array.isArray((v as AreaSketch).articleBins) && (v as AreaSketch).articleBins.length === 4))))
+    return 'voxels is not a list of size sketches';
+  if (!Array.isArray(s.sizes) || s.sizes.length > 65536 || !s.sizes.every((v) => sketch(v, (b) => typeof b === 'number' && Number.isSafeInteger(b)))) return 'sizes is not a list of mm³ sketches';
+  return null;
 }

@@ -183,3 +183,30 @@ describe.skipIf(!existsSync(join(TEMPLATES, 'aal.nii.gz')) || !existsSync(join(T
     }
   }, 20_000);
 });
+
+describe('sharded volume profiles', () => {
+  it('2 shards merged (through JSON and the part validator) give the one-machine volumes section', async () => {
+    const { mergeProfileParts, profileShard } = await import('../../src/profiler/index.js');
+    const { validateProfilePart } = await import('../../src/profiler/part-file.js');
+    const { dir, cleanup } = tempDir('segloss-volume-shard-');
+    try {
+      writeNnunetDataset(dir, [...TWO_CUBES, { ...TWO_CUBES[0], id: 'case_3', spacing: [0.25, 0.25, 1] }]);
+      const options = { root: dir, ignoreIndex: 255, strict: false, workers: 0 } as const;
+      const whole = await profileDataset(options);
+      const parts = [];
+      for (let index = 0; index < 2; index++) {
+        const part = JSON.parse(JSON.stringify(await profileShard(options, { index, count: 2 })));
+        parts.push({ file: `part-${index}`, part: validateProfilePart(part, `part-${index}`) });
+      }
+      const merged = mergeProfileParts(parts);
+      expect(merged.volumes).toEqual(whole.volumes);
+      expect(whole.volumes!.classes[1].objects!.count).toBe(5);
+      expect(whole.volumes!.spacingMin).toEqual([0.25, 0.25, 1]);
+      const broken = JSON.parse(JSON.stringify(parts[0].part));
+      broken.accumulator.volumes.axes = [1];
+      expect(() => validateProfilePart(broken, 'bad.json')).toThrow(/accumulator.volumes axes is not 3 counts/);
+    } finally {
+      cleanup();
+    }
+  });
+});
