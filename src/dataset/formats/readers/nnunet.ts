@@ -154,8 +154,13 @@ export async function locateNnunet(request: ReaderRequest): Promise<LocatedDatas
     if (labelled.has(id)) continue;
     skipped.push({ file: [...channels.values()][0], problem: `image without label: no ${id}${ending} in ${labelsDir}`, fix: `add the label ${id}${ending} to labelsTr/, or move the case to imagesTs/` });
   }
+  // nnU-Net's integrity check refuses this; here it is listed (with --strict it stops the run).
   if (meta.numTraining !== null && meta.numTraining !== pairs.length) {
-    notes.push(`dataset.json says numTraining ${meta.numTraining}, but ${pairs.length} case${pairs.length === 1 ? '' : 's'} pair up in imagesTr/ and labelsTr/`);
+    skipped.push({
+      file: join(root, 'dataset.json'),
+      problem: `numTraining is ${meta.numTraining}, but ${pairs.length} case${pairs.length === 1 ? '' : 's'} pair up in imagesTr/ and labelsTr/`,
+      fix: `set "numTraining": ${pairs.length} (nnU-Net checks it), or add the missing cases`,
+    });
   }
   const channelNote = meta.channelNames.length > 0 ? `${meta.channelNames.length} channel${meta.channelNames.length > 1 ? 's' : ''}: ${meta.channelNames.join(', ')}` : null;
   if (channelNote) notes.unshift(channelNote);
