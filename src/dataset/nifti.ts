@@ -87,7 +87,11 @@ function headerBytes(path: string, bytes: Uint8Array): Uint8Array {
   }
 }
 
-function parseHeader(path: string, head: Uint8Array): NIFTI1 | NIFTI2 {
+function parseHeader(path: string, head: Uint8Array, compressed: boolean): NIFTI1 | NIFTI2 {
+  // A gzip stream that inflates to less than a header was cut off (a whole file inflates further).
+  if (compressed && head.length < 348) {
+    throw new PairProblem(path, `the gzip data ends after ${head.length} bytes, before the end of the 348-byte NIfTI header: the file is truncated`, `copy or download the file again; ${REEXPORT}`);
+  }
   const buffer = asArrayBuffer(head.subarray(0, Math.min(head.length, 1024)));
   const notNifti = (): PairProblem =>
     new PairProblem(path, `not a NIfTI file (no NIfTI-1 or NIfTI-2 header${head.length < 348 ? `: only ${head.length} bytes` : ''})`, REEXPORT);
@@ -152,7 +156,7 @@ export function checkVoxelLimit(path: string, dims: readonly number[], maxVoxels
 
 /** Reads only the header of a NIfTI file already in memory (cheap: inflates a few kB). */
 export function readNiftiHeader(path: string, bytes: Uint8Array): NiftiHeaderInfo {
-  return headerInfo(path, parseHeader(path, headerBytes(path, bytes)));
+  return headerInfo(path, parseHeader(path, headerBytes(path, bytes), isGzip(bytes)));
 }
 
 /**
@@ -161,7 +165,7 @@ export function readNiftiHeader(path: string, bytes: Uint8Array): NiftiHeaderInf
  * array (native byte order).
  */
 export function decodeNifti(path: string, bytes: Uint8Array, maxVoxels: number): NiftiVolume {
-  const header = parseHeader(path, headerBytes(path, bytes));
+  const header = parseHeader(path, headerBytes(path, bytes), isGzip(bytes));
   const info = headerInfo(path, header);
   checkVoxelLimit(path, info.dims, maxVoxels);
   const [, bytesPerVoxel, ArrayType] = DATATYPES.get(info.datatype)!;

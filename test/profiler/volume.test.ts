@@ -8,7 +8,7 @@ import { formatProfileText } from '../../src/report/profile-text.js';
 import { profileLines } from '../../src/ui/views/profile-lines.js';
 import { tempDir } from '../dataset/helpers.js';
 import { TWO_CUBES, writeNnunetDataset } from '../helpers/nnunet-dataset.js';
-import { volumeOf } from '../helpers/nifti-writer.js';
+import { niftiBytes, volumeOf } from '../helpers/nifti-writer.js';
 
 describe('3D profile of NIfTI volumes', () => {
   const cleanups: Array<() => void> = [];
@@ -205,6 +205,31 @@ describe('sharded volume profiles', () => {
       const broken = JSON.parse(JSON.stringify(parts[0].part));
       broken.accumulator.volumes.axes = [1];
       expect(() => validateProfilePart(broken, 'bad.json')).toThrow(/accumulator.volumes axes is not 3 counts/);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('bad cases in a volume dataset', () => {
+  it('lists a truncated label and an image on another grid with their fixes and profiles the rest', async () => {
+    const { dir, cleanup } = tempDir('segloss-volume-bad-');
+    try {
+      writeNnunetDataset(dir, [...TWO_CUBES, { ...TWO_CUBES[1], id: 'case_3' }, { ...TWO_CUBES[1], id: 'case_4' }]);
+      const label = join(dir, 'labelsTr', 'case_3.nii.gz');
+      const bytes = readFileSync(label);
+      writeFileSync(label, bytes.subarray(0, bytes.length - 20));
+      writeFileSync(join(dir, 'imagesTr', 'case_4_0000.nii.gz'), niftiBytes(new Array(27).fill(0), { dims: [3, 3, 3] }));
+      const profile = await profileDataset({ root: dir, ignoreIndex: 255, strict: false, workers: 0 });
+      expect(profile.volumes!.cases).toBe(2);
+      const skipped = profile.dataset.skipped.map((s) => [s.file.slice(dir.length + 1), s.problem, s.fix]);
+      expect(skipped).toHaveLength(2);
+      expect(skipped[0][0]).toBe('labelsTr/case_3.nii.gz');
+      expect(skipped[0][1]).toMatch(/truncated|ends early/);
+      expect(skipped[1][0]).toBe('labelsTr/case_4.nii.gz');
+      expect(skipped[1][1]).toMatch(/4x4x4 voxels but its image .*case_4_0000.nii.gz is 3x3x3/);
+      expect(skipped[1][2]).toMatch(/nearest-neighbour/);
+      await expect(profileDataset({ root: dir, ignoreIndex: 255, strict: true, workers: 0 })).rejects.toThrow(/case_3.nii.gz/);
     } finally {
       cleanup();
     }
