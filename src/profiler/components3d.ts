@@ -71,19 +71,28 @@ export function components3d(labels: LabelArray, dims: readonly number[], isObje
     // Turn plane-local numbers (1..n) into global ones (+1, so 0 stays "none").
     if (offset > 0) for (let i = 0; i < plane; i++) if (current[i] !== 0) current[i] += offset;
     if (z > 0 && runs.objectCount > 0) {
-      for (let y = 0, i = 0; y < ny; y++) {
+      // Per run of one object in a row: the previous plane's rows y-1..y+1 over columns x0-1..x1
+      // (26-connectivity), each looked at once per run instead of 9 times per voxel.
+      for (let y = 0; y < ny; y++) {
+        const rowStart = y * nx;
         const y0 = y > 0 ? y - 1 : 0;
         const y1 = y < ny - 1 ? y + 1 : ny - 1;
-        for (let x = 0; x < nx; x++, i++) {
-          const a = current[i];
-          if (a === 0) continue;
+        let x = 0;
+        while (x < nx) {
+          const a = current[rowStart + x];
+          if (a === 0) {
+            x++;
+            continue;
+          }
+          const start = x;
+          while (x < nx && current[rowStart + x] === a) x++;
           const ga = a - 1;
-          const x0 = x > 0 ? x - 1 : 0;
-          const x1 = x < nx - 1 ? x + 1 : nx - 1;
-          let last = -1;
+          const from = start > 0 ? start - 1 : 0;
+          const to = x < nx ? x : nx - 1;
           for (let yy = y0; yy <= y1; yy++) {
             const row = yy * nx;
-            for (let xx = x0; xx <= x1; xx++) {
+            let last = 0;
+            for (let xx = from; xx <= to; xx++) {
               const b = previous[row + xx];
               if (b === 0 || b === last) continue;
               last = b;
