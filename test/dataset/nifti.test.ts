@@ -74,6 +74,14 @@ describe('NIfTI reading (nifti-reader-js header, bounded inflate)', () => {
     expect(p.fix).toMatch(/--max-pixels 8000000/);
   });
 
+  it('refuses a gzip that inflates far beyond what its header declares (a decompression bomb)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const plain = niftiBytes([1, 2, 3, 4], { dims: [2, 2, 1], gzip: false });
+    const bomb = gzipSync(Buffer.concat([plain, Buffer.alloc(20 * 1024 * 1024)]), { level: 1 });
+    const p = problemOf(() => decodeNifti('bomb.nii.gz', bomb, 1e6));
+    expect(p.problem).toMatch(/inflates to more than its header declares/);
+  });
+
   it('names truncated and corrupt files with the fix', () => {
     const bytes = niftiBytes(volumeOf([30, 30, 30], (x, y, z) => (x * y + z) % 7), { dims: [30, 30, 30] });
     const truncated = problemOf(() => decodeNifti('t.nii.gz', bytes.subarray(0, Math.floor(bytes.length / 2)), 1e6));
