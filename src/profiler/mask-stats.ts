@@ -21,6 +21,8 @@ export interface MeasureOptions {
   ignoreIndex: number | null;
   /** Number of classes when known; arrays are at least this long. */
   numClasses: number | null;
+  /** The background class (no objects counted for it); null = every class is foreground. Default 0. */
+  background?: number | null;
   /** Boundary-ambiguity parameters (see boundary.ts). */
   boundary?: BoundaryOptions;
 }

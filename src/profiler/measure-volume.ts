@@ -19,9 +19,11 @@ export interface VolumeStats {
   spacing: [number, number, number];
   sliceAxis: 0 | 1 | 2;
   slices: number;
+  /** The background class (no 3D objects), null when every class is foreground. */
+  background: number | null;
   /** mm³ of one voxel. */
   voxelMm3: number;
-  /** 3D objects per class id: sizes in voxels and mm³; null for the background and the ignore index. */
+  /** 3D objects per class id: sizes in voxels and mm³; null for the background class and the ignore index. */
   objects: Array<{ voxels: AreaSketch; mm3: ValueSketch } | null>;
 }
 
@@ -63,8 +65,9 @@ export function measureVolume(volume: DecodedVolume, options: MeasureOptions): M
   }
 
   const labelValues = labels instanceof Uint8Array ? 256 : 65536;
+  const background = options.background === undefined ? 0 : options.background;
   const isObjectClass = new Uint8Array(labelValues);
-  for (let c = 1; c < Math.min(classCount, labelValues); c++) if (c !== options.ignoreIndex) isObjectClass[c] = 1;
+  for (let c = 0; c < Math.min(classCount, labelValues); c++) if (c !== options.ignoreIndex && c !== background) isObjectClass[c] = 1;
   const found = components3d(labels, dims, isObjectClass);
   const voxelMm3 = volume.spacing[0] * volume.spacing[1] * volume.spacing[2];
   const voxels = Array.from({ length: classCount }, (_, c) => (isObjectClass[c] ? new AreaAccumulator() : null));
@@ -89,6 +92,7 @@ export function measureVolume(volume: DecodedVolume, options: MeasureOptions): M
       spacing: [...volume.spacing],
       sliceAxis: axis,
       slices: shape.count,
+      background,
       voxelMm3,
       objects: voxels.map((v, c) => (v ? { voxels: v.toSketch(), mm3: mm3[c]!.toSketch() } : null)),
     },

@@ -15,6 +15,8 @@ const maxOf = (a: Triple | null, b: Triple): Triple => (a ? [Math.max(a[0], b[0]
 
 /** A VolumeAccumulator as plain JSON (in a profile shard's accumulator state; `segloss merge` adds them). */
 export interface VolumeAccumulatorState {
+  /** The background class (undefined: none seen yet; null: every class is foreground). */
+  background?: number | null;
   cases: number;
   slices: number;
   axes: [number, number, number];
@@ -30,6 +32,8 @@ export interface VolumeAccumulatorState {
 export class VolumeAccumulator {
   private cases = 0;
   private slices = 0;
+  /** The background class, as the volumes were measured (0 unless a label convention says otherwise). */
+  private background: number | null | undefined = undefined;
   private readonly axes = [0, 0, 0];
   private shapeMin: Triple | null = null;
   private shapeMax: Triple | null = null;
@@ -42,6 +46,7 @@ export class VolumeAccumulator {
   add(stats: VolumeStats, pixelCounts: readonly number[]): void {
     this.cases++;
     this.slices += stats.slices;
+    if (this.background === undefined) this.background = stats.background;
     this.axes[stats.sliceAxis]++;
     this.shapeMin = minOf(this.shapeMin, stats.dims);
     this.shapeMax = maxOf(this.shapeMax, stats.dims);
@@ -58,6 +63,7 @@ export class VolumeAccumulator {
   toState(): VolumeAccumulatorState {
     const dense = <T, S>(list: T[], f: (t: T) => S): Array<S | null> => Array.from({ length: list.length }, (_, c) => (list[c] ? f(list[c]) : null));
     return {
+      ...(this.background !== undefined ? { background: this.background } : {}),
       cases: this.cases,
       slices: this.slices,
       axes: [this.axes[0], this.axes[1], this.axes[2]],
@@ -74,6 +80,7 @@ export class VolumeAccumulator {
   addState(state: VolumeAccumulatorState): void {
     this.cases += state.cases;
     this.slices += state.slices;
+    if (this.background === undefined && state.background !== undefined) this.background = state.background;
     state.axes.forEach((n, a) => (this.axes[a] += n));
     if (state.shapeMin) this.shapeMin = minOf(this.shapeMin, state.shapeMin);
     if (state.shapeMax) this.shapeMax = maxOf(this.shapeMax, state.shapeMax);
@@ -95,9 +102,10 @@ export class VolumeAccumulator {
   toProfile(classes: readonly ClassProfile[]): VolumeProfile {
     const all = new AreaAccumulator();
     const allMm3 = new ValueAccumulator();
+    const background = this.background === undefined ? 0 : this.background;
     const volumeClasses: VolumeClassProfile[] = classes.map((c) => {
-      const v = c.id !== 0 ? this.voxels[c.id] : undefined;
-      const m = c.id !== 0 ? this.sizes[c.id] : undefined;
+      const v = c.id !== background ? this.voxels[c.id] : undefined;
+      const m = c.id !== background ? this.sizes[c.id] : undefined;
       if (v) all.merge(v.toSketch());
       if (m) allMm3.merge(m.toSketch());
       return {
@@ -107,7 +115,7 @@ export class VolumeAccumulator {
         volumeMm3: this.mm3[c.id] ?? 0,
         casesWithClass: c.imagesWithClass,
         objects:
-          c.id === 0
+          c.id === background
             ? null
             : {
                 count: v?.count ?? 0,
@@ -158,6 +166,7 @@ export function volumeStateProblem(value: unknown): string | null {
     return whole(k.count) && pairs(k.bins, binOk) && (k.min === null || finite(k.min)) && (k.max === null || finite(k.max)) && (k.exact === undefined || k.exact === null || pairs(k.exact, finite));
   };
   if (!whole(s.cases) || !whole(s.slices)) return 'has no whole-number cases and slices';
+  if (s.background !== undefined && s.background !== null && !whole(s.background)) return 'background is not a class id or null';
   if (!Array.isArray(s.axes) || s.axes.length !== 3 || !s.axes.every(whole)) return 'axes is not 3 counts';
   if (![s.shapeMin, s.shapeMax, s.spacingMin, s.spacingMax].every(triple)) return 'has a shape or spacing that is not 3 numbers';
   if (!Array.isArray(s.mm3) || s.mm3.length > 65536 || !s.mm3.every(finite)) return 'mm3 is not a list of numbers';

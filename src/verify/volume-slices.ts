@@ -17,10 +17,10 @@ import type { VerifyImage } from './data.js';
 
 const AXIS_LETTERS = ['i', 'j', 'k'] as const;
 
-function hasForeground(labels: Uint8Array | Uint16Array, ignoreIndex: number | null): boolean {
+function hasForeground(labels: Uint8Array | Uint16Array, ignoreIndex: number | null, background: number | null): boolean {
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
-    if (v !== 0 && v !== ignoreIndex) return true;
+    if (v !== background && v !== ignoreIndex) return true;
   }
   return false;
 }
@@ -34,13 +34,13 @@ export function chosenSlices(foreground: readonly boolean[]): number[] {
   return [...withForeground, ...picked].sort((a, b) => a - b);
 }
 
-/** The case's training slices (none when it has no images). */
-export function volumeSlices(volume: DecodedVolume, ignoreIndex: number | null): VerifyImage[] {
+/** The case's training slices (none when it has no images); `background` null = every class is foreground. */
+export function volumeSlices(volume: DecodedVolume, ignoreIndex: number | null, background: number | null = 0): VerifyImage[] {
   if (!volume.channels || volume.channels.length === 0) return [];
   const axis = sliceAxis(volume.spacing);
   const { width, height, count } = sliceShape(volume.dims, axis);
   const labelsOf = (s: number): Uint8Array | Uint16Array => sliceOf(volume.labels, volume.dims, axis, s);
-  const foreground = Array.from({ length: count }, (_, s) => hasForeground(labelsOf(s), ignoreIndex));
+  const foreground = Array.from({ length: count }, (_, s) => hasForeground(labelsOf(s), ignoreIndex, background));
   return chosenSlices(foreground).map((s) => ({
     id: `${volume.id}@${AXIS_LETTERS[axis]}${s}`,
     width,

@@ -235,3 +235,21 @@ describe('bad cases in a volume dataset', () => {
     }
   });
 });
+
+describe('background convention in 3D', () => {
+  it('counts objects of every class when there is no background (null), none for the background id otherwise', async () => {
+    const { measureVolume } = await import('../../src/profiler/measure-volume.js');
+    const dims: [number, number, number] = [4, 4, 2];
+    const labels = Uint8Array.from(volumeOf(dims, (x) => (x < 2 ? 0 : 1)));
+    const volume = { id: 'v', group: 'v', dims, spacing: [1, 1, 1] as [number, number, number], labels, maxLabel: 1, channels: null };
+    const withBackground = measureVolume(volume, { ignoreIndex: 255, numClasses: 2 });
+    expect(withBackground.volume.objects[0]).toBeNull();
+    expect(withBackground.volume.objects[1]!.voxels.count).toBe(1);
+    const none = measureVolume(volume, { ignoreIndex: 255, numClasses: 2, background: null });
+    expect(none.volume.objects[0]!.voxels.count).toBe(1);
+    expect(none.volume.objects[0]!.voxels.max).toBe(16);
+    const other = measureVolume(volume, { ignoreIndex: 255, numClasses: 2, background: 1 });
+    expect(other.volume.objects[1]).toBeNull();
+    expect(other.volume.background).toBe(1);
+  });
+});
