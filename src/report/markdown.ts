@@ -13,6 +13,7 @@ import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { recipeRows } from './recipe-summary.js';
 import { stabilityWord } from './verification-text.js';
 import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
+import { volumeMarkdownLines } from './volume-text.js';
 
 /** A prediction overlay image to link, with its path relative to report.md. */
 export interface ReportOverlay {
@@ -81,6 +82,7 @@ function profileSection(profile: DatasetProfile): string[] {
     `- **Boundary ambiguity**: ${a.ambiguousBoundaryShare === null ? 'not measured (masks only)' : `${formatShare(a.ambiguousBoundaryShare)}${ci(a.ambiguousBoundaryShareCI95)} of label-boundary pixels are low-contrast${a.meanBoundaryContrast === null ? '' : `; mean boundary contrast ${a.meanBoundaryContrast.toFixed(1)}`}`}.`,
     '',
   );
+  lines.push(...volumeMarkdownLines(profile, table, formatShare));
   const bins = [0, 0, 0, 0];
   for (const c of profile.classes) if (c.id !== 0) c.objects.areaHistogram.forEach((count, bin) => (bins[bin] += count));
   const total = bins.reduce((sum, n) => sum + n, 0);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { indexDataset, readClassNames } from '../../src/dataset/index.js';
@@ -110,6 +110,12 @@ describe('segloss on an nnU-Net raw folder (no flags)', () => {
       const recommend = await runCli(['recommend', '--profile', join(dir, 'profile.json'), '--domain', 'medical']);
       expect(recommend.stderr).toBe('');
       expect(recommend.code).toBe(0);
+      // report.md shows the 3D section.
+      const { renderReportMarkdown } = await import('../../src/report/markdown.js');
+      const { recommendationFixture } = await import('../fixtures/ui/contracts.js');
+      const report = renderReportMarkdown({ profile: json, recommendation: recommendationFixture, verification: null });
+      expect(report).toMatch(/\*\*Volumes \(3D\)\*\*: 2 volumes, 10 slices/);
+      expect(report).toMatch(/\| 1 \| tumour \| 6\.02% \| 20\.5 \| 2 \| 3 \| 2 \| 17\.5 \|/);
     } finally {
       cleanup();
     }
