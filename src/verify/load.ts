@@ -95,7 +95,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   }
   // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
   if (decoded.length === 0 && pairs.length > 0) throw noneReadable(pairs.length, index.masksDir, [...pairProblems, ...index.skipped]);
-  if (slicedCases > 0) notes.push(`trained on ${decoded.length} 2D slices of ${slicedCases} volumes (every slice with foreground and half as many without, across the coarsest axis as nnU-Net 2d); each volume's slices stay on one side of the split`);
+  if (slicedCases > 0) notes.push(`trained on ${decoded.length} 2D slices of ${slicedCases} volumes (every slice with foreground and half as many without, across the coarsest axis as nnU-Net 2d); each slice carries its case as its group, so a group-aware split keeps a volume on one side`);
   checkSomethingToTellApart(decoded, index.masksDir, index.ignoreIndex);
   return {
     images: sameChannelCount(decoded),
