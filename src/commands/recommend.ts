@@ -54,7 +54,7 @@ export function registerRecommendCommand(program: Command): void {
     if (!dir && !opts.profile) {
       throw new UserError('nothing to recommend for: no dataset DIR and no --profile', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
     }
-    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'maxPixels', 'sample'].filter((key) => opts[key] !== undefined);
+    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'maxPixels', 'sample', 'bands'].filter((key) => opts[key] !== undefined);
     if (opts.profile && datasetFlags.length > 0) {
       throw new UserError(`dataset flags (${datasetFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) apply when profiling DIR, not to --profile`, {
         fix: 'drop them, or give the dataset DIR instead of --profile',

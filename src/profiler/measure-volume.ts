@@ -5,9 +5,10 @@
  * components) with sizes in voxels and mm³ from the header's spacing.
  *
  * Slices are cut across the coarsest axis (nnU-Net's 2d configuration; see dataset/volume.ts). The
- * boundary measure uses the first channel (_0000) of multi-channel cases.
+ * boundary measure sees every channel (_0000, _0001, ...) as a band of its own (never RGB, even
+ * with three: T1, T2, FLAIR are not colours): an edge visible in any channel counts.
  */
-import { sliceAxis, sliceOf, sliceShape, type DecodedVolume } from '../dataset/volume.js';
+import { interleavedSlice, sliceAxis, sliceOf, sliceShape, type DecodedVolume } from '../dataset/volume.js';
 import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import type { ClassBoundaryCounts } from './boundary.js';
 import { components3d } from './components3d.js';
@@ -39,7 +40,8 @@ export function measureVolume(volume: DecodedVolume, options: MeasureOptions): M
   let validPixels = 0;
   let ignoredPixels = 0;
   for (let s = 0; s < shape.count; s++) {
-    const image = volume.channels ? { channels: 1 as const, data: sliceOf(volume.channels[0], dims, axis, s) } : null;
+    const channels = volume.channels;
+    const image = !channels ? null : channels.length === 1 ? { channels: 1, data: sliceOf(channels[0], dims, axis, s) } : { channels: channels.length, data: interleavedSlice(channels, dims, axis, s), rgb: false };
     const stats = measureMask({ id: `${volume.id}#${s}`, width: shape.width, height: shape.height, labels: sliceOf(labels, dims, axis, s), image }, options);
     validPixels += stats.validPixels;
     ignoredPixels += stats.ignoredPixels;
@@ -86,6 +88,7 @@ export function measureVolume(volume: DecodedVolume, options: MeasureOptions): M
     ignoredPixels,
     pixelCounts,
     objects: sliceObjects.map((a) => a.toSketch()),
+    ...(volume.channels ? { imageBands: volume.channels.length } : {}),
     boundary: perClassBoundary ? { noiseSigma: boundarySlices > 0 ? noiseSum / boundarySlices : 0, perClass: perClassBoundary } : null,
     volume: {
       dims: [...dims],

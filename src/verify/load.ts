@@ -43,6 +43,8 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   const pairProblems: SkippedItem[] = [];
   let totalPixels = 0;
   let slicedCases = 0;
+  /** The first image file seen with each band count, for the message when they differ. */
+  const fileByChannels = new Map<number, string>();
   for (const pair of pairs) {
     let result;
     try {
@@ -65,6 +67,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
         }
         totalPixels += pixels;
         slicedCases++;
+        if (slices.length > 0 && !fileByChannels.has(slices[0].channels)) fileByChannels.set(slices[0].channels, pair.imagePath ?? pair.maskPath);
         decoded.push(...slices);
         continue;
       } else result = await decodePair(pair, index);
@@ -91,6 +94,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
       break;
     }
     totalPixels += result.width * result.height;
+    if (!fileByChannels.has(result.image.channels)) fileByChannels.set(result.image.channels, pair.imagePath ?? pair.maskPath);
     decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
   }
   // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
@@ -98,10 +102,11 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   if (slicedCases > 0) notes.push(`trained on ${decoded.length} 2D slices of ${slicedCases} volumes (every slice with foreground and half as many without, across the coarsest axis as nnU-Net 2d); each slice carries its case as its group, so a group-aware split keeps a volume on one side`);
   checkSomethingToTellApart(decoded, index.masksDir, index.ignoreIndex);
   return {
-    images: sameChannelCount(decoded),
+    images: sameChannelCount(decoded, fileByChannels),
     numClasses,
     classNames: recommendation.input.classNames.length === numClasses ? recommendation.input.classNames : Array.from({ length: numClasses }, (_, c) => index.classNames?.[c] ?? String(c)),
     ignoreIndex: index.ignoreIndex,
+    bands: index.bands ?? null,
     notes,
   };
 }
@@ -148,9 +153,20 @@ function checkSomethingToTellApart(images: readonly VerifyImage[], masksDir: str
   throw new UserError(message, { fix });
 }
 
-/** Grey images are expanded to RGB when the dataset mixes grey and colour images. */
-function sameChannelCount(images: VerifyImage[]): VerifyImage[] {
-  if (!images.some((im) => im.channels === 3) || images.every((im) => im.channels === 3)) return images;
+/**
+ * One network takes one input channel per band, so every image needs the same band count. Grey
+ * images are expanded to RGB when the dataset mixes grey and colour images; any other mix (4-band
+ * and 13-band, RGB and RGB+NIR) stops with the files named.
+ */
+function sameChannelCount(images: VerifyImage[], fileByChannels: ReadonlyMap<number, string>): VerifyImage[] {
+  const counts = [...new Set(images.map((im) => im.channels))].sort((a, b) => a - b);
+  if (counts.length <= 1) return images;
+  if (counts.length > 2 || counts[0] !== 1 || counts[1] !== 3) {
+    const listed = counts.map((c) => `${fileByChannels.get(c)} has ${c} band${c === 1 ? '' : 's'}`).join(', ');
+    throw new UserError(`the images have different band counts (${listed}): verify trains one network, with one input channel per band`, {
+      fix: `choose the same bands from every image with --bands (e.g. --bands ${Array.from({ length: Math.min(3, counts[0]) }, (_, i) => i + 1).join(',')}), or keep images with one band count`,
+    });
+  }
   return images.map((im) => {
     if (im.channels === 3) return im;
     const rgb = new Uint8Array(im.pixels.length * 3);

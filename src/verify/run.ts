@@ -39,6 +39,8 @@ export interface VerifyData {
   numClasses: number;
   classNames: string[];
   ignoreIndex: number | null;
+  /** --bands: the image bands trained on (1-based, in order); absent or null = every band. */
+  bands?: number[] | null;
   /** Notes from loading (subset taken, pairs skipped), passed on as messages. */
   notes: string[];
 }
@@ -340,6 +342,8 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       valImageIds: val.map((im) => im.id),
       valFraction: settings.valFraction,
       ignoreIndex: data.ignoreIndex,
+      inputChannels: data.images[0]?.channels ?? 1,
+      bands: data.bands ?? null,
       cropSeeds: r.cropSeeds,
       splitSeed: r.splitSeed,
       roundSteps: lockstep.roundSteps,

@@ -253,3 +253,27 @@ describe('background convention in 3D', () => {
     expect(other.volume.background).toBe(1);
   });
 });
+
+describe('boundaries of multi-channel volumes', () => {
+  it('counts an edge visible in any channel (each channel its own band, never luma)', async () => {
+    const runs: number[] = [];
+    for (const channelCount of [1, 3]) {
+      const { dir, cleanup } = tempDir('segloss-volume-bands-');
+      try {
+        const label = (x: number, y: number, z: number): number => ((x - 12) ** 2 + (y - 12) ** 2 < 40 && z > 0 && z < 5 ? 1 : 0);
+        const texture = (x: number, y: number, z: number): number => ((x * 7 + y * 13 + z * 3) % 5) * 2;
+        const flat = (x: number, y: number, z: number): number => 100 + texture(x, y, z);
+        const edge = (x: number, y: number, z: number): number => 100 + label(x, y, z) * 120 + texture(x, y, z);
+        // One channel: flat (the edge is invisible). Three: flat, flat, and one that shows it.
+        const channels = channelCount === 1 ? [flat] : [flat, flat, edge];
+        writeNnunetDataset(dir, [0, 1].map((n) => ({ id: `case_${n}`, dims: [24, 24, 6] as [number, number, number], spacing: [1, 1, 2] as [number, number, number], label, channels })));
+        const profile = await profileDataset({ root: dir, ignoreIndex: 255, strict: false, workers: 0 });
+        runs.push(profile.aggregates.ambiguousBoundaryShare!);
+      } finally {
+        cleanup();
+      }
+    }
+    expect(runs[0]).toBeGreaterThan(0.9);
+    expect(runs[1]).toBeLessThan(0.1);
+  });
+});
