@@ -170,6 +170,8 @@ export interface Verdict {
   outcome: 'confirmed' | 'beaten' | 'equivalent' | 'tied' | 'inconclusive';
   /** The best candidate by the primary metric. */
   winnerId: string | null;
+  /** The verdict at a glance, at most ~100 characters (src/report/headline.ts); absent in files written before it. */
+  headline?: string;
   /** One sentence a user can act on. */
   sentence: string;
   details: string[];

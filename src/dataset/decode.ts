@@ -425,7 +425,7 @@ export async function decodePair(pair: DatasetPair, context: DecodeContext): Pro
       'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
     );
   }
-  return {
+  const decoded: DecodedPair = {
     id: pair.id,
     width: mask.width,
     height: mask.height,
@@ -433,5 +433,8 @@ export async function decodePair(pair: DatasetPair, context: DecodeContext): Pro
     image: image ? { channels: image.channels, data: image.data, rgb: image.rgb } : null,
     maxLabel: mask.maxLabel,
   };
+  // The pair's leak-free group (formats/groups.ts) travels with it to verify's split.
+  if (pair.group !== undefined) decoded.group = pair.group;
+  return decoded;
 }
 

@@ -4,6 +4,7 @@
  * profile-text.ts so a 2D profile's text does not change.
  */
 import type { DatasetProfile, VolumeProfile } from '../contracts/profile.js';
+import { bold, type Block } from './document.js';
 
 /** mm³ with three significant digits below 1000 (0.125, 17.5, 320), whole numbers above. */
 export function formatMm3(value: number | null): string {
@@ -47,19 +48,24 @@ export function volumeSectionLines(profile: DatasetProfile, table: (rows: string
   return lines;
 }
 
-/** The same section for report.md: a paragraph and a Markdown table (empty for 2D profiles). */
-export function volumeMarkdownLines(profile: DatasetProfile, table: (header: string[], rows: string[][], right?: boolean[]) => string[], formatShare: (s: number | null) => string): string[] {
+/** The same section for report.md / report.html: a paragraph and a table (none for 2D profiles). */
+export function volumeReportBlocks(profile: DatasetProfile, formatShare: (s: number | null) => string): Block[] {
   const v = profile.volumes;
   if (!v) return [];
   const valid = profile.aggregates.validPixels;
   return [
-    `**Volumes (3D)**: ${v.cases} volume${v.cases === 1 ? '' : 's'}, ${v.slices} slices across the ${v.sliceAxis}; shape ${range(v.shapeMin, v.shapeMax, 'voxels')}; spacing ${range(v.spacingMin, v.spacingMax, 'mm')}. Objects are 26-connected components, sizes in mm³ from the header spacing; the class table above counts voxels and 2D objects on slices.`,
-    '',
-    ...table(
-      ['id', 'class', 'voxel share', 'volume (mm³)', 'cases with class', '3D objects', 'p50 (mm³)', 'largest (mm³)'],
-      v.classes.map((c) => [String(c.id), c.name, formatShare(valid > 0 ? c.voxelCount / valid : 0), formatMm3(c.volumeMm3), String(c.casesWithClass), c.objects ? String(c.objects.count) : 'n/a', formatMm3(c.objects?.mm3P50 ?? null), formatMm3(c.objects?.mm3Max ?? null)]),
-      [true, false, true, true, true, true, true, true],
-    ),
-    '',
+    {
+      kind: 'paragraph',
+      text: [
+        bold('Volumes (3D)'),
+        `: ${v.cases} volume${v.cases === 1 ? '' : 's'}, ${v.slices} slices across the ${v.sliceAxis}; shape ${range(v.shapeMin, v.shapeMax, 'voxels')}; spacing ${range(v.spacingMin, v.spacingMax, 'mm')}. Objects are 26-connected components, sizes in mm³ from the header spacing; the class table above counts voxels and 2D objects on slices.`,
+      ],
+    },
+    {
+      kind: 'table',
+      header: ['id', 'class', 'voxel share', 'volume (mm³)', 'cases with class', '3D objects', 'p50 (mm³)', 'largest (mm³)'],
+      rows: v.classes.map((c) => [String(c.id), c.name, formatShare(valid > 0 ? c.voxelCount / valid : 0), formatMm3(c.volumeMm3), String(c.casesWithClass), c.objects ? String(c.objects.count) : 'n/a', formatMm3(c.objects?.mm3P50 ?? null), formatMm3(c.objects?.mm3Max ?? null)]),
+      rightAligned: [true, false, true, true, true, true, true, true],
+    },
   ];
 }
