@@ -96,19 +96,18 @@ async function scanCocoFile(path: string): Promise<CocoFile> {
     const fileProblems: CocoProblem[] = [];
     const counts = { annotations: 0, crowd: 0, polygons: 0, compressedRle: 0, uncompressedRle: 0 };
     const badImageIds = new Set<number>();
-    const seen = new Set<string>();
+    let seen = new Set<string>();
     const noteImage = (id: number, problem: CocoProblem): void => {
       if (!imageProblems.has(id)) imageProblems.set(id, problem);
     };
     try {
-      await streamJsonObject(handle, stats.size, {
+      seen = await streamJsonObject(handle, stats.size, {
         arrays: new Set(['images', 'annotations', 'categories']),
         maxValueBytes: MAX_ENTRY_BYTES,
         onValue(key, value) {
           if (key === 'images' || key === 'annotations' || key === 'categories') throw new CocoFieldError(key, `expected a list, found ${shown(value)}`);
         },
         onElement(key, index, value, offset, length) {
-          seen.add(key);
           if (key === 'categories') categories.push(readCategory(value, index));
           else if (key === 'images') {
             try {

@@ -9,6 +9,7 @@
  * one chunk and one element in memory; what the caller keeps is up to it.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { formatBytes } from '../../common/regular-file.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -31,6 +32,8 @@ export interface JsonStreamHandlers {
   onValue(key: string, value: unknown, offset: number): void;
   /** The largest element or other value held in memory at once. */
   maxValueBytes: number;
+  /** Bytes read at a time (default 4 MiB; tests use a few bytes to cut values across chunks). */
+  chunkBytes?: number;
 }
 
 const WS = new Uint8Array(256);
@@ -82,16 +85,19 @@ function parseAt(bytes: Buffer, start: number, what: string): unknown {
 }
 
 /**
- * Streams the file behind `handle` (size bytes) through `handlers`. Throws JsonStreamError for
- * anything that is not a JSON object of the expected shape.
+ * Streams the file behind `handle` (size bytes) through `handlers`; returns the top-level keys.
+ * Throws JsonStreamError for anything that is not a JSON object of the expected shape.
  */
-export async function streamJsonObject(handle: FileHandle, size: number, handlers: JsonStreamHandlers): Promise<void> {
+export async function streamJsonObject(handle: FileHandle, size: number, handlers: JsonStreamHandlers): Promise<Set<string>> {
   let state = State.Start;
   let key = '';
   let capture: Capture | null = null;
   let elementIndex = 0;
   const seenKeys = new Set<string>();
   let position = 0;
+  const head = Buffer.alloc(3);
+  await handle.read(head, 0, Math.min(3, size), 0);
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) position = 3; // a UTF-8 byte order mark
 
   const finishValue = (c: Capture): void => {
     const bytes = c.parts.length === 1 ? c.parts[0] : Buffer.concat(c.parts, c.bytes);
@@ -167,13 +173,13 @@ export async function streamJsonObject(handle: FileHandle, size: number, handler
     c.bytes += to - from;
     if (c.bytes > handlers.maxValueBytes) {
       const what = state === State.InElement ? `${key}[${elementIndex}]` : state === State.InKey ? 'a top-level key' : `the value of "${key}"`;
-      throw new JsonStreamError(`${what} is over ${Math.round(handlers.maxValueBytes / 2 ** 20)} MiB, more than one value may take`, c.start);
+      throw new JsonStreamError(`${what} is over ${formatBytes(handlers.maxValueBytes)}, more than one value may take`, c.start);
     }
     return done;
   };
 
   while (position < size) {
-    const want = Math.min(CHUNK_BYTES, size - position);
+    const want = Math.min(handlers.chunkBytes ?? CHUNK_BYTES, size - position);
     const chunk = Buffer.allocUnsafe(want);
     const { bytesRead } = await handle.read(chunk, 0, want, position);
     if (bytesRead === 0) break; // the file shrank while it was read
@@ -181,7 +187,6 @@ export async function streamJsonObject(handle: FileHandle, size: number, handler
     const offset = position;
     position += bytesRead;
     let i = 0;
-    if (offset === 0 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) i = 3; // UTF-8 BOM
     while (i < data.length) {
       if (capture) {
         const next = feed(capture, data, i, offset);
@@ -259,4 +264,5 @@ export async function streamJsonObject(handle: FileHandle, size: number, handler
     }
   }
   if (state !== State.End) throw new JsonStreamError('the file ends before the JSON object is closed (truncated?)', position);
+  return seenKeys;
 }
