@@ -29,6 +29,8 @@ interface Shape {
   /** The pixels (row-major, 0/1) the annotation covers. */
   pixels: Uint8Array;
   segmentation: unknown;
+  /** The area field when it is not the pixel count (an exporter's geometric polygon area). */
+  area?: number;
 }
 
 function rectPixels(rects: Rect[], w: number, h: number): Uint8Array {
@@ -98,7 +100,7 @@ export async function writeCoco(root: string, split: string, images: TestImage[]
         image_id: i + 1,
         category_id: shape.category,
         segmentation: shape.segmentation,
-        area: shape.pixels.reduce((a, v) => a + v, 0),
+        area: shape.area ?? shape.pixels.reduce((a, v) => a + v, 0),
         bbox: [0, 0, 1, 1],
         iscrowd: shape.crowd ? 1 : 0,
       });
