@@ -33,6 +33,7 @@ import torch
 
 from .data import DataCache
 from .models import build_model
+from .orphans import remove_if_orphaned
 
 MAX_TILE = 256  # src/engine/predict.ts
 
@@ -70,6 +71,7 @@ class Runner:
     def __init__(self, out):
         self.out = out
         self.cache = None
+        self.cache_folder = None
         self.device = torch.device("cpu")
         self.channels_last = False
         self.runs = {}
@@ -85,6 +87,7 @@ class Runner:
 
     def init(self, message):
         self.cache = DataCache(message["cache"])
+        self.cache_folder = message["cache"]
         self.device = resolve_device(message.get("device") or "cpu")
         threads = message.get("threads")
         if threads:
@@ -341,3 +344,6 @@ def main():
             with runner.lock:
                 runner.aborted.discard(message.get("id"))
     protocol.flush()
+    # Input ended: when segloss is gone (killed), its data cache goes with the runner.
+    runner.cache = None
+    remove_if_orphaned(runner.cache_folder)
