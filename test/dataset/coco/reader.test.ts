@@ -1,7 +1,9 @@
 /** The COCO reader and decode hook on small datasets written here (see make-coco.ts). */
-import { mkdir, mkdtemp, rm, writeFile, readFile, rename } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile, readFile, rename, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/common/errors.js';
 import { loadCocoFile, readImageAnnotations } from '../../../src/dataset/coco/annotation-file.js';
@@ -230,10 +232,29 @@ describe('bad annotation files', () => {
     expect(problems[1]).toMatch(/^image 2 \(b\.png, images\[1\]\): annotations\[1\]\.segmentation\[0\]: the polygons of this image trace more than 10005120 steps on pycocotools' 5x grid/);
   });
 
-  it('refuses a directory with the reason', async () => {
+  it('refuses a directory, a named pipe or a device with the reason, without hanging', async () => {
     const root = await fresh();
     await mkdir(join(root, 'annotations', 'instances_train.json'), { recursive: true });
     expect((await rejection(read(root))).message).toMatch(/the annotation file is not a regular file: it is a directory/);
+    const fifoRoot = await fresh();
+    await mkdir(join(fifoRoot, 'annotations'));
+    execFileSync('mkfifo', [join(fifoRoot, 'annotations', 'instances_train.json')]);
+    expect((await rejection(read(fifoRoot))).message).toMatch(/not a regular file: it is a named pipe \(FIFO\)/);
+    const zeroRoot = await fresh();
+    await mkdir(join(zeroRoot, 'annotations'));
+    await symlink('/dev/zero', join(zeroRoot, 'annotations', 'instances_train.json'));
+    expect((await rejection(read(zeroRoot))).message).toMatch(/not a regular file: it is a character device/);
+  });
+
+  it("says to fix the annotation file when an image's size differs from its entry", async () => {
+    const root = await fresh();
+    const images = sampleImages();
+    await writeCoco(root, 'train', images, 'images');
+    await sharp({ create: { width: 20, height: 10, channels: 3, background: '#000' } }).png().toFile(join(root, 'images', images[0].fileName));
+    const located = await read(root);
+    const error = (await rejection(decodePair(located.pairs[0], context))) as PairProblem;
+    expect(error.problem).toMatch(/mask is 40x32 but its image .*000000000001\.png is 20x10/);
+    expect(error.fix).toBe("fix the image's width and height in the annotation file");
   });
 });
 
