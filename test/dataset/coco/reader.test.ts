@@ -187,6 +187,8 @@ describe('bad annotation files', () => {
     expect(badCategory.message).toMatch(/categories\[0\]\.name: expected the category's name, found ""/);
     const twice = await rejection(read(await withJson(JSON.stringify(valid({ categories: [{ id: 5, name: 'a' }, { id: 5, name: 'b' }] })))));
     expect(twice.message).toMatch(/two categories have the id 5 \("a" and "b"\)/);
+    const empty = await rejection(read(await withJson(JSON.stringify(valid({ images: [], annotations: [] })))));
+    expect(empty.message).toMatch(/instances_train\.json lists no images, so there is nothing to profile/);
     const notList = await rejection(read(await withJson(JSON.stringify(valid({ annotations: { id: 1 } })))));
     expect(notList.message).toMatch(/annotations: expected a list, found \{"id":1\}/);
   });

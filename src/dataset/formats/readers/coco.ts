@@ -125,6 +125,9 @@ export async function readCocoDataset(request: ReaderRequest): Promise<LocatedDa
   const { split, note: splitNote } = chooseSplit(splits, request.split, annotationsDir);
   const path = join(annotationsDir, `instances_${split}.json`);
   const file = await loadCocoFile(path);
+  if (file.images.length === 0 && file.fileProblems.length === 0) {
+    throw new UserError(`${path} lists no images, so there is nothing to profile`, { fix: 'point segloss at the annotations of a split with images (--split NAME), or add the images to the file' });
+  }
   const imagesDir = await findImagesDir(request.root, options.images, split, file);
   const present = imagesDir ? await presentFiles(imagesDir) : new Set<string>();
   const ids = pairIds(file);
