@@ -6,7 +6,8 @@
  * Why offsets: COCO train2017's 860k annotations hold ~60M polygon coordinates; kept as objects
  * they take gigabytes, in every profiler worker. The file is streamed once (json-stream.ts), every
  * annotation is parsed and checked as it passes, and only 4 numbers per annotation stay; decoding
- * an image reads its few annotations back from the file (readImageAnnotations).
+ * an image reads its few annotations back from the file (readAnnotationsAt). A pair carries its
+ * image's numbers (CocoPairImage), so worker threads read annotations without scanning the file.
  *
  * Limits: the file may be up to 4 GiB (COCO train2017 is 448 MB, LVIS v1 train 1.1 GB), one entry
  * up to 64 MiB. Memory: about 100 bytes per image and 40 per annotation, plus one 4 MiB chunk.
@@ -245,8 +246,9 @@ function checkReferences(
 const cache = new Map<string, Promise<CocoFile>>();
 
 /**
- * The file read once per process (each profiler worker thread has its own cache, so each reads
- * the file once); read again when its size, mtime or inode changed.
+ * The file read once per process (the reader's scan serves the main thread's decoding too; a
+ * worker thread scans only for a pair that does not carry its image); read again when its size,
+ * mtime or inode changed.
  */
 export async function loadCocoFile(path: string): Promise<CocoFile> {
   const cached = cache.get(path);
@@ -267,15 +269,45 @@ export function forgetCocoFiles(): void {
 }
 
 /**
- * The annotations of one image, read back from the file at their recorded places and checked
- * again (the file is the same one: loadCocoFile compared its identity). In file order.
+ * One image's entry and where its annotations lie, carried by its pair (DatasetPair.source.image)
+ * so a profiler worker thread reads the image's annotations without scanning the whole file.
+ * Plain data: it crosses to worker threads with the pair.
  */
-export async function readImageAnnotations(file: CocoFile, imageId: number): Promise<CocoAnnotation[]> {
-  const places = file.annotationPlaces.get(imageId);
-  if (!places || places.length === 0) return [];
-  const { handle, stats } = await openRegularFile(file.path, MAX_ANNOTATION_FILE_BYTES);
+export interface CocoPairImage {
+  /** The annotation file's identity when it was read: a changed file is read again. */
+  identity: string;
+  image: CocoImage;
+  /** [offset, length, annotation index, category id] per annotation, as in CocoFile.annotationPlaces. */
+  places: number[];
+  /** Category id -> class id for the categories this image's annotations use. */
+  classes: Array<[number, number]>;
+  /** K, the number of categories (classes 1..K). */
+  classCount: number;
+}
+
+/** The entry a pair carries for one image of the file (see CocoPairImage). */
+export function pairImageOf(file: CocoFile, image: CocoImage): CocoPairImage {
+  const places = file.annotationPlaces.get(image.id) ?? [];
+  const used = new Set<number>();
+  for (let i = 3; i < places.length; i += 4) used.add(places[i]);
+  const classes = [...used].flatMap((id): Array<[number, number]> => (file.classOf.has(id) ? [[id, file.classOf.get(id)!]] : []));
+  return { identity: file.identity, image, places, classes, classCount: file.categories.length };
+}
+
+/** True when this process holds the file's scan (tests: a pair that carries its image needs none). */
+export function isCocoFileLoaded(path: string): boolean {
+  return cache.has(path);
+}
+
+/**
+ * The annotations at `places` in the file, read back and checked again, in file order. Throws
+ * CocoFieldError when the file is no longer the one the places were taken from.
+ */
+export async function readAnnotationsAt(path: string, identity: string, places: number[]): Promise<CocoAnnotation[]> {
+  if (places.length === 0) return [];
+  const { handle, stats } = await openRegularFile(path, MAX_ANNOTATION_FILE_BYTES);
   try {
-    if (identityOf(stats) !== file.identity) throw new CocoFieldError('annotations', 'the annotation file changed while the dataset was read');
+    if (identityOf(stats) !== identity) throw new CocoFieldError('annotations', 'the annotation file changed while the dataset was read');
     const out: CocoAnnotation[] = [];
     for (let i = 0; i < places.length; i += 4) {
       const [offset, length, index] = [places[i], places[i + 1], places[i + 2]];
@@ -294,4 +326,15 @@ export async function readImageAnnotations(file: CocoFile, imageId: number): Pro
   } finally {
     await handle.close();
   }
+}
+
+/** The annotations of one image of a loaded file (see readAnnotationsAt). */
+export function readImageAnnotations(file: CocoFile, imageId: number): Promise<CocoAnnotation[]> {
+  return readAnnotationsAt(file.path, file.identity, file.annotationPlaces.get(imageId) ?? []);
+}
+
+/** The identity of the file now (to tell whether a pair's carried places still hold). */
+export async function currentIdentity(path: string): Promise<string | null> {
+  const now = await stat(path).catch(() => null);
+  return now ? identityOf(now) : null;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/common/errors.js';
-import { loadCocoFile, readImageAnnotations } from '../../../src/dataset/coco/annotation-file.js';
+import { forgetCocoFiles, isCocoFileLoaded, loadCocoFile, readImageAnnotations } from '../../../src/dataset/coco/annotation-file.js';
 import { rasteriseImage } from '../../../src/dataset/coco/rasterise.js';
 import { decodePair } from '../../../src/dataset/decode.js';
 import { readCocoDataset } from '../../../src/dataset/formats/readers/coco.js';
@@ -56,9 +56,15 @@ describe('readCocoDataset', () => {
     expect(located.hasImages).toBe(true);
     expect(located.labels).toEqual({ background: 0 });
     expect(located.skipped).toEqual([]);
-    expect(located.pairs).toEqual(
-      images.map((image, i) => ({ id: image.fileName.replace(/\.\w+$/, ''), maskPath: file, imagePath: join(root, 'train2017', image.fileName), source: { kind: 'coco', imageId: i + 1 } })),
+    expect(located.pairs.map(({ id, maskPath, imagePath, source }) => ({ id, maskPath, imagePath, imageId: source?.imageId }))).toEqual(
+      images.map((image, i) => ({ id: image.fileName.replace(/\.\w+$/, ''), maskPath: file, imagePath: join(root, 'train2017', image.fileName), imageId: i + 1 })),
     );
+    // Each pair carries its image's entry and annotation places, for worker threads.
+    expect(located.pairs.map((p) => [p.source?.image?.image.fileName, (p.source?.image?.places.length ?? 0) / 4, p.source?.image?.classes])).toEqual([
+      ['000000000001.png', 3, [[1, 1], [3, 2]]],
+      ['000000000002.jpg', 2, [[7, 3], [3, 2]]],
+      ['000000000003.png', 0, []],
+    ]);
     expect(located.notes?.join('\n')).toMatch(/3 images in train2017\/, 5 annotations \(1 crowd\), 3 categories -> classes 1..3/);
     expect(located.notes?.join('\n')).toMatch(/1 image has no annotations: read as all background/);
   });
@@ -261,6 +267,25 @@ describe('bad annotation files', () => {
 });
 
 describe('the per-process cache', () => {
+  it('is not needed for a pair that carries its image (a worker thread reads only its annotations)', async () => {
+    const root = await fresh();
+    const images = sampleImages();
+    const path = await writeCoco(root, 'train', images, 'images');
+    const pairs = (await read(root)).pairs.map((p) => structuredClone(p)); // as a worker receives them
+    forgetCocoFiles();
+    for (const [i, pair] of pairs.entries()) {
+      const decoded = await decodePair(pair, context);
+      expect(Buffer.from(decoded.labels).equals(Buffer.from(expectedLabels(images[i])))).toBe(true);
+    }
+    expect(isCocoFileLoaded(path)).toBe(false);
+    // The file changed since it was indexed: the carried places no longer hold, the file is read again.
+    images[2].shapes.push(polygonShape(3, [[0, 0, 4, 4]], 40, 32));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeCoco(root, 'train', images, 'images');
+    expect((await decodePair(pairs[2], context)).labels.filter((v) => v === 2)).toHaveLength(16);
+    expect(isCocoFileLoaded(path)).toBe(true);
+  });
+
   it('reads a file once, and again when it changes', async () => {
     const root = await fresh();
     const path = await writeCoco(root, 'train', sampleImages(), 'images');

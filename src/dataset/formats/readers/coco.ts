@@ -12,7 +12,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
 import type { SkippedItem } from '../../../contracts/profile.js';
 import { UserError } from '../../../common/errors.js';
-import { loadCocoFile, type CocoFile } from '../../coco/annotation-file.js';
+import { loadCocoFile, pairImageOf, type CocoFile } from '../../coco/annotation-file.js';
 import { shownImage } from '../../coco/rasterise.js';
 import type { DatasetPair } from '../../types.js';
 import type { LocatedDataset, ReaderRequest } from '../readers.js';
@@ -150,7 +150,7 @@ export async function readCocoDataset(request: ReaderRequest): Promise<LocatedDa
       }
     }
     if (!file.annotationPlaces.has(image.id)) unannotated++;
-    pairs.push({ id: ids.get(image.id)!, maskPath: path, imagePath, source: { kind: 'coco', imageId: image.id } });
+    pairs.push({ id: ids.get(image.id)!, maskPath: path, imagePath, source: { kind: 'coco', imageId: image.id, image: pairImageOf(file, image) } });
   }
   pairs.sort((a, b) => naturalOrder(a.id, b.id));
   const k = file.categories.length;
