@@ -32,8 +32,9 @@ export function polygonWalkLength(xy: ArrayLike<number>): number {
 /** pycocotools' rleFrPoly: the mask of one polygon [x0, y0, x1, y1, ...] in an h x w image. */
 export function polygonToRle(xy: ArrayLike<number>, height: number, width: number): Rle {
   const k = Math.floor(xy.length / 2);
-  const x = new Int32Array(k + 1);
-  const y = new Int32Array(k + 1);
+  // Whole numbers as doubles: no int32 wrap-around for a far vertex (the caller bounds the walk).
+  const x = new Float64Array(k + 1);
+  const y = new Float64Array(k + 1);
   for (let j = 0; j < k; j++) {
     x[j] = Math.trunc(SCALE * xy[2 * j] + 0.5);
     y[j] = Math.trunc(SCALE * xy[2 * j + 1] + 0.5);

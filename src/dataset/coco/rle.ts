@@ -21,7 +21,10 @@ export class RleError extends Error {}
 
 /** pycocotools' rleFrString: the counts of a compressed string, checked (characters, signs, total). */
 export function decodeCountsString(text: string, height: number, width: number): Rle {
-  const counts: number[] = [];
+  const pixels = height * width;
+  // At most one count per character, and never more runs than pixels + 1: 4 bytes a count.
+  let counts = new Uint32Array(Math.min(text.length, pixels + 1, 1024));
+  let m = 0;
   let p = 0;
   while (p < text.length) {
     let value = 0;
@@ -38,12 +41,18 @@ export function decodeCountsString(text: string, height: number, width: number):
       if (!more && (code & 0x10) !== 0) value -= shift; // the sign bit: x |= -1 << 5k
       if (shift > 2 ** 40) throw new RleError(`a number at character ${p} has more than 8 characters: not a count`);
     }
-    if (counts.length > 2) value += counts[counts.length - 2];
-    if (value < 0) throw new RleError(`count ${counts.length} decodes to ${value}: counts are never negative`);
-    if (value > height * width) throw new RleError(`count ${counts.length} decodes to ${value}, more than the ${height * width} pixels of the mask`);
-    counts.push(value);
+    if (m > 2) value += counts[m - 2];
+    if (value < 0) throw new RleError(`count ${m} decodes to ${value}: counts are never negative`);
+    if (value > pixels) throw new RleError(`count ${m} decodes to ${value}, more than the ${pixels} pixels of the mask`);
+    if (m === counts.length) {
+      if (m > pixels) throw new RleError(`more than ${pixels + 1} runs for a mask of ${pixels} pixels`);
+      const grown = new Uint32Array(Math.min(Math.max(1024, m * 2), pixels + 1, text.length));
+      grown.set(counts);
+      counts = grown;
+    }
+    counts[m++] = value;
   }
-  return checkedRle(Uint32Array.from(counts), height, width, 'compressed');
+  return checkedRle(counts.slice(0, m), height, width, 'compressed');
 }
 
 /** pycocotools' rleToString: the compressed string of the counts (used to write and test RLE). */

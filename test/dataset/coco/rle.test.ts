@@ -143,6 +143,7 @@ describe('RLE counts', () => {
     expect(() => decodeCountsString('03 2', 5, 5)).toThrow(/character 2 \(" "\) is outside the RLE alphabet/);
     expect(() => decodeCountsString('0j', 5, 5)).toThrow(/end in the middle of a number/);
     expect(() => decodeCountsString('0o', 5, 5)).toThrow(RleError);
+    expect(() => decodeCountsString('0'.repeat(5000), 2, 2)).toThrow(/more than 5 runs for a mask of 4 pixels/);
     expect(() => rleFromCountsList([3, 30], 5, 5)).toThrow(/count 1 is 30/);
     expect(() => rleFromCountsList([3, 20], 5, 5)).toThrow(/sum to 23/);
   });
