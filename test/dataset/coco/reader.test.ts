@@ -148,6 +148,13 @@ describe('readCocoDataset', () => {
     expect(Buffer.from(decoded.labels).equals(Buffer.from(expectedLabels(images[1])))).toBe(true);
   });
 
+  it('tells classes apart whose categories share a name (or are called "background")', async () => {
+    const root = await fresh();
+    const categories = [{ id: 9, name: 'car' }, { id: 2, name: 'car' }, { id: 4, name: 'background' }, { id: 5, name: 'tree' }];
+    await writeCoco(root, 'train', [sampleImages()[2]], 'images', { categories });
+    expect((await read(root)).classNames).toEqual(['background', 'car (category 2)', 'background (category 4)', 'tree', 'car (category 9)']);
+  });
+
   it('says where there are no instance annotations', async () => {
     const root = await fresh();
     const error = await rejection(read(root));

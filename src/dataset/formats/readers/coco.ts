@@ -112,6 +112,17 @@ function pairIds(file: CocoFile): Map<number, string> {
   return new Map(file.images.map((image) => [image.id, stems.get(stemOf(image.fileName))! > 1 ? `${stemOf(image.fileName)}_${image.id}` : stemOf(image.fileName)]));
 }
 
+/**
+ * 'background', then the category names in class order; a name given twice (or "background")
+ * gets its category id, so every class can be told apart in the profile: "car (category 9)".
+ */
+export function classNames(file: CocoFile): string[] {
+  const names = file.categories.map((c) => c.name);
+  const uses = new Map<string, number>([['background', 1]]);
+  for (const name of names) uses.set(name, (uses.get(name) ?? 0) + 1);
+  return ['background', ...file.categories.map((c) => ((uses.get(c.name) ?? 0) > 1 ? `${c.name} (category ${c.id})` : c.name))];
+}
+
 /** The COCO reader (READERS.coco); also called directly by tests. */
 export async function readCocoDataset(request: ReaderRequest): Promise<LocatedDataset> {
   const options = readerOptions(request.options);
@@ -166,7 +177,7 @@ export async function readCocoDataset(request: ReaderRequest): Promise<LocatedDa
   return {
     pairs,
     skipped,
-    classNames: ['background', ...file.categories.map((c) => c.name)],
+    classNames: classNames(file),
     hasImages: imagesDir !== null,
     imagesDir,
     masksDir: path,
