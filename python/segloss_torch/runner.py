@@ -326,6 +326,16 @@ def main():
     runner = Runner(protocol)
     commands = queue.Queue()
     threading.Thread(target=read_commands, args=(sys.stdin, commands, runner), daemon=True).start()
+    try:
+        serve(runner, commands, protocol)
+    finally:
+        # Input ended (or the reply pipe broke): when segloss is gone (killed), its data cache goes
+        # with the runner, whatever the last reply did.
+        runner.cache = None
+        remove_if_orphaned(runner.cache_folder)
+
+
+def serve(runner, commands, protocol):
     runner.reply({"ready": True, "torch": torch.__version__, "pid": os.getpid()})
     while True:
         message = commands.get()
@@ -344,6 +354,3 @@ def main():
             with runner.lock:
                 runner.aborted.discard(message.get("id"))
     protocol.flush()
-    # Input ended: when segloss is gone (killed), its data cache goes with the runner.
-    runner.cache = None
-    remove_if_orphaned(runner.cache_folder)

@@ -122,6 +122,26 @@ describe('--shard K/N and auto/N', () => {
     expect(() => parseShard('0/0', {})).toThrow(/N must be a whole number/);
   });
 
+  it('the Slurm array recipe of docs/cluster.md: each task runs --shard auto/N with its SLURM_ARRAY_TASK_ID, then merge', async () => {
+    const parts = join(dir, 'array-parts');
+    const saved = process.env.SLURM_ARRAY_TASK_ID;
+    try {
+      for (const task of ['0', '1', '2']) {
+        process.env.SLURM_ARRAY_TASK_ID = task;
+        const run = await runCli(['profile', root, '--shard', 'auto/3', '--out', parts, '--workers', '0']);
+        expect(run.code, run.stderr).toBe(0);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.SLURM_ARRAY_TASK_ID;
+      else process.env.SLURM_ARRAY_TASK_ID = saved;
+    }
+    const files = [0, 1, 2].map((k) => join(parts, `profile-part-${k}-of-3.json`));
+    const merged = await runCli(['merge', ...files, '--json']);
+    expect(merged.code, merged.stderr).toBe(0);
+    const whole = await runCli(['profile', root, '--json', '--workers', '0']);
+    expect(differences(JSON.parse(whole.stdout), JSON.parse(merged.stdout))).toEqual([]);
+  });
+
   it('CLI: profile --shard needs --out; each shard writes its part and merge writes profile.json equal to profile --out', async () => {
     const noOut = await runCli(['profile', root, '--shard', '0/2']);
     expect(noOut.code).toBe(2);
