@@ -117,12 +117,11 @@ export async function streamJsonObject(handle: FileHandle, size: number, handler
     }
   };
 
+  /** A value starting with byte b at `at`: an object, array or string is bracketed; a number or literal is not. */
   const begin = (b: number, at: number): Capture => {
+    if (b === 0x2c || b === 0x7d || b === 0x5d || b === 0x3a) throw new JsonStreamError(`expected a value but found ${describeByte(b)}`, at);
     const c = new Capture(at);
-    if (b === 0x7b || b === 0x5b) c.depth = 0;
-    else if (b === 0x22) c.depth = 0;
-    else if (b === 0x2c || b === 0x7d || b === 0x5d || b === 0x3a) throw new JsonStreamError(`expected a value but found ${describeByte(b)}`, at);
-    else c.scalar = true;
+    c.scalar = b !== 0x7b && b !== 0x5b && b !== 0x22;
     return c;
   };
 
