@@ -1,6 +1,7 @@
 /** The dataset flags shared by profile, recommend and verify. */
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { parseBands } from './bands.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING, parseMaxPixels } from './limits.js';
 import type { DatasetOptions } from './types.js';
 
@@ -38,7 +39,8 @@ export function addDatasetOptions(command: Command): Command {
       '--max-pixels <n>',
       `largest width x height decoded per image or mask, checked from the file header before decoding; larger files are skipped with the reason (default ${DEFAULT_MAX_PIXELS / 1e6}M = ${DEFAULT_MAX_PIXELS}, at most ${MAX_PIXELS_CEILING / 1e6}M; "150M" = 150 megapixels)`,
       parseMaxPixels,
-    );
+    )
+    .option('--bands <list>', 'image bands to measure and train on, 1-based, in this order (e.g. 4,3,2 of a multi-band GeoTIFF; default: every band)', parseBands);
 }
 
 /**
@@ -78,6 +80,13 @@ export function datasetOptionsFrom(opts: Record<string, unknown>, positionalDir?
       options.maxPixels = parseMaxPixels(String(opts.maxPixels));
     } catch (error) {
       throw new UserError(`--max-pixels: ${(error as Error).message}`, { fix: `for example --max-pixels ${DEFAULT_MAX_PIXELS}` });
+    }
+  }
+  if (opts.bands !== undefined && opts.bands !== null) {
+    try {
+      options.bands = Array.isArray(opts.bands) ? parseBands(opts.bands.join(',')) : parseBands(String(opts.bands));
+    } catch (error) {
+      throw new UserError(`--bands: ${(error as Error).message}`, { fix: 'for example --bands 4,3,2 (band numbers start at 1)' });
     }
   }
   if (positionalDir !== undefined) options.root = positionalDir;

@@ -125,6 +125,7 @@ export async function indexDataset(options: DatasetOptions): Promise<DatasetInde
     ignoreIndex: options.ignoreIndex,
     colormap,
     maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    bands: options.bands ?? null, // --bands (src/dataset/bands.ts), applied in decodePair
   };
 }
 
