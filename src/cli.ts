@@ -22,6 +22,7 @@ export const COMMANDS: LazyCommand[] = [
   { name: 'profile', summary: 'Measure class imbalance, object scale and boundary ambiguity of a segmentation dataset.', load: async () => (await import('./commands/profile.js')).registerProfileCommand },
   { name: 'recommend', summary: 'Recommend a loss recipe for a dataset with the rule engine, and show the reasoning.', load: async () => (await import('./commands/recommend.js')).registerRecommendCommand },
   { name: 'rules', summary: 'List the recommendation rules in force, with each threshold, its rationale and its source.', load: async () => (await import('./commands/rules.js')).registerRulesCommand },
+  { name: 'formats', summary: 'List the dataset layouts segloss reads: what detects each, its folders, label convention and the command to use.', load: async () => (await import('./commands/formats.js')).registerFormatsCommand },
   { name: 'verify', summary: 'Train the recommended loss recipe and its alternatives briefly on the dataset, compare them, and give a verdict.', load: async () => (await import('./commands/verify.js')).registerVerifyCommand },
   { name: 'export', summary: 'Write the recommended (or winning) recipe as a runnable snippet for your own trainer (PyTorch, MONAI or Keras).', load: async () => (await import('./commands/export.js')).registerExportCommand },
   { name: 'report', summary: 'Rebuild report.md and report.html in OUT from the JSON files segloss wrote there.', load: async () => (await import('./commands/report.js')).registerReportCommand },

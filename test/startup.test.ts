@@ -32,8 +32,8 @@ describe('start-up imports', () => {
     expect(heavyIn(imports).some((u) => u.includes('/node_modules/sharp'))).toBe(true);
   }, 30_000);
 
-  it('--version, --help, rules, rules --facts, export --help and report --help load none of the heavy stages', async () => {
-    const runs = await Promise.all([['--version'], ['--help'], ['rules'], ['rules', '--facts'], ['export', '--help'], ['report', '--help']].map(async (args) => ({ args, ...(await importsOf(['src/cli.ts', ...args])) })));
+  it('--version, --help, rules, rules --facts, export --help, report --help and formats load none of the heavy stages', async () => {
+    const runs = await Promise.all([['--version'], ['--help'], ['rules'], ['rules', '--facts'], ['export', '--help'], ['report', '--help'], ['formats'], ['formats', '--json']].map(async (args) => ({ args, ...(await importsOf(['src/cli.ts', ...args])) })));
     for (const run of runs) {
       expect(run.code, run.args.join(' ')).toBe(0);
       expect(run.imports.some((u) => u.endsWith('/src/cli.ts')), run.args.join(' ')).toBe(true);

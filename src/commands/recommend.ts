@@ -35,7 +35,7 @@ export function registerRecommendCommand(program: Command): void {
   const command = program
     .command('recommend')
     .description('Recommend a loss recipe for a dataset with the rule engine, and show the reasoning.')
-    .argument('[dir]', 'dataset root to profile first (ROOT/images + ROOT/masks); or use --profile')
+    .argument('[dir]', 'dataset root to profile first (a layout listed by `segloss formats`); or use --profile')
     .option('--profile <file>', 'use a profile.json written by `segloss profile --out` instead of profiling')
     .addOption(new Option('--domain <domain>', 'apply the scenario recipe for this domain').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'what matters most to you').choices(PRIORITIES))

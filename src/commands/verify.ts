@@ -35,7 +35,7 @@ export function registerVerifyCommand(program: Command): void {
   const command = program
     .command('verify')
     .description('Train the recommended loss recipe and its alternatives briefly on the dataset, compare them on validation images, and give a verdict.')
-    .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks)')
+    .argument('<dir>', 'dataset root (a layout listed by `segloss formats`, with images)')
     .option('--recommendation <file>', 'recommendation.json to verify (default: profile the dataset and run the rules)')
     .addOption(new Option('--domain <domain>', 'without --recommendation: the domain for the rules').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'without --recommendation: what matters most').choices(PRIORITIES))

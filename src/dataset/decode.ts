@@ -427,7 +427,7 @@ export async function decodePair(pair: DatasetPair, context: DecodeContext): Pro
       pair.source?.kind === 'coco' ? "fix the image's width and height in the annotation file" : 'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
     );
   }
-  return {
+  const decoded: DecodedPair = {
     id: pair.id,
     width: mask.width,
     height: mask.height,
@@ -435,5 +435,8 @@ export async function decodePair(pair: DatasetPair, context: DecodeContext): Pro
     image: image ? { channels: image.channels, data: image.data, rgb: image.rgb } : null,
     maxLabel: mask.maxLabel,
   };
+  // The pair's leak-free group (formats/groups.ts) travels with it to verify's split.
+  if (pair.group !== undefined) decoded.group = pair.group;
+  return decoded;
 }
 

@@ -6,8 +6,8 @@ import type { CocoPairImage } from './coco/annotation-file.js';
 export interface DatasetOptions {
   /** Dataset root: ROOT/images + ROOT/masks, or a folder of masks only. */
   root?: string;
-  /** Images folder; overrides ROOT/images. */
-  imagesDir?: string;
+  /** Images folder; overrides ROOT/images. null = masks only (--images none). */
+  imagesDir?: string | null;
   /** Masks folder; overrides ROOT/masks. */
   masksDir?: string;
   /** Label value excluded from every count and loss (default 255); null = every value is a class. */

@@ -41,6 +41,8 @@ export interface ProfileContext {
   skipped: SkippedItem[];
   sample: { size: number; seed: number; population: number } | null;
   boundary: BoundaryOptions;
+  /** The dataset layout read, recorded in the profile's dataset section. */
+  format?: DatasetProfile['dataset']['format'];
   /** --bands: the image bands measured (1-based); absent = every band. */
   bands?: number[];
 }
@@ -268,6 +270,7 @@ export class ProfileAccumulator {
         maxSize: this.maxSize,
         skipped: context.skipped,
         sample: context.sample,
+        ...(context.format ? { format: context.format } : {}),
         ...(context.bands ? { bands: context.bands } : {}),
         ...(Object.keys(this.imageBands).length > 0 ? { imageBands: { ...this.imageBands } } : {}),
       },

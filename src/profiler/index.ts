@@ -126,6 +126,7 @@ async function measureDataset(options: ProfileOptions, onProgress: ((p: ProfileP
     skipped: [...index.skipped, ...pairSkipped],
     sample,
     boundary,
+    format: index.format,
     ...(index.bands ? { bands: index.bands } : {}), // --bands (src/dataset/bands.ts)
   };
   return { index, pairs, population, accumulator, context, pairSkipped, started };
