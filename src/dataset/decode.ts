@@ -20,6 +20,7 @@ import { stretchBands } from './band-stretch.js';
 import { readsBandByBand, readTiffBands, selectBands, tiffBandLayout, type BandImage } from './bands.js';
 import { checkMaskSampleType, checkPages } from './sample-types.js';
 import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
+import { decodeCocoMask } from './coco/decode-mask.js';
 import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
 
 export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number; bands?: number[] | null };
@@ -411,7 +412,8 @@ function pngHeader(path: string, bytes: Uint8Array): ReturnType<typeof readPngHe
 export async function decodePair(pair: DatasetPair, context: DecodeContext): Promise<DecodedPair> {
   // Both decode at once; when both fail, the mask's problem is the one reported (deterministic).
   const [maskResult, imageResult] = await Promise.allSettled([
-    decodeMask(pair.maskPath, context),
+    // COCO pairs: the labels are the image's annotations in the file maskPath names (coco/).
+    pair.source?.kind === 'coco' ? decodeCocoMask(pair, context) : decodeMask(pair.maskPath, context),
     pair.imagePath ? decodeImage(pair.imagePath, context.maxPixels) : Promise.resolve(null),
   ]);
   if (maskResult.status === 'rejected') throw maskResult.reason;
@@ -422,7 +424,7 @@ export async function decodePair(pair: DatasetPair, context: DecodeContext): Pro
     throw new PairProblem(
       pair.maskPath,
       `mask is ${mask.width}x${mask.height} but its image ${pair.imagePath} is ${image.width}x${image.height}`,
-      'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
+      pair.source?.kind === 'coco' ? "fix the image's width and height in the annotation file" : 'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
     );
   }
   const decoded: DecodedPair = {
