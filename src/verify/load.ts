@@ -71,7 +71,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
       break;
     }
     totalPixels += result.width * result.height;
-    decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
+    decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels, ...groupOf(result.group ?? pair.group) });
   }
   // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
   if (decoded.length === 0 && pairs.length > 0) throw noneReadable(pairs.length, index.masksDir, [...pairProblems, ...index.skipped]);
@@ -82,6 +82,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     classNames: recommendation.input.classNames.length === numClasses ? recommendation.input.classNames : Array.from({ length: numClasses }, (_, c) => index.classNames?.[c] ?? String(c)),
     ignoreIndex: index.ignoreIndex,
     notes,
+    ...(dataset.groupPattern ? { groupPattern: dataset.groupPattern } : {}),
   };
 }
 
@@ -130,4 +131,9 @@ function sameChannelCount(images: VerifyImage[]): VerifyImage[] {
     for (let i = 0; i < im.pixels.length; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = im.pixels[i];
     return { ...im, channels: 3, pixels: rgb };
   });
+}
+
+/** The group field of a VerifyImage (absent when the pair has none: the split then uses its id). */
+function groupOf(group: string | undefined): { group?: string } {
+  return group !== undefined ? { group } : {};
 }
