@@ -106,6 +106,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const seedsPerFold = input.design?.seedsPerFold ?? input.seeds;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const seedsText = folds > 1 ? `${plural(folds, 'fold')} x ${plural(seedsPerFold, 'seed')}` : plural(input.seeds, 'seed');
+  const replicatesWord = folds > 1 ? 'folds' : 'seeds';
   const moreReplicates = folds > 1 ? `--folds ${MIN_SEEDS_FOR_CLAIM} or more (or --folds 1 --seeds ${MIN_SEEDS_FOR_CLAIM})` : `--seeds ${MIN_SEEDS_FOR_CLAIM}`;
 
   const scored = candidates.filter((c) => c.scores !== null && !eliminated.has(c.id));
@@ -133,7 +134,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (recElimination) {
     const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
     if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
-      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} replicates are too few to call it beaten; run verify with ${moreReplicates}.`);
+      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} ${replicatesWord} are too few to call it beaten; run verify with ${moreReplicates}.`);
     }
     return verdict('beaten', recElimination.by, `At ${recElimination.steps} steps ${labelOf(recElimination.by)} was ahead of the recommended ${rec.label} by ${evidence}, so racing stopped it; for training this long, switch to ${labelOf(recElimination.by)} (a ranking at this budget: longer training can change it).`);
   }
@@ -157,7 +158,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     if (eliminations.length > 0) {
       const moving = closingOn(rec.id);
       if (eliminations.some((e) => e.seeds < MIN_SEEDS_FOR_CLAIM)) {
-        return verdict('inconclusive', rec.id, `Inconclusive with ${seedsText}: racing stopped every alternative that trained as worse than the leader${racedText.replace('; racing had stopped', ':')}, but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} replicates; run verify with ${moreReplicates}.`);
+        return verdict('inconclusive', rec.id, `Inconclusive with ${seedsText}: racing stopped every alternative that trained as worse than the leader${racedText.replace('; racing had stopped', ':')}, but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} ${replicatesWord}; run verify with ${moreReplicates}.`);
       }
       return verdict(
         'confirmed',
@@ -218,7 +219,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict(
       'inconclusive',
       top.id,
-      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} replicates; run verify with ${moreReplicates} (about ${need.toFixed(1)}x this run's training)${movingText(aroundRec)}.`,
+      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} ${replicatesWord}; run verify with ${moreReplicates} (about ${need.toFixed(1)}x this run's training)${movingText(aroundRec)}.`,
       { ...extra, toResolve: { seeds: MIN_SEEDS_FOR_CLAIM, budgetMultiplier: need, valImagesMultiplier: null, text: moreReplicates } },
     );
   }
