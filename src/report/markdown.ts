@@ -12,7 +12,7 @@ import { objectComparisonSentences } from '../metrics/object-comparison.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { recipeRows } from './recipe-summary.js';
 import { stabilityWord } from './verification-text.js';
-import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
+import { comparisonCiHeader, comparisonRows, comparisonTitle, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 
 /** A prediction overlay image to link, with its path relative to report.md. */
 export interface ReportOverlay {
@@ -186,7 +186,7 @@ function verificationSection(report: VerificationReport): string[] {
   if (scope.length) lines.push(...scope.map((line) => `> ${line}`), '');
   const comparisons = comparisonRows(report);
   if (comparisons.length) {
-    lines.push('Seed-paired comparisons (CIs over seeds and validation images):', '');
+    lines.push(`${comparisonTitle(report)}:`, '');
     lines.push(...table(['candidate', 'vs', 'metric', 'difference', comparisonCiHeader(report), 'result', 'detectable', 'seeds'], comparisons.map((c) => [c.label, c.against, c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])), '');
   }
   const eliminated = eliminationLines(report);
