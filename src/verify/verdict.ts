@@ -3,7 +3,8 @@
  * recipe better than the alternatives, equivalent to them, beaten, or can the run not tell?
  *
  * Every comparison is seed-paired (src/verify/seed-stats.ts: the CI holds seed-to-seed and
- * validation-image variance) on mean Dice, candidate minus recommended, at `confidence` (95%):
+ * validation-image variance) or, with cross-validation folds, fold-paired (fold-stats.ts) on mean
+ * Dice, candidate minus recommended, at `confidence` (95%):
  *  - better: the CI excludes 0 upwards AND survives Holm's correction over the k-1 alternatives
  *    ("some alternative is better" is a union of k-1 claims, so it pays for multiplicity);
  *  - worse: the CI excludes 0 downwards (confirming "better than ALL" is an intersection-union test,
@@ -12,6 +13,10 @@
  *    one-sided test at 2.5%: conservative); checked first, so a significant but negligible
  *    difference is "equivalent";
  *  - undecided: none of these.
+ * The CI shown beside each decision (verdict.comparisons, the sentence) is the one the decision used:
+ * Holm-adjusted for "better" and for an "undecided" that leans better, unadjusted otherwise
+ * (shownInterval); the smallest detectable difference and the advice are at Holm's first-step level,
+ * and the advice always asks for more than the run had (issue 22).
  * Outcome: beaten if any alternative is better; confirmed if all are worse; equivalent if all are
  * worse or equivalent; tied otherwise (no difference shown, none ruled out: the data could not
  * separate them, and the verdict says how small a difference it could have seen and roughly how
