@@ -257,7 +257,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   // Tied for lack of data: say what this run could see and what would decide.
   const focus = undecided.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
   const d = shown.get(focus.id) ?? null;
-  const toResolve = d ? resolveText(d, tieMargin, claimConfidence, input.seeds) : null;
+  const toResolve = d ? resolveText(d, tieMargin, claimConfidence, seedsText) : null;
   const lead = best === rec ? `the best mean Dice (${fmt(rec.scores.meanDice)})` : `mean Dice ${fmt(rec.scores.meanDice)} vs ${fmt(best!.scores!.meanDice)} for ${best!.label}`;
   const ahead = worse.length ? `, significantly ahead of ${listAnd(worse.map((o) => o.label))}` : '';
   const eqText = equivalent.length ? `, equivalent to ${listAnd(equivalent.map((o) => o.label))}` : '';
@@ -332,7 +332,7 @@ export function shownInterval(d: PairedDifference, relation: VerdictComparison['
   return { ...d, ci: intervalAt(d, level), confidence: level };
 }
 
-function resolveText(d: PairedDifference, tieMargin: number, confidence: number, seeds: number): NonNullable<Verdict['toResolve']> {
+function resolveText(d: PairedDifference, tieMargin: number, confidence: number, design: string): NonNullable<Verdict['toResolve']> {
   const need = seedsNeeded(d, { tieMargin, confidence });
   const aim = need.goal === 'direction' ? `tell the sign of a ${fmt(need.target)} difference` : `show equivalence within ${tieMargin}`;
   const byFold = d.unit === 'fold';
@@ -345,7 +345,7 @@ function resolveText(d: PairedDifference, tieMargin: number, confidence: number,
     const images = byFold ? 'every image is validated once already: about ' : 'about ';
     return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (${images}${need.valImagesMultiplier.toFixed(1)}x more ${byFold ? 'labelled' : 'validation'} images)` };
   }
-  return { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, text: `more than 64 seeds would be needed to ${aim} at this budget (${seeds} now); a longer training may separate them` };
+  return { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, text: `more than 64 seeds${d.unit === 'fold' ? ' per fold' : ''} would be needed to ${aim} at this budget (${design} now); a longer training may separate them` };
 }
 
 /** Curve lines: every moving pair that involves the recommended recipe, or a note when there is no curve. */
