@@ -1,6 +1,6 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
@@ -31,6 +31,7 @@ import { checkBudgetSeconds, collect, limited, withRange } from './option-parser
 import { checkTrainingMemory } from './training-memory.js';
 import { MAX_DEVICE_ENTRIES, parseDeviceList, GPU_TRAINING_DEFAULTS } from '../engine/torch/devices.js';
 import { torchWouldUseGpu, type TorchSettings } from '../engine/torch/engine.js';
+import { checkClusterAddress } from '../engine/torch/cluster.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -57,6 +58,8 @@ export function registerVerifyCommand(program: Command): void {
     .option('--devices <list>', `torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device; at most ${MAX_DEVICE_ENTRIES} entries, of them at most 2 x cores cpu)`)
     .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
     .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
+    .option('--cluster <address>', 'torch backend on a Dask cluster: one runner per worker of the scheduler at ADDRESS (tcp://HOST:PORT); a worker started with --resources GPU=1 trains on its GPU; the protocol and verdict are unchanged')
+    .option('--cache-dir <dir>', 'torch backend: write the decoded data cache into DIR (default: the temp folder); with --cluster, a folder every worker reads at the same path, so the data is not sent to each worker')
     .option('--folds <k>', withRange(`cross-validation folds: every image (or --group group) validated in exactly one fold, candidates paired by fold; 1 = one split by --val-fraction (default: ${DEFAULT_FOLDS} folds on up to ${MAX_UNITS_FOR_FOLDS} images or groups, fewer on fewer than ${2 * DEFAULT_FOLDS}, 1 beyond)`, 'folds'), limited('folds'))
     .option('--seeds <k>', withRange(`training seeds per fold (per candidate with --folds 1), paired across candidates (same initial weights and crops); CIs come from the fold- or seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} replicates no candidate is "beaten" or "confirmed" (default: 1 with ${DEFAULT_FOLDS} folds, enough for ${MIN_REPLICATES} replicates otherwise)`, 'seeds'), limited('seeds'))
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
@@ -80,8 +83,11 @@ export function registerVerifyCommand(program: Command): void {
     const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
     checkCropAndMemory(opts);
     const torch = torchSettingsFrom(opts);
-    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights)) {
-      throw new UserError(`--python, --device, --devices, --model and --model-weights apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.cluster || opts.cacheDir)) {
+      throw new UserError(`--python, --device, --devices, --model, --model-weights, --cluster and --cache-dir apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    }
+    if (opts.cluster && (opts.devices || opts.device !== 'auto')) {
+      throw new UserError('--cluster places one runner on each Dask worker, so --device and --devices do not apply', { fix: 'drop --device/--devices; start GPU workers with `dask worker ADDRESS --resources GPU=1`' });
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
     // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
@@ -115,7 +121,8 @@ export function registerVerifyCommand(program: Command): void {
           steps: (opts.steps as number | undefined) ?? null,
           budgetSeconds,
           candidates,
-          backend: opts.backend as 'auto' | BackendName,
+          // --cluster trains on the torch runners (auto would otherwise be free to pick wasm).
+          backend: opts.cluster ? 'torch' : (opts.backend as 'auto' | BackendName),
           threads: opts.threads as number | undefined,
           torch,
           seeds: (opts.seeds as number | undefined) ?? null,
@@ -168,6 +175,8 @@ function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
     ...(opts.devices ? { devices: parseDeviceList(String(opts.devices)) } : {}),
     model: String(opts.model ?? 'unet'),
     ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
+    ...(opts.cluster ? { cluster: checkClusterAddress(String(opts.cluster)) } : {}),
+    ...(opts.cacheDir ? { cacheDir: resolve(String(opts.cacheDir)) } : {}),
   };
 }
 

@@ -225,7 +225,14 @@ export interface VerificationReport {
   kind: 'VerificationReport';
   createdAt: string;
   tool: { name: 'segloss'; version: string };
-  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }> };
+  backend: {
+    name: BackendName;
+    detail: string;
+    threads: number;
+    skipped: Array<{ name: BackendName; why: string }>;
+    /** verify --cluster: the Dask scheduler, each worker's device and threads, the runner code uploaded. */
+    cluster?: { scheduler: string; workers: Array<{ address: string; device: string; threads: number; torch: string | null }>; code: string | null; cacheDir: string | null; recoveries: Array<{ from: string; to: string; why: string }> };
+  };
   settings: {
     steps: number | null;
     budgetSeconds: number | null;

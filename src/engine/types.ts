@@ -7,6 +7,7 @@
  * pixels: every engine cuts the same crops out of the same data, so what a run sees does not
  * depend on the backend.
  */
+import type { ClusterRecord } from './torch/cluster.js';
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
 import type { BackendName } from '../contracts/verification.js';
@@ -108,6 +109,8 @@ export interface BackendInfo {
   detail: string;
   threads: number;
   skipped: Array<{ name: BackendName; why: string }>;
+  /** The Dask cluster the torch runners ran on (verify --cluster). */
+  cluster?: ClusterRecord;
 }
 
 export interface Engine {

@@ -18,6 +18,7 @@ import { buildUNet } from '../unet.js';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from './cache.js';
 import { isGpu, resolveDevices } from './devices.js';
 import { findTorchPython, type FoundPython } from './python.js';
+import { probeCluster, recoveriesIn, workerDevice, type ClusterRecovery } from './cluster.js';
 import { explainRunnerError, RunnerError, startRunner, type RunnerProcess } from './runner-process.js';
 import { describeProblem, fileKind } from '../../common/regular-file.js';
 import { runGuard } from '../run-guard.js';
@@ -41,6 +42,10 @@ export interface TorchSettings {
   found?: FoundPython;
   /** Module the runner runs (default segloss_torch); tests point it at a broken one. */
   runnerModule?: string;
+  /** --cluster tcp://HOST:PORT: one runner per Dask worker, through the bridge (cluster.ts). */
+  cluster?: string;
+  /** --cache-dir: where the data cache is written (a folder every cluster worker reads at the same path). */
+  cacheDir?: string;
 }
 
 export const SMP_MODEL = /^smp:[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_.-]+$/;
@@ -59,11 +64,14 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   if (settings.modelWeights && modelName === 'unet') throw new UserError('--model-weights applies to an smp:... model only', { fix: 'drop --model-weights, or pass --model smp:<Architecture>:<encoder>' });
   if (settings.modelWeights) checkWeightsFile(settings.modelWeights);
   const unet = buildUNet({ ...model, seed: 0 });
-  const { devices, threads } = cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
+  const cluster = settings.cluster ? await probeCluster(found.command, settings.cluster, settings.env) : null;
+  const { devices, threads } = cluster
+    ? { devices: cluster.workers.map(workerDevice), threads: undefined }
+    : cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
   // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
   const channelsLast = settings.channelsLast ?? false;
 
-  const folder = createCacheFolder(); // a UserError naming the temp folder when it cannot be made
+  const folder = createCacheFolder(settings.cacheDir); // a UserError naming the folder when it cannot be made
   const processes: RunnerProcess[] = [];
   const cleanUpOnExit = () => {
     for (const p of processes) p.kill();
@@ -93,11 +101,19 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     });
     const started = await Promise.all(
       devices.map(async (device, index) => {
-        const runner = await startRunner({ python: found.command, label: `${device}, process ${index + 1}`, env: settings.env, module: settings.runnerModule }).catch((error: unknown) => {
+        const worker = cluster?.workers[index];
+        const runner = await startRunner({
+          python: found.command,
+          label: worker ? `Dask worker ${worker.address}` : `${device}, process ${index + 1}`,
+          env: settings.env,
+          module: worker ? 'segloss_torch.cluster' : settings.runnerModule,
+          args: worker ? ['--scheduler', settings.cluster!, '--worker', worker.address, ...(settings.cacheDir ? ['--shared'] : [])] : undefined,
+        }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner with ${found.command}`);
         });
         processes.push(runner);
-        const info = await runner.request('init', { cache: folder, device, threads: threads ?? null, channelsLast, model: modelSpec }).catch((error: unknown) => {
+        const runnerThreads = worker ? worker.nthreads : (threads ?? null);
+        const info = await runner.request('init', { cache: folder, device, threads: runnerThreads, channelsLast, model: modelSpec }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner on ${device}`);
         });
         return { runner, info };
@@ -112,6 +128,8 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   }
 
   const runsOn = new Map<RunnerProcess, number>(processes.map((p) => [p, 0]));
+  /** Cluster workers lost and where their runs resumed (filled as the bridges report them). */
+  const recoveries: ClusterRecovery[] = [];
   const weightFiles = new Map<number, string>();
   let runCount = 0;
   let disposed = false;
@@ -129,7 +147,9 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     }
     return file;
   };
-  const where = devices.every((d) => !isGpu(d))
+  const where = cluster
+    ? `a Dask cluster at ${settings.cluster} (${cluster.workers.length} worker${cluster.workers.length > 1 ? 's' : ''}: ${cluster.workers.map((w, i) => `${w.address} ${devices[i]}`).join(', ')})`
+    : devices.every((d) => !isGpu(d))
     ? `CPU, ${devices.length} process${devices.length > 1 ? 'es' : ''} x ${threads ?? 1} thread${threads === 1 ? '' : 's'}`
     : devices.length > 1 ? `${devices.length} processes on ${devices.join(', ')}` : devices[0];
   const deviceNote = devices.some(isGpu) && found.probe.cudaDevices.length ? ` (${found.probe.cudaDevices.map((d) => d.name).join(', ')})` : '';
@@ -140,6 +160,17 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
       detail: `PyTorch ${found.probe.torch} (Python ${found.probe.python}, ${found.command}) on ${where}${deviceNote}${modelName !== 'unet' ? `, model ${modelName}` : ''}${channelsLast ? ', channels-last' : ''}`,
       threads: threads ?? 1,
       skipped: [],
+      ...(cluster
+        ? {
+            cluster: {
+              scheduler: settings.cluster!,
+              workers: cluster.workers.map((w, i) => ({ address: w.address, device: devices[i], threads: w.nthreads, torch: w.torch })),
+              code: cluster.code,
+              cacheDir: settings.cacheDir ?? null,
+              recoveries,
+            },
+          }
+        : {}),
     },
     parameterCount,
     concurrency: processes.length,
@@ -155,6 +186,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
       const what = `run ${spec.id}`;
       await runner
         .request('create_run', { run: runKey, model: modelSpec, weightsFile: await weightsFor(spec.seed), layout, seed: spec.seed, lossFile, clipNorm: spec.recipe.gradientClipNorm })
+        .then((reply) => recoveries.push(...recoveriesIn(reply)))
         .catch((error: unknown) => {
           throw explainRunnerError(error, what);
         });
@@ -172,6 +204,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           signal?.addEventListener('abort', onAbort, { once: true });
           try {
             const reply = await runner.request('train', { run: runKey, steps: steps.map(stepMessage) });
+            recoveries.push(...recoveriesIn(reply));
             const losses = reply.losses;
             // A reply that is not one loss (or null: not finite) per step trained is not trusted.
             if (!Array.isArray(losses) || losses.length > steps.length || !losses.every((loss) => loss === null || typeof loss === 'number')) {
@@ -189,6 +222,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           const out = join(folder, `pred-${index}.u8`);
           try {
             const reply = await runner.request('predict_val', { run: runKey, out, ...(spec.validation ? { indices: [...spec.validation] } : {}) });
+            recoveries.push(...recoveriesIn(reply));
             const sizes = reply.sizes;
             const expected = valImages.map((image) => [image.width, image.height]);
             if (!Array.isArray(sizes) || JSON.stringify(sizes) !== JSON.stringify(expected)) {

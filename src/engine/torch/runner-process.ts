@@ -60,12 +60,14 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Module to run (default segloss_torch); tests point it at a broken one. */
   module?: string;
+  /** Arguments after the module (the cluster bridge's --scheduler and --worker). */
+  args?: string[];
   /** Default READY_TIMEOUT_MS. */
   readyTimeoutMs?: number;
 }
 
 export async function startRunner(options: StartOptions): Promise<RunnerProcess> {
-  const child: ChildProcessWithoutNullStreams = spawn(options.python, ['-u', '-m', options.module ?? 'segloss_torch'], {
+  const child: ChildProcessWithoutNullStreams = spawn(options.python, ['-u', '-m', options.module ?? 'segloss_torch', ...(options.args ?? [])], {
     env: runnerEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
