@@ -18,7 +18,9 @@ export function lockstepSentence(report: VerificationReport): string | null {
   const runs = report.candidates.length * s.seeds.length;
   const rungs = s.rungs.map((r) => r.steps).join(', ');
   const steps = s.steps !== null ? `every surviving run trained exactly ${s.steps} steps` : 'no rung was reached';
-  return `${runs} runs (${report.candidates.length} candidates x ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'}) trained in lockstep, rounds of ${s.roundSteps ?? '?'} steps: ${steps}; scored on validation at rungs of ${rungs || 'no'} steps.`;
+  // (folds, issue 22) with cross-validation a run is a candidate x fold x seed.
+  const replicates = s.folds && s.folds.count > 1 ? `${s.folds.count} folds x ${s.folds.seedsPerFold} seed${s.folds.seedsPerFold === 1 ? '' : 's'}` : `${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'}`;
+  return `${runs} runs (${report.candidates.length} candidates x ${replicates}) trained in lockstep, rounds of ${s.roundSteps ?? '?'} steps: ${steps}; scored on validation at rungs of ${rungs || 'no'} steps.`;
 }
 
 /** What the verdict answers and what it could see, as sentences (those its sentence and details do not already say). */
