@@ -116,6 +116,12 @@ export interface DatasetProfile {
     skipped: SkippedItem[];
     /** Set when --sample N profiled a seeded subset. */
     sample: { size: number; seed: number; population: number } | null;
+    /** The dataset layout read (src/dataset/formats): its name, why, and the split; absent with --masks/--images. */
+    format?: { name: string; reason: string; split: string | null };
+    /** --bands: the image bands measured, 1-based, in order (absent = every band). */
+    bands?: number[];
+    /** Images profiled per band count, after --bands ({"4": 24}); absent for masks-only datasets. */
+    imageBands?: Record<string, number>;
   };
   /** The exact rules and parameters behind the boundary measure, so a profile explains itself. */
   method: {

@@ -41,6 +41,10 @@ export interface ProfileContext {
   skipped: SkippedItem[];
   sample: { size: number; seed: number; population: number } | null;
   boundary: BoundaryOptions;
+  /** The dataset layout read, recorded in the profile's dataset section. */
+  format?: DatasetProfile['dataset']['format'];
+  /** --bands: the image bands measured (1-based); absent = every band. */
+  bands?: number[];
 }
 
 /**
@@ -55,6 +59,8 @@ export interface AccumulatorState {
   valid: { n: number; sumX: number; sumXX: number };
   ambiguous: { n: number; sumY: number; sumX: number; sumYY: number; sumXX: number; sumXY: number };
   imagesWithBoundary: number;
+  /** Images per band count ("4": 24); absent in parts written before multi-band images. */
+  imageBands?: Record<string, number>;
   minSize: [number, number] | null;
   maxSize: [number, number] | null;
   classes: Array<Omit<ClassTotals, 'objects'> & { objects: AreaSketch }>;
@@ -69,6 +75,7 @@ export class ProfileAccumulator {
   private readonly valid = { n: 0, sumX: 0, sumXX: 0 };
   private readonly ambiguous = new RatioSums();
   private imagesWithBoundary = 0;
+  private readonly imageBands: Record<string, number> = {};
   private minSize: [number, number] | null = null;
   private maxSize: [number, number] | null = null;
 
@@ -98,6 +105,7 @@ export class ProfileAccumulator {
       const sketch = stats.objects[c];
       if (sketch) totals.objects.merge(sketch);
     });
+    if (stats.imageBands !== undefined) this.imageBands[stats.imageBands] = (this.imageBands[stats.imageBands] ?? 0) + 1;
     if (stats.boundary) {
       this.imagesWithBoundary++;
       let boundary = 0;
@@ -124,6 +132,7 @@ export class ProfileAccumulator {
       valid: { ...this.valid },
       ambiguous: { n, sumY, sumX, sumYY, sumXX, sumXY },
       imagesWithBoundary: this.imagesWithBoundary,
+      imageBands: { ...this.imageBands },
       minSize: this.minSize,
       maxSize: this.maxSize,
       classes: this.classes.map((t) => ({ ...t, objects: t.objects.toSketch() })),
@@ -146,6 +155,7 @@ export class ProfileAccumulator {
     a.sumXX += state.ambiguous.sumXX;
     a.sumXY += state.ambiguous.sumXY;
     this.imagesWithBoundary += state.imagesWithBoundary;
+    for (const [bands, images] of Object.entries(state.imageBands ?? {})) this.imageBands[bands] = (this.imageBands[bands] ?? 0) + images;
     if (state.minSize) this.minSize = this.minSize ? [Math.min(this.minSize[0], state.minSize[0]), Math.min(this.minSize[1], state.minSize[1])] : [...state.minSize];
     if (state.maxSize) this.maxSize = this.maxSize ? [Math.max(this.maxSize[0], state.maxSize[0]), Math.max(this.maxSize[1], state.maxSize[1])] : [...state.maxSize];
     this.ensureClasses(state.classes.length);
@@ -260,6 +270,9 @@ export class ProfileAccumulator {
         maxSize: this.maxSize,
         skipped: context.skipped,
         sample: context.sample,
+        ...(context.format ? { format: context.format } : {}),
+        ...(context.bands ? { bands: context.bands } : {}),
+        ...(Object.keys(this.imageBands).length > 0 ? { imageBands: { ...this.imageBands } } : {}),
       },
       method: {
         connectivity: 8,

@@ -126,6 +126,8 @@ async function measureDataset(options: ProfileOptions, onProgress: ((p: ProfileP
     skipped: [...index.skipped, ...pairSkipped],
     sample,
     boundary,
+    format: index.format,
+    ...(index.bands ? { bands: index.bands } : {}), // --bands (src/dataset/bands.ts)
   };
   return { index, pairs, population, accumulator, context, pairSkipped, started };
 }
@@ -179,6 +181,7 @@ function shardSettings(index: DatasetIndex, context: ProfileContext, options: Pr
     sample: context.sample,
     maxPixels: index.maxPixels,
     strict: Boolean(options.strict),
+    bands: index.bands ?? null,
   };
 }
 

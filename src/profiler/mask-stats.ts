@@ -2,7 +2,7 @@
  * Per-mask statistics: small, mergeable, JSON-able. Pure apart from opencv-wasm's scratch memory.
  */
 import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
-import { DEFAULT_BOUNDARY_OPTIONS, measureBoundary, toGrey, type BoundaryOptions, type ClassBoundaryCounts } from './boundary.js';
+import { DEFAULT_BOUNDARY_OPTIONS, measureBoundary, measurementPlanes, type BoundaryOptions, type ClassBoundaryCounts } from './boundary.js';
 import type { LabelArray } from './components.js';
 import { labelRuns } from './runs.js';
 
@@ -12,7 +12,7 @@ export interface MaskInput {
   width: number;
   height: number;
   labels: LabelArray;
-  image: { channels: 1 | 3; data: Uint8Array } | null;
+  image: { channels: number; data: Uint8Array; rgb?: boolean } | null;
 }
 
 export interface MeasureOptions {
@@ -34,6 +34,8 @@ export interface MaskStats {
   pixelCounts: number[];
   /** Object areas per class id (8-connected components); empty for class 0, the background. */
   objects: AreaSketch[];
+  /** The image's band count as measured (after --bands); absent when the pair has no image. */
+  imageBands?: number;
   /** Null when the pair has no image. */
   boundary: { noiseSigma: number; perClass: ClassBoundaryCounts[] } | null;
 }
@@ -67,8 +69,8 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
 
   let boundary: MaskStats['boundary'] = null;
   if (pair.image && objectIds) {
-    const grey = toGrey(pair.image, pixels);
-    boundary = measureBoundary(labels, width, height, grey, objectIds, runs.objectCount, isValid, classCount, options.boundary ?? DEFAULT_BOUNDARY_OPTIONS);
+    const planes = measurementPlanes(pair.image, pixels);
+    boundary = measureBoundary(labels, width, height, planes, objectIds, runs.objectCount, isValid, classCount, options.boundary ?? DEFAULT_BOUNDARY_OPTIONS);
   }
 
   return {
@@ -79,6 +81,7 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
     ignoredPixels: pixels - validPixels,
     pixelCounts,
     objects: objects.map((a) => a.toSketch()),
+    ...(pair.image ? { imageBands: pair.image.channels } : {}),
     boundary,
   };
 }

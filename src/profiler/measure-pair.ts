@@ -12,7 +12,7 @@ export type { DecodeContext };
 
 /** The parts of the dataset index decodePair reads (never the pair list: that may be huge). */
 export function decodeContextOf(index: DatasetIndex): DecodeContext {
-  return { numClasses: index.numClasses, ignoreIndex: index.ignoreIndex, colormap: index.colormap, numClassesSource: index.numClassesSource, maxPixels: index.maxPixels };
+  return { numClasses: index.numClasses, ignoreIndex: index.ignoreIndex, colormap: index.colormap, numClassesSource: index.numClassesSource, maxPixels: index.maxPixels, bands: index.bands ?? null };
 }
 
 export async function measurePair(pair: DatasetPair, context: DecodeContext, options: MeasureOptions): Promise<PairResult> {

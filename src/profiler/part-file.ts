@@ -81,6 +81,14 @@ export function validateProfilePart(json: unknown, path: string): ProfilePart {
   for (const key of ['n', 'sumX', 'sumXX']) finite(path, `accumulator.valid.${key}`, valid[key]);
   const ambiguous = object(path, 'accumulator.ambiguous', acc.ambiguous);
   for (const key of ['n', 'sumY', 'sumX', 'sumYY', 'sumXX', 'sumXY']) finite(path, `accumulator.ambiguous.${key}`, ambiguous[key]);
+  if (acc.imageBands !== undefined) {
+    // Band count -> images (multi-band images); a part written before them has none.
+    const bands = object(path, 'accumulator.imageBands', acc.imageBands);
+    for (const [key, value] of Object.entries(bands)) {
+      if (!/^[1-9]\d?$/.test(key)) fail(path, 'accumulator.imageBands', `has a key ${JSON.stringify(key).slice(0, 20)} that is not a band count`);
+      count(path, `accumulator.imageBands.${key}`, value);
+    }
+  }
   for (const key of ['minSize', 'maxSize']) {
     const size = acc[key];
     if (size !== null && (!Array.isArray(size) || size.length !== 2)) fail(path, `accumulator.${key}`, 'is not [width, height] or null');

@@ -4,6 +4,7 @@
  */
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile, type Interval } from '../contracts/profile.js';
 import { classIdWarnings, nothingToRecommend } from '../profiler/profile-checks.js';
+import { imageBandsPhrase } from './image-bands-text.js';
 
 export interface ProfileTextOptions {
   /** ANSI colour and bold (false under NO_COLOR / --no-color or when piped). */
@@ -52,7 +53,7 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     ? d.minSize[0] === d.maxSize[0] && d.minSize[1] === d.maxSize[1] ? `${d.minSize[0]}x${d.minSize[1]}` : `${d.minSize[0]}x${d.minSize[1]} to ${d.maxSize[0]}x${d.maxSize[1]}`
     : '-';
   lines.push(bold(`Dataset profile: ${d.root ?? d.masksDir}`));
-  lines.push(`  ${formatCount(d.pairsProfiled)} masks profiled of ${formatCount(d.pairsFound)} paired, ${size} px, ${a.numClasses} classes, ${d.hasImages ? 'with images' : 'masks only (no images)'}` +
+  lines.push(`  ${formatCount(d.pairsProfiled)} masks profiled of ${formatCount(d.pairsFound)} paired, ${size} px, ${a.numClasses} classes, ${d.hasImages ? 'with images' : 'masks only (no images)'}${imageBandsPhrase(d)}` +
     `${d.ignoreIndex !== null ? `, ignore index ${d.ignoreIndex} (${formatCount(a.ignoredPixels)} px left out)` : ''}`);
   if (d.sample) lines.push(`  seeded sample: ${formatCount(d.sample.size)} of ${formatCount(d.sample.population)} pairs (seed ${d.sample.seed}); intervals are 95% confidence intervals`);
   const nothing = nothingToRecommend(profile);

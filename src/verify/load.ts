@@ -40,6 +40,8 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   /** The pairs' own problems, for the error when none could be read. */
   const pairProblems: SkippedItem[] = [];
   let totalPixels = 0;
+  /** The first image file seen with each band count, for the message when they differ. */
+  const fileByChannels = new Map<number, string>();
   for (const pair of pairs) {
     let result;
     try {
@@ -71,16 +73,18 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
       break;
     }
     totalPixels += result.width * result.height;
+    if (!fileByChannels.has(result.image.channels)) fileByChannels.set(result.image.channels, pair.imagePath ?? pair.maskPath);
     decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels, ...groupOf(result.group ?? pair.group) });
   }
   // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
   if (decoded.length === 0 && pairs.length > 0) throw noneReadable(pairs.length, index.masksDir, [...pairProblems, ...index.skipped]);
   checkSomethingToTellApart(decoded, index.masksDir, index.ignoreIndex);
   return {
-    images: sameChannelCount(decoded),
+    images: sameChannelCount(decoded, fileByChannels),
     numClasses,
     classNames: recommendation.input.classNames.length === numClasses ? recommendation.input.classNames : Array.from({ length: numClasses }, (_, c) => index.classNames?.[c] ?? String(c)),
     ignoreIndex: index.ignoreIndex,
+    bands: index.bands ?? null,
     notes,
     ...(dataset.groupPattern ? { groupPattern: dataset.groupPattern } : {}),
   };
@@ -122,9 +126,20 @@ function checkSomethingToTellApart(images: readonly VerifyImage[], masksDir: str
   throw new UserError(message, { fix });
 }
 
-/** Grey images are expanded to RGB when the dataset mixes grey and colour images. */
-function sameChannelCount(images: VerifyImage[]): VerifyImage[] {
-  if (!images.some((im) => im.channels === 3) || images.every((im) => im.channels === 3)) return images;
+/**
+ * One network takes one input channel per band, so every image needs the same band count. Grey
+ * images are expanded to RGB when the dataset mixes grey and colour images; any other mix (4-band
+ * and 13-band, RGB and RGB+NIR) stops with the files named.
+ */
+function sameChannelCount(images: VerifyImage[], fileByChannels: ReadonlyMap<number, string>): VerifyImage[] {
+  const counts = [...new Set(images.map((im) => im.channels))].sort((a, b) => a - b);
+  if (counts.length <= 1) return images;
+  if (counts.length > 2 || counts[0] !== 1 || counts[1] !== 3) {
+    const listed = counts.map((c) => `${fileByChannels.get(c)} has ${c} band${c === 1 ? '' : 's'}`).join(', ');
+    throw new UserError(`the images have different band counts (${listed}): verify trains one network, with one input channel per band`, {
+      fix: `choose the same bands from every image with --bands (e.g. --bands ${Array.from({ length: Math.min(3, counts[0]) }, (_, i) => i + 1).join(',')}), or keep images with one band count`,
+    });
+  }
   return images.map((im) => {
     if (im.channels === 3) return im;
     const rgb = new Uint8Array(im.pixels.length * 3);

@@ -37,6 +37,8 @@ import { foldsByGroup, splitByGroup, unitsOf } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { createSeedRun, type SeedRun } from './train-candidate.js';
 import { lossContextFor, trainableLoss } from './trainer.js';
+import { withHeadline } from '../report/headline.js';
+import { shortNames } from '../report/short-names.js';
 import { decideVerdict, DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM, type VerdictCandidate } from './verdict.js';
 
 export interface VerifyData {
@@ -44,6 +46,8 @@ export interface VerifyData {
   numClasses: number;
   classNames: string[];
   ignoreIndex: number | null;
+  /** --bands: the image bands trained on (1-based, in order); absent or null = every band. */
+  bands?: number[] | null;
   /** Notes from loading (subset taken, pairs skipped), passed on as messages. */
   notes: string[];
   /** --group REGEX the images' groups came from (recorded in the report's grouping rule). */
@@ -319,7 +323,7 @@ async function createRuns(
 ): Promise<RacingCandidate[]> {
   const out: RacingCandidate[] = [];
   for (const plan of plans) {
-    c.onEvent({ kind: 'candidate-start', candidateId: plan.id, label: plan.label, totalSteps, budgetSeconds: c.budgetSeconds, seeds: replicates.map((r) => r.seed) });
+    c.onEvent({ kind: 'candidate-start', candidateId: plan.id, label: plan.label, shortName: shortNames(plans).get(plan.id), totalSteps, budgetSeconds: c.budgetSeconds, seeds: replicates.map((r) => r.seed) });
     const candidate: RacingCandidate = { plan, runs: [], state: 'racing', detail: null, scored: null, curve: [] };
     out.push(candidate);
     try {
@@ -442,6 +446,8 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       folds: { count: r.design.folds, seedsPerFold: r.design.seedsPerFold, design: r.design.why, grouping: r.design.grouping, assignment: r.design.records },
       valFraction: settings.valFraction,
       ignoreIndex: data.ignoreIndex,
+      inputChannels: data.images[0]?.channels ?? 1,
+      bands: data.bands ?? null,
       cropSeeds: r.cropSeeds,
       splitSeed: r.splitSeed,
       roundSteps: lockstep.roundSteps,
@@ -451,7 +457,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       measured: lockstep.measured && settings.steps === null ? lockstep.measured : null,
     },
     candidates,
-    verdict,
+    verdict: withHeadline(verdict, candidates), // the one-line verdict first (src/report/headline.ts)
     interrupted: lockstep.interrupted,
     notes: r.runNotes,
   };

@@ -20,6 +20,8 @@ export interface LocatedDataset {
   labels?: Partial<LabelConvention>;
   /** Lines printed with the format choice (e.g. "3 channels: T1, T2, FLAIR"). */
   notes?: string[];
+  /** The label value the layout marks as ignored (nnU-Net's "ignore" label); null/absent = the default. */
+  ignoreIndex?: number | null;
 }
 
 export interface ReaderRequest {
