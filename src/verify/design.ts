@@ -8,8 +8,9 @@
  * small datasets validated 6-8 images, which limited every comparison. So the default is at least
  * MIN_REPLICATES replicates: 5 folds (every image or group validated once, nnU-Net's default) with
  * one seed each where the data has at least 2 x DEFAULT_FOLDS units (groups, or images without
- * groups); fewer folds with 2 seeds each on 6-9 units; one split with MIN_REPLICATES seeds on fewer
- * units (too few to hold out more than one or two per fold) or on more than MAX_UNITS_FOR_FOLDS (the
+ * groups); fewer folds with 2 seeds each on 6-9 units; leave-one-out folds with 2 seeds each on 3-5
+ * units (a single split would validate one of them); one split with MIN_REPLICATES seeds on fewer
+ * units or on more than MAX_UNITS_FOR_FOLDS (the
  * validation set is then large, and a fifth of it is not the limit). Replicates cost steps: the
  * budget is shared by candidates x folds x seeds runs, so each run trains fewer steps; the issue's
  * measurement (3 -> 5 seeds at the same budget: 303 -> 173 steps, a decision where there was none)
@@ -42,6 +43,9 @@ export function chooseDesign(p: { units: number; folds: number | null; seeds: nu
   } else if (p.units >= 6) {
     folds = Math.floor(p.units / 2);
     why = `${folds} folds of 2 or more ${unitName} each (${p.units} in all)`;
+  } else if (p.units >= 3) {
+    folds = p.units;
+    why = `${folds} folds, leaving one of the ${p.units} ${unitName} out each (a single split would validate one)`;
   } else {
     folds = 1;
     why = `one split (${p.units} ${unitName} are too few for folds)`;

@@ -98,14 +98,16 @@ describe('cross-validation folds by group (split.ts)', () => {
 });
 
 describe('the default design (design.ts)', () => {
-  it('at least MIN_REPLICATES replicates by default: 5 folds x 1 seed on 10-500 units, fewer folds x 2 seeds on 6-9, one split x 5 seeds otherwise', () => {
+  it('at least MIN_REPLICATES replicates by default: 5 folds x 1 seed on 10-500 units, fewer folds x 2 seeds on 3-9, one split x 5 seeds otherwise', () => {
     expect(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: DEFAULT_FOLDS, seedsPerFold: 1 });
     expect(chooseDesign({ units: 10, folds: null, seeds: null, grouped: true })).toMatchObject({ folds: 5, seedsPerFold: 1 });
     expect(chooseDesign({ units: 8, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 4, seedsPerFold: 2 });
     expect(chooseDesign({ units: 6, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 3, seedsPerFold: 2 });
-    expect(chooseDesign({ units: 4, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 1, seedsPerFold: MIN_REPLICATES });
+    expect(chooseDesign({ units: 4, folds: null, seeds: null, grouped: true })).toMatchObject({ folds: 4, seedsPerFold: 2 });
+    expect(chooseDesign({ units: 3, folds: null, seeds: null, grouped: true })).toMatchObject({ folds: 3, seedsPerFold: 2 });
+    expect(chooseDesign({ units: 2, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 1, seedsPerFold: MIN_REPLICATES });
     expect(chooseDesign({ units: 2000, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 1, seedsPerFold: MIN_REPLICATES });
-    for (const units of [2, 5, 6, 7, 9, 10, 50, 499, 501]) {
+    for (const units of [1, 2, 3, 4, 5, 6, 7, 9, 10, 50, 499, 501]) {
       const d = chooseDesign({ units, folds: null, seeds: null, grouped: false });
       expect(d.folds * d.seedsPerFold).toBeGreaterThanOrEqual(MIN_REPLICATES);
     }
