@@ -32,12 +32,12 @@ export function addDatasetOptions(command: Command): Command {
     .option('--masks <dir>', 'label masks folder (default: the layout\'s, e.g. ROOT/masks)')
     .option('--ignore-index <n>', 'label value left out of every count and loss, or "none"', parseIgnoreIndex, DEFAULT_IGNORE_INDEX)
     .option('--num-classes <n>', 'number of classes (default: from --classes/--colormap, else the largest id in the masks + 1)', parseNumClasses)
-    .option('--classes <file>', 'JSON class names: ["background", "roof", ...] or {"0": "background", ...}')
+    .option('--classes <file>', 'JSON class names: ["background", "roof", ...] or {"0": "background", ...}, or an nnU-Net dataset.json (its "labels")')
     .option('--colormap <file>', 'JSON colour -> class id map for RGB masks: {"0": "#000000", "1": "#ff0000", ...}')
     .option('--strict', 'stop with exit code 2 at the first bad or unpaired file instead of skipping it')
     .option(
       '--max-pixels <n>',
-      `largest width x height decoded per image or mask, checked from the file header before decoding; larger files are skipped with the reason (default ${DEFAULT_MAX_PIXELS / 1e6}M = ${DEFAULT_MAX_PIXELS}, at most ${MAX_PIXELS_CEILING / 1e6}M; "150M" = 150 megapixels)`,
+      `largest width x height decoded per image or mask (width x height x depth voxels per NIfTI volume), checked from the file header before decoding; larger files are skipped with the reason (default ${DEFAULT_MAX_PIXELS / 1e6}M = ${DEFAULT_MAX_PIXELS}, at most ${MAX_PIXELS_CEILING / 1e6}M; "150M" = 150 megapixels)`,
       parseMaxPixels,
     )
     .option('--bands <list>', 'image bands to measure and train on, 1-based, in this order (e.g. 4,3,2 of a multi-band GeoTIFF; default: every band)', parseBands)

@@ -1,5 +1,6 @@
 /** The dataset reader's public types. Plain data, so an index can be sent to worker threads. */
 import type { SkippedItem } from '../contracts/profile.js';
+import type { CocoPairImage } from './coco/annotation-file.js';
 
 /** Where a dataset is and how to read its masks. Built from CLI flags by `datasetOptionsFrom`. */
 export interface DatasetOptions {
@@ -71,8 +72,11 @@ export interface DatasetPair {
   imagePaths?: string[];
   /** Tiles of one scene, slices of one volume, frames of one sequence: never split across train and validation. Absent = the id. */
   group?: string;
-  /** How the labels are read when `maskPath` is not a mask image of its own. */
-  source?: { kind: 'coco'; imageId: number };
+  /**
+   * How the labels are read when `maskPath` is not a mask image of its own. `image`: the COCO
+   * image's entry and annotation places, so worker threads need not scan the file (coco/).
+   */
+  source?: { kind: 'coco'; imageId: number; image?: CocoPairImage };
 }
 
 /** One colormap entry: an RGB colour and the class id it stands for. */

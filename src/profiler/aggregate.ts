@@ -9,6 +9,7 @@ import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import { boundaryDescription, type BoundaryOptions } from './boundary.js';
 import type { MaskStats } from './mask-stats.js';
 import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
+import { VolumeAccumulator, type VolumeAccumulatorState } from './volume-aggregate.js';
 
 /** With an inferred class count, more unused ids than this (and than ids in use) list ids in use only. */
 export const SPARSE_UNUSED_IDS = 32;
@@ -64,6 +65,8 @@ export interface AccumulatorState {
   minSize: [number, number] | null;
   maxSize: [number, number] | null;
   classes: Array<Omit<ClassTotals, 'objects'> & { objects: AreaSketch }>;
+  /** 3D facts of volume datasets (absent for 2D). */
+  volumes?: VolumeAccumulatorState;
 }
 
 export class ProfileAccumulator {
@@ -78,6 +81,8 @@ export class ProfileAccumulator {
   private readonly imageBands: Record<string, number> = {};
   private minSize: [number, number] | null = null;
   private maxSize: [number, number] | null = null;
+  /** 3D facts, when the pairs are volumes (NIfTI). */
+  private volumes: VolumeAccumulator | null = null;
 
   get imagesProfiled(): number {
     return this.images;
@@ -85,6 +90,7 @@ export class ProfileAccumulator {
 
   add(stats: MaskStats): void {
     this.images++;
+    if (stats.volume) (this.volumes ??= new VolumeAccumulator()).add(stats.volume, stats.pixelCounts);
     this.validPixels += stats.validPixels;
     this.ignoredPixels += stats.ignoredPixels;
     this.minSize = this.minSize ? [Math.min(this.minSize[0], stats.width), Math.min(this.minSize[1], stats.height)] : [stats.width, stats.height];
@@ -136,6 +142,7 @@ export class ProfileAccumulator {
       minSize: this.minSize,
       maxSize: this.maxSize,
       classes: this.classes.map((t) => ({ ...t, objects: t.objects.toSketch() })),
+      ...(this.volumes ? { volumes: this.volumes.toState() } : {}),
     };
   }
 
@@ -155,6 +162,7 @@ export class ProfileAccumulator {
     a.sumXX += state.ambiguous.sumXX;
     a.sumXY += state.ambiguous.sumXY;
     this.imagesWithBoundary += state.imagesWithBoundary;
+    if (state.volumes) (this.volumes ??= new VolumeAccumulator()).addState(state.volumes);
     for (const [bands, images] of Object.entries(state.imageBands ?? {})) this.imageBands[bands] = (this.imageBands[bands] ?? 0) + images;
     if (state.minSize) this.minSize = this.minSize ? [Math.min(this.minSize[0], state.minSize[0]), Math.min(this.minSize[1], state.minSize[1])] : [...state.minSize];
     if (state.maxSize) this.maxSize = this.maxSize ? [Math.max(this.maxSize[0], state.maxSize[0]), Math.max(this.maxSize[1], state.maxSize[1])] : [...state.maxSize];
@@ -305,6 +313,7 @@ export class ProfileAccumulator {
         ambiguousBoundaryShareCI95: measuredBoundary && sampled ? this.ambiguous.interval(population) : null,
         meanBoundaryContrast: measuredBoundary && totalBoundary > 0 ? totalContrast / totalBoundary : null,
       },
+      ...(this.volumes ? { volumes: this.volumes.toProfile(classes) } : {}),
       elapsedSeconds,
     };
   }

@@ -5,6 +5,7 @@ import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import { DEFAULT_BOUNDARY_OPTIONS, measureBoundary, measurementPlanes, type BoundaryOptions, type ClassBoundaryCounts } from './boundary.js';
 import type { LabelArray } from './components.js';
 import { labelRuns } from './runs.js';
+import type { VolumeStats } from './measure-volume.js';
 
 /** What measureMask needs from a decoded pair (dataset's DecodedPair fits). */
 export interface MaskInput {
@@ -20,6 +21,8 @@ export interface MeasureOptions {
   ignoreIndex: number | null;
   /** Number of classes when known; arrays are at least this long. */
   numClasses: number | null;
+  /** The background class (no objects counted for it); null = every class is foreground. Default 0. */
+  background?: number | null;
   /** Boundary-ambiguity parameters (see boundary.ts). */
   boundary?: BoundaryOptions;
 }
@@ -38,6 +41,8 @@ export interface MaskStats {
   imageBands?: number;
   /** Null when the pair has no image. */
   boundary: { noiseSigma: number; perClass: ClassBoundaryCounts[] } | null;
+  /** 3D facts, for a volume (then the fields above are summed over its slices). */
+  volume?: VolumeStats;
 }
 
 export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats {

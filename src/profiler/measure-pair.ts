@@ -5,6 +5,8 @@
 import { decodePair, PairProblem, toSkippedItem, type DatasetIndex, type DatasetPair, type DecodeContext } from '../dataset/index.js';
 import type { SkippedItem } from '../contracts/profile.js';
 import { measureMask, type MeasureOptions, type MaskStats } from './mask-stats.js';
+import { decodeVolumePair, isVolumePair } from '../dataset/volume.js';
+import { measureVolume } from './measure-volume.js';
 
 export type PairResult = { ok: true; stats: MaskStats } | { ok: false; skipped: SkippedItem };
 
@@ -17,6 +19,8 @@ export function decodeContextOf(index: DatasetIndex): DecodeContext {
 
 export async function measurePair(pair: DatasetPair, context: DecodeContext, options: MeasureOptions): Promise<PairResult> {
   try {
+    // A NIfTI case: one volume at a time, measured slice by slice and in 3D.
+    if (isVolumePair(pair)) return { ok: true, stats: measureVolume(await decodeVolumePair(pair, context), options) };
     const decoded = await decodePair(pair, context);
     return { ok: true, stats: measureMask(decoded, options) };
   } catch (error) {

@@ -8,6 +8,7 @@ import { UserError } from '../common/errors.js';
 import { parseJsonWithPosition } from '../rules/validate.js';
 import { PROFILE_PART_SCHEMA_VERSION, type ProfilePart } from '../contracts/profile-part.js';
 import type { PartFile } from './merge.js';
+import { volumeStateProblem } from './volume-aggregate.js';
 
 const LIMITS = { maxBytes: 256 * 1024 * 1024, maxJsonDepth: 32 } as const;
 const FIX = 'pass the profile-part-K-of-N.json files that `segloss profile DIR --shard K/N --out DIR` wrote, unchanged';
@@ -100,6 +101,10 @@ export function validateProfilePart(json: unknown, path: string): ProfilePart {
     for (const key of ['sumY', 'sumYY', 'sumXY', 'contrastSum']) finite(path, `accumulator.classes[${c}].${key}`, t[key]);
     sketchOk(path, `accumulator.classes[${c}].objects`, t.objects);
   });
+  if (acc.volumes !== undefined) {
+    const problem = volumeStateProblem(acc.volumes);
+    if (problem) fail(path, 'accumulator.volumes', problem);
+  }
   finite(path, 'elapsedSeconds', part.elapsedSeconds);
   return part as unknown as ProfilePart;
 }

@@ -20,6 +20,7 @@ import { recipeRows } from './recipe-summary.js';
 import { candidateKey, shortNameLookup, withShortNames } from './short-names.js';
 import { stabilityWord } from './verification-text.js';
 import { comparisonCiHeader, comparisonRows, comparisonTitle, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
+import { volumeReportBlocks } from './volume-text.js';
 
 /** A prediction overlay image to link, with its path relative to report.md. */
 export interface ReportOverlay {
@@ -87,6 +88,7 @@ function profileSection(profile: DatasetProfile | null): Block[] {
       [bold('Boundary ambiguity'), `: ${a.ambiguousBoundaryShare === null ? 'not measured (masks only)' : `${formatShare(a.ambiguousBoundaryShare)}${ci(a.ambiguousBoundaryShareCI95)} of label-boundary pixels are low-contrast${a.meanBoundaryContrast === null ? '' : `; mean boundary contrast ${a.meanBoundaryContrast.toFixed(1)}`}`}.`],
     ]),
   );
+  blocks.push(...volumeReportBlocks(profile, formatShare));
   const bins = [0, 0, 0, 0];
   for (const c of profile.classes) if (c.id !== 0) c.objects.areaHistogram.forEach((count, bin) => (bins[bin] += count));
   const total = bins.reduce((sum, n) => sum + n, 0);

@@ -5,6 +5,8 @@
  */
 import type { SkippedItem } from '../../contracts/profile.js';
 import type { DatasetPair, LabelConvention } from '../types.js';
+import { readCocoDataset } from './readers/coco.js';
+import { locateNnunet } from './readers/nnunet.js';
 
 /** What a reader found under the dataset root for one split. */
 export interface LocatedDataset {
@@ -37,3 +39,5 @@ export type DatasetReader = (request: ReaderRequest) => Promise<LocatedDataset>;
 
 /** Registered readers by name. Each module adds its entry here (one line). */
 export const READERS: Record<string, DatasetReader> = {};
+READERS.coco = readCocoDataset;
+READERS.nnunet = locateNnunet;

@@ -3,6 +3,7 @@ import { OBJECT_AREA_BIN_LABELS, type DatasetProfile } from '../../contracts/pro
 import { bar, fit, fitRight, formatNumber, formatShare, formatShareFine, logFraction, logScaleFloor, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line } from '../lines.js';
 import { classIdWarnings, nothingToRecommend } from '../../profiler/profile-checks.js';
+import { volumeLines } from './volume-lines.js';
 import { imageBandsPhrase } from '../../report/image-bands-text.js';
 
 const SHARE_WIDTH = 7;
@@ -117,6 +118,7 @@ export function profileLines(profile: DatasetProfile, width: number): Line[] {
   const sections = [
     datasetLine(profile, width),
     classShareLines(profile, width),
+    volumeLines(profile, width),
     objectSizeLines(profile, width),
     boundaryLines(profile, width),
     skippedLines(profile, width),
