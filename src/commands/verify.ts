@@ -8,7 +8,7 @@ import { INTERRUPTED_EXIT_CODE, interruptOnSigint } from '../common/interrupt.js
 import { note, outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCreatedFolders, writeOutputFile } from '../common/output.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
-import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
+import { BACKEND_ORDER, TORCH_PRECISIONS, type BackendName, type TorchPrecision, type VerificationReport } from '../contracts/verification.js';
 import { writeVerificationPictures } from '../report/pictures/index.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
@@ -54,6 +54,9 @@ export function registerVerifyCommand(program: Command): void {
     .option('--devices <list>', `torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device; at most ${MAX_DEVICE_ENTRIES} entries, of them at most 2 x cores cpu)`)
     .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
     .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
+    .addOption(new Option('--precision <p>', 'torch backend: the forward pass in fp32 (reproduces), bf16 or fp16 autocast (fp16 needs a GPU; the loss stays fp32)').choices(TORCH_PRECISIONS).default('fp32'))
+    .option('--deterministic', 'torch backend on a GPU: cuDNN\'s deterministic kernels, no autotuner (default)', true)
+    .option('--no-deterministic', 'torch backend on a GPU: let cuDNN pick kernels by timing (faster, not reproducible)')
     .option('--seeds <k>', withRange(`training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, 'seeds'), limited('seeds'), DEFAULT_RUN_SETTINGS.seeds)
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', withRange('base seed of split, crops, weights and bootstrap', 'seed'), limited('seed'), 0)
@@ -76,8 +79,8 @@ export function registerVerifyCommand(program: Command): void {
     const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
     checkCropAndMemory(opts);
     const torch = torchSettingsFrom(opts);
-    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights)) {
-      throw new UserError(`--python, --device, --devices, --model and --model-weights apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.precision !== 'fp32' || opts.deterministic === false)) {
+      throw new UserError(`--python, --device, --devices, --model, --model-weights, --precision and --no-deterministic apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
     // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
@@ -163,6 +166,8 @@ function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
     ...(opts.devices ? { devices: parseDeviceList(String(opts.devices)) } : {}),
     model: String(opts.model ?? 'unet'),
     ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
+    precision: opts.precision as TorchPrecision,
+    deterministic: opts.deterministic !== false,
   };
 }
 

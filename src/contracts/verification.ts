@@ -189,12 +189,25 @@ export interface Verdict {
   eliminations?: VerdictElimination[];
 }
 
+/** --precision: the forward pass's arithmetic on the torch backend (fp32 reproduces; bf16/fp16 autocast, the loss in fp32). */
+export type TorchPrecision = 'fp32' | 'bf16' | 'fp16';
+export const TORCH_PRECISIONS: TorchPrecision[] = ['fp32', 'bf16', 'fp16'];
+
+/** How the torch backend trained (absent on the tfjs backends and in reports written before these were recorded). */
+export interface TorchRunSettings {
+  precision: TorchPrecision;
+  /** --deterministic (default true): cuDNN's deterministic kernels and no autotuner; false lets cuDNN pick kernels by timing. */
+  deterministic: boolean;
+  /** Whether the training images were uploaded to the device once (a GPU they fit on) or cut on the host. */
+  dataOnDevice: boolean;
+}
+
 export interface VerificationReport {
   schemaVersion: typeof VERIFICATION_SCHEMA_VERSION;
   kind: 'VerificationReport';
   createdAt: string;
   tool: { name: 'segloss'; version: string };
-  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }> };
+  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }>; torch?: TorchRunSettings };
   settings: {
     steps: number | null;
     budgetSeconds: number | null;

@@ -10,10 +10,12 @@
  * the same order as before (crops are the same table look-ups, the loss module and optimiser are
  * the user's), so any difference at all means the arithmetic changed, not noise.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTorchEngine } from '../../src/engine/torch/engine.js';
 import { findTorchPython, type FoundPython } from '../../src/engine/torch/python.js';
 import type { EngineImage, RunSpec, StepPlan, TrainingData } from '../../src/engine/types.js';
@@ -70,6 +72,18 @@ function plan(training: TrainingData, seed: number, count: number): StepPlan[] {
 interface Recorded { losses: number[]; predictions: string }
 
 (found ? describe : describe.skip)('torch engine: same seeds, same losses as before the runner changed', () => {
+  // The engine's cache folder in a private temp folder: torch-engine.test.ts checks that a crash leaves no segloss-torch-* folder in the shared one.
+  const saved = process.env.TMPDIR;
+  let privateTmp = '';
+  beforeAll(() => {
+    privateTmp = mkdtempSync(join(tmpdir(), 'segloss-repro-'));
+    process.env.TMPDIR = privateTmp;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(privateTmp, { recursive: true, force: true });
+  });
   it('losses per step and val predictions equal the recorded ones', async () => {
     const training = data();
     const model = { numClasses: 3, inputChannels: 3, depth: 2, baseWidth: 4, classPriors: [0.6, 0.3, 0.1] };

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { exportSnippet } from '../../report/export/index.js';
 import type { Engine, EngineRun, EngineSetup, RunSpec, StepPlan } from '../types.js';
+import type { TorchPrecision } from '../../contracts/verification.js';
 import { buildUNet } from '../unet.js';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from './cache.js';
 import { isGpu, resolveDevices } from './devices.js';
@@ -33,8 +34,12 @@ export interface TorchSettings {
   model?: string;
   /** --model-weights: local encoder weights for an smp model (nothing downloads). */
   modelWeights?: string;
-  /** Channels-last memory format (default: on for CPU, measured faster there; see bench/train.ts). */
+  /** Channels-last memory format (default off: measured slower for this U-Net on torch 1.13 CPU; see bench/train.ts). */
   channelsLast?: boolean;
+  /** --precision fp32|bf16|fp16 (default fp32, which reproduces; fp16 needs a GPU). */
+  precision?: TorchPrecision;
+  /** --deterministic (default true): cuDNN deterministic, no autotuner. */
+  deterministic?: boolean;
   /** Environment for finding and running Python (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** The Python found already (skips the search). */
@@ -62,6 +67,11 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   const { devices, threads } = cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
   // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
   const channelsLast = settings.channelsLast ?? false;
+  const precision = settings.precision ?? 'fp32';
+  const deterministic = settings.deterministic ?? true;
+  if (precision === 'fp16' && !devices.some(isGpu)) {
+    throw new UserError('--precision fp16 needs a GPU (PyTorch\'s CPU autocast runs bf16 only)', { fix: 'use --precision bf16 or fp32 on the CPU, or --device cuda' });
+  }
 
   const folder = createCacheFolder(); // a UserError naming the temp folder when it cannot be made
   const processes: RunnerProcess[] = [];
@@ -86,6 +96,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   };
   const layout = unet.parameters.map(({ name, shape, offset, size }) => ({ name, shape, offset, size }));
   let parameterCount = unet.size;
+  let dataOnDevice = false;
   const details: string[] = [];
   try {
     await writeDataCache(folder, data).catch((error: unknown) => {
@@ -93,11 +104,11 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     });
     const started = await Promise.all(
       devices.map(async (device, index) => {
-        const runner = await startRunner({ python: found.command, label: `${device}, process ${index + 1}`, env: settings.env, module: settings.runnerModule }).catch((error: unknown) => {
+        const runner = await startRunner({ python: found.command, label: `${device}, process ${index + 1}`, env: settings.env, module: settings.runnerModule, threads: threads ?? 1, oversubscribed: oversubscribed(devices, threads ?? 1) }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner with ${found.command}`);
         });
         processes.push(runner);
-        const info = await runner.request('init', { cache: folder, device, threads: threads ?? null, channelsLast, model: modelSpec }).catch((error: unknown) => {
+        const info = await runner.request('init', { cache: folder, device, threads: threads ?? null, channelsLast, precision, deterministic, model: modelSpec }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner on ${device}`);
         });
         return { runner, info };
@@ -105,6 +116,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     );
     processes.splice(0, processes.length, ...started.map((s) => s.runner));
     for (const { info } of started) details.push(String(info.device));
+    dataOnDevice = started.every(({ info }) => info.dataOnDevice === true);
     if (modelName !== 'unet') parameterCount = Number(started[0].info.parameters);
   } catch (error) {
     await shutDown();
@@ -137,9 +149,10 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   return {
     backend: {
       name: 'torch',
-      detail: `PyTorch ${found.probe.torch} (Python ${found.probe.python}, ${found.command}) on ${where}${deviceNote}${modelName !== 'unet' ? `, model ${modelName}` : ''}${channelsLast ? ', channels-last' : ''}`,
+      detail: `PyTorch ${found.probe.torch} (Python ${found.probe.python}, ${found.command}) on ${where}${deviceNote}${modelName !== 'unet' ? `, model ${modelName}` : ''}${channelsLast ? ', channels-last' : ''}${precision !== 'fp32' ? `, ${precision} autocast` : ''}${deterministic ? '' : ', non-deterministic cuDNN'}`,
       threads: threads ?? 1,
       skipped: [],
+      torch: { precision, deterministic, dataOnDevice },
     },
     parameterCount,
     concurrency: processes.length,
@@ -266,6 +279,18 @@ export function cpuLayout(devices: string[], explicit: boolean, requestedThreads
     return { devices: Array.from({ length: Math.max(1, Math.floor(cores / threads)) }, () => 'cpu'), threads };
   }
   return { devices, threads: requestedThreads ?? Math.max(1, Math.floor(cores / cpuEntries)) };
+}
+
+/**
+ * Whether the runner processes ask the cores for more threads than there are: then OpenMP's
+ * waiting threads must sleep (OMP_WAIT_POLICY=PASSIVE), or their spinning starves the thread that
+ * has work (measured: 2 processes x 2 threads on 2 cores took 3-12 s a step instead of 0.14-0.35 s).
+ * One process of `cores` threads is faster without it (measured 1.7-2.3x, bench/train.ts). GPU
+ * runners count as one thread each: they mostly wait for the device.
+ */
+export function oversubscribed(devices: string[], threads: number, cores = availableParallelism()): boolean {
+  const cpu = devices.filter((d) => !isGpu(d)).length;
+  return cpu * threads + (devices.length - cpu) > cores;
 }
 
 /** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */
