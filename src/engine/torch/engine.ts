@@ -7,7 +7,7 @@
  * writes for its recipe, imported by the runner as is: what verify trains is what export gives.
  * The temp folder goes at dispose, and on exit if dispose never came.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -282,15 +282,18 @@ export function cpuLayout(devices: string[], explicit: boolean, requestedThreads
 }
 
 /**
- * Whether the runner processes ask the cores for more threads than there are: then OpenMP's
- * waiting threads must sleep (OMP_WAIT_POLICY=PASSIVE), or their spinning starves the thread that
- * has work (measured: 2 processes x 2 threads on 2 cores took 3-12 s a step instead of 0.14-0.35 s).
- * One process of `cores` threads is faster without it (measured 1.7-2.3x, bench/train.ts). GPU
- * runners count as one thread each: they mostly wait for the device.
+ * Whether the runners' threads, with the work already running (the 1-minute load average, whole
+ * jobs), ask for more than the cores: then OpenMP's waiting threads must sleep
+ * (OMP_WAIT_POLICY=PASSIVE), or their spinning starves the threads that have work. Measured on 2
+ * cores: 2 processes x 2 threads took 3-12 s a step instead of 0.14-0.35 s; one process of 2
+ * threads with ~20 other jobs running took 0.45 s a step with PASSIVE, 0.8-0.9 s with a short spin
+ * (GOMP_SPINCOUNT 1000-10000) and seconds with OpenMP's default. On idle cores one process of
+ * `cores` threads ran 1.7-2.3x faster without PASSIVE (bench/train.ts). GPU runners count as one
+ * thread each: they mostly wait for the device.
  */
-export function oversubscribed(devices: string[], threads: number, cores = availableParallelism()): boolean {
+export function oversubscribed(devices: string[], threads: number, cores = availableParallelism(), load = loadavg()[0]): boolean {
   const cpu = devices.filter((d) => !isGpu(d)).length;
-  return cpu * threads + (devices.length - cpu) > cores;
+  return cpu * threads + (devices.length - cpu) + Math.floor(load) > cores;
 }
 
 /** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */

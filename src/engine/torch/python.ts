@@ -64,12 +64,12 @@ export function runnerRoot(): string {
 /**
  * Environment for the runner and the probe: segloss_torch importable, no .pyc written into the
  * package, and OpenMP's wait policy chosen by measurement (bench/train.ts), unless the user set
- * OMP_WAIT_POLICY: PASSIVE (waiting threads sleep) where the runners ask for more threads than
- * there are cores, where spinning threads starve the ones with work (2 processes x 2 threads on 2
- * cores: 3-12 s a step instead of 0.14-0.35 s), and where a runner has one thread (no OpenMP
- * worker waits, so it changes nothing); OpenMP's default (spin briefly, then sleep) for one
- * runner of up to `cores` threads, which PASSIVE slowed 1.7-2.3x (forward and backward are many
- * short parallel regions, and each wake-up costs).
+ * OMP_WAIT_POLICY: PASSIVE (waiting threads sleep) where the runners' threads and the work already
+ * running ask for more than the cores (engine.ts `oversubscribed`: spinning threads then starve the
+ * ones with work, 2-25x slower), and where a runner has one thread (no OpenMP worker waits, so it
+ * changes nothing); OpenMP's default (spin briefly, then sleep) for runners that fit idle cores,
+ * which PASSIVE slowed 1.7-2.3x (forward and backward are many short parallel regions, and each
+ * wake-up costs).
  */
 export function runnerEnv(env: NodeJS.ProcessEnv = process.env, threads: { perProcess: number; oversubscribed: boolean } = { perProcess: 1, oversubscribed: false }): NodeJS.ProcessEnv {
   const root = runnerRoot();
