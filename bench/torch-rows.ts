@@ -28,6 +28,7 @@ import { exportSnippet } from '../src/report/export/index.js';
 import type { Recipe } from '../src/contracts/recommendation.js';
 import type { EngineImage, StepPlan, TrainingData } from '../src/engine/types.js';
 import { createRng } from '../src/verify/random.js';
+import { median } from '../src/verify/divergence.js';
 
 export interface TorchRowResult {
   label: string;
@@ -229,10 +230,4 @@ export async function measureTorchRows(options: { found: FoundPython; cores: num
     removeCacheFolder(folder);
   }
   return results;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

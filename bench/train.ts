@@ -25,6 +25,7 @@ import { findTorchPython } from '../src/engine/torch/python.js';
 import { measureTorchRows } from './torch-rows.js';
 import { defaultLossModuleUrl } from '../src/engine/replica.js';
 import { createRng } from '../src/verify/random.js';
+import { median } from '../src/verify/divergence.js';
 import type { BackendName } from '../src/contracts/verification.js';
 
 const json = process.argv.includes('--json');
@@ -118,11 +119,6 @@ function argValue(name: string): string | undefined {
   return at > 0 ? process.argv[at + 1] : undefined;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 async function main(): Promise<void> {
   const cores = availableParallelism();
