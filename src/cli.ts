@@ -9,12 +9,13 @@ import { registerVerifyCommand } from './commands/verify.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSampleCommand } from './commands/sample.js';
+import { registerMergeCommand } from './commands/merge.js';
 import { isEntryPoint } from './common/entry-point.js';
 import { describeStdoutFailure, removeEmptyCreatedFolders, watchStdout } from './common/output.js';
 
 /** Each command lives in src/commands/<name>.ts and exports a function that adds itself here. */
 type CommandRegistrar = (program: Command) => void;
-const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerVerifyCommand, registerExportCommand, registerDemoCommand, registerSampleCommand];
+const registrars: CommandRegistrar[] = [registerProfileCommand, registerRecommendCommand, registerRulesCommand, registerVerifyCommand, registerExportCommand, registerDemoCommand, registerSampleCommand, registerMergeCommand];
 
 export function buildProgram(): Command {
   const program = new Command('segloss')

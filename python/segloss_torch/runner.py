@@ -37,6 +37,7 @@ import torch
 from .crops import CropCutter
 from .data import DataCache
 from .models import build_model
+from .orphans import remove_if_orphaned
 from .step import DeviceGuard, check_precision, autocast_for, train_round
 
 MAX_TILE = 256  # src/engine/predict.ts
@@ -85,6 +86,7 @@ class Runner:
     def __init__(self, out):
         self.out = out
         self.cache = None
+        self.cache_folder = None
         self.device = torch.device("cpu")
         self.channels_last = False
         self.cutter = None
@@ -103,6 +105,7 @@ class Runner:
 
     def init(self, message):
         self.cache = DataCache(message["cache"])
+        self.cache_folder = message["cache"]
         self.device = resolve_device(message.get("device") or "cpu")
         threads = message.get("threads")
         if threads:
@@ -346,6 +349,16 @@ def main():
     runner = Runner(protocol)
     commands = queue.Queue()
     threading.Thread(target=read_commands, args=(sys.stdin, commands, runner), daemon=True).start()
+    try:
+        serve(runner, commands, protocol)
+    finally:
+        # Input ended (or the reply pipe broke): when segloss is gone (killed), its data cache goes
+        # with the runner, whatever the last reply did.
+        runner.cache = None
+        remove_if_orphaned(runner.cache_folder)
+
+
+def serve(runner, commands, protocol):
     runner.reply({"ready": True, "torch": torch.__version__, "pid": os.getpid()})
     while True:
         message = commands.get()

@@ -4,7 +4,8 @@ import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { interruptOnSigint } from '../common/interrupt.js';
 import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson, writeOutputFile } from '../common/output.js';
 import type { ProfileProgress } from '../contracts/events.js';
-import { profileDataset } from '../profiler/index.js';
+import { parseShard, profileDataset, profileShard, type Shard } from '../profiler/index.js';
+import { UserError } from '../common/errors.js';
 import { profileOutput } from '../ui/render.js';
 import { limited, withRange } from './option-parsers.js';
 
@@ -44,26 +45,31 @@ export function registerProfileCommand(program: Command): void {
     .option('--sample <n>', withRange('profile a seeded random subset of N pairs and report 95% confidence intervals', 'sample'), limited('sample'))
     .option('--seed <n>', withRange('seed of the --sample subset', 'seed'), limited('seed'), 0)
     .option('--workers <n>', withRange('worker threads (default: number of cores; 0 = main thread)', 'workers'), limited('workers'))
-    .option('--json', 'print only the DatasetProfile JSON on stdout')
+    .option('--shard <k/n>', 'profile shard K of N (K from 0; auto/N reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX) into DIR/profile-part-K-of-N.json for `segloss merge`; needs --out')
+    .option('--json', 'print only the DatasetProfile JSON on stdout (with --shard: the part)')
     .option('--out <dir>', 'write profile.json into DIR')
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string, opts: Record<string, unknown>) => {
     const output = outputOptionsFrom(opts as { json?: boolean; out?: string; color?: boolean });
+    const shard = opts.shard === undefined ? null : parseShard(String(opts.shard));
+    if (shard && !output.out) throw new UserError('--shard writes a profile part for `segloss merge`, so it needs --out DIR', { fix: `add --out DIR (each shard may use the same DIR: the file is profile-part-K-of-${shard.count}.json)` });
     // A bad --out is found before the profile, not after it.
     if (output.out) await prepareOutputFolder(output.out);
     // Nothing is finished until the profile is: Ctrl-C stops at once.
     const stopListening = interruptOnSigint(new AbortController(), { canFinishGracefully: () => false });
     const progress = progressPrinter(isInteractive(output));
-    const profile = await profileDataset(
-      {
-        ...datasetOptionsFrom(opts, dir),
-        sample: opts.sample as number | undefined,
-        seed: opts.seed as number,
-        workers: opts.workers as number | undefined,
-      },
-      progress.onProgress,
-    ).finally(stopListening);
+    const options = {
+      ...datasetOptionsFrom(opts, dir),
+      sample: opts.sample as number | undefined,
+      seed: opts.seed as number,
+      workers: opts.workers as number | undefined,
+    };
+    if (shard) {
+      await writeShard(options, shard, output, progress, stopListening);
+      return;
+    }
+    const profile = await profileDataset(options, progress.onProgress).finally(stopListening);
     progress.finish();
     if (output.out) {
       const path = await writeOutputFile(output.out, 'profile.json', `${JSON.stringify(profile, null, 2)}\n`);
@@ -73,4 +79,27 @@ export function registerProfileCommand(program: Command): void {
     // Ink view on a terminal, plain text (src/report/profile-text.ts) when piped.
     else process.stdout.write(profileOutput(profile, { color: output.color }));
   });
+}
+
+/** `--shard K/N`: profiles one shard and writes its part (nothing to render: merge makes the profile). */
+async function writeShard(
+  options: Parameters<typeof profileShard>[0],
+  shard: Shard,
+  output: ReturnType<typeof outputOptionsFrom>,
+  progress: ReturnType<typeof progressPrinter>,
+  stopListening: () => void,
+): Promise<void> {
+  const part = await profileShard(options, shard, progress.onProgress).finally(stopListening);
+  progress.finish();
+  const name = `profile-part-${shard.index}-of-${shard.count}.json`;
+  const path = await writeOutputFile(output.out!, name, `${JSON.stringify(part)}\n`);
+  if (output.json) printJson(part);
+  else {
+    const { start, end } = part.shard;
+    note(`wrote ${path}`);
+    process.stdout.write(
+      `shard ${shard.index} of ${shard.count}: pairs ${start + 1}..${end} (${end - start} of ${part.context.pairsFound}), ${part.accumulator.images} profiled, ${part.pairSkipped.length} skipped\n` +
+        `merge all ${shard.count} parts with: segloss merge ${output.out}/profile-part-*-of-${shard.count}.json --out DIR\n`,
+    );
+  }
 }

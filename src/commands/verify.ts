@@ -1,6 +1,6 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
@@ -28,6 +28,7 @@ import { checkBudgetSeconds, collect, limited, withRange } from './option-parser
 import { checkTrainingMemory } from './training-memory.js';
 import { MAX_DEVICE_ENTRIES, parseDeviceList, GPU_TRAINING_DEFAULTS } from '../engine/torch/devices.js';
 import { torchWouldUseGpu, type TorchSettings } from '../engine/torch/engine.js';
+import { checkClusterAddress } from '../engine/torch/cluster.js';
 
 export function registerVerifyCommand(program: Command): void {
   const command = program
@@ -57,6 +58,8 @@ export function registerVerifyCommand(program: Command): void {
     .addOption(new Option('--precision <p>', 'torch backend: the forward pass in fp32 (reproduces), bf16 or fp16 autocast (fp16 needs a GPU; the loss stays fp32)').choices(TORCH_PRECISIONS).default('fp32'))
     .option('--deterministic', 'torch backend on a GPU: cuDNN\'s deterministic kernels, no autotuner (default)', true)
     .option('--no-deterministic', 'torch backend on a GPU: let cuDNN pick kernels by timing (faster, not reproducible)')
+    .option('--cluster <address>', 'torch backend on a Dask cluster: one runner per worker of the scheduler at ADDRESS (tcp://HOST:PORT); a worker started with --resources GPU=1 trains on its GPU; the protocol and verdict are unchanged')
+    .option('--cache-dir <dir>', 'torch backend: write the decoded data cache into DIR (default: the temp folder); with --cluster, a folder every worker reads at the same path, so the data is not sent to each worker')
     .option('--seeds <k>', withRange(`training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, 'seeds'), limited('seeds'), DEFAULT_RUN_SETTINGS.seeds)
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', withRange('base seed of split, crops, weights and bootstrap', 'seed'), limited('seed'), 0)
@@ -79,8 +82,11 @@ export function registerVerifyCommand(program: Command): void {
     const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
     checkCropAndMemory(opts);
     const torch = torchSettingsFrom(opts);
-    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.precision !== 'fp32' || opts.deterministic === false)) {
-      throw new UserError(`--python, --device, --devices, --model, --model-weights, --precision and --no-deterministic apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.cluster || opts.cacheDir || opts.precision !== 'fp32' || opts.deterministic === false)) {
+      throw new UserError(`--python, --device, --devices, --model, --model-weights, --cluster, --cache-dir, --precision and --no-deterministic apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    }
+    if (opts.cluster && (opts.devices || opts.device !== 'auto')) {
+      throw new UserError('--cluster places one runner on each Dask worker, so --device and --devices do not apply', { fix: 'drop --device/--devices; start GPU workers with `dask worker ADDRESS --resources GPU=1`' });
     }
     const recommendation = opts.recommendation ? await readRecommendationFile(String(opts.recommendation)) : null;
     // On a GPU a 64x64 batch of 8 is mostly overhead: bigger defaults unless the user chose.
@@ -114,7 +120,8 @@ export function registerVerifyCommand(program: Command): void {
           steps: (opts.steps as number | undefined) ?? null,
           budgetSeconds,
           candidates,
-          backend: opts.backend as 'auto' | BackendName,
+          // --cluster trains on the torch runners (auto would otherwise be free to pick wasm).
+          backend: opts.cluster ? 'torch' : (opts.backend as 'auto' | BackendName),
           threads: opts.threads as number | undefined,
           torch,
           seeds: opts.seeds as number,
@@ -168,6 +175,8 @@ function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
     ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
     precision: opts.precision as TorchPrecision,
     deterministic: opts.deterministic !== false,
+    ...(opts.cluster ? { cluster: checkClusterAddress(String(opts.cluster)) } : {}),
+    ...(opts.cacheDir ? { cacheDir: resolve(String(opts.cacheDir)) } : {}),
   };
 }
 

@@ -207,7 +207,16 @@ export interface VerificationReport {
   kind: 'VerificationReport';
   createdAt: string;
   tool: { name: 'segloss'; version: string };
-  backend: { name: BackendName; detail: string; threads: number; skipped: Array<{ name: BackendName; why: string }>; torch?: TorchRunSettings };
+  backend: {
+    name: BackendName;
+    detail: string;
+    threads: number;
+    skipped: Array<{ name: BackendName; why: string }>;
+    /** verify --cluster: the Dask scheduler, each worker's device and threads, the runner code uploaded. */
+    cluster?: { scheduler: string; workers: Array<{ address: string; device: string; threads: number; torch: string | null }>; code: string | null; cacheDir: string | null; recoveries: Array<{ from: string; to: string; why: string }> };
+    /** The torch backend: --precision, --deterministic and where the training images lived. */
+    torch?: TorchRunSettings;
+  };
   settings: {
     steps: number | null;
     budgetSeconds: number | null;

@@ -7,6 +7,7 @@
  * pixels: every engine cuts the same crops out of the same data, so what a run sees does not
  * depend on the backend.
  */
+import type { ClusterRecord } from './torch/cluster.js';
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
 import type { BackendName, TorchRunSettings } from '../contracts/verification.js';
@@ -104,6 +105,8 @@ export interface BackendInfo {
   skipped: Array<{ name: BackendName; why: string }>;
   /** The torch backend's precision and determinism (recorded in verification.json). */
   torch?: TorchRunSettings;
+  /** The Dask cluster the torch runners ran on (verify --cluster). */
+  cluster?: ClusterRecord;
 }
 
 export interface Engine {

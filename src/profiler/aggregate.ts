@@ -5,7 +5,7 @@
  */
 import { OBJECT_AREA_BIN_EDGES, PROFILE_SCHEMA_VERSION, type ClassProfile, type DatasetProfile, type Interval, type SkippedItem } from '../contracts/profile.js';
 import { TOOL_INFO } from '../common/version.js';
-import { AreaAccumulator } from './area-sketch.js';
+import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import { boundaryDescription, type BoundaryOptions } from './boundary.js';
 import type { MaskStats } from './mask-stats.js';
 import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
@@ -41,6 +41,23 @@ export interface ProfileContext {
   skipped: SkippedItem[];
   sample: { size: number; seed: number; population: number } | null;
   boundary: BoundaryOptions;
+}
+
+/**
+ * Everything a ProfileAccumulator holds, as plain JSON: what a profile shard writes and `merge`
+ * adds up. Every field is a sum, a min/max or a mergeable sketch, so the merged state is the state
+ * one machine would have reached (floating-point sums aside, equal to about 1e-15 relative).
+ */
+export interface AccumulatorState {
+  images: number;
+  validPixels: number;
+  ignoredPixels: number;
+  valid: { n: number; sumX: number; sumXX: number };
+  ambiguous: { n: number; sumY: number; sumX: number; sumYY: number; sumXX: number; sumXY: number };
+  imagesWithBoundary: number;
+  minSize: [number, number] | null;
+  maxSize: [number, number] | null;
+  classes: Array<Omit<ClassTotals, 'objects'> & { objects: AreaSketch }>;
 }
 
 export class ProfileAccumulator {
@@ -95,6 +112,55 @@ export class ProfileAccumulator {
       });
       this.ambiguous.add(ambiguous, boundary);
     }
+  }
+
+  /** The accumulator as plain JSON (a profile shard's payload). */
+  toState(): AccumulatorState {
+    const { n, sumY, sumX, sumYY, sumXX, sumXY } = this.ambiguous;
+    return {
+      images: this.images,
+      validPixels: this.validPixels,
+      ignoredPixels: this.ignoredPixels,
+      valid: { ...this.valid },
+      ambiguous: { n, sumY, sumX, sumYY, sumXX, sumXY },
+      imagesWithBoundary: this.imagesWithBoundary,
+      minSize: this.minSize,
+      maxSize: this.maxSize,
+      classes: this.classes.map((t) => ({ ...t, objects: t.objects.toSketch() })),
+    };
+  }
+
+  /** Adds another accumulator's state (a shard's) to this one, as if its masks had been added here. */
+  addState(state: AccumulatorState): void {
+    this.images += state.images;
+    this.validPixels += state.validPixels;
+    this.ignoredPixels += state.ignoredPixels;
+    this.valid.n += state.valid.n;
+    this.valid.sumX += state.valid.sumX;
+    this.valid.sumXX += state.valid.sumXX;
+    const a = this.ambiguous;
+    a.n += state.ambiguous.n;
+    a.sumY += state.ambiguous.sumY;
+    a.sumX += state.ambiguous.sumX;
+    a.sumYY += state.ambiguous.sumYY;
+    a.sumXX += state.ambiguous.sumXX;
+    a.sumXY += state.ambiguous.sumXY;
+    this.imagesWithBoundary += state.imagesWithBoundary;
+    if (state.minSize) this.minSize = this.minSize ? [Math.min(this.minSize[0], state.minSize[0]), Math.min(this.minSize[1], state.minSize[1])] : [...state.minSize];
+    if (state.maxSize) this.maxSize = this.maxSize ? [Math.max(this.maxSize[0], state.maxSize[0]), Math.max(this.maxSize[1], state.maxSize[1])] : [...state.maxSize];
+    this.ensureClasses(state.classes.length);
+    state.classes.forEach((from, c) => {
+      const to = this.classes[c];
+      to.pixelCount += from.pixelCount;
+      to.imagesWithClass += from.imagesWithClass;
+      to.sumY += from.sumY;
+      to.sumYY += from.sumYY;
+      to.sumXY += from.sumXY;
+      to.objects.merge(from.objects);
+      to.boundaryPixels += from.boundaryPixels;
+      to.ambiguousPixels += from.ambiguousPixels;
+      to.contrastSum += from.contrastSum;
+    });
   }
 
   private ensureClasses(count: number): void {

@@ -13,7 +13,10 @@ import { UserError } from '../common/errors.js';
 import { workerScript } from '../common/workers.js';
 import type { DatasetProfile, SkippedItem } from '../contracts/profile.js';
 import type { ProfileProgress } from '../contracts/events.js';
-import { ProfileAccumulator } from './aggregate.js';
+import { ProfileAccumulator, type ProfileContext } from './aggregate.js';
+import { TOOL_INFO } from '../common/version.js';
+import { PROFILE_PART_SCHEMA_VERSION, type ProfilePart } from '../contracts/profile-part.js';
+import { datasetFingerprint, settingsFingerprint, shardRange, type Shard } from './shard.js';
 import { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
 import type { MeasureOptions } from './mask-stats.js';
 import { decodeContextOf, measurePair, type PairResult } from './measure-pair.js';
@@ -22,6 +25,8 @@ import type { ProfileWorkerSetup } from './worker.js';
 
 export { measureMask, type MaskStats, type MaskInput, type MeasureOptions } from './mask-stats.js';
 export { ProfileAccumulator } from './aggregate.js';
+export { parseShard, type Shard } from './shard.js';
+export { mergeProfileParts } from './merge.js';
 export { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
 export { assertSomethingToRecommend, classIdWarnings, nothingToRecommend } from './profile-checks.js';
 
@@ -50,20 +55,36 @@ function profileWorkers(requested: number | undefined): number {
 /** Datasets this small are measured on the main thread: starting workers would cost more. */
 const INLINE_LIMIT = 8;
 
-export async function profileDataset(options: ProfileOptions, onProgress?: (p: ProfileProgress) => void): Promise<DatasetProfile> {
+/** What measuring a dataset (or one shard of it) leaves: the filled accumulator and its context. */
+interface Measured {
+  index: DatasetIndex;
+  /** The pairs measured (the shard's, after --sample). */
+  pairs: DatasetPair[];
+  /** Every pair the run covers (after --sample), of which `pairs` is the shard. */
+  population: DatasetPair[];
+  accumulator: ProfileAccumulator;
+  context: ProfileContext;
+  /** This run's pairs that could not be read, in pair order. */
+  pairSkipped: SkippedItem[];
+  started: number;
+}
+
+async function measureDataset(options: ProfileOptions, onProgress: ((p: ProfileProgress) => void) | undefined, shard: Shard | null): Promise<Measured> {
   const started = performance.now();
   const index = await indexDataset(options);
-  const { pairs, sample } = choosePairs(index, options);
-  if (pairs.length === 0) {
+  const { pairs: population, sample } = choosePairs(index, options);
+  if (population.length === 0) {
     throw new UserError(`no mask could be paired in ${index.masksDir}`, {
       fix: index.skipped[0]?.fix ?? 'put label masks in ROOT/masks (and images in ROOT/images), or pass --masks DIR',
     });
   }
+  const range = shard ? shardRange(shard, population.length) : { start: 0, end: population.length };
+  const pairs = population.slice(range.start, range.end);
 
   const boundary: BoundaryOptions = { ...DEFAULT_BOUNDARY_OPTIONS, ...options.boundary };
   const measure: MeasureOptions = { ignoreIndex: index.ignoreIndex, numClasses: index.numClasses, boundary };
   const accumulator = new ProfileAccumulator();
-  const skipped: SkippedItem[] = [...index.skipped];
+  const pairSkipped: SkippedItem[] = [];
   let done = 0;
   let firstDone = 0; // time of the first result: the rate leaves worker start-up out
   const report = (): void => {
@@ -72,14 +93,14 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
     if (done === 1) firstDone = now;
     const seconds = (now - firstDone) / 1000;
     const rate = done > 1 && seconds > 0 ? (done - 1) / seconds : 0;
-    onProgress({ kind: 'profile-progress', done, total: pairs.length, skipped: skipped.length - index.skipped.length, rate, etaSeconds: rate > 0 ? (pairs.length - done) / rate : null });
+    onProgress({ kind: 'profile-progress', done, total: pairs.length, skipped: pairSkipped.length, rate, etaSeconds: rate > 0 ? (pairs.length - done) / rate : null });
   };
   const consume = (result: PairResult): void => {
     done++;
     if (result.ok) accumulator.add(result.stats);
     else {
       if (options.strict) throw strictError(result.skipped);
-      skipped.push(result.skipped);
+      pairSkipped.push(result.skipped);
     }
     report();
   };
@@ -89,28 +110,76 @@ export async function profileDataset(options: ProfileOptions, onProgress?: (p: P
   if (workers === 0 || pairs.length <= INLINE_LIMIT) {
     const context = decodeContextOf(index);
     for (const pair of pairs) consume(await measurePair(pair, context, measure));
-  } else {
+  } else if (pairs.length > 0) {
     await runInWorkers(pairs, { context: decodeContextOf(index), measure }, workers, consume);
   }
+  const context: ProfileContext = {
+    root: index.root,
+    imagesDir: index.hasImages ? index.imagesDir : null,
+    masksDir: index.masksDir,
+    hasImages: index.hasImages,
+    pairsFound: index.pairs.length,
+    ignoreIndex: index.ignoreIndex,
+    classNames: index.classNames,
+    numClasses: index.numClasses,
+    // Files left out while indexing, then the pairs that could not be read.
+    skipped: [...index.skipped, ...pairSkipped],
+    sample,
+    boundary,
+  };
+  return { index, pairs, population, accumulator, context, pairSkipped, started };
+}
 
+export async function profileDataset(options: ProfileOptions, onProgress?: (p: ProfileProgress) => void): Promise<DatasetProfile> {
+  const measured = await measureDataset(options, onProgress, null);
+  const { index, pairs, accumulator, context, pairSkipped } = measured;
   // The pairs' own problems first: unpaired files (found while indexing) are not why none was read.
-  if (accumulator.imagesProfiled === 0) throw noneReadable(pairs.length, index.masksDir, [...skipped.slice(index.skipped.length), ...index.skipped]);
-  return accumulator.toProfile(
-    {
-      root: index.root,
-      imagesDir: index.hasImages ? index.imagesDir : null,
-      masksDir: index.masksDir,
-      hasImages: index.hasImages,
-      pairsFound: index.pairs.length,
-      ignoreIndex: index.ignoreIndex,
-      classNames: index.classNames,
-      numClasses: index.numClasses,
-      skipped,
-      sample,
-      boundary,
-    },
-    (performance.now() - started) / 1000,
-  );
+  if (accumulator.imagesProfiled === 0) throw noneReadable(pairs.length, index.masksDir, [...pairSkipped, ...index.skipped]);
+  return accumulator.toProfile(context, (performance.now() - measured.started) / 1000);
+}
+
+/**
+ * Profiles shard K of N of the dataset (`--shard`): the accumulator state and what `merge` needs
+ * to check that the parts belong together. A shard whose pairs are all unreadable is still a part
+ * (merge decides whether anything at all was read).
+ */
+export async function profileShard(options: ProfileOptions, shard: Shard, onProgress?: (p: ProfileProgress) => void): Promise<ProfilePart> {
+  const measured = await measureDataset(options, onProgress, shard);
+  const { index, population, accumulator, context, pairSkipped } = measured;
+  const { skipped: _skipped, ...rest } = context;
+  const settings = shardSettings(index, context, options);
+  return {
+    schemaVersion: PROFILE_PART_SCHEMA_VERSION,
+    kind: 'DatasetProfilePart',
+    createdAt: new Date().toISOString(),
+    tool: { ...TOOL_INFO },
+    shard: { ...shard, ...shardRange(shard, population.length) },
+    datasetFingerprint: datasetFingerprint(index, population),
+    settingsFingerprint: settingsFingerprint(settings),
+    settings,
+    context: rest,
+    indexSkipped: index.skipped,
+    pairSkipped,
+    accumulator: accumulator.toState(),
+    elapsedSeconds: (performance.now() - measured.started) / 1000,
+  };
+}
+
+/** The settings that change a profile's numbers; parts must agree on every one. */
+function shardSettings(index: DatasetIndex, context: ProfileContext, options: ProfileOptions): Record<string, unknown> {
+  return {
+    ignoreIndex: index.ignoreIndex,
+    numClasses: index.numClasses,
+    classNames: index.classNames,
+    colormap: index.colormap?.entries ?? null,
+    labels: index.labels ?? null,
+    format: index.format?.name ?? null,
+    split: index.format?.split ?? null,
+    boundary: context.boundary,
+    sample: context.sample,
+    maxPixels: index.maxPixels,
+    strict: Boolean(options.strict),
+  };
 }
 
 function choosePairs(index: DatasetIndex, options: ProfileOptions): { pairs: DatasetPair[]; sample: DatasetProfile['dataset']['sample'] } {

@@ -5,9 +5,9 @@
  * header.json gives shapes, offsets, the normalisation, numClasses and ignoreIndex. Image ids are
  * not written (the runner needs none).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import type { EngineImage, TrainingData } from '../types.js';
@@ -34,11 +34,17 @@ export interface CacheHeader {
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
-/** A fresh private temp folder (removed by removeCacheFolder); a UserError when the temp folder cannot take one. */
-export function createCacheFolder(): string {
-  const parent = tmpdir();
+/**
+ * A fresh private folder in `parent` (default the temp folder; --cache-dir for a folder a
+ * cluster's workers share), removed by removeCacheFolder; a UserError when it cannot be made.
+ */
+export function createCacheFolder(parent = tmpdir()): string {
   try {
-    return mkdtempSync(join(parent, 'segloss-torch-'));
+    sweepOrphanedCaches(parent);
+    const folder = mkdtempSync(join(parent, CACHE_PREFIX));
+    // Who made it: a runner whose input ends after this process died removes it, and so does the next run's sweep.
+    writeFileSync(join(folder, OWNER_FILE), JSON.stringify({ pid: process.pid, host: hostname() }));
+    return folder;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is not writable' : code === 'ENOTDIR' ? 'it is not a folder' : code;
@@ -46,6 +52,48 @@ export function createCacheFolder(): string {
       fix: 'set TMPDIR to a writable folder with room for the decoded images (about 4 bytes a pixel), or use --backend wasm',
     });
   }
+}
+
+const CACHE_PREFIX = 'segloss-torch-';
+const OWNER_FILE = 'owner.json';
+
+/** True when the process is gone (kill(pid, 0) fails with ESRCH); a live process of another user counts as alive. */
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Removes data caches in `parent` whose owner (owner.json: pid and host) was a segloss process on
+ * this host that no longer exists: what a `kill -9` of an earlier run left. Folders without an
+ * owner file, of another host, or of a live process are never touched. Returns the folders removed.
+ */
+export function sweepOrphanedCaches(parent = tmpdir()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((name) => name.startsWith(CACHE_PREFIX));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const folder = join(parent, name);
+    let owner: { pid?: unknown; host?: unknown };
+    try {
+      owner = JSON.parse(readFileSync(join(folder, OWNER_FILE), 'utf8')) as { pid?: unknown; host?: unknown };
+    } catch {
+      continue;
+    }
+    if (owner.host !== hostname() || typeof owner.pid !== 'number' || !Number.isSafeInteger(owner.pid) || owner.pid === process.pid) continue;
+    if (!processIsGone(owner.pid)) continue;
+    rmSync(folder, { recursive: true, force: true });
+    removed.push(folder);
+  }
+  return removed;
 }
 
 export function removeCacheFolder(folder: string): void {

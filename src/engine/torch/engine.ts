@@ -19,6 +19,7 @@ import { buildUNet } from '../unet.js';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from './cache.js';
 import { isGpu, resolveDevices } from './devices.js';
 import { findTorchPython, type FoundPython } from './python.js';
+import { probeCluster, recoveriesIn, workerDevice, type ClusterRecovery } from './cluster.js';
 import { explainRunnerError, RunnerError, startRunner, type RunnerProcess } from './runner-process.js';
 import { describeProblem, fileKind } from '../../common/regular-file.js';
 import { runGuard } from '../run-guard.js';
@@ -46,6 +47,10 @@ export interface TorchSettings {
   found?: FoundPython;
   /** Module the runner runs (default segloss_torch); tests point it at a broken one. */
   runnerModule?: string;
+  /** --cluster tcp://HOST:PORT: one runner per Dask worker, through the bridge (cluster.ts). */
+  cluster?: string;
+  /** --cache-dir: where the data cache is written (a folder every cluster worker reads at the same path). */
+  cacheDir?: string;
 }
 
 export const SMP_MODEL = /^smp:[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_.-]+$/;
@@ -64,7 +69,10 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   if (settings.modelWeights && modelName === 'unet') throw new UserError('--model-weights applies to an smp:... model only', { fix: 'drop --model-weights, or pass --model smp:<Architecture>:<encoder>' });
   if (settings.modelWeights) checkWeightsFile(settings.modelWeights);
   const unet = buildUNet({ ...model, seed: 0 });
-  const { devices, threads } = cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
+  const cluster = settings.cluster ? await probeCluster(found.command, settings.cluster, settings.env) : null;
+  const { devices, threads } = cluster
+    ? { devices: cluster.workers.map(workerDevice), threads: undefined }
+    : cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
   // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
   const channelsLast = settings.channelsLast ?? false;
   const precision = settings.precision ?? 'fp32';
@@ -73,7 +81,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     throw new UserError('--precision fp16 needs a GPU (PyTorch\'s CPU autocast runs bf16 only)', { fix: 'use --precision bf16 or fp32 on the CPU, or --device cuda' });
   }
 
-  const folder = createCacheFolder(); // a UserError naming the temp folder when it cannot be made
+  const folder = createCacheFolder(settings.cacheDir); // a UserError naming the folder when it cannot be made
   const processes: RunnerProcess[] = [];
   const cleanUpOnExit = () => {
     for (const p of processes) p.kill();
@@ -104,11 +112,21 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     });
     const started = await Promise.all(
       devices.map(async (device, index) => {
-        const runner = await startRunner({ python: found.command, label: `${device}, process ${index + 1}`, env: settings.env, module: settings.runnerModule, threads: threads ?? 1, oversubscribed: oversubscribed(devices, threads ?? 1) }).catch((error: unknown) => {
+        const worker = cluster?.workers[index];
+        const runner = await startRunner({
+          python: found.command,
+          label: worker ? `Dask worker ${worker.address}` : `${device}, process ${index + 1}`,
+          env: settings.env,
+          module: worker ? 'segloss_torch.cluster' : settings.runnerModule,
+          args: worker ? ['--scheduler', settings.cluster!, '--worker', worker.address, ...(settings.cacheDir ? ['--shared'] : [])] : undefined,
+          threads: threads ?? 1,
+          oversubscribed: oversubscribed(devices, threads ?? 1),
+        }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner with ${found.command}`);
         });
         processes.push(runner);
-        const info = await runner.request('init', { cache: folder, device, threads: threads ?? null, channelsLast, precision, deterministic, model: modelSpec }).catch((error: unknown) => {
+        const runnerThreads = worker ? worker.nthreads : (threads ?? null);
+        const info = await runner.request('init', { cache: folder, device, threads: runnerThreads, channelsLast, precision, deterministic, model: modelSpec }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner on ${device}`);
         });
         return { runner, info };
@@ -124,6 +142,8 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   }
 
   const runsOn = new Map<RunnerProcess, number>(processes.map((p) => [p, 0]));
+  /** Cluster workers lost and where their runs resumed (filled as the bridges report them). */
+  const recoveries: ClusterRecovery[] = [];
   const weightFiles = new Map<number, string>();
   let runCount = 0;
   let disposed = false;
@@ -141,7 +161,9 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     }
     return file;
   };
-  const where = devices.every((d) => !isGpu(d))
+  const where = cluster
+    ? `a Dask cluster at ${settings.cluster} (${cluster.workers.length} worker${cluster.workers.length > 1 ? 's' : ''}: ${cluster.workers.map((w, i) => `${w.address} ${devices[i]}`).join(', ')})`
+    : devices.every((d) => !isGpu(d))
     ? `CPU, ${devices.length} process${devices.length > 1 ? 'es' : ''} x ${threads ?? 1} thread${threads === 1 ? '' : 's'}`
     : devices.length > 1 ? `${devices.length} processes on ${devices.join(', ')}` : devices[0];
   const deviceNote = devices.some(isGpu) && found.probe.cudaDevices.length ? ` (${found.probe.cudaDevices.map((d) => d.name).join(', ')})` : '';
@@ -153,6 +175,17 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
       threads: threads ?? 1,
       skipped: [],
       torch: { precision, deterministic, dataOnDevice },
+      ...(cluster
+        ? {
+            cluster: {
+              scheduler: settings.cluster!,
+              workers: cluster.workers.map((w, i) => ({ address: w.address, device: devices[i], threads: w.nthreads, torch: w.torch })),
+              code: cluster.code,
+              cacheDir: settings.cacheDir ?? null,
+              recoveries,
+            },
+          }
+        : {}),
     },
     parameterCount,
     concurrency: processes.length,
@@ -168,6 +201,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
       const what = `run ${spec.id}`;
       await runner
         .request('create_run', { run: runKey, model: modelSpec, weightsFile: await weightsFor(spec.seed), layout, seed: spec.seed, lossFile, clipNorm: spec.recipe.gradientClipNorm })
+        .then((reply) => recoveries.push(...recoveriesIn(reply)))
         .catch((error: unknown) => {
           throw explainRunnerError(error, what);
         });
@@ -183,6 +217,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           signal?.addEventListener('abort', onAbort, { once: true });
           try {
             const reply = await runner.request('train', { run: runKey, steps: steps.map(stepMessage) });
+            recoveries.push(...recoveriesIn(reply));
             const losses = reply.losses;
             // A reply that is not one loss (or null: not finite) per step trained is not trusted.
             if (!Array.isArray(losses) || losses.length > steps.length || !losses.every((loss) => loss === null || typeof loss === 'number')) {
@@ -200,6 +235,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           const out = join(folder, `pred-${index}.u8`);
           try {
             const reply = await runner.request('predict_val', { run: runKey, out });
+            recoveries.push(...recoveriesIn(reply));
             const sizes = reply.sizes;
             const expected = data.val.map((image) => [image.width, image.height]);
             if (!Array.isArray(sizes) || JSON.stringify(sizes) !== JSON.stringify(expected)) {

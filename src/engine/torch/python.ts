@@ -100,24 +100,34 @@ const PROBE_OUTPUT_LIMIT = 1 << 20;
  * to close the pipe); resolves at the timeout or output limit without waiting for them.
  */
 function runProbe(command: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<TorchProbe | { failure: string }> {
+  return runJsonLineProbe(command, ['-m', 'segloss_torch.probe'], env, timeoutMs, parseProbe);
+}
+
+/**
+ * Runs a segloss_torch module that answers with one JSON line (the torch probe, the cluster
+ * probe) in its own process group, with a timeout and an output limit; `parse` returns null for
+ * a line that is not the expected answer.
+ */
+export function runJsonLineProbe<T>(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, parse: (line: string) => T | null): Promise<T | { failure: string }> {
+  const shown = `${command} ${args.join(' ')}`;
   return new Promise((resolve) => {
     let child;
     try {
-      child = spawn(command, ['-m', 'segloss_torch.probe'], { env: runnerEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child = spawn(command, args, { env: runnerEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     } catch (error) {
       return resolve({ failure: `could not be started (${(error as Error).message})` });
     }
     let stdout = '';
     let stderr = '';
     let settled = false;
-    const finish = (result: TorchProbe | { failure: string }) => {
+    const finish = (result: T | { failure: string }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       killGroup(child.pid);
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ failure: `did not answer within ${Math.round(timeoutMs / 1000)} s and was stopped (run \`${command} -m segloss_torch.probe\` with PYTHONPATH set to segloss's python/ folder to see where it waits)` }), timeoutMs);
+    const timer = setTimeout(() => finish({ failure: `did not answer within ${Math.round(timeoutMs / 1000)} s and was stopped (run \`${shown}\` with PYTHONPATH set to segloss's python/ folder to see where it waits)` }), timeoutMs);
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -132,8 +142,8 @@ function runProbe(command: string, env: NodeJS.ProcessEnv, timeoutMs: number): P
     });
     child.on('close', (code, signal) => {
       const line = stdout.trim().split('\n').pop() ?? '';
-      const probe = parseProbe(line);
-      if (probe) return finish(probe);
+      const answer = parse(line);
+      if (answer) return finish(answer);
       const tail = stderr.trim().split('\n').slice(-3).join(' | ');
       const how = signal ? `was killed by ${signal}` : code === 0 ? 'printed no probe line' : `exited with status ${code}`;
       finish({ failure: `did not run the probe (${how}${tail ? `; stderr: ${tail}` : ''})` });

@@ -60,6 +60,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Module to run (default segloss_torch); tests point it at a broken one. */
   module?: string;
+  /** Arguments after the module (the cluster bridge's --scheduler and --worker). */
+  args?: string[];
   /** Default READY_TIMEOUT_MS. */
   readyTimeoutMs?: number;
   /** torch threads of this runner, and whether all runners together ask for more than the cores (picks OMP_WAIT_POLICY, python.ts runnerEnv). */
@@ -68,7 +70,7 @@ export interface StartOptions {
 }
 
 export async function startRunner(options: StartOptions): Promise<RunnerProcess> {
-  const child: ChildProcessWithoutNullStreams = spawn(options.python, ['-u', '-m', options.module ?? 'segloss_torch'], {
+  const child: ChildProcessWithoutNullStreams = spawn(options.python, ['-u', '-m', options.module ?? 'segloss_torch', ...(options.args ?? [])], {
     env: runnerEnv(options.env, { perProcess: options.threads ?? 1, oversubscribed: options.oversubscribed ?? false }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
