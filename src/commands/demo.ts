@@ -126,7 +126,7 @@ export function registerDemoCommand(program: Command): void {
         const written = await writeReport(outDir, { profile, recommendation, verification });
         if (output.json) printJson({ profile, recommendation, verification });
         else {
-          note(`\nwrote ${written.reportPath}`);
+          note(`\nwrote ${written.reportPath} and ${written.htmlPath}`);
           note(`      ${written.contractPaths.join('\n      ')}`);
           note(`next: segloss export ${join(opts.out, 'verification.json')} --to monai   (or pytorch, keras)`);
         }

@@ -41,7 +41,7 @@ export function registerProfileCommand(program: Command): void {
   const command = program
     .command('profile')
     .description('Measure class imbalance, object scale and boundary ambiguity of a segmentation dataset.')
-    .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks), or a folder of masks')
+    .argument('<dir>', 'dataset root as published (a layout listed by `segloss formats`, e.g. ROOT/images + ROOT/masks), or a folder of masks')
     .option('--sample <n>', withRange('profile a seeded random subset of N pairs and report 95% confidence intervals', 'sample'), limited('sample'))
     .option('--seed <n>', withRange('seed of the --sample subset', 'seed'), limited('seed'), 0)
     .option('--workers <n>', withRange('worker threads (default: number of cores; 0 = main thread)', 'workers'), limited('workers'))

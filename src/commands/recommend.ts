@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../common/errors.js';
 import { interruptOnSigint } from '../common/interrupt.js';
-import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson, writeOutputFile } from '../common/output.js';
+import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson } from '../common/output.js';
 import type { DatasetProfile } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
@@ -35,7 +35,7 @@ export function registerRecommendCommand(program: Command): void {
   const command = program
     .command('recommend')
     .description('Recommend a loss recipe for a dataset with the rule engine, and show the reasoning.')
-    .argument('[dir]', 'dataset root to profile first (ROOT/images + ROOT/masks); or use --profile')
+    .argument('[dir]', 'dataset root to profile first (a layout listed by `segloss formats`); or use --profile')
     .option('--profile <file>', 'use a profile.json written by `segloss profile --out` instead of profiling')
     .addOption(new Option('--domain <domain>', 'apply the scenario recipe for this domain').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'what matters most to you').choices(PRIORITIES))
@@ -43,7 +43,7 @@ export function registerRecommendCommand(program: Command): void {
     .option('--sample <n>', withRange('when profiling DIR: a seeded random subset of N pairs', 'sample'), limited('sample'))
     .option('--seed <n>', withRange('seed of the --sample subset', 'seed'), limited('seed'), 0)
     .option('--json', 'print only the Recommendation JSON on stdout')
-    .option('--out <dir>', 'write recommendation.json (and profile.json when DIR was profiled) into DIR')
+    .option('--out <dir>', 'write recommendation.json, profile.json, report.md and report.html into DIR')
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string | undefined, opts: RecommendOpts) => {
@@ -54,7 +54,7 @@ export function registerRecommendCommand(program: Command): void {
     if (!dir && !opts.profile) {
       throw new UserError('nothing to recommend for: no dataset DIR and no --profile', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
     }
-    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'maxPixels', 'sample'].filter((key) => opts[key] !== undefined);
+    const datasetFlags = ['images', 'masks', 'classes', 'colormap', 'numClasses', 'strict', 'maxPixels', 'sample', 'bands'].filter((key) => opts[key] !== undefined);
     if (opts.profile && datasetFlags.length > 0) {
       throw new UserError(`dataset flags (${datasetFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) apply when profiling DIR, not to --profile`, {
         fix: 'drop them, or give the dataset DIR instead of --profile',
@@ -80,14 +80,8 @@ export function registerRecommendCommand(program: Command): void {
       ruleSet,
       profileSource: opts.profile ?? dir ?? '',
     });
-    if (output.out) {
-      if (!opts.profile) {
-        const path = await writeOutputFile(output.out, 'profile.json', `${JSON.stringify(profile, null, 2)}\n`);
-        if (!output.json) note(`wrote ${path}`);
-      }
-      const path = await writeOutputFile(output.out, 'recommendation.json', `${JSON.stringify(recommendation, null, 2)}\n`);
-      if (!output.json) note(`wrote ${path}`);
-    }
+    // --out: recommendation.json, profile.json (a copy when it came from --profile) and report.md + report.html (src/report/write-out.ts).
+    if (output.out) await (await import('../report/write-out.js')).writeCommandOut(output.out, { profile, recommendation, verification: null }, { quiet: Boolean(output.json) });
     if (output.json) printJson(recommendation);
     // A person at a terminal gets the Ink reasoning view; pipes and files get plain text.
     else if (isInteractive(output)) process.stdout.write(recommendationOutput(recommendation, { color: output.color, interactive: true }));

@@ -1,15 +1,16 @@
 /** `segloss verify DIR`: train the recommended recipe and its alternatives briefly and give a verdict. */
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnSigint } from '../common/interrupt.js';
-import { note, outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCreatedFolders, writeOutputFile } from '../common/output.js';
+import { outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCreatedFolders } from '../common/output.js';
 import type { TrainingEvent } from '../contracts/events.js';
-import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
+import { DOMAINS, PRIORITIES, type Domain, type Priority, type Recommendation } from '../contracts/recommendation.js';
+import type { DatasetProfile } from '../contracts/profile.js';
 import { BACKEND_ORDER, TORCH_PRECISIONS, type BackendName, type TorchPrecision, type VerificationReport } from '../contracts/verification.js';
-import { writeVerificationPictures } from '../report/pictures/index.js';
+import { writeCommandOut } from '../report/write-out.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
   BUDGET_GRACE,
@@ -34,7 +35,7 @@ export function registerVerifyCommand(program: Command): void {
   const command = program
     .command('verify')
     .description('Train the recommended loss recipe and its alternatives briefly on the dataset, compare them on validation images, and give a verdict.')
-    .argument('<dir>', 'dataset root (ROOT/images + ROOT/masks)')
+    .argument('<dir>', 'dataset root (a layout listed by `segloss formats`, with images)')
     .option('--recommendation <file>', 'recommendation.json to verify (default: profile the dataset and run the rules)')
     .addOption(new Option('--domain <domain>', 'without --recommendation: the domain for the rules').choices(DOMAINS))
     .addOption(new Option('--priority <priority>', 'without --recommendation: what matters most').choices(PRIORITIES))
@@ -70,7 +71,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--val-fraction <f>', withRange('share of images held out for validation', 'val-fraction'), limited('val-fraction'), DEFAULT_RUN_SETTINGS.valFraction)
     .option('--max-images <n>', withRange('load at most N images (a seeded subset beyond it)', 'max-images'), limited('max-images'), DEFAULT_MAX_IMAGES)
     .option('--json', 'print only the VerificationReport JSON on stdout')
-    .option('--out <dir>', 'write verification.json, val prediction overlays (overlays/<candidate>/<image>.png) and pictures (pictures/: loss curves, metrics chart, contact sheet) into DIR')
+    .option('--out <dir>', 'write verification.json (and the profile.json and recommendation.json verify made), report.md and report.html, val prediction overlays (overlays/<candidate>/<image>.png) and pictures (pictures/: learning curves, metrics chart, loss panels, contact sheet) into DIR')
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string, opts: Record<string, unknown>) => {
@@ -111,6 +112,8 @@ export function registerVerifyCommand(program: Command): void {
       dashboard.onEvent(event);
     };
     let report: VerificationReport;
+    // What verify had on hand besides its own result, for the report: the recommendation it verified, the profile it made.
+    const made: { profile: DatasetProfile | null; recommendation: Recommendation | null } = { profile: null, recommendation };
     try {
       report = await runVerification(
         {
@@ -134,6 +137,7 @@ export function registerVerifyCommand(program: Command): void {
           model: { depth: opts.modelDepth as number, baseWidth: opts.modelWidth as number },
           maxImages: opts.maxImages as number,
           outDir: output.out,
+          onRecommended: (profile, recommendation) => Object.assign(made, { profile, recommendation }),
         },
         onEvent,
         controller.signal,
@@ -147,16 +151,8 @@ export function registerVerifyCommand(program: Command): void {
       stopListening();
     }
     await dashboard.finish(report);
-    if (output.out) {
-      const path = await writeOutputFile(output.out, 'verification.json', `${JSON.stringify(report, null, 2)}\n`);
-      if (!output.json) note(`wrote ${path}`);
-      const pictures = await writeVerificationPictures(output.out, report);
-      if (!output.json) {
-        const written = [pictures.lossCurves?.png, pictures.metrics?.png, ...(pictures.contactSheets ?? [])].filter((p): p is string => p !== undefined);
-        if (written.length) note(`wrote pictures: ${written.map((p) => join(output.out!, p)).join(', ')}`);
-        for (const problem of pictures.problems ?? []) note(problem);
-      }
-    }
+    // --out: the contracts on hand, the pictures and report.md + report.html (src/report/write-out.ts).
+    if (output.out) await writeCommandOut(output.out, { ...made, verification: report }, { quiet: Boolean(output.json) });
     if (output.json) printJson(report);
     const code = verifyExitCode(report);
     if (code !== 0) process.exitCode = code;

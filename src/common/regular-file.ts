@@ -79,11 +79,19 @@ async function openProblem(path: string, error: NodeJS.ErrnoException): Promise<
   return { kind: 'other', message: error.message };
 }
 
+/** A read error in the words of RegularFileError (a directory opened on some systems gives EISDIR). */
+export function asRegularFileError(path: string, error: unknown): RegularFileError {
+  if (error instanceof RegularFileError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new RegularFileError(path, code === 'EISDIR' ? { kind: 'not-regular', what: 'a directory' } : { kind: 'other', message: (error as Error).message });
+}
+
 /**
- * The bytes of `path` when it is (or links to) a regular file of at most `maxBytes` bytes.
+ * An open handle on `path` when it is (or links to) a regular file of at most `maxBytes` bytes,
+ * with its size; for readers that stream a large file instead of holding it. The caller closes it.
  * Throws RegularFileError otherwise; never blocks on a FIFO, never reads a device.
  */
-export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer> {
+export async function openRegularFile(path: string, maxBytes: number): Promise<{ handle: FileHandle; stats: Stats }> {
   let handle: FileHandle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -94,6 +102,20 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
     const stats = await handle.stat();
     if (!stats.isFile()) throw new RegularFileError(path, { kind: 'not-regular', what: fileKind(stats) });
     if (stats.size > maxBytes) throw new RegularFileError(path, { kind: 'too-large', bytes: stats.size, maxBytes });
+    return { handle, stats };
+  } catch (error) {
+    await handle.close();
+    throw asRegularFileError(path, error);
+  }
+}
+
+/**
+ * The bytes of `path` when it is (or links to) a regular file of at most `maxBytes` bytes.
+ * Throws RegularFileError otherwise; never blocks on a FIFO, never reads a device.
+ */
+export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer> {
+  const { handle, stats } = await openRegularFile(path, maxBytes);
+  try {
     const buffer = Buffer.alloc(stats.size);
     let filled = 0;
     while (filled < buffer.length) {
@@ -103,9 +125,7 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
     }
     return filled === buffer.length ? buffer : buffer.subarray(0, filled);
   } catch (error) {
-    if (error instanceof RegularFileError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new RegularFileError(path, code === 'EISDIR' ? { kind: 'not-regular', what: 'a directory' } : { kind: 'other', message: (error as Error).message });
+    throw asRegularFileError(path, error);
   } finally {
     await handle.close();
   }

@@ -26,7 +26,7 @@ export interface RungScore {
  * candidate the racing stopped, with its evidence.
  */
 export type TrainingEvent =
-  | { kind: 'candidate-start'; candidateId: string; label: string; totalSteps: number | null; budgetSeconds: number | null; seeds?: number[] }
+  | { kind: 'candidate-start'; candidateId: string; label: string; /** Display name, at most 24 characters (src/report/short-names.ts). */ shortName?: string; totalSteps: number | null; budgetSeconds: number | null; seeds?: number[] }
   | { kind: 'step'; candidateId: string; seed?: number; step: number; loss: number; lr: number; elapsedSeconds: number; etaSeconds: number | null }
   | { kind: 'candidate-end'; candidateId: string; status: CandidateStatus; detail: string | null }
   | { kind: 'evaluating'; candidateId: string }

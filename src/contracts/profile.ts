@@ -96,6 +96,64 @@ export interface ProfileAggregates {
   meanBoundaryContrast: number | null;
 }
 
+/** Sizes of one class's 3D objects (connected components) in voxels and in mm³. */
+export interface VolumeObjectStats {
+  /** 26-connected components of this class over all profiled volumes. */
+  count: number;
+  voxelsP10: number | null;
+  voxelsP50: number | null;
+  voxelsP90: number | null;
+  voxelsMin: number | null;
+  voxelsMax: number | null;
+  /** Volumes in mm³ (voxels x the case's voxel volume from the header's pixdim). */
+  mm3P10: number | null;
+  mm3P50: number | null;
+  mm3P90: number | null;
+  mm3Min: number | null;
+  mm3Max: number | null;
+}
+
+export interface VolumeClassProfile {
+  id: number;
+  name: string;
+  /** Voxels of this class (the same count as classes[].pixelCount: slices partition the volume). */
+  voxelCount: number;
+  /** Total volume in mm³ over all profiled cases. */
+  volumeMm3: number;
+  /** Cases (volumes) that contain this class. */
+  casesWithClass: number;
+  /** 3D objects; null for the background class (its regions are not objects). */
+  objects: VolumeObjectStats | null;
+}
+
+/**
+ * Present when the dataset is made of 3D volumes (NIfTI, nnU-Net raw). Class shares in `classes`
+ * are then per voxel, `classes[].objects` are 2D objects on slices (the article's area bins, as a
+ * 2D network sees them) and `classes[].boundary` is measured on slices with in-plane neighbours.
+ */
+export interface VolumeProfile {
+  cases: number;
+  /** 2D slices measured (for shares, slice objects and boundaries). */
+  slices: number;
+  /** Which axis the slices are cut across, in words. */
+  sliceAxis: string;
+  /** Object connectivity in 3D: 26 (face, edge or corner neighbours), as skimage/MONAI/nnU-Net label by default. */
+  connectivity: 26;
+  /** Voxels along i, j, k: smallest and largest over cases (per axis). */
+  shapeMin: [number, number, number];
+  shapeMax: [number, number, number];
+  /** Voxel spacing in mm along i, j, k: smallest and largest over cases (per axis). */
+  spacingMin: [number, number, number];
+  spacingMax: [number, number, number];
+  classes: VolumeClassProfile[];
+  /** All foreground 3D objects: count and size percentiles. */
+  objectCount: number;
+  objectVoxelsP50: number | null;
+  objectMm3P10: number | null;
+  objectMm3P50: number | null;
+  objectMm3P90: number | null;
+}
+
 export interface DatasetProfile {
   schemaVersion: typeof PROFILE_SCHEMA_VERSION;
   kind: 'DatasetProfile';
@@ -116,6 +174,12 @@ export interface DatasetProfile {
     skipped: SkippedItem[];
     /** Set when --sample N profiled a seeded subset. */
     sample: { size: number; seed: number; population: number } | null;
+    /** The dataset layout read (src/dataset/formats): its name, why, and the split; absent with --masks/--images. */
+    format?: { name: string; reason: string; split: string | null };
+    /** --bands: the image bands measured, 1-based, in order (absent = every band). */
+    bands?: number[];
+    /** Images profiled per band count, after --bands ({"4": 24}); absent for masks-only datasets. */
+    imageBands?: Record<string, number>;
   };
   /** The exact rules and parameters behind the boundary measure, so a profile explains itself. */
   method: {
@@ -125,6 +189,8 @@ export interface DatasetProfile {
   };
   classes: ClassProfile[];
   aggregates: ProfileAggregates;
+  /** 3D facts when the dataset is made of volumes (optional: absent for 2D datasets). */
+  volumes?: VolumeProfile;
   /** Seconds spent, for the record. */
   elapsedSeconds: number;
 }

@@ -99,6 +99,10 @@ export interface Recommendation {
     numClasses: number;
     classNames: string[];
     ignoreIndex: number | null;
+    /** Image bands per pixel the profile measured (one count for every image), i.e. the model's input channels; absent when unknown or mixed. */
+    inputChannels?: number;
+    /** --bands the profile was made with (1-based, in order). */
+    bands?: number[];
   };
   /** The facts as given to the engine (flat names). */
   facts: Record<string, number | string | boolean | null>;

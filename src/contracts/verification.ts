@@ -170,6 +170,8 @@ export interface Verdict {
   outcome: 'confirmed' | 'beaten' | 'equivalent' | 'tied' | 'inconclusive';
   /** The best candidate by the primary metric. */
   winnerId: string | null;
+  /** The verdict at a glance, at most ~100 characters (src/report/headline.ts); absent in files written before it. */
+  headline?: string;
   /** One sentence a user can act on. */
   sentence: string;
   details: string[];
@@ -240,6 +242,10 @@ export interface VerificationReport {
     valFraction?: number;
     /** Label value excluded from training and scoring (null: none). */
     ignoreIndex?: number | null;
+    /** Input channels of the network: one per image band trained on (1 grey, 3 RGB, N bands). */
+    inputChannels?: number;
+    /** --bands: the image bands trained on, 1-based, in input-channel order; null = every band. */
+    bands?: number[] | null;
     /** Seed of each run's crop plan (every candidate of a seed gets the same plan, given the same oversampling). */
     cropSeeds?: number[];
     /** Seed of the train/val split. */

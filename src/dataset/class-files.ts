@@ -5,6 +5,7 @@
  *   ["background", "roof", "solar_panel"]
  *   {"0": "background", "1": "roof", "2": "solar_panel"}
  *   {"classes": [{"id": 0, "name": "background"}, ...]}     (the colormap format also works)
+ *   an nnU-Net dataset.json: {"labels": {"background": 0, "tumour": 1}, "channel_names": ..., ...}
  * Ids must run 0..N-1 without gaps.
  *
  * colors.json, any of:
@@ -17,6 +18,7 @@
 import { describeProblem, readRegularFile, RegularFileError } from '../common/regular-file.js';
 import { UserError } from '../common/errors.js';
 import type { Colormap, ColormapEntry } from './types.js';
+import { looksLikeNnunetJson, parseNnunetJson } from './formats/readers/nnunet-json.js';
 
 const NAMES_FORMAT = 'a JSON array of names ["background", "roof", ...] or an object {"0": "background", "1": "roof", ...}';
 const COLORMAP_FORMAT =
@@ -56,6 +58,14 @@ function parseId(key: unknown, file: string, what: string, format: string): numb
 export async function readClassNames(file: string): Promise<string[]> {
   const what = 'class names';
   const json = await readJson(file, what, NAMES_FORMAT);
+  // An nnU-Net dataset.json: the names come from its "labels" (channel_names etc. are not classes).
+  if (looksLikeNnunetJson(json)) {
+    try {
+      return parseNnunetJson(json).classNames;
+    } catch (error) {
+      throw bad(file, 'nnU-Net dataset.json', (error as Error).message, '{"labels": {"background": 0, "tumour": 1}, ...} as nnU-Net v2 writes it');
+    }
+  }
   const byId = new Map<number, string>();
   const add = (id: number, name: unknown): void => {
     if (typeof name !== 'string' || name.trim() === '') throw bad(file, what, `the name of class ${id} is not a non-empty string`, NAMES_FORMAT);

@@ -4,8 +4,9 @@
  *
  * Masks: PNG through the project's own decoder (png.ts: palette indices kept, 16-bit kept, CRCs
  * checked); TIFF and anything else through sharp. RGB(A) masks go through the colormap; an RGB
- * mask whose three channels are equal everywhere is read as grey. Images: sharp, 8-bit, alpha
- * dropped, 1 or 3 channels.
+ * mask whose three channels are equal everywhere is read as grey. Images: sharp, alpha dropped, 1
+ * or 3 channels; multi-band, 16-bit and float TIFFs through geotiff with every band kept (bands.ts);
+ * anything above 8 bits stretched band by band to 8 (band-stretch.ts); then --bands (bands.ts).
  *
  * Hostile input: only regular files are read (common/regular-file.ts), and every file's declared
  * size is checked against the pixel limit (limits.ts) from its header before anything is decoded;
@@ -15,18 +16,21 @@ import sharp from 'sharp';
 import { formatBytes, readRegularFile, RegularFileError } from '../common/regular-file.js';
 import { formatColor, packRgb } from './class-files.js';
 import { checkPixelLimit, DEFAULT_MAX_PIXELS, formatPixels, maxFileBytes } from './limits.js';
-import { checkMaskSampleType, checkPages, stretchToBytes } from './sample-types.js';
+import { stretchBands } from './band-stretch.js';
+import { readsBandByBand, readTiffBands, selectBands, tiffBandLayout, type BandImage } from './bands.js';
+import { checkMaskSampleType, checkPages } from './sample-types.js';
 import { decodePng, isPng, PngColorType, PngError, readPngHeader } from './png.js';
+import { decodeCocoMask } from './coco/decode-mask.js';
 import { PairProblem, type Colormap, type DatasetIndex, type DatasetPair, type DecodedPair } from './types.js';
 
-export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number };
+export type DecodeContext = Pick<DatasetIndex, 'numClasses' | 'ignoreIndex' | 'colormap' | 'numClassesSource'> & { maxPixels?: number; bands?: number[] | null };
 
-type Role = 'mask' | 'image';
+export type Role = 'mask' | 'image';
 const REEXPORT = (role: Role): string =>
   role === 'mask' ? 'restore or re-export the mask as a PNG of class ids, or remove the pair' : 'restore or re-export the image, or remove the pair';
 
-/** The file's bytes: only a regular file (or a link to one), never more than the pixel limit allows. */
-async function readBytes(path: string, role: Role, maxPixels: number): Promise<Uint8Array> {
+/** The file's bytes: only a regular file (or a link to one), never more than the pixel limit allows. (Exported for NIfTI volumes: src/dataset/volume.ts.) */
+export async function readBytes(path: string, role: Role, maxPixels: number): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(path, maxFileBytes(maxPixels));
@@ -287,7 +291,7 @@ function idsAbove(labels: Uint8Array | Uint16Array, limit: number, ignore: numbe
  * count is inferred from the masks, when an id lies above the ignore index: the ignore index would
  * then sit among the class ids (255 between 0 and 300), and the count would be wrong.
  */
-function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
+export function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: DecodeContext): number {
   const ignore = context.ignoreIndex ?? -1;
   let max = -1;
   for (let i = 0; i < labels.length; i++) {
@@ -323,9 +327,13 @@ function checkLabels(path: string, labels: Uint8Array | Uint16Array, context: De
   );
 }
 
-type DecodedImage = { width: number; height: number; channels: 1 | 3; data: Uint8Array };
+type DecodedImage = BandImage;
 
-/** An image as 8-bit samples, 1 or 3 channels. */
+/**
+ * An image as 8-bit samples, every band kept (alpha dropped): 1 (grey), 3 (RGB) or N bands (a
+ * multi-band TIFF, see bands.ts). 8-bit samples are kept as stored; 16-bit, 32-bit, signed and
+ * float samples are stretched band by band over their robust range (band-stretch.ts).
+ */
 export async function decodeImage(path: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
   try {
     return await decodeImageUnguarded(path, maxPixels);
@@ -344,32 +352,51 @@ async function decodeImageUnguarded(path: string, maxPixels: number): Promise<De
     const header = pngHeader(path, bytes);
     checkPixelLimit(path, 'image', header.width, header.height, maxPixels);
     grey = header.colorType === PngColorType.Grey || header.colorType === PngColorType.GreyAlpha;
+    depth = header.bitDepth === 16 ? 'ushort' : 'uchar';
   } else {
     const meta = await sharpHeader(path, bytes, 'image', format, maxPixels);
+    if (format === 'tiff') {
+      // Multi-band, 16-bit and float grey/RGB TIFFs: every band, read with geotiff (bands.ts).
+      const layout = await tiffBandLayout(bytes);
+      if (layout && readsBandByBand(layout)) return await readTiffBands(path, bytes, layout, maxPixels);
+    }
     grey = (meta.channels ?? 3) <= 2;
     depth = meta.depth;
   }
   try {
-    if (depth !== undefined && depth !== 'uchar' && depth !== 'ushort') return await stretchedImage(bytes, grey, maxPixels);
-    // Grey stays one channel; everything else (RGB, palette, CMYK) becomes sRGB. 16-bit is scaled to 8.
+    if (depth !== undefined && depth !== 'uchar') return await stretchedImage(bytes, grey, depth === 'ushort', maxPixels);
+    // Grey stays one channel; everything else (RGB, palette, CMYK) becomes sRGB.
     const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
       .toColourspace(grey ? 'b-w' : 'srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, channels: info.channels as 1 | 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), rgb: info.channels === 3 };
   } catch (error) {
     if (error instanceof PairProblem) throw error;
     throw sharpProblem(path, error, 'image', format);
   }
 }
 
-/** Float, signed and 32-bit images, stretched to 8 bits (see stretchToBytes). */
-async function stretchedImage(bytes: Uint8Array, grey: boolean, maxPixels: number): Promise<DecodedImage> {
-  const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels }).removeAlpha().raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
-  const samples = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
-  const channels: 1 | 3 = grey || info.channels < 3 ? 1 : 3;
-  return { width: info.width, height: info.height, channels, data: stretchToBytes(samples, info.width * info.height, info.channels, channels) };
+/** 16-bit, float, signed and 32-bit images through sharp, stretched to 8 bits (band-stretch.ts: RGB over one shared range). */
+async function stretchedImage(bytes: Uint8Array, grey: boolean, sixteen: boolean, maxPixels: number): Promise<DecodedImage> {
+  // Without an explicit 16-bit colour space sharp converts to 8-bit sRGB first.
+  const input = sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels });
+  const { data, info } = await (sixteen ? input.toColourspace(grey ? 'grey16' : 'rgb16') : input)
+    .removeAlpha()
+    .raw({ depth: sixteen ? 'ushort' : 'float' })
+    .toBuffer({ resolveWithObject: true });
+  const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  const channels = grey || info.channels < 3 ? 1 : 3;
+  const pixels = info.width * info.height;
+  const kept = channels === info.channels ? samples : firstChannels(samples, pixels, info.channels, channels);
+  return { width: info.width, height: info.height, channels, data: stretchBands(kept, pixels, channels, channels === 3), rgb: channels === 3 };
+}
+
+function firstChannels<T extends Uint16Array | Float32Array>(samples: T, pixels: number, stride: number, channels: number): T {
+  const out = new (samples.constructor as new (n: number) => T)(pixels * channels);
+  for (let i = 0; i < pixels; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = samples[i * stride + c];
+  return out;
 }
 
 function pngHeader(path: string, bytes: Uint8Array): ReturnType<typeof readPngHeader> {
@@ -385,27 +412,31 @@ function pngHeader(path: string, bytes: Uint8Array): ReturnType<typeof readPngHe
 export async function decodePair(pair: DatasetPair, context: DecodeContext): Promise<DecodedPair> {
   // Both decode at once; when both fail, the mask's problem is the one reported (deterministic).
   const [maskResult, imageResult] = await Promise.allSettled([
-    decodeMask(pair.maskPath, context),
+    // COCO pairs: the labels are the image's annotations in the file maskPath names (coco/).
+    pair.source?.kind === 'coco' ? decodeCocoMask(pair, context) : decodeMask(pair.maskPath, context),
     pair.imagePath ? decodeImage(pair.imagePath, context.maxPixels) : Promise.resolve(null),
   ]);
   if (maskResult.status === 'rejected') throw maskResult.reason;
   if (imageResult.status === 'rejected') throw imageResult.reason;
   const mask = maskResult.value;
-  const image = imageResult.value;
+  const image = imageResult.value && pair.imagePath ? selectBands(imageResult.value, context.bands, pair.imagePath, imageResult.value.width * imageResult.value.height) : imageResult.value;
   if (image && (image.width !== mask.width || image.height !== mask.height)) {
     throw new PairProblem(
       pair.maskPath,
       `mask is ${mask.width}x${mask.height} but its image ${pair.imagePath} is ${image.width}x${image.height}`,
-      'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
+      pair.source?.kind === 'coco' ? "fix the image's width and height in the annotation file" : 'resize the mask with nearest-neighbour to the image size (or fix the pairing)',
     );
   }
-  return {
+  const decoded: DecodedPair = {
     id: pair.id,
     width: mask.width,
     height: mask.height,
     labels: mask.labels,
-    image: image ? { channels: image.channels, data: image.data } : null,
+    image: image ? { channels: image.channels, data: image.data, rgb: image.rgb } : null,
     maxLabel: mask.maxLabel,
   };
+  // The pair's leak-free group (formats/groups.ts) travels with it to verify's split.
+  if (pair.group !== undefined) decoded.group = pair.group;
+  return decoded;
 }
 

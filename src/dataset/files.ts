@@ -1,6 +1,6 @@
 /** Finding mask and image files and pairing them by basename. */
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { SkippedItem } from '../contracts/profile.js';
 import { UserError } from '../common/errors.js';
 import type { DatasetPair } from './types.js';
@@ -14,13 +14,13 @@ export const IMAGE_EXTENSIONS = ['.png', '.tif', '.tiff', '.jpg', '.jpeg', '.web
  */
 export const MASK_SUFFIXES = ['_mask', '-mask', '_label', '-label', '_labels', '_gt', '_seg', '_lbl'] as const;
 
-const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' }).compare;
+export const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' }).compare;
 
 export function hasImageExtension(name: string): boolean {
   return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
 }
 
-function baseName(name: string): string {
+export function baseName(name: string): string {
   return name.slice(0, name.length - extname(name).length);
 }
 
@@ -61,7 +61,7 @@ export interface ResolvedFolders {
  * --masks/--images win; else ROOT/masks and ROOT/images; a ROOT without masks/ that holds image
  * files directly is a masks-only dataset.
  */
-export async function resolveFolders(options: { root?: string; imagesDir?: string; masksDir?: string }): Promise<ResolvedFolders> {
+export async function resolveFolders(options: { root?: string; imagesDir?: string | null; masksDir?: string }): Promise<ResolvedFolders> {
   const root = options.root ? resolve(options.root) : null;
   if (root && !options.masksDir) {
     if (!(await isDirectory(root))) {
@@ -84,7 +84,7 @@ export async function resolveFolders(options: { root?: string; imagesDir?: strin
   }
   let imagesDir: string | null = null;
   if (options.imagesDir) imagesDir = resolve(options.imagesDir);
-  else if (root && masksDir !== root && (await isDirectory(join(root, 'images')))) imagesDir = join(root, 'images');
+  else if (options.imagesDir !== null && root && masksDir !== root && (await isDirectory(join(root, 'images')))) imagesDir = join(root, 'images');
   if (imagesDir === masksDir) {
     throw new UserError(`images and masks are the same folder (${masksDir}), so every file would pair with itself`, {
       fix: 'keep masks and images in separate folders (ROOT/masks and ROOT/images), or leave --images out for a masks-only profile',
@@ -98,72 +98,112 @@ export interface Pairing {
   skipped: SkippedItem[];
 }
 
-/** Groups file names by basename; names sharing a basename are ambiguous and reported. */
-function byBaseName(dir: string, names: string[], role: 'mask' | 'image', skipped: SkippedItem[], ambiguous = new Set<string>()): Map<string, string> {
-  const groups = new Map<string, string[]>();
-  for (const name of names) {
-    const key = baseName(name);
-    const group = groups.get(key);
-    if (group) group.push(name);
-    else groups.set(key, [name]);
+/** A mask or image file and the key it pairs by: sub-folders and basename, suffixes stripped ("aachen/aachen_000000_000019"). */
+export interface KeyedFile {
+  path: string;
+  key: string;
+}
+
+/** Where the two sides were looked for, for messages. */
+export interface PairingPlaces {
+  masks: string;
+  images: string | null;
+}
+
+/** The last part of a key: the pair's id. */
+export function keyId(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+/** Groups files by key; files sharing a key are ambiguous and reported. */
+function byKey(files: KeyedFile[], role: 'mask' | 'image', place: string, skipped: SkippedItem[], ambiguous = new Set<string>()): Map<string, string> {
+  const groups = new Map<string, KeyedFile[]>();
+  for (const file of files) {
+    const group = groups.get(file.key);
+    if (group) group.push(file);
+    else groups.set(file.key, [file]);
   }
   const unique = new Map<string, string>();
   for (const [key, group] of groups) {
     if (group.length === 1) {
-      unique.set(key, join(dir, group[0]));
+      unique.set(key, group[0].path);
       continue;
     }
     ambiguous.add(key);
-    for (const name of group) {
+    const names = group.map((f) => basename(f.path));
+    for (const file of group) {
       skipped.push({
-        file: join(dir, name),
-        problem: `${group.length} ${role} files share the basename "${key}" (${group.join(', ')}), so the pairing is ambiguous`,
-        fix: `keep one ${role} file per basename in ${dir}`,
+        file: file.path,
+        problem: `${group.length} ${role} files share the basename "${keyId(key)}" (${names.join(', ')}), so the pairing is ambiguous`,
+        fix: `keep one ${role} file per basename in ${dirname(file.path) || place}`,
       });
     }
   }
   return unique;
 }
 
-/** Pairs masks with images by basename; unpaired files on either side become skipped items. */
-export function pairFiles(masksDir: string, maskNames: string[], imagesDir: string | null, imageNames: string[]): Pairing {
+/**
+ * Pairs masks with images by key; unpaired files on either side become skipped items. A mask
+ * whose key has no image is tried without each of `stripSuffixes` (tile_7_mask -> tile_7). The
+ * id is the key's basename, or the whole key ("/" as "_") when two pairs in sub-folders share one.
+ */
+export function pairKeyed(masks: KeyedFile[], images: KeyedFile[] | null, places: PairingPlaces, stripSuffixes: readonly string[] = MASK_SUFFIXES): Pairing {
   const skipped: SkippedItem[] = [];
   const ambiguousMasks = new Set<string>();
-  const masks = byBaseName(masksDir, maskNames, 'mask', skipped, ambiguousMasks);
-  if (imagesDir === null) {
-    const pairs = [...masks].map(([id, maskPath]) => ({ id, maskPath, imagePath: null }));
-    return { pairs: pairs.sort((a, b) => naturalOrder(a.id, b.id)), skipped };
-  }
-  const images = byBaseName(imagesDir, imageNames, 'image', skipped);
-  const pairs: DatasetPair[] = [];
-  const usedImages = new Set<string>();
-  for (const [maskKey, maskPath] of masks) {
-    let id = maskKey;
-    if (!images.has(id)) {
-      const suffix = MASK_SUFFIXES.find((s) => maskKey.endsWith(s) && images.has(maskKey.slice(0, -s.length)));
-      if (suffix) id = maskKey.slice(0, -suffix.length);
+  const maskByKey = byKey(masks, 'mask', places.masks, skipped, ambiguousMasks);
+  const found: Array<{ key: string; maskPath: string; imagePath: string | null }> = [];
+  if (images === null) {
+    for (const [key, maskPath] of maskByKey) found.push({ key, maskPath, imagePath: null });
+  } else {
+    const imageByKey = byKey(images, 'image', places.images ?? '', skipped);
+    const usedImages = new Set<string>();
+    for (const [maskKey, maskPath] of maskByKey) {
+      let key = maskKey;
+      if (!imageByKey.has(key)) {
+        const suffix = stripSuffixes.find((s) => maskKey.endsWith(s) && imageByKey.has(maskKey.slice(0, -s.length)));
+        if (suffix) key = maskKey.slice(0, -suffix.length);
+      }
+      const imagePath = imageByKey.get(key);
+      if (imagePath === undefined || usedImages.has(key)) {
+        skipped.push({
+          file: maskPath,
+          problem: `mask without image: no file named ${keyId(key)}.* in ${imageFolderOf(places.images!, key)}`,
+          fix: `add the image ${keyId(key)}.png (or .jpg/.tif) to ${imageFolderOf(places.images!, key)}, or remove the mask`,
+        });
+        continue;
+      }
+      usedImages.add(key);
+      found.push({ key, maskPath, imagePath });
     }
-    const imagePath = images.get(id);
-    if (imagePath === undefined || usedImages.has(id)) {
+    for (const [key, imagePath] of imageByKey) {
+      if (usedImages.has(key) || ambiguousMasks.has(key)) continue; // the masks' problem already covers it
       skipped.push({
-        file: maskPath,
-        problem: `mask without image: no file named ${id}.* in ${imagesDir}`,
-        fix: `add the image ${id}.png (or .jpg/.tif) to ${imagesDir}, or remove the mask`,
+        file: imagePath,
+        problem: `image without mask: no file named ${keyId(key)}.* in ${imageFolderOf(places.masks, key)}`,
+        fix: `add the mask ${keyId(key)}.png to ${imageFolderOf(places.masks, key)}, or remove the image`,
       });
-      continue;
     }
-    usedImages.add(id);
-    pairs.push({ id, maskPath, imagePath });
   }
-  for (const [id, imagePath] of images) {
-    if (usedImages.has(id) || ambiguousMasks.has(id)) continue; // the masks' problem already covers it
-    skipped.push({
-      file: imagePath,
-      problem: `image without mask: no file named ${id}.* in ${masksDir}`,
-      fix: `add the mask ${id}.png to ${masksDir}, or remove the image`,
-    });
-  }
+  const idCount = new Map<string, number>();
+  for (const { key } of found) idCount.set(keyId(key), (idCount.get(keyId(key)) ?? 0) + 1);
+  const pairs: DatasetPair[] = found.map(({ key, maskPath, imagePath }) => ({
+    id: idCount.get(keyId(key))! > 1 ? key.replaceAll('/', '_') : keyId(key),
+    maskPath,
+    imagePath,
+  }));
   pairs.sort((a, b) => naturalOrder(a.id, b.id));
   skipped.sort((a, b) => naturalOrder(a.file, b.file));
   return { pairs, skipped };
+}
+
+/** The folder a key's file belongs in: the base folder plus the key's sub-folders. */
+function imageFolderOf(base: string, key: string): string {
+  const slash = key.lastIndexOf('/');
+  return slash < 0 ? base : join(base, key.slice(0, slash));
+}
+
+/** Pairs masks with images by basename (one folder each); unpaired files on either side become skipped items. */
+export function pairFiles(masksDir: string, maskNames: string[], imagesDir: string | null, imageNames: string[]): Pairing {
+  const keyed = (dir: string, names: string[]): KeyedFile[] => names.map((name) => ({ path: join(dir, name), key: baseName(name) }));
+  return pairKeyed(keyed(masksDir, maskNames), imagesDir === null ? null : keyed(imagesDir, imageNames), { masks: masksDir, images: imagesDir });
 }

@@ -11,3 +11,5 @@ export { readClassNames, readColormap } from './class-files.js';
 export { IMAGE_EXTENSIONS, MASK_SUFFIXES } from './files.js';
 export { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
 export { generateSample, writeSampleDataset, SampleGenerator, resolveSampleOptions, encodeSampleImage, encodeSampleMask, DEFAULT_SAMPLE_OPTIONS, SAMPLE_CLASS_NAMES, AMBIGUITY_RULE, type SampleOptions, type SampleItem, type GeneratedSample } from './sample/index.js';
+export { ROBUST_LOW, ROBUST_HIGH, NEAR_TAIL, stretchBands } from './band-stretch.js';
+export { parseBands, selectBands, MAX_BANDS } from './bands.js';

@@ -5,9 +5,11 @@ import type { SkippedItem } from '../contracts/profile.js';
 import { UserError } from '../common/errors.js';
 import { classNamesFromColormap, readClassNames, readColormap } from './class-files.js';
 import { decodePair } from './decode.js';
-import { listImageFiles, pairFiles, resolveFolders } from './files.js';
+import { announceFormat } from './formats/announce.js';
+import { findDataset } from './formats/find.js';
+import { DEFAULT_IGNORE_INDEX } from './options.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
-import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair } from './types.js';
+import { PairProblem, toSkippedItem, type Colormap, type DatasetIndex, type DatasetOptions, type DecodedPair, type LabelConvention } from './types.js';
 
 /**
  * The UserError --strict raises for skipped items (exit 2): the first in full, then up to four
@@ -61,7 +63,7 @@ function checkOptions(options: DatasetOptions): void {
 }
 
 /** Class count and names, reconciled across --num-classes, --classes and --colormap. */
-function reconcileClasses(options: DatasetOptions, names: string[] | null, colormap: Colormap | null): { classNames: string[] | null; numClasses: number | null } {
+function reconcileClasses(options: DatasetOptions, names: string[] | null, colormap: Colormap | null, namesSource: string): { classNames: string[] | null; numClasses: number | null } {
   const ignore = options.ignoreIndex;
   const colormapNames = colormap ? classNamesFromColormap(colormap, ignore) : null;
   const classNames = names ?? colormapNames;
@@ -69,7 +71,7 @@ function reconcileClasses(options: DatasetOptions, names: string[] | null, color
   const colormapCount = colormapIds.length > 0 ? Math.max(...colormapIds) + 1 : null;
   let numClasses = options.numClasses ?? names?.length ?? colormapCount ?? null;
   if (options.numClasses !== undefined && names && names.length !== options.numClasses) {
-    throw new UserError(`--num-classes is ${options.numClasses} but the class names file names ${names.length} classes`, {
+    throw new UserError(`--num-classes is ${options.numClasses} but ${namesSource} names ${names.length} classes`, {
       fix: 'make them agree, or leave --num-classes out',
     });
   }
@@ -89,43 +91,59 @@ function reconcileClasses(options: DatasetOptions, names: string[] | null, color
   return { classNames, numClasses };
 }
 
-/** Finds the dataset's files, pairs them, and reads --classes / --colormap. */
+/** LabelConvention's documented defaults: no binarizing, no map, no reduction, background 0. */
+const DEFAULT_LABEL_CONVENTION: LabelConvention = { binarize: null, labelMap: null, reduceZeroLabel: false, background: 0 };
+
+/** The label conventions in force: the format's, then the flags' field by field; absent when neither sets any. */
+function labelsInForce(format: Partial<LabelConvention>, flags: Partial<LabelConvention> | undefined): LabelConvention | undefined {
+  if (Object.keys(format).length === 0 && (!flags || Object.keys(flags).length === 0)) return undefined;
+  return { ...DEFAULT_LABEL_CONVENTION, ...format, ...flags };
+}
+
+/**
+ * Finds the dataset's files (the catalogue format detected or chosen, or --masks/--images),
+ * pairs them, and reads --classes / --colormap. Prints which format was read and why, once.
+ */
 export async function indexDataset(options: DatasetOptions): Promise<DatasetIndex> {
   checkOptions(options);
-  const folders = await resolveFolders(options);
-  const maskNames = await listImageFiles(folders.masksDir, 'masks');
-  if (maskNames.length === 0) {
-    throw new UserError(`no mask files in ${folders.masksDir} (looked for .png, .tif, .tiff, .jpg, .jpeg, .webp, .bmp)`, {
-      fix: 'put one label mask per image in the masks folder, or point --masks at the folder that has them',
-    });
-  }
-  const imageNames = folders.imagesDir ? await listImageFiles(folders.imagesDir, 'images') : [];
-  const { pairs, skipped } = pairFiles(folders.masksDir, maskNames, folders.imagesDir, imageNames);
-  // Without --classes, ROOT/classes.json (as `segloss sample` writes) names the classes.
-  const namesFile = options.classNamesFile ?? (folders.root && (await isFile(join(folders.root, 'classes.json'))) ? join(folders.root, 'classes.json') : undefined);
-  const names = namesFile ? await readClassNames(namesFile) : null;
+  const found = await findDataset(options);
+  announceFormat(found.format, found.notes, found.root);
+  // --ignore-index other than the default wins over the format's own.
+  const ignoreIndex = found.ignoreIndex !== undefined && options.ignoreIndex === DEFAULT_IGNORE_INDEX ? found.ignoreIndex : options.ignoreIndex;
+  const effective = { ...options, ignoreIndex };
+  // Without --classes: the format's names, else ROOT/classes.json (as `segloss sample` writes).
+  const rootNames = found.root && !found.classNames && (await isFile(join(found.root, 'classes.json'))) ? join(found.root, 'classes.json') : undefined;
+  const namesFile = options.classNamesFile ?? rootNames;
+  const names = namesFile ? await readClassNames(namesFile) : found.classNames;
   const colormap = options.colormapFile ? await readColormap(options.colormapFile) : null;
-  const { classNames, numClasses } = reconcileClasses(options, names, colormap);
+  const { classNames, numClasses } = reconcileClasses(effective, names, colormap, namesFile ?? found.classNamesSource ?? 'the class names');
+  const { skipped, pairs } = found;
   if (options.strict && skipped.length > 0) throw strictError(skipped);
   if (pairs.length === 0) {
-    throw new UserError(`no mask in ${folders.masksDir} has a matching image in ${folders.imagesDir}`, {
-      fix: 'give each mask the same basename as its image (tile_1.png <-> tile_1.jpg), or leave images out for a masks-only profile',
+    const why = skipped[0] ? `\n  first problem: ${skipped[0].file}: ${skipped[0].problem}` : '';
+    throw new UserError(`no mask in ${found.masksDir} has a matching image in ${found.imagesDir}${why}`, {
+      fix: skipped[0]?.fix ?? 'give each mask the same basename as its image (tile_1.png <-> tile_1.jpg), or leave images out for a masks-only profile',
     });
   }
-  return {
-    root: folders.root,
-    imagesDir: folders.imagesDir,
-    masksDir: folders.masksDir,
-    hasImages: folders.imagesDir !== null,
+  const index: DatasetIndex = {
+    root: found.root,
+    imagesDir: found.imagesDir,
+    masksDir: found.masksDir,
+    hasImages: found.hasImages,
     pairs,
     skipped,
     classNames,
     numClasses,
-    numClassesSource: options.numClasses !== undefined ? '--num-classes' : (namesFile ?? colormap?.file ?? null),
-    ignoreIndex: options.ignoreIndex,
+    numClassesSource: options.numClasses !== undefined ? '--num-classes' : (namesFile ?? found.classNamesSource ?? colormap?.file ?? null),
+    ignoreIndex,
     colormap,
     maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    bands: options.bands ?? null, // --bands (src/dataset/bands.ts), applied in decodePair
   };
+  const labels = labelsInForce(found.labels, options.labels);
+  if (labels) index.labels = labels;
+  if (found.format) index.format = found.format;
+  return index;
 }
 
 export interface ReadDatasetHooks {

@@ -1,8 +1,8 @@
 /**
  * What a file's samples are before they become class ids or 8-bit image samples: the sample type
  * (masks hold whole-number ids, so float and signed masks are refused, never cast), the page
- * layout (a stack of slices is not one 2-D mask), and the linear stretch that turns float or
- * signed image samples into 8 bits without making 0..1 data black.
+ * layout (a stack of slices is not one 2-D mask). Image samples above 8 bits are stretched to 8
+ * band by band in band-stretch.ts.
  */
 import sharp from 'sharp';
 import { PairProblem } from './types.js';
@@ -47,33 +47,4 @@ export function checkMaskSampleType(path: string, depth: string | undefined): vo
       (floating ? ': reading it would truncate fractions (0.25 and 0.75 both become 0) and clamp large values' : ': reading it would clamp negative and large values'),
     `save the mask as whole-number class ids in unsigned 8- or 16-bit (numpy: mask.round().astype(np.uint8), or np.uint16 above 255 classes)`,
   );
-}
-
-/**
- * Float, signed and 32-bit images (reflectances in 0..1, DEMs, SAR): a plain cast to 8 bits makes
- * 0..1 data all black (and so every edge "ambiguous"). The finite range is stretched linearly to
- * 0..255 instead (NaN / infinite no-data becomes 0); edge contrast-to-noise does not depend on the
- * scale. Takes the first `channels` of `stride` interleaved samples per pixel.
- */
-export function stretchToBytes(samples: Float32Array, pixels: number, stride: number, channels: number): Uint8Array {
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < pixels; i++) {
-    for (let c = 0; c < channels; c++) {
-      const v = samples[i * stride + c];
-      if (!Number.isFinite(v)) continue;
-      if (v < low) low = v;
-      if (v > high) high = v;
-    }
-  }
-  if (!(high >= low)) low = high = 0;
-  const scale = high > low ? 255 / (high - low) : 0;
-  const out = new Uint8Array(pixels * channels);
-  for (let i = 0, j = 0; i < pixels; i++) {
-    for (let c = 0; c < channels; c++, j++) {
-      const v = samples[i * stride + c];
-      out[j] = Number.isFinite(v) ? Math.round((v - low) * scale) : 0;
-    }
-  }
-  return out;
 }

@@ -1,12 +1,13 @@
 /** The dataset reader's public types. Plain data, so an index can be sent to worker threads. */
 import type { SkippedItem } from '../contracts/profile.js';
+import type { CocoPairImage } from './coco/annotation-file.js';
 
 /** Where a dataset is and how to read its masks. Built from CLI flags by `datasetOptionsFrom`. */
 export interface DatasetOptions {
   /** Dataset root: ROOT/images + ROOT/masks, or a folder of masks only. */
   root?: string;
-  /** Images folder; overrides ROOT/images. */
-  imagesDir?: string;
+  /** Images folder; overrides ROOT/images. null = masks only (--images none). */
+  imagesDir?: string | null;
   /** Masks folder; overrides ROOT/masks. */
   masksDir?: string;
   /** Label value excluded from every count and loss (default 255); null = every value is a class. */
@@ -31,6 +32,8 @@ export interface DatasetOptions {
   split?: string;
   /** --group REGEX: the first capture group (else the whole match) of a pair's id names its group. */
   groupPattern?: string;
+  /** --bands 4,3,2: 1-based image bands to measure and train on, in this order (default: every band). */
+  bands?: number[];
 }
 
 /**
@@ -69,8 +72,11 @@ export interface DatasetPair {
   imagePaths?: string[];
   /** Tiles of one scene, slices of one volume, frames of one sequence: never split across train and validation. Absent = the id. */
   group?: string;
-  /** How the labels are read when `maskPath` is not a mask image of its own. */
-  source?: { kind: 'coco'; imageId: number };
+  /**
+   * How the labels are read when `maskPath` is not a mask image of its own. `image`: the COCO
+   * image's entry and annotation places, so worker threads need not scan the file (coco/).
+   */
+  source?: { kind: 'coco'; imageId: number; image?: CocoPairImage };
 }
 
 /** One colormap entry: an RGB colour and the class id it stands for. */
@@ -110,6 +116,8 @@ export interface DatasetIndex {
   labels?: LabelConvention;
   /** The catalogue format that located the pairs; absent when --images/--masks were given. */
   format?: FormatChoice;
+  /** --bands: the image bands chosen (1-based, in order); absent or null = every band. */
+  bands?: number[] | null;
 }
 
 /** A decoded pair: class ids and the image as 8-bit samples. */
@@ -119,8 +127,12 @@ export interface DecodedPair {
   height: number;
   /** Class id per pixel, row-major; ignored pixels keep the ignore index value. */
   labels: Uint8Array | Uint16Array;
-  /** 8-bit samples, row-major interleaved, alpha dropped; null for masks-only datasets. */
-  image: { channels: 1 | 3; data: Uint8Array } | null;
+  /**
+   * 8-bit samples, row-major interleaved, alpha dropped, every band (or the --bands chosen);
+   * null for masks-only datasets. `rgb`: the first 3 channels are a colour image's red, green and
+   * blue (the boundary measure takes their luma as one plane); other bands are measured one by one.
+   */
+  image: { channels: number; data: Uint8Array; rgb?: boolean } | null;
   /** Largest label value other than the ignore index; -1 when every pixel is ignored. */
   maxLabel: number;
   /** The pair's group (scene, case, sequence) for leak-free splits; absent = the id. */

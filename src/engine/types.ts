@@ -18,7 +18,7 @@ export interface EngineImage {
   id: string;
   width: number;
   height: number;
-  /** Interleaved HWC pixels with `channels` channels (1 or 3). */
+  /** Interleaved HWC pixels with `channels` channels (1 grey, 3 RGB, or N bands: one input channel each). */
   pixels: Uint8Array;
   channels: number;
   /** Class id per pixel (row-major); the ignore index may appear. */

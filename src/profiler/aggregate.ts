@@ -9,6 +9,7 @@ import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
 import { boundaryDescription, type BoundaryOptions } from './boundary.js';
 import type { MaskStats } from './mask-stats.js';
 import { proportionInterval, ratioInterval, RatioSums } from './sampling.js';
+import { VolumeAccumulator, type VolumeAccumulatorState } from './volume-aggregate.js';
 
 /** With an inferred class count, more unused ids than this (and than ids in use) list ids in use only. */
 export const SPARSE_UNUSED_IDS = 32;
@@ -41,6 +42,10 @@ export interface ProfileContext {
   skipped: SkippedItem[];
   sample: { size: number; seed: number; population: number } | null;
   boundary: BoundaryOptions;
+  /** The dataset layout read, recorded in the profile's dataset section. */
+  format?: DatasetProfile['dataset']['format'];
+  /** --bands: the image bands measured (1-based); absent = every band. */
+  bands?: number[];
 }
 
 /**
@@ -55,9 +60,13 @@ export interface AccumulatorState {
   valid: { n: number; sumX: number; sumXX: number };
   ambiguous: { n: number; sumY: number; sumX: number; sumYY: number; sumXX: number; sumXY: number };
   imagesWithBoundary: number;
+  /** Images per band count ("4": 24); absent in parts written before multi-band images. */
+  imageBands?: Record<string, number>;
   minSize: [number, number] | null;
   maxSize: [number, number] | null;
   classes: Array<Omit<ClassTotals, 'objects'> & { objects: AreaSketch }>;
+  /** 3D facts of volume datasets (absent for 2D). */
+  volumes?: VolumeAccumulatorState;
 }
 
 export class ProfileAccumulator {
@@ -69,8 +78,11 @@ export class ProfileAccumulator {
   private readonly valid = { n: 0, sumX: 0, sumXX: 0 };
   private readonly ambiguous = new RatioSums();
   private imagesWithBoundary = 0;
+  private readonly imageBands: Record<string, number> = {};
   private minSize: [number, number] | null = null;
   private maxSize: [number, number] | null = null;
+  /** 3D facts, when the pairs are volumes (NIfTI). */
+  private volumes: VolumeAccumulator | null = null;
 
   get imagesProfiled(): number {
     return this.images;
@@ -78,6 +90,7 @@ export class ProfileAccumulator {
 
   add(stats: MaskStats): void {
     this.images++;
+    if (stats.volume) (this.volumes ??= new VolumeAccumulator()).add(stats.volume, stats.pixelCounts);
     this.validPixels += stats.validPixels;
     this.ignoredPixels += stats.ignoredPixels;
     this.minSize = this.minSize ? [Math.min(this.minSize[0], stats.width), Math.min(this.minSize[1], stats.height)] : [stats.width, stats.height];
@@ -98,6 +111,7 @@ export class ProfileAccumulator {
       const sketch = stats.objects[c];
       if (sketch) totals.objects.merge(sketch);
     });
+    if (stats.imageBands !== undefined) this.imageBands[stats.imageBands] = (this.imageBands[stats.imageBands] ?? 0) + 1;
     if (stats.boundary) {
       this.imagesWithBoundary++;
       let boundary = 0;
@@ -124,9 +138,11 @@ export class ProfileAccumulator {
       valid: { ...this.valid },
       ambiguous: { n, sumY, sumX, sumYY, sumXX, sumXY },
       imagesWithBoundary: this.imagesWithBoundary,
+      imageBands: { ...this.imageBands },
       minSize: this.minSize,
       maxSize: this.maxSize,
       classes: this.classes.map((t) => ({ ...t, objects: t.objects.toSketch() })),
+      ...(this.volumes ? { volumes: this.volumes.toState() } : {}),
     };
   }
 
@@ -146,6 +162,8 @@ export class ProfileAccumulator {
     a.sumXX += state.ambiguous.sumXX;
     a.sumXY += state.ambiguous.sumXY;
     this.imagesWithBoundary += state.imagesWithBoundary;
+    if (state.volumes) (this.volumes ??= new VolumeAccumulator()).addState(state.volumes);
+    for (const [bands, images] of Object.entries(state.imageBands ?? {})) this.imageBands[bands] = (this.imageBands[bands] ?? 0) + images;
     if (state.minSize) this.minSize = this.minSize ? [Math.min(this.minSize[0], state.minSize[0]), Math.min(this.minSize[1], state.minSize[1])] : [...state.minSize];
     if (state.maxSize) this.maxSize = this.maxSize ? [Math.max(this.maxSize[0], state.maxSize[0]), Math.max(this.maxSize[1], state.maxSize[1])] : [...state.maxSize];
     this.ensureClasses(state.classes.length);
@@ -260,6 +278,9 @@ export class ProfileAccumulator {
         maxSize: this.maxSize,
         skipped: context.skipped,
         sample: context.sample,
+        ...(context.format ? { format: context.format } : {}),
+        ...(context.bands ? { bands: context.bands } : {}),
+        ...(Object.keys(this.imageBands).length > 0 ? { imageBands: { ...this.imageBands } } : {}),
       },
       method: {
         connectivity: 8,
@@ -292,6 +313,7 @@ export class ProfileAccumulator {
         ambiguousBoundaryShareCI95: measuredBoundary && sampled ? this.ambiguous.interval(population) : null,
         meanBoundaryContrast: measuredBoundary && totalBoundary > 0 ? totalContrast / totalBoundary : null,
       },
+      ...(this.volumes ? { volumes: this.volumes.toProfile(classes) } : {}),
       elapsedSeconds,
     };
   }

@@ -21,6 +21,7 @@ import { DEFAULT_BOUNDARY_OPTIONS, type BoundaryOptions } from './boundary.js';
 import type { MeasureOptions } from './mask-stats.js';
 import { decodeContextOf, measurePair, type PairResult } from './measure-pair.js';
 import { sampleIndices } from './sampling.js';
+import { isVolumePair } from '../dataset/volume.js';
 import type { ProfileWorkerSetup } from './worker.js';
 
 export { measureMask, type MaskStats, type MaskInput, type MeasureOptions } from './mask-stats.js';
@@ -107,7 +108,8 @@ async function measureDataset(options: ProfileOptions, onProgress: ((p: ProfileP
 
   // Never more threads than pairs; each worker holds up to one image at the pixel limit.
   const workers = Math.min(profileWorkers(options.workers), pairs.length);
-  if (workers === 0 || pairs.length <= INLINE_LIMIT) {
+  // Volumes are heavy units of work: always in workers (one volume per worker at a time), unless --workers 0.
+  if (workers === 0 || (pairs.length <= INLINE_LIMIT && !isVolumePair(pairs[0]))) {
     const context = decodeContextOf(index);
     for (const pair of pairs) consume(await measurePair(pair, context, measure));
   } else if (pairs.length > 0) {
@@ -126,6 +128,8 @@ async function measureDataset(options: ProfileOptions, onProgress: ((p: ProfileP
     skipped: [...index.skipped, ...pairSkipped],
     sample,
     boundary,
+    format: index.format,
+    ...(index.bands ? { bands: index.bands } : {}), // --bands (src/dataset/bands.ts)
   };
   return { index, pairs, population, accumulator, context, pairSkipped, started };
 }
@@ -179,6 +183,7 @@ function shardSettings(index: DatasetIndex, context: ProfileContext, options: Pr
     sample: context.sample,
     maxPixels: index.maxPixels,
     strict: Boolean(options.strict),
+    bands: index.bands ?? null,
   };
 }
 

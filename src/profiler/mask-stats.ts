@@ -2,9 +2,10 @@
  * Per-mask statistics: small, mergeable, JSON-able. Pure apart from opencv-wasm's scratch memory.
  */
 import { AreaAccumulator, type AreaSketch } from './area-sketch.js';
-import { DEFAULT_BOUNDARY_OPTIONS, measureBoundary, toGrey, type BoundaryOptions, type ClassBoundaryCounts } from './boundary.js';
+import { DEFAULT_BOUNDARY_OPTIONS, measureBoundary, measurementPlanes, type BoundaryOptions, type ClassBoundaryCounts } from './boundary.js';
 import type { LabelArray } from './components.js';
 import { labelRuns } from './runs.js';
+import type { VolumeStats } from './measure-volume.js';
 
 /** What measureMask needs from a decoded pair (dataset's DecodedPair fits). */
 export interface MaskInput {
@@ -12,7 +13,7 @@ export interface MaskInput {
   width: number;
   height: number;
   labels: LabelArray;
-  image: { channels: 1 | 3; data: Uint8Array } | null;
+  image: { channels: number; data: Uint8Array; rgb?: boolean } | null;
 }
 
 export interface MeasureOptions {
@@ -20,6 +21,8 @@ export interface MeasureOptions {
   ignoreIndex: number | null;
   /** Number of classes when known; arrays are at least this long. */
   numClasses: number | null;
+  /** The background class (no objects counted for it); null = every class is foreground. Default 0. */
+  background?: number | null;
   /** Boundary-ambiguity parameters (see boundary.ts). */
   boundary?: BoundaryOptions;
 }
@@ -34,8 +37,12 @@ export interface MaskStats {
   pixelCounts: number[];
   /** Object areas per class id (8-connected components); empty for class 0, the background. */
   objects: AreaSketch[];
+  /** The image's band count as measured (after --bands); absent when the pair has no image. */
+  imageBands?: number;
   /** Null when the pair has no image. */
   boundary: { noiseSigma: number; perClass: ClassBoundaryCounts[] } | null;
+  /** 3D facts, for a volume (then the fields above are summed over its slices). */
+  volume?: VolumeStats;
 }
 
 export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats {
@@ -67,8 +74,8 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
 
   let boundary: MaskStats['boundary'] = null;
   if (pair.image && objectIds) {
-    const grey = toGrey(pair.image, pixels);
-    boundary = measureBoundary(labels, width, height, grey, objectIds, runs.objectCount, isValid, classCount, options.boundary ?? DEFAULT_BOUNDARY_OPTIONS);
+    const planes = measurementPlanes(pair.image, pixels);
+    boundary = measureBoundary(labels, width, height, planes, objectIds, runs.objectCount, isValid, classCount, options.boundary ?? DEFAULT_BOUNDARY_OPTIONS);
   }
 
   return {
@@ -79,6 +86,7 @@ export function measureMask(pair: MaskInput, options: MeasureOptions): MaskStats
     ignoredPixels: pixels - validPixels,
     pixelCounts,
     objects: objects.map((a) => a.toSketch()),
+    ...(pair.image ? { imageBands: pair.image.channels } : {}),
     boundary,
   };
 }

@@ -5,6 +5,8 @@
 import { decodePair, PairProblem, toSkippedItem, type DatasetIndex, type DatasetPair, type DecodeContext } from '../dataset/index.js';
 import type { SkippedItem } from '../contracts/profile.js';
 import { measureMask, type MeasureOptions, type MaskStats } from './mask-stats.js';
+import { decodeVolumePair, isVolumePair } from '../dataset/volume.js';
+import { measureVolume } from './measure-volume.js';
 
 export type PairResult = { ok: true; stats: MaskStats } | { ok: false; skipped: SkippedItem };
 
@@ -12,11 +14,13 @@ export type { DecodeContext };
 
 /** The parts of the dataset index decodePair reads (never the pair list: that may be huge). */
 export function decodeContextOf(index: DatasetIndex): DecodeContext {
-  return { numClasses: index.numClasses, ignoreIndex: index.ignoreIndex, colormap: index.colormap, numClassesSource: index.numClassesSource, maxPixels: index.maxPixels };
+  return { numClasses: index.numClasses, ignoreIndex: index.ignoreIndex, colormap: index.colormap, numClassesSource: index.numClassesSource, maxPixels: index.maxPixels, bands: index.bands ?? null };
 }
 
 export async function measurePair(pair: DatasetPair, context: DecodeContext, options: MeasureOptions): Promise<PairResult> {
   try {
+    // A NIfTI case: one volume at a time, measured slice by slice and in 3D.
+    if (isVolumePair(pair)) return { ok: true, stats: measureVolume(await decodeVolumePair(pair, context), options) };
     const decoded = await decodePair(pair, context);
     return { ok: true, stats: measureMask(decoded, options) };
   } catch (error) {

@@ -8,6 +8,7 @@ import { UserError } from '../common/errors.js';
 import { parseJsonWithPosition } from '../rules/validate.js';
 import { PROFILE_PART_SCHEMA_VERSION, type ProfilePart } from '../contracts/profile-part.js';
 import type { PartFile } from './merge.js';
+import { volumeStateProblem } from './volume-aggregate.js';
 
 const LIMITS = { maxBytes: 256 * 1024 * 1024, maxJsonDepth: 32 } as const;
 const FIX = 'pass the profile-part-K-of-N.json files that `segloss profile DIR --shard K/N --out DIR` wrote, unchanged';
@@ -81,6 +82,14 @@ export function validateProfilePart(json: unknown, path: string): ProfilePart {
   for (const key of ['n', 'sumX', 'sumXX']) finite(path, `accumulator.valid.${key}`, valid[key]);
   const ambiguous = object(path, 'accumulator.ambiguous', acc.ambiguous);
   for (const key of ['n', 'sumY', 'sumX', 'sumYY', 'sumXX', 'sumXY']) finite(path, `accumulator.ambiguous.${key}`, ambiguous[key]);
+  if (acc.imageBands !== undefined) {
+    // Band count -> images (multi-band images); a part written before them has none.
+    const bands = object(path, 'accumulator.imageBands', acc.imageBands);
+    for (const [key, value] of Object.entries(bands)) {
+      if (!/^[1-9]\d?$/.test(key)) fail(path, 'accumulator.imageBands', `has a key ${JSON.stringify(key).slice(0, 20)} that is not a band count`);
+      count(path, `accumulator.imageBands.${key}`, value);
+    }
+  }
   for (const key of ['minSize', 'maxSize']) {
     const size = acc[key];
     if (size !== null && (!Array.isArray(size) || size.length !== 2)) fail(path, `accumulator.${key}`, 'is not [width, height] or null');
@@ -92,6 +101,10 @@ export function validateProfilePart(json: unknown, path: string): ProfilePart {
     for (const key of ['sumY', 'sumYY', 'sumXY', 'contrastSum']) finite(path, `accumulator.classes[${c}].${key}`, t[key]);
     sketchOk(path, `accumulator.classes[${c}].objects`, t.objects);
   });
+  if (acc.volumes !== undefined) {
+    const problem = volumeStateProblem(acc.volumes);
+    if (problem) fail(path, 'accumulator.volumes', problem);
+  }
   finite(path, 'elapsedSeconds', part.elapsedSeconds);
   return part as unknown as ProfilePart;
 }

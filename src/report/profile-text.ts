@@ -4,6 +4,8 @@
  */
 import { OBJECT_AREA_BIN_LABELS, type DatasetProfile, type Interval } from '../contracts/profile.js';
 import { classIdWarnings, nothingToRecommend } from '../profiler/profile-checks.js';
+import { volumeSectionLines } from './volume-text.js';
+import { imageBandsPhrase } from './image-bands-text.js';
 
 export interface ProfileTextOptions {
   /** ANSI colour and bold (false under NO_COLOR / --no-color or when piped). */
@@ -52,7 +54,7 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     ? d.minSize[0] === d.maxSize[0] && d.minSize[1] === d.maxSize[1] ? `${d.minSize[0]}x${d.minSize[1]}` : `${d.minSize[0]}x${d.minSize[1]} to ${d.maxSize[0]}x${d.maxSize[1]}`
     : '-';
   lines.push(bold(`Dataset profile: ${d.root ?? d.masksDir}`));
-  lines.push(`  ${formatCount(d.pairsProfiled)} masks profiled of ${formatCount(d.pairsFound)} paired, ${size} px, ${a.numClasses} classes, ${d.hasImages ? 'with images' : 'masks only (no images)'}` +
+  lines.push(`  ${formatCount(d.pairsProfiled)} ${profile.volumes ? (d.pairsProfiled === 1 ? 'volume' : 'volumes') : 'masks'} profiled of ${formatCount(d.pairsFound)} paired, ${size} px, ${a.numClasses} classes, ${d.hasImages ? 'with images' : 'masks only (no images)'}${imageBandsPhrase(d)}` +
     `${d.ignoreIndex !== null ? `, ignore index ${d.ignoreIndex} (${formatCount(a.ignoredPixels)} px left out)` : ''}`);
   if (d.sample) lines.push(`  seeded sample: ${formatCount(d.sample.size)} of ${formatCount(d.sample.population)} pairs (seed ${d.sample.seed}); intervals are 95% confidence intervals`);
   const nothing = nothingToRecommend(profile);
@@ -65,7 +67,7 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
 
   lines.push(bold('Class imbalance'));
   const rarest = a.smallestForegroundClassId;
-  const header = ['id', 'class', 'pixel share', ...(sampled ? ['95% CI'] : []), 'in images', 'objects', 'p10 px', 'p50 px', 'p90 px', ...(d.hasImages ? ['ambiguous edge', 'contrast'] : []), ''];
+  const header = ['id', 'class', 'pixel share', ...(sampled ? ['95% CI'] : []), profile.volumes ? 'in cases' : 'in images', 'objects', 'p10 px', 'p50 px', 'p90 px', ...(d.hasImages ? ['ambiguous edge', 'contrast'] : []), ''];
   const rows = profile.classes.map((c) => [
     String(c.id),
     c.name,
@@ -91,7 +93,11 @@ export function formatProfileText(profile: DatasetProfile, options: ProfileTextO
     (a.absentClassIds.length ? `, absent: ${a.absentClassIds.join(', ')}` : ''));
   lines.push('');
 
-  lines.push(bold('Object scale') + dim(' (foreground, 8-connected components)'));
+  if (profile.volumes) {
+    lines.push(bold('Volumes (3D)') + dim(' (foreground objects: 26-connected components; sizes from the header spacing)'));
+    lines.push(...volumeSectionLines(profile, table, formatShare), '');
+  }
+  lines.push(bold('Object scale') + dim(profile.volumes ? ' (foreground, 8-connected components on 2D slices)' : ' (foreground, 8-connected components)'));
   if (a.objectCount === 0) {
     lines.push('  no foreground objects');
   } else {

@@ -128,9 +128,8 @@ export function comparisonCiHeader(report: VerificationReport): string {
   return `${formatLevel(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
 }
 
-/** One line per elimination: rung, steps, difference and CI, and the evidence sentence. */
-export function eliminationLines(report: VerificationReport): string[] {
-  const labelOf = (id: string) => report.candidates.find((c) => c.id === id)?.label ?? id;
+/** One line per elimination: rung, steps, difference and CI, and the evidence sentence (candidates named by `labelOf`, e.g. short names). */
+export function eliminationLines(report: VerificationReport, labelOf: (id: string) => string = (id) => report.candidates.find((c) => c.id === id)?.label ?? id): string[] {
   return (report.verdict.eliminations ?? []).map(
     (e) => `${labelOf(e.id)}: stopped at rung ${e.rung} (${e.steps} steps), ${e.difference.toFixed(3)} ${e.metric === 'meanDice' ? 'mean Dice' : e.metric} behind ${labelOf(e.by)} (CI ${signed(e.ci[0])} to ${signed(e.ci[1])})`,
   );

@@ -7,6 +7,8 @@
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../contracts/verification.js';
 import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
+import { headlineOf, sentenceLines } from './headline.js';
+import { candidateKey, shortNameLookup, withShortNames } from './short-names.js';
 
 const ANSI = { bold: '\u001b[1m', green: '\u001b[32m', red: '\u001b[31m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' };
 
@@ -14,6 +16,10 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const paint = (code: keyof typeof ANSI, text: string) => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
   const s = report.settings;
   const lines: string[] = [];
+  const name = shortNameLookup(report.candidates);
+  const outcomeColour = { confirmed: 'green', equivalent: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
+  // The verdict at a glance comes first; the full story follows.
+  lines.push(`${paint('bold', 'Verdict:')} ${paint(outcomeColour[report.verdict.outcome], headlineOf(report))}`, '');
   const stepsText = s.steps !== null ? `${s.steps} steps per run` : 'no rung reached';
   lines.push(paint('bold', 'Verification'));
   lines.push(
@@ -28,12 +34,12 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const stopped = report.candidates.filter((c) => c.status === 'stopped');
   if (stopped.length > 0) {
     const limit = s.timeLimitSeconds !== undefined ? ` (hard stop at ${Math.round(s.timeLimitSeconds)}s)` : '';
-    lines.push(paint('yellow', `time budget reached${limit}: ${stopped.map((c) => `${c.id} ${c.stepsDone}/${s.steps ?? '?'} steps`).join(', ')}; fewer steps make an unequal comparison (see the verdict)`));
+    lines.push(paint('yellow', `time budget reached${limit}: ${stopped.map((c) => `${name(c.id)} ${c.stepsDone}/${s.steps ?? '?'} steps`).join(', ')}; fewer steps make an unequal comparison (see the verdict)`));
   }
   lines.push('');
 
   const winner = report.verdict.winnerId;
-  const header = (c: CandidateResult) => `${c.id}${c.isRecommended ? ' (rec.)' : ''}${c.id === winner ? ' *' : ''}`;
+  const header = (c: CandidateResult) => `${name(c.id)}${c.id === winner ? ' *' : ''}`;
   const rows: Array<[string, (c: CandidateResult) => string]> = [
     ['mean Dice', (c) => metric(c.metrics?.meanDice)],
     ['  95% CI', (c) => interval(c.metrics?.meanDice)],
@@ -69,20 +75,20 @@ export function formatVerificationText(report: VerificationReport, options: { co
   if (objectRows.length) lines.push(paint('dim', `${OBJECT_ROWS_KEY}; ground-truth objects per area bin in brackets`));
   lines.push('');
 
-  const outcomeColour = { confirmed: 'green', equivalent: 'green', tied: 'yellow', beaten: 'red', inconclusive: 'yellow' } as const;
-  lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${report.verdict.sentence}`);
+  lines.push(`${paint('bold', 'Verdict')} ${paint(outcomeColour[report.verdict.outcome], `[${report.verdict.outcome}]`)}: ${headlineOf(report)}`);
+  for (const line of sentenceLines(withShortNames(report.verdict.sentence, report.candidates))) lines.push(`  ${line}`);
   for (const line of verdictScopeLines(report)) lines.push(`  ${line}`);
-  for (const detail of report.verdict.details) lines.push(`  - ${detail}`);
+  for (const detail of report.verdict.details) lines.push(`  - ${withShortNames(detail, report.candidates)}`);
   lines.push('');
 
   const comparisons = comparisonRows(report);
   if (comparisons.length > 0) {
     lines.push(paint('bold', 'Seed-paired comparisons (CIs over seeds and validation images)'));
-    const table = [['candidate', 'vs', 'metric', 'difference', comparisonCiHeader(report), 'result', 'detectable', 'seeds'], ...comparisons.map((c) => [c.id, c.againstId, c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])];
+    const table = [['candidate', 'vs', 'metric', 'difference', comparisonCiHeader(report), 'result', 'detectable', 'seeds'], ...comparisons.map((c) => [name(c.id), name(c.againstId), c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])];
     lines.push(...alignColumns(table).map((row) => `  ${row}`));
     lines.push('');
   }
-  const eliminated = eliminationLines(report);
+  const eliminated = eliminationLines(report, name);
   if (eliminated.length > 0) {
     lines.push(paint('bold', 'Stopped by racing'));
     for (const line of eliminated) lines.push(`  ${line}`);
@@ -91,7 +97,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
   const curves = curveTable(report);
   if (curves) {
     lines.push(paint('bold', 'Learning curves (mean Dice on val, mean over seeds, at each rung)'));
-    const table = [['steps', ...curves.steps.map(String), 'rare Dice', 'slope', ''], ...curves.rows.map((r) => [r.id, ...r.values.map((v) => (v === null ? '-' : v.toFixed(3))), r.rarestClassDice === null ? '-' : r.rarestClassDice.toFixed(3), formatSlope(r.slope), r.note])];
+    const table = [['steps', ...curves.steps.map(String), 'rare Dice', 'slope', ''], ...curves.rows.map((r) => [name(r.id), ...r.values.map((v) => (v === null ? '-' : v.toFixed(3))), r.rarestClassDice === null ? '-' : r.rarestClassDice.toFixed(3), formatSlope(r.slope), r.note])];
     lines.push(...alignColumns(table).map((row) => `  ${row}`));
     lines.push(paint('dim', '  slope: change of mean Dice per doubling of the steps over the last rungs'));
     lines.push('');
@@ -102,8 +108,8 @@ export function formatVerificationText(report: VerificationReport, options: { co
     lines.push(paint('bold', 'Per-class Dice / recall on val'));
     const classes = scored[0].metrics!.perClass;
     const nameWidth = Math.max(...classes.map((k) => k.name.length)) + 2;
-    const colWidth = Math.max(15, ...scored.map((c) => c.id.length + 2));
-    lines.push(''.padEnd(nameWidth) + scored.map((c) => c.id.padEnd(colWidth)).join(''));
+    const colWidth = Math.max(15, ...scored.map((c) => name(c.id).length + 2));
+    lines.push(''.padEnd(nameWidth) + scored.map((c) => name(c.id).padEnd(colWidth)).join(''));
     for (const k of classes) {
       lines.push(
         k.name.padEnd(nameWidth) +
@@ -116,10 +122,11 @@ export function formatVerificationText(report: VerificationReport, options: { co
     lines.push('');
   }
 
-  lines.push(paint('bold', 'Candidates'));
+  lines.push(paint('bold', 'Candidates (short name: full label)'));
+  const key = new Map(candidateKey(report.candidates).map((k) => [k.id, k]));
   for (const c of report.candidates) {
     const r = c.recipe;
-    lines.push(`  ${c.id}: ${c.label} - ${r.loss.name}, ${r.optimizer.name} lr ${r.optimizer.lr}, ${r.schedule.name} schedule, warm-up ${Math.round(r.schedule.warmupFraction * 100)}%` +
+    lines.push(`  ${key.get(c.id)!.name}: ${c.label} [${c.id}] - ${r.loss.name}, ${r.optimizer.name} lr ${r.optimizer.lr}, ${r.schedule.name} schedule, warm-up ${Math.round(r.schedule.warmupFraction * 100)}%` +
       `${r.gradientClipNorm !== null ? `, clip ${r.gradientClipNorm}` : ''}${r.classWeights ? ', class weights' : ''}${r.rareClassOversampling ? `, ${Math.round(r.rareClassOversampling * 100)}% rare-class crops` : ''}`);
     if (c.derivation) lines.push(paint('dim', `      ${c.derivation}`));
     if (c.statusDetail) lines.push(c.status === 'stopped' ? `      ${c.statusDetail}` : `      ${c.status}: ${c.statusDetail}`);

@@ -326,6 +326,7 @@ export async function recommend(profile: DatasetProfile, options: RecommendOptio
       numClasses: profile.aggregates.numClasses,
       classNames: [...profile.dataset.classNames],
       ignoreIndex: profile.dataset.ignoreIndex,
+      ...profileInputBands(profile.dataset), // multi-band images (docs/multiband.md): what export's IN_CHANNELS says
     },
     facts: { ...state.facts, lossName: recipe.loss.name },
     recipe,
@@ -339,4 +340,10 @@ export async function recommend(profile: DatasetProfile, options: RecommendOptio
 /** Every threshold of a rule set, for listings and docs. */
 export function thresholdsOf(rule: RuleSpec): LeafCondition[] {
   return [...leafConditions(rule.when as ConditionTree | undefined), ...leafConditions(rule.conditions)] as LeafCondition[];
+}
+
+/** The input channel count (when every profiled image had the same band count) and --bands, from a profile. */
+function profileInputBands(dataset: DatasetProfile['dataset']): { inputChannels?: number; bands?: number[] } {
+  const counts = Object.keys(dataset.imageBands ?? {}).map(Number);
+  return { ...(counts.length === 1 ? { inputChannels: counts[0] } : {}), ...(dataset.bands ? { bands: [...dataset.bands] } : {}) };
 }

@@ -70,7 +70,7 @@ export function reduceVerifyEvent(state: VerifyState, event: TrainingEvent): Ver
   switch (event.kind) {
     case 'candidate-start': {
       const row: CandidateRow = {
-        id: event.candidateId, label: event.label, status: 'training', step: 0, totalSteps: event.totalSteps,
+        id: event.candidateId, label: event.shortName ?? event.label, status: 'training', step: 0, totalSteps: event.totalSteps,
         budgetSeconds: event.budgetSeconds, losses: [], lastLoss: null, elapsedSeconds: 0, etaSeconds: null, detail: null,
         seeds: event.seeds ?? [], seedSteps: {}, rungDice: [], rarestDice: null,
       };

@@ -11,8 +11,11 @@ import { createRng } from './random.js';
 
 export { normalisedImage };
 
-/** An image and its labels as verify holds them (the engine's input type). */
-export type VerifyImage = EngineImage;
+/**
+ * An image and its labels as verify holds them (the engine's input type), with its group (scene,
+ * case, sequence: DecodedPair.group) that splits keep on one side; absent = its own id.
+ */
+export type VerifyImage = EngineImage & { group?: string };
 export type { Normalisation };
 
 /** Batch in the layout the training engine takes. */

@@ -6,6 +6,7 @@ import { indexDataset, type DatasetOptions } from '../dataset/index.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { Domain, Priority, Recommendation } from '../contracts/recommendation.js';
 import type { VerificationReport } from '../contracts/verification.js';
+import type { DatasetProfile } from '../contracts/profile.js';
 import { profileDataset } from '../profiler/index.js';
 import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
@@ -35,6 +36,8 @@ export interface VerifyOptions extends Partial<RunSettings> {
   outDir?: string | null;
   /** The training engine (default: src/engine's createEngine). */
   createEngine?: EngineFactory;
+  /** Called with the profile and recommendation verify made itself (no `recommendation` given), so --out can write them and the report. */
+  onRecommended?: (profile: DatasetProfile, recommendation: Recommendation) => void;
 }
 
 export async function runVerification(options: VerifyOptions, onEvent: (e: TrainingEvent) => void = () => {}, signal?: AbortSignal): Promise<VerificationReport> {
@@ -69,11 +72,13 @@ async function recommendFor(options: VerifyOptions, onEvent: (e: TrainingEvent) 
   onEvent({ kind: 'message', text: 'no --recommendation given: profiling the dataset and running the rules first' });
   const profile = await profileDataset({ ...options.dataset });
   const source = options.dataset.root ?? options.dataset.masksDir ?? 'dataset';
-  return recommend(profile, {
+  const recommendation = await recommend(profile, {
     intent: { domain: options.recommend?.domain ?? null, priority: options.recommend?.priority ?? null },
     ruleSet: await loadRuleSet(options.recommend?.ruleFiles ?? []),
     profileSource: source,
   });
+  options.onRecommended?.(profile, recommendation);
+  return recommendation;
 }
 
 /** The RunSettings fields of `options` that are set (undefined never overrides a default). */

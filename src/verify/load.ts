@@ -8,6 +8,8 @@ import type { SkippedItem } from '../contracts/profile.js';
 import type { Recommendation } from '../contracts/recommendation.js';
 import type { VerifyImage } from './data.js';
 import { createRng, shuffled } from './random.js';
+import { decodeVolumePair, isVolumePair } from '../dataset/volume.js';
+import { volumeSlices } from './volume-slices.js';
 import type { VerifyData } from './run.js';
 
 /** Verify keeps every image in memory: at most this many images ... */
@@ -40,10 +42,35 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
   /** The pairs' own problems, for the error when none could be read. */
   const pairProblems: SkippedItem[] = [];
   let totalPixels = 0;
+  let slicedCases = 0;
+  /** The first image file seen with each band count, for the message when they differ. */
+  const fileByChannels = new Map<number, string>();
   for (const pair of pairs) {
     let result;
     try {
-      result = await decodePair(pair, index);
+      // A NIfTI case: its slices, each carrying the case as its group (see volume-slices.ts).
+      if (isVolumePair(pair)) {
+        const volume = await decodeVolumePair(pair, index);
+        if (volume.maxLabel >= numClasses) throw classesBeyondRecommendation(pair.maskPath, volume.maxLabel, numClasses);
+        const slices = volumeSlices(volume, index.ignoreIndex);
+        const pixels = slices.reduce((sum, slice) => sum + slice.width * slice.height, 0);
+        if (slices.length > 0 && Math.min(slices[0].width, slices[0].height) < minSize) {
+          const item = { file: pair.maskPath, problem: `its ${slices[0].width}x${slices[0].height} slices are smaller than ${minSize} px, the least the U-Net (--model-depth ${Math.log2(minSize)}) can take`, fix: 'leave the case out, or lower --model-depth' };
+          if (dataset.strict) throw strictError(item);
+          pairProblems.push(item);
+          notes.push(skippedNote(item));
+          continue;
+        }
+        if (totalPixels + pixels > MAX_TOTAL_PIXELS) {
+          notes.push(`stopped loading at ${slicedCases} volumes (${decoded.length} slices): the in-memory cap of ${MAX_TOTAL_PIXELS / 1024 / 1024} megapixels was reached (lower --max-images to choose a seeded subset of cases)`);
+          break;
+        }
+        totalPixels += pixels;
+        slicedCases++;
+        if (slices.length > 0 && !fileByChannels.has(slices[0].channels)) fileByChannels.set(slices[0].channels, pair.imagePath ?? pair.maskPath);
+        decoded.push(...slices);
+        continue;
+      } else result = await decodePair(pair, index);
     } catch (error) {
       if (!(error instanceof PairProblem)) throw error;
       if (dataset.strict) throw strictError(toSkippedItem(error));
@@ -61,28 +88,33 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
       notes.push(skippedNote(item));
       continue;
     }
-    if (result.maxLabel >= numClasses) {
-      throw new UserError(`${pair.maskPath} has class id ${result.maxLabel}, but the recommendation is for ${numClasses} classes`, {
-        fix: 'verify the dataset the recommendation was made for, or make a new one with `segloss recommend`',
-      });
-    }
+    if (result.maxLabel >= numClasses) throw classesBeyondRecommendation(pair.maskPath, result.maxLabel, numClasses);
     if (totalPixels + result.width * result.height > MAX_TOTAL_PIXELS) {
       notes.push(`stopped loading at ${decoded.length} images: the in-memory cap of ${MAX_TOTAL_PIXELS / 1024 / 1024} megapixels was reached (lower --max-images to choose a seeded subset)`);
       break;
     }
     totalPixels += result.width * result.height;
+    if (!fileByChannels.has(result.image.channels)) fileByChannels.set(result.image.channels, pair.imagePath ?? pair.maskPath);
     decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
   }
   // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
   if (decoded.length === 0 && pairs.length > 0) throw noneReadable(pairs.length, index.masksDir, [...pairProblems, ...index.skipped]);
+  if (slicedCases > 0) notes.push(`trained on ${decoded.length} 2D slices of ${slicedCases} volumes (every slice with foreground and half as many without, across the coarsest axis as nnU-Net 2d); each slice carries its case as its group, so a group-aware split keeps a volume on one side`);
   checkSomethingToTellApart(decoded, index.masksDir, index.ignoreIndex);
   return {
-    images: sameChannelCount(decoded),
+    images: sameChannelCount(decoded, fileByChannels),
     numClasses,
     classNames: recommendation.input.classNames.length === numClasses ? recommendation.input.classNames : Array.from({ length: numClasses }, (_, c) => index.classNames?.[c] ?? String(c)),
     ignoreIndex: index.ignoreIndex,
+    bands: index.bands ?? null,
     notes,
   };
+}
+
+function classesBeyondRecommendation(maskPath: string, maxLabel: number, numClasses: number): UserError {
+  return new UserError(`${maskPath} has class id ${maxLabel}, but the recommendation is for ${numClasses} classes`, {
+    fix: 'verify the dataset the recommendation was made for, or make a new one with `segloss recommend`',
+  });
 }
 
 /** Verify trains on images: a masks-only dataset is a usage error (checked before any profiling). */
@@ -121,9 +153,20 @@ function checkSomethingToTellApart(images: readonly VerifyImage[], masksDir: str
   throw new UserError(message, { fix });
 }
 
-/** Grey images are expanded to RGB when the dataset mixes grey and colour images. */
-function sameChannelCount(images: VerifyImage[]): VerifyImage[] {
-  if (!images.some((im) => im.channels === 3) || images.every((im) => im.channels === 3)) return images;
+/**
+ * One network takes one input channel per band, so every image needs the same band count. Grey
+ * images are expanded to RGB when the dataset mixes grey and colour images; any other mix (4-band
+ * and 13-band, RGB and RGB+NIR) stops with the files named.
+ */
+function sameChannelCount(images: VerifyImage[], fileByChannels: ReadonlyMap<number, string>): VerifyImage[] {
+  const counts = [...new Set(images.map((im) => im.channels))].sort((a, b) => a - b);
+  if (counts.length <= 1) return images;
+  if (counts.length > 2 || counts[0] !== 1 || counts[1] !== 3) {
+    const listed = counts.map((c) => `${fileByChannels.get(c)} has ${c} band${c === 1 ? '' : 's'}`).join(', ');
+    throw new UserError(`the images have different band counts (${listed}): verify trains one network, with one input channel per band`, {
+      fix: `choose the same bands from every image with --bands (e.g. --bands ${Array.from({ length: Math.min(3, counts[0]) }, (_, i) => i + 1).join(',')}), or keep images with one band count`,
+    });
+  }
   return images.map((im) => {
     if (im.channels === 3) return im;
     const rgb = new Uint8Array(im.pixels.length * 3);

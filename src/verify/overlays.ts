@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { prepareOutputFolder, writeFileAtomic } from '../common/output.js';
 import { blendOverlay } from '../report/pictures/colours.js';
 import { contactSheetPng } from '../report/pictures/contact-sheet.js';
+import { shortNames, type NamedCandidate } from '../report/short-names.js';
 import type { VerifyImage } from './data.js';
 
 export { blendOverlay, OVERLAY_PALETTE } from '../report/pictures/colours.js';
@@ -112,7 +113,7 @@ export function createOverlayWriter(dir: string, numClasses: number, count: numb
 
 export interface PredictionPictures {
   /** For RunHooks.onPredictions: writes the candidate's overlays and keeps its first predictions. */
-  onPredictions: (plan: { id: string; label: string; isRecommended?: boolean }, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
+  onPredictions: (plan: { id: string; label: string; isRecommended?: boolean; recipe?: NamedCandidate['recipe'] }, images: VerifyImage[], predictions: Uint8Array[]) => Promise<string[]>;
   /**
    * Writes DIR/pictures/contact-sheet.png from the kept predictions, columns in `order` (candidate
    * ids; others after them). Returns its path, or null when no candidate predicted.
@@ -122,11 +123,11 @@ export interface PredictionPictures {
 
 /** Overlays as each candidate's predictions arrive (its latest call wins), and one contact sheet at the end. */
 export function createPredictionPictures(dir: string, options: { numClasses: number; classNames: readonly string[]; count: number }): PredictionPictures {
-  const kept = new Map<string, { label: string; isRecommended: boolean; images: VerifyImage[]; predictions: Uint8Array[] }>();
+  const kept = new Map<string, { id: string; label: string; isRecommended: boolean; recipe?: NamedCandidate['recipe']; images: VerifyImage[]; predictions: Uint8Array[] }>();
   const writeCandidateOverlays = createOverlayWriter(dir, options.numClasses, options.count);
   return {
     async onPredictions(plan, images, predictions) {
-      kept.set(plan.id, { label: plan.label, isRecommended: plan.isRecommended ?? false, images: images.slice(0, options.count), predictions: predictions.slice(0, options.count) });
+      kept.set(plan.id, { id: plan.id, label: plan.label, isRecommended: plan.isRecommended ?? false, recipe: plan.recipe, images: images.slice(0, options.count), predictions: predictions.slice(0, options.count) });
       return writeCandidateOverlays(plan.id, images, predictions);
     },
     async writeContactSheet(order = []) {
@@ -136,7 +137,8 @@ export function createPredictionPictures(dir: string, options: { numClasses: num
       if (images.length === 0) return null;
       const png = await contactSheetPng({
         images,
-        candidates: ids.map((id) => kept.get(id)!),
+        // Column headers by short name (src/report/short-names.ts), as in every other table and legend.
+        candidates: ids.map((id, _, all) => ({ ...kept.get(id)!, label: shortNames(all.map((x) => kept.get(x)!)).get(id)! })),
         classNames: options.classNames,
         numClasses: options.numClasses,
       });

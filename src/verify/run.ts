@@ -32,6 +32,8 @@ import { splitByImage } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { createSeedRun, type SeedRun } from './train-candidate.js';
 import { lossContextFor, trainableLoss } from './trainer.js';
+import { withHeadline } from '../report/headline.js';
+import { shortNames } from '../report/short-names.js';
 import { decideVerdict, DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM, type VerdictCandidate } from './verdict.js';
 
 export interface VerifyData {
@@ -39,6 +41,8 @@ export interface VerifyData {
   numClasses: number;
   classNames: string[];
   ignoreIndex: number | null;
+  /** --bands: the image bands trained on (1-based, in order); absent or null = every band. */
+  bands?: number[] | null;
   /** Notes from loading (subset taken, pairs skipped), passed on as messages. */
   notes: string[];
 }
@@ -228,7 +232,7 @@ async function createRuns(
 ): Promise<RacingCandidate[]> {
   const out: RacingCandidate[] = [];
   for (const plan of plans) {
-    c.onEvent({ kind: 'candidate-start', candidateId: plan.id, label: plan.label, totalSteps, budgetSeconds: c.budgetSeconds, seeds });
+    c.onEvent({ kind: 'candidate-start', candidateId: plan.id, label: plan.label, shortName: shortNames(plans).get(plan.id), totalSteps, budgetSeconds: c.budgetSeconds, seeds });
     const candidate: RacingCandidate = { plan, runs: [], state: 'racing', detail: null, scored: null, curve: [] };
     out.push(candidate);
     try {
@@ -340,6 +344,8 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       valImageIds: val.map((im) => im.id),
       valFraction: settings.valFraction,
       ignoreIndex: data.ignoreIndex,
+      inputChannels: data.images[0]?.channels ?? 1,
+      bands: data.bands ?? null,
       cropSeeds: r.cropSeeds,
       splitSeed: r.splitSeed,
       roundSteps: lockstep.roundSteps,
@@ -349,7 +355,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       measured: lockstep.measured && settings.steps === null ? lockstep.measured : null,
     },
     candidates,
-    verdict,
+    verdict: withHeadline(verdict, candidates), // the one-line verdict first (src/report/headline.ts)
     interrupted: lockstep.interrupted,
     notes: r.runNotes,
   };

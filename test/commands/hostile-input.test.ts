@@ -265,7 +265,8 @@ describe('smaller: folders and files of a run', () => {
     expect((await run(['recommend', '--profile', profile, '--out', out, '--domain', 'medical'])).code).toBe(0);
     // A new file took the name (an in-place write keeps the inode and can be read half-written).
     expect(inodeOf(join(out, 'recommendation.json')).inode).not.toBe(first);
-    expect(readdirSync(out).sort()).toEqual(['recommendation.json']);
+    // recommend --out also writes the profile it used and the report (issue 21).
+    expect(readdirSync(out).sort()).toEqual(['profile.json', 'recommendation.json', 'report.html', 'report.md']);
   });
 });
 

@@ -121,6 +121,6 @@ describe('two runs into one --out', () => {
     writeFileSync(join(dir, 'verification.json'), '{"kind":"VerificationReport"}');
     await writeReport(dir, { profile: buildProfile(), recommendation: recommendationFixture, verification: null });
     expect(existsSync(join(dir, 'verification.json'))).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['profile.json', 'recommendation.json', 'report.md']);
+    expect(readdirSync(dir).sort()).toEqual(['profile.json', 'recommendation.json', 'report.html', 'report.md']);
   });
 });

@@ -136,8 +136,14 @@ describe('images', () => {
   });
   afterEach(() => cleanup());
 
-  it('16-bit RGB is scaled to 8-bit, 3 channels', async () => {
-    const rgb16 = Uint16Array.from({ length: W * H * 3 }, (_, i) => (i * 257 * 3) % 65536);
+  it('16-bit RGB is stretched to 8 bits over one range shared by its three bands (colours keep their balance)', async () => {
+    // Red spans 1000..4000, green 0..65535, blue 20000..20300: one range for the three (here the
+    // whole 0..65535), not one per band, which would turn the blue ramp into a full-range one.
+    const span = [[1000, 4000], [0, 65535], [20000, 20300]];
+    const rgb16 = Uint16Array.from({ length: W * H * 3 }, (_, i) => {
+      const [low, high] = span[i % 3];
+      return Math.round(low + ((high - low) * Math.floor(i / 3)) / (W * H - 1));
+    });
     writeFileSync(join(root, 'images', 'a.png'), encodePng({ width: W, height: H, colorType: PngColorType.Rgb, bitDepth: 16, data: rgb16 }));
     const { image } = await decodeOnly(root);
     expect(image!.channels).toBe(3);

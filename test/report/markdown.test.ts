@@ -33,12 +33,16 @@ describe('report.md', () => {
 
   it('has the metrics table in the article layout: metric rows, a column per candidate, CIs, winner', () => {
     const header = tableRow(report, 'metric');
-    expect(header).toEqual(['metric', 'Combo 0.7 Dice + 0.3 CE (recommended) ★', 'Cross-entropy', 'Focal (gamma 2)', 'Dice']);
+    // Short names in the table (src/report/short-names.ts); the full labels once, in the key at the top.
+    expect(header).toEqual(['metric', 'recommended ★', 'CE', 'Focal γ2', 'Dice']);
+    expect(tableRow(report, '**Focal γ2**')).toEqual(['**Focal γ2**', 'Focal (gamma 2)', '']);
     expect(tableRow(report, 'mean Dice')).toEqual(['mean Dice', '**0.712 (0.672-0.752)**', '0.641 (0.591-0.691)', '0.668 (0.618-0.718)', '× diverged']);
     expect(tableRow(report, 'rarest-class recall (solar panel)')[1]).toBe('**0.402 (0.312-0.492)**');
     expect(tableRow(report, 'boundary IoU')[3]).toBe('0.577 (0.527-0.627)');
     expect(tableRow(report, 'training stability (loss CV, lower is steadier)')).toEqual(['training stability (loss CV, lower is steadier)', '0.080 (stable)', '**0.050 (stable)**', '0.140 (moderate)', '× diverged']);
     expect(report).toContain(`**Verdict (confirmed):** ${verificationFixture.verdict.sentence}`);
+    // The headline first, before the profile.
+    expect(report.split('\n')[2]).toBe('**Verdict: confirmed: keep the recommended recipe**');
     expect(report).toContain('- Dice: diverged (loss became NaN at step 37)');
   });
 
@@ -99,9 +103,9 @@ describe('report.md', () => {
     });
     expect(unraced).not.toContain('Error budget');
     expect(raced).toMatch(/\| candidate +\| vs +\| metric +\| difference +\| 97\.5% CI +\|/);
-    expect(tableRow(raced, 'Focal (gamma 2)')).toEqual(['Focal (gamma 2)', 'Combo 0.7 Dice + 0.3 CE', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
-    expect(raced).toContain('- ✂ Cross-entropy: stopped at rung 2 (60 steps), 0.080 mean Dice behind Combo 0.7 Dice + 0.3 CE (CI +0.030 to +0.130)');
-    expect(tableRow(raced, 'Cross-entropy').slice(1, 6)).toEqual(['0.550', '0.610', '-', '0.305', '+0.046/2x']);
+    expect(tableRow(raced, 'Focal γ2')).toEqual(['Focal γ2', 'recommended', 'meanDice', '-0.044', '-0.070 to -0.018', 'worse', '0.021', '3']);
+    expect(raced).toContain('- ✂ CE: stopped at rung 2 (60 steps), 0.080 mean Dice behind recommended (CI +0.030 to +0.130)');
+    expect(tableRow(raced, 'CE').slice(1, 6)).toEqual(['0.550', '0.610', '-', '0.305', '+0.046/2x']);
     expect(tableRow(raced, 'rarest-class recall (solar panel)')).toBeDefined();
   });
 
@@ -132,7 +136,10 @@ describe('report.md', () => {
     expect(markdown).toContain('](overlays/combo-satellite-0.png)');
     expect(markdown).not.toContain(dir);
     expect(markdown).toContain('### Ground truth');
-    expect(markdown.indexOf('### Ground truth')).toBeLessThan(markdown.indexOf('### Combo'));
+    expect(markdown.indexOf('### Ground truth')).toBeLessThan(markdown.indexOf('### recommended'));
+    // report.html beside it, with the same tables.
+    const html = readFileSync(written.htmlPath, 'utf8');
+    expect(html).toContain('<td class="num"><strong>0.712 (0.672-0.752)</strong></td>');
   });
 });
 

@@ -77,8 +77,8 @@ describe('object metrics in the verify table, the text and report.md', () => {
     expect(md).toContain('| found <100 px (48 objects) | **0.670 (0.570-0.770)** | 0.480 (0.380-0.580) |');
     expect(md).toContain('| spurious / image | **1.250 (0.750-1.750)** | 3.500 (2.100-4.900) |');
     expect(md).toContain('### Objects');
-    expect(md).toContain('- Combo 0.7 Dice + 0.3 CE finds 67% of small objects (<100 px) vs 48% for Cross-entropy');
-    expect(md).toMatch(/\| class \| Combo 0\.7 Dice \+ 0\.3 CE \| Cross-entropy \|/);
+    expect(md).toContain('- recommended finds 67% of small objects (<100 px) vs 48% for CE');
+    expect(md).toMatch(/\| class \| recommended \| CE \|/);
     const old = renderReportMarkdown({ profile: profileFixture, recommendation: recommendationFixture, verification: withoutObjects });
     expect(old).not.toContain('### Objects');
     expect(old).not.toContain('objects found');
@@ -92,7 +92,7 @@ describe('object metrics in the verify table, the text and report.md', () => {
       pictures: { lossCurves: { png: 'pictures/loss-curves.png', svg: 'pictures/loss-curves.svg' }, metrics: { png: 'pictures/metrics.png', svg: 'pictures/metrics.svg' }, contactSheets: ['pictures/contact sheet.png'], problems: ['metrics chart not written: disk full'] },
     });
     expect(md).toContain('## Pictures');
-    expect(md).toContain('![Training loss of every candidate](pictures/loss-curves.png)');
+    expect(md).toContain('![Training loss, a panel per candidate](pictures/loss-curves.png)');
     expect(md).toContain('([SVG](pictures/metrics.svg))');
     expect(md).toContain('(pictures/contact%20sheet.png)');
     expect(md).toContain('- metrics chart not written: disk full');

@@ -79,11 +79,11 @@ describe('charts', () => {
 
   it('takes its data from a verification report', () => {
     const series = lossSeriesOf(verificationFixture);
-    expect(series.map((s) => s.label)).toEqual(['Combo 0.7 Dice + 0.3 CE (recommended)', 'Cross-entropy', 'Focal (gamma 2)', 'Dice (diverged)']);
+    expect(series.map((s) => s.label)).toEqual(['recommended', 'CE', 'Focal γ2', 'Dice (diverged)']);
     const { bars, candidates } = metricBarsOf(verificationFixture);
-    expect(candidates).toEqual(['Combo 0.7 Dice + 0.3 CE (recommended)', 'Cross-entropy', 'Focal (gamma 2)']);
+    expect(candidates).toEqual(['recommended', 'CE', 'Focal γ2']);
     expect([...new Set(bars.map((b) => b.metric))]).toEqual(['mean Dice', 'rarest-class recall', 'Boundary IoU', 'objects found', 'found <100 px']);
-    expect(bars.find((b) => b.metric === 'found <100 px' && b.candidate === 'Cross-entropy')!.value).toBe(0.48);
+    expect(bars.find((b) => b.metric === 'found <100 px' && b.candidate === 'CE')!.value).toBe(0.48);
   });
 });
 
@@ -148,9 +148,12 @@ describe('pictures beside the report', () => {
     const dir = await tempDir();
     const verification = { ...verificationFixture, contactSheet: join(dir, 'pictures', 'contact-sheet.png') };
     await writeReport(dir, { profile: profileFixture, recommendation: recommendationFixture, verification });
-    for (const name of ['loss-curves.svg', 'loss-curves.png', 'metrics.svg', 'metrics.png']) expect(existsSync(join(dir, 'pictures', name))).toBe(true);
+    for (const name of ['learning-curves.svg', 'learning-curves.png', 'loss-curves.svg', 'loss-curves.png', 'metrics.svg', 'metrics.png']) expect(existsSync(join(dir, 'pictures', name))).toBe(true);
     const md = await readFile(join(dir, 'report.md'), 'utf8');
-    expect(md).toContain('![Training loss of every candidate](pictures/loss-curves.png)');
+    // The learning curves come first, right under the verdict's headline.
+    expect(md.indexOf('![Learning curves')).toBeGreaterThan(md.indexOf('**Verdict: '));
+    expect(md.indexOf('![Learning curves')).toBeLessThan(md.indexOf('## Dataset profile'));
+    expect(md).toContain('![Training loss, a panel per candidate](pictures/loss-curves.png)');
     expect(md).toContain('![Headline metrics with 95% CIs](pictures/metrics.png)');
     expect(md).toContain('(pictures/contact-sheet.png)');
     const meta = await sharp(join(dir, 'pictures', 'metrics.png')).metadata();

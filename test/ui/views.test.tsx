@@ -81,13 +81,14 @@ describe('VerifyDashboard (finished report)', () => {
   it.each(WIDTHS)('shows the metrics table with the winner, CIs, the diverged run and the verdict at %i columns', (width) => {
     const frame = frameOf(render(<VerifyDashboard report={verificationFixture} width={width} color={false} />).lastFrame());
     const header = lineWith(frame, '★');
-    expect(header).toMatch(/★ (Combo|combo-satellite)/);
+    expect(header).toMatch(/★ recomm/); // short names (src/report/short-names.ts), cut to narrow columns
     expect(lineWith(frame, 'mean Dice ')).toMatch(/0\.712\s+0\.641\s+0\.668\s+×diverged/);
     expect(lineWith(frame, 'boundary IoU')).toMatch(/0\.611\s+0\.552\s+0\.577/);
     expect(frame).toMatch(/0\.67-0\.75|0\.672-0\.752/);
     expect(lineWith(frame, '× Dice')).toContain('DIVERGED');
     expect(frame).toContain('Verdict: CONFIRMED');
-    expect(frame.replace(/\s+/g, ' ')).toContain(verificationFixture.verdict.sentence);
+    // The verdict's sentence with short names (the key below has the full labels).
+    expect(frame.replace(/\s+/g, ' ')).toContain('The recommended recipe is best: mean Dice 0.712 vs 0.668 for Focal, outside the 95% CIs.');
     expect(widestLine(frame)).toBeLessThanOrEqual(width);
   });
 
@@ -115,7 +116,7 @@ describe('VerifyDashboard with candidates stopped at the time budget', () => {
 
   it.each(WIDTHS)('marks the stopped and the never-started candidates and says the time budget was reached at %i columns', (width) => {
     const frame = frameOf(render(<VerifyDashboard report={stopped} width={width} color={false} />).lastFrame());
-    expect(lineWith(frame, '◷ Cross')).toMatch(/stopped at the time budget/);
+    expect(lineWith(frame, '◷ CE')).toMatch(/stopped at the time budget/);
     expect(lineWith(frame, '◷ Focal')).toMatch(/not started/);
     expect(lineWith(frame, 'mean Dice ')).toMatch(/0\.712\s+0\.641\s+◷not run\s+×diverged/);
     expect(lineWith(frame, 'steps, time')).toMatch(/◷50,/);
@@ -154,7 +155,8 @@ describe('LiveVerifyDashboard', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const done = frameOf(view.lastFrame());
     expect(done).toContain('Verdict: CONFIRMED');
-    expect(done).toMatch(/★ Combo/);
+    expect(done).toMatch(/★ recomm/);
+    expect(done.split('\n')[0]).toMatch(/^Verdict: confirmed/); // the headline first
     view.unmount();
   });
 });
@@ -189,7 +191,7 @@ describe('lockstep racing in the dashboard', () => {
   it.each(WIDTHS)('shows the learning curves, the elimination with its evidence and what the verdict ranks at %i columns', (width) => {
     const frame = frameOf(render(<VerifyDashboard report={eliminatedReport} width={width} color={false} />).lastFrame());
     expect(frame).toContain('Learning curves');
-    expect(lineWith(frame, 'combo-satellite').length).toBeGreaterThan(0);
+    expect(lineWith(frame, 'recommended').length).toBeGreaterThan(0);
     expect(frame).toMatch(/0\.712/);
     expect(frame).toMatch(/✂/);
     expect(frame.replace(/\s+/g, ' ')).toMatch(/stopped at rung 2 \(60 steps\), 0\.071 mean Dice behind/);

@@ -87,6 +87,15 @@ describe('segloss verify', () => {
     for (const c of report.candidates) expect(c.metrics!.objects!.counts.images).toBe(report.settings.valImages * report.settings.seeds.length);
     expect(report.contactSheet).toBe(join(out, 'pictures', 'contact-sheet.png'));
     for (const name of ['contact-sheet.png', 'loss-curves.png', 'loss-curves.svg', 'metrics.png', 'metrics.svg']) expect((await stat(join(out, 'pictures', name))).size).toBeGreaterThan(0);
+    // The verdict at a glance (issue 21): a headline in the contract, first in report.md, which verify --out writes with report.html.
+    expect(report.verdict.headline!.length).toBeLessThanOrEqual(110);
+    expect(Object.keys(written.verdict)[0]).toBe('headline');
+    const md = await readFile(join(out, 'report.md'), 'utf8');
+    expect(md.split('\n')[2]).toBe(`**Verdict: ${report.verdict.headline}**`);
+    expect(md).toContain('## Verification');
+    expect(md).toContain('Not on hand: no `profile.json`'); // verify was given a recommendation, not a profile
+    expect((await stat(join(out, 'report.html'))).size).toBeGreaterThan(0);
+    expect(JSON.parse(await readFile(join(out, 'recommendation.json'), 'utf8')).kind).toBe('Recommendation');
   });
 
   it('refuses a masks-only dataset before profiling it when there is no --recommendation', async () => {

@@ -27,11 +27,12 @@ describe('plain-text verification report', () => {
   it('shows the article table, the verdict and the diverged candidate', async () => {
     const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, steps: 8, cropSize: 8, batchSize: 2 }, { createEngine: halfEngine, onEvent: () => {} });
     const text = formatVerificationText(report, { color: false });
-    expect(text).toMatch(/^\s+recommended \(rec\.\)/m);
+    expect(text).toMatch(/^\s+recommended\s/m); // columns by short name (src/report/short-names.ts)
+    expect(text).toMatch(/^Verdict: (tied|equivalent|confirmed|beaten|inconclusive)/); // the headline first
     for (const row of ['mean Dice', 'rarest-class recall', 'boundary IoU', 'stability (loss CV)']) expect(text).toContain(row);
     expect(text).toMatch(/Verdict \[(tied|equivalent|confirmed|beaten|inconclusive)\]: /);
     expect(text).toMatch(/trained in lockstep/);
-    expect(text).toMatch(/dice: Soft Dice \(baseline\)/);
+    expect(text).toMatch(/Dice: Soft Dice \(baseline\) \[dice\]/);
     expect(text).toMatch(/diverged: seed 0: loss became NaN at step 1/);
     expect(text).toContain('backend wasm not used: not wanted here');
     expect(text).not.toContain('\u001b[');
@@ -45,7 +46,7 @@ describe('plain-text report of a run stopped at the time budget', () => {
     const ce = report.candidates[1];
     const stopped = { ...report, settings: { ...report.settings, timeLimitSeconds: 150 }, candidates: [report.candidates[0], { ...ce, status: 'stopped' as const, statusDetail: 'stopped at the time budget after 3 of 8 steps', stepsDone: 3 }] };
     const text = formatVerificationText(stopped, { color: false });
-    expect(text).toContain('time budget reached (hard stop at 150s): ce 3/8 steps; fewer steps make an unequal comparison (see the verdict)');
+    expect(text).toContain('time budget reached (hard stop at 150s): CE 3/8 steps; fewer steps make an unequal comparison (see the verdict)');
     expect(text).toMatch(/^status\s+ok\s+stopped\s*$/m);
     expect(text).toMatch(/^steps\s+8\s+3\s*$/m);
     expect(text).toContain('\n      stopped at the time budget after 3 of 8 steps\n');

@@ -5,6 +5,8 @@
  */
 import type { SkippedItem } from '../../contracts/profile.js';
 import type { DatasetPair, LabelConvention } from '../types.js';
+import { readCocoDataset } from './readers/coco.js';
+import { locateNnunet } from './readers/nnunet.js';
 
 /** What a reader found under the dataset root for one split. */
 export interface LocatedDataset {
@@ -20,6 +22,8 @@ export interface LocatedDataset {
   labels?: Partial<LabelConvention>;
   /** Lines printed with the format choice (e.g. "3 channels: T1, T2, FLAIR"). */
   notes?: string[];
+  /** The label value the layout marks as ignored (nnU-Net's "ignore" label); null/absent = the default. */
+  ignoreIndex?: number | null;
 }
 
 export interface ReaderRequest {
@@ -35,3 +39,5 @@ export type DatasetReader = (request: ReaderRequest) => Promise<LocatedDataset>;
 
 /** Registered readers by name. Each module adds its entry here (one line). */
 export const READERS: Record<string, DatasetReader> = {};
+READERS.coco = readCocoDataset;
+READERS.nnunet = locateNnunet;

@@ -33,6 +33,13 @@ export function snippetHeader(source: ExportSource, target: string, usage: strin
   return `"""${lines.map(pyDocText).join('\n')}\n"""`;
 }
 
+/** IN_CHANNELS, when the file records it (verification.json: what verify trained; recommendation.json: what the profile read): the model's input, one channel per image band. */
+function inputChannelsLine(source: ExportSource): string[] {
+  if (source.inputChannels === undefined || source.inputChannels === null) return [];
+  const which = source.bands ? `image bands ${source.bands.join(', ')} in this order (--bands)` : source.inputChannels === 1 ? 'grey images' : source.inputChannels === 3 ? 'RGB images' : `every band of ${source.inputChannels}-band images`;
+  return [`IN_CHANNELS = ${pyInt(source.inputChannels)}  # model input channels, one per image band segloss read: ${pyCommentText(which)} (samples as 0..255, see segloss docs/multiband.md)`];
+}
+
 /**
  * The module constants every target starts with. Every value is a checked literal (pyInt,
  * pyValue) and every comment's text goes through pyCommentText: class names, the class-weight
@@ -44,6 +51,7 @@ export function constantLines(source: ExportSource, target: { noIgnoreValue: num
   const names = source.classNames ? `  # ${pyCommentText(source.classNames.join(', '))}` : '';
   return [
     source.numClasses === null ? 'NUM_CLASSES = None  # set to your number of classes' : `NUM_CLASSES = ${pyInt(source.numClasses)}${names}`,
+    ...inputChannelsLine(source),
     source.ignoreIndex === null
       ? `IGNORE_INDEX = ${pyInt(target.noIgnoreValue)}  # ${target.noIgnoreWhy}`
       : `IGNORE_INDEX = ${pyInt(source.ignoreIndex)}  # mask value left out of every loss term`,

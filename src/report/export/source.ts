@@ -7,6 +7,7 @@ import { UserError } from '../../common/errors.js';
 import { RECOMMENDATION_SCHEMA_VERSION, type Recommendation, type Recipe } from '../../contracts/recommendation.js';
 import { SUPPORTED_VERIFICATION_SCHEMAS, type VerificationReport } from '../../contracts/verification.js';
 import { isWholeNumber, recipeProblem } from '../../contracts/recipe-check.js';
+import { MAX_BANDS } from '../../dataset/bands.js';
 
 export interface ExportSource {
   recipe: Recipe;
@@ -16,6 +17,9 @@ export interface ExportSource {
   classNames: string[] | null;
   /** Label value left out of every loss term; null: none. */
   ignoreIndex: number | null;
+  /** The network's input channels verify trained with (one per image band) and the --bands chosen; null when the file does not say. */
+  inputChannels?: number | null;
+  bands?: number[] | null;
   /** Notes for the snippet's header (assumptions made while reading the file). */
   notes: string[];
 }
@@ -52,6 +56,21 @@ function checkInput(file: string, input: { numClasses?: unknown; classNames?: un
   return { numClasses: numClasses as number | null, classNames: classNames as string[] | null, ignoreIndex: ignoreIndex as number | null };
 }
 
+/** The input channel count and --bands a verification recorded (absent before multi-band), checked before they reach code. */
+function checkInputBands(file: string, settings: unknown, where = 'settings'): { inputChannels: number | null; bands: number[] | null } {
+  if (!isObject(settings)) return { inputChannels: null, bands: null };
+  const channels = settings.inputChannels ?? null;
+  const bands = settings.bands ?? null;
+  if (channels !== null && !isWholeNumber(channels, 1, MAX_BANDS)) throw new UserError(`${file}: ${where}.inputChannels must be a whole number from 1 to ${MAX_BANDS}`, { fix: FIX });
+  if (bands !== null && !(Array.isArray(bands) && bands.length > 0 && bands.length <= MAX_BANDS && bands.every((b) => isWholeNumber(b, 1, MAX_BANDS)))) {
+    throw new UserError(`${file}: ${where}.bands must be null or a list of band numbers from 1 to ${MAX_BANDS}`, { fix: FIX });
+  }
+  if (channels !== null && bands !== null && (bands as number[]).length !== channels) {
+    throw new UserError(`${file}: ${where}.bands lists ${(bands as number[]).length} bands but ${where}.inputChannels is ${channels}`, { fix: FIX });
+  }
+  return { inputChannels: channels as number | null, bands: bands as number[] | null };
+}
+
 /** The most classes a contract may declare (16-bit masks). */
 const MAX_CLASSES = 65536;
 
@@ -64,6 +83,7 @@ function fromRecommendation(rec: Recommendation, file: string): ExportSource {
     recipe: checkRecipe(rec.recipe, file, input.numClasses),
     provenance: `the recommended recipe in ${file}`,
     ...input,
+    ...checkInputBands(file, rec.input, 'input'),
     notes: [],
   };
 }
@@ -101,6 +121,7 @@ function fromVerification(report: VerificationReport, file: string, candidateId:
     numClasses: input.numClasses,
     classNames: input.classNames,
     ignoreIndex: input.ignoreIndex,
+    ...checkInputBands(file, report.settings),
     notes: recordsIgnore ? [] : [`verification.json does not record the ignore index: ${DEFAULT_IGNORE_INDEX} (segloss's default) is assumed; change IGNORE_INDEX if you trained with another`],
   };
 }

@@ -26,7 +26,7 @@ export interface MetricBar {
 }
 
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
-const CONFIG = {
+export const CONFIG = {
   font: FONT,
   title: { fontSize: 15, font: FONT, anchor: 'start' },
   axis: { labelFontSize: 12, titleFontSize: 13, labelFont: FONT, titleFont: FONT, gridColor: '#e6e6e6' },
@@ -44,7 +44,7 @@ export function uniqueLabels(labels: readonly string[]): string[] {
   });
 }
 
-async function renderSvg(spec: Spec): Promise<string> {
+export async function renderSvg(spec: Spec): Promise<string> {
   // Loaded on first use: importing Vega takes ~0.2 s, which every other command would pay at start-up.
   const { parse, View } = await import('vega');
   const view = new View(parse(spec), { renderer: 'none' });

@@ -14,7 +14,7 @@ const ALPHA = 0.5;
 export interface PaintableImage {
   width: number;
   height: number;
-  /** Interleaved HWC pixels with `channels` channels (1 or 3). */
+  /** Interleaved HWC pixels with `channels` channels (1 grey, 3 RGB, or any number of bands). */
   pixels: Uint8Array;
   channels: number;
 }
@@ -24,13 +24,17 @@ export function classColour(classId: number): [number, number, number] {
   return OVERLAY_PALETTE[(classId - 1) % OVERLAY_PALETTE.length];
 }
 
-/** RGB pixels of `image` with `classes` (per pixel) blended over it. */
+/**
+ * RGB pixels of `image` with `classes` (per pixel) blended over it. A multi-band image is shown
+ * through its first three channels as red, green and blue (bands 1-3, or the first three chosen
+ * with --bands, e.g. 4,3,2 for NIR false colour); one or two channels as grey (the first).
+ */
 export function blendOverlay(image: PaintableImage, classes: ArrayLike<number>, numClasses: number): Uint8Array {
   const out = new Uint8Array(image.width * image.height * 3);
   for (let i = 0; i < image.width * image.height; i++) {
     const c = classes[i];
     for (let k = 0; k < 3; k++) {
-      const base = image.pixels[i * image.channels + (image.channels === 3 ? k : 0)];
+      const base = image.pixels[i * image.channels + (image.channels >= 3 ? k : 0)];
       out[i * 3 + k] = c > 0 && c < numClasses ? Math.round((1 - ALPHA) * base + ALPHA * classColour(c)[k]) : base;
     }
   }

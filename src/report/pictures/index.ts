@@ -1,7 +1,8 @@
 /**
- * The pictures of a verification written beside report.md (and by `verify --out`): the training-
- * loss curves and the headline-metrics chart (SVG, and PNG rasterised by sharp for viewers that do
- * not show SVG), plus the contact sheet verify already wrote. Everything is drawn from the
+ * The pictures of a verification written beside report.md (and by `verify --out`): the learning
+ * curves on validation (learning-curves.ts), the headline-metrics chart and the training loss as
+ * small multiples (SVG, and PNG rasterised by sharp for viewers that do not show SVG), plus the
+ * contact sheet verify already wrote. Candidates are named by their short names. Everything is drawn from the
  * VerificationReport alone. A picture that cannot be written is reported, never fatal: the
  * results are in the JSON and the report either way.
  */
@@ -11,19 +12,22 @@ import sharp from 'sharp';
 import type { CandidateMetrics, MetricWithCI, VerificationReport } from '../../contracts/verification.js';
 import type { ReportPictures } from '../markdown.js';
 import { objectMetricRows } from '../object-rows.js';
-import { lossCurvesSvg, metricBarsSvg, type LossSeries, type MetricBar } from './charts.js';
+import { shortNames } from '../short-names.js';
+import { metricBarsSvg, type LossSeries, type MetricBar } from './charts.js';
+import { learningCurveData, learningCurvesSvg, lossPanelsSvg } from './learning-curves.js';
 
 /** Pixel density the SVG charts are rasterised at (96 = 1:1; 144 = 1.5x, sharp on high-DPI screens). */
 const PNG_DENSITY = 144;
 
 export const PICTURES_DIR = 'pictures';
 
-/** Each candidate's training-loss curve, labelled as the report names it. */
+/** Each candidate's training-loss curve, labelled by its short name (and how it ended, when not well). */
 export function lossSeriesOf(report: VerificationReport): LossSeries[] {
+  const names = shortNames(report.candidates);
   return report.candidates
     .filter((c) => c.lossCurve.length > 0)
     .map((c) => ({
-      label: `${c.label}${c.isRecommended ? ' (recommended)' : ''}${c.status === 'diverged' ? ' (diverged)' : c.status === 'stopped' ? ' (stopped early)' : ''}`,
+      label: `${names.get(c.id)}${c.status === 'diverged' ? ' (diverged)' : c.status === 'stopped' ? ' (stopped)' : ''}`,
       losses: c.lossCurve,
       steps: c.stepsDone,
     }));
@@ -32,7 +36,8 @@ export function lossSeriesOf(report: VerificationReport): LossSeries[] {
 /** The headline metrics (and the object rates where measured) of every scored candidate, for the bar chart. */
 export function metricBarsOf(report: VerificationReport): { bars: MetricBar[]; candidates: string[] } {
   const scored = report.candidates.filter((c) => c.metrics);
-  const names = scored.map((c) => `${c.label}${c.isRecommended ? ' (recommended)' : ''}`);
+  const short = shortNames(report.candidates);
+  const names = scored.map((c) => short.get(c.id)!);
   const rows: Array<{ name: string; pick: (m: CandidateMetrics) => MetricWithCI }> = [
     { name: 'mean Dice', pick: (m) => m.meanDice },
     { name: 'rarest-class recall', pick: (m) => m.rarestClassRecall },
@@ -61,7 +66,7 @@ async function writeChart(dir: string, name: string, svg: string): Promise<{ svg
 }
 
 /**
- * Writes OUT/pictures/loss-curves.{svg,png} and OUT/pictures/metrics.{svg,png}. Returns their paths
+ * Writes OUT/pictures/learning-curves.{svg,png}, loss-curves.{svg,png} and metrics.{svg,png}. Returns their paths
  * relative to OUT (with the contact sheet when the report has one) and, in `problems`, what could
  * not be written.
  */
@@ -78,10 +83,17 @@ export async function writeVerificationPictures(outDir: string, report: Verifica
       problems.push(`${what} not written: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
+  const curves = learningCurveData(report);
+  if (curves) {
+    await attempt('learning-curve chart', async () => {
+      const written = await writeChart(dir, 'learning-curves', await learningCurvesSvg(curves));
+      pictures.learningCurves = { svg: local(written.svg), png: local(written.png) };
+    });
+  }
   const series = lossSeriesOf(report);
   if (series.some((s) => s.losses.some(Number.isFinite))) {
     await attempt('training-loss chart', async () => {
-      const written = await writeChart(dir, 'loss-curves', await lossCurvesSvg(series));
+      const written = await writeChart(dir, 'loss-curves', await lossPanelsSvg(series.map((s) => ({ candidate: s.label, losses: s.losses, steps: s.steps }))));
       pictures.lossCurves = { svg: local(written.svg), png: local(written.png) };
     });
   }

@@ -4,7 +4,7 @@ import { useVerifyState } from '../hooks/use-verify-store.js';
 import { useViewWidth } from '../hooks/use-view-width.js';
 import { BLANK } from '../lines.js';
 import type { VerifyStore } from '../verify-state.js';
-import { curveLines, liveLines, metricsTableLines, verdictLines, verificationLines } from '../views/verify-lines.js';
+import { curveLines, headlineLines, keyLines, liveLines, metricsTableLines, verdictLines, verificationLines } from '../views/verify-lines.js';
 import { LinesView } from './LinesView.js';
 
 export interface LiveVerifyDashboardProps {
@@ -19,7 +19,7 @@ export function LiveVerifyDashboard({ store, width, color = true }: LiveVerifyDa
   const state = useVerifyState(store);
   const lines = useMemo(
     () => (state.report
-      ? [...liveLines({ ...state, messages: [] }, columns), BLANK, ...metricsTableLines(state.report, columns), BLANK, ...curveLines(state.report, columns), BLANK, ...verdictLines(state.report, columns)]
+      ? [...headlineLines(state.report, columns), BLANK, ...liveLines({ ...state, messages: [] }, columns), BLANK, ...metricsTableLines(state.report, columns), BLANK, ...curveLines(state.report, columns), BLANK, ...verdictLines(state.report, columns), BLANK, ...keyLines(state.report, columns)]
       : liveLines(state, columns)),
     [state, columns],
   );

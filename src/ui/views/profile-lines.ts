@@ -3,6 +3,8 @@ import { OBJECT_AREA_BIN_LABELS, type DatasetProfile } from '../../contracts/pro
 import { bar, fit, fitRight, formatNumber, formatShare, formatShareFine, logFraction, logScaleFloor, truncate, wrapText } from '../format.js';
 import { BLANK, seg, type Line } from '../lines.js';
 import { classIdWarnings, nothingToRecommend } from '../../profiler/profile-checks.js';
+import { volumeLines } from './volume-lines.js';
+import { imageBandsPhrase } from '../../report/image-bands-text.js';
 
 const SHARE_WIDTH = 7;
 
@@ -21,7 +23,7 @@ function datasetLine(profile: DatasetProfile, width: number): Line[] {
   const sample = dataset.sample ? `, seeded sample of ${dataset.sample.size} from ${dataset.sample.population} (95% CIs shown)` : '';
   return [
     [seg('Dataset profile', 'title'), seg(` ${truncate(where, Math.max(8, width - 16))}`)],
-    ...wrapText(`${dataset.pairsProfiled} of ${dataset.pairsFound} pairs profiled, ${size} px, ${profile.aggregates.numClasses} classes${dataset.hasImages ? '' : ', masks only'}${sample}`, width, '  ').map((text) => [seg(text, 'muted')]),
+    ...wrapText(`${dataset.pairsProfiled} of ${dataset.pairsFound} pairs profiled, ${size} px, ${profile.aggregates.numClasses} classes${dataset.hasImages ? '' : ', masks only'}${imageBandsPhrase(dataset)}${sample}`, width, '  ').map((text) => [seg(text, 'muted')]),
     ...profileWarningTexts(profile).flatMap((text) => wrapText(text, width - 2, '    ').map((line): Line => [seg(`  ${line}`, 'warn')])),
   ];
 }
@@ -116,6 +118,7 @@ export function profileLines(profile: DatasetProfile, width: number): Line[] {
   const sections = [
     datasetLine(profile, width),
     classShareLines(profile, width),
+    volumeLines(profile, width),
     objectSizeLines(profile, width),
     boundaryLines(profile, width),
     skippedLines(profile, width),

@@ -11,6 +11,8 @@ import { bar, DIVERGED_MARK, fit, fitRight, formatCount, formatDuration, formatM
 import { BLANK, seg, type Line, type Role } from '../lines.js';
 import { rowProgress, type CandidateRow, type RowStatus, type VerifyState } from '../verify-state.js';
 import { curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from '../../report/verification-sections.js';
+import { headlineOf, sentenceLines } from '../../report/headline.js';
+import { candidateKey, shortNameLookup, shortNames, withShortNames } from '../../report/short-names.js';
 
 export const WINNER_MARK = '★';
 export const RECOMMENDED_MARK = '◆';
@@ -80,9 +82,10 @@ export function liveLines(state: VerifyState, width: number): Line[] {
 
 /** A finished report's candidates as rows (so the dashboard can show them without the live run). */
 export function rowsFromReport(report: VerificationReport): CandidateRow[] {
+  const names = shortNames(report.candidates);
   return report.candidates.map((candidate) => ({
     id: candidate.id,
-    label: candidate.label,
+    label: names.get(candidate.id)!,
     status: candidate.status,
     step: candidate.stepsDone,
     totalSteps: report.settings.steps,
@@ -143,6 +146,7 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
   const colWidth = narrow ? 10 : Math.min(18, Math.max(12, Math.floor((width - labelWidth) / Math.max(1, report.candidates.length))));
   const perBlock = Math.max(1, Math.floor((width - labelWidth) / colWidth));
   const winnerId = report.verdict.winnerId;
+  const name = shortNameLookup(report.candidates);
   const rows = metricRows(report);
   // Narrow columns: 2 decimals for rates, fewer for counts such as spurious objects per image.
   const bound = (x: number) => (narrow ? x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2) : x.toFixed(3));
@@ -154,9 +158,7 @@ export function metricsTableLines(report: VerificationReport, width: number): Li
     const header: Line = [seg(fit('', labelWidth))];
     for (const c of block) {
       const mark = c.id === winnerId ? `${WINNER_MARK} ` : c.isRecommended ? `${RECOMMENDED_MARK} ` : '';
-      // The label when it fits, else the (short) candidate id, else the label cut.
-      const name = `${mark}${c.label}`.length <= colWidth - 1 || `${mark}${c.id}`.length > colWidth - 1 ? c.label : c.id;
-      header.push(seg(fitRight(truncate(`${mark}${name}`, colWidth - 1), colWidth), c.id === winnerId ? 'winner' : 'title'));
+      header.push(seg(fitRight(truncate(`${mark}${name(c.id)}`, colWidth - 1), colWidth), c.id === winnerId ? 'winner' : 'title'));
     }
     lines.push(header);
     for (const row of rows) {
@@ -195,10 +197,10 @@ export function verdictLines(report: VerificationReport, width: number): Line[] 
   const outcome = report.verdict.outcome;
   const role: Role = outcome === 'confirmed' || outcome === 'equivalent' ? 'good' : outcome === 'beaten' ? 'bad' : 'warn';
   const lines: Line[] = [[seg('Verdict: ', 'heading'), seg(outcome.toUpperCase(), role)]];
-  lines.push(...wrapText(report.verdict.sentence, width - 2, '').map((text) => [seg(`  ${text}`)]));
+  for (const line of sentenceLines(withShortNames(report.verdict.sentence, report.candidates))) lines.push(...wrapText(line, width - 4, '  ').map((text) => [seg(`  ${text}`)]));
   for (const scope of verdictScopeLines(report)) lines.push(...wrapText(scope, width - 2, '  ').map((text) => [seg(`  ${text}`, scope.startsWith('Order still moving') ? 'warn' : 'accent')]));
-  for (const e of eliminationLines(report)) lines.push(...wrapText(`${ELIMINATED_MARK} ${e}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'warn')]));
-  for (const detail of report.verdict.details) lines.push(...wrapText(`- ${detail}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
+  for (const e of eliminationLines(report, shortNameLookup(report.candidates))) lines.push(...wrapText(`${ELIMINATED_MARK} ${e}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'warn')]));
+  for (const detail of report.verdict.details) lines.push(...wrapText(`- ${withShortNames(detail, report.candidates)}`, width - 2, '  ').map((text) => [seg(`  ${text}`, 'muted')]));
   if (report.interrupted) lines.push([seg('  interrupted: results cover the finished part only', 'warn')]);
   const stopped = report.candidates.filter((c) => c.status === 'stopped').length;
   if (stopped > 0) {
@@ -220,12 +222,13 @@ export function settingsLines(report: VerificationReport, width: number): Line[]
 export function curveLines(report: VerificationReport, width: number): Line[] {
   const table = curveTable(report);
   if (!table || table.steps.length === 0) return [];
-  const nameWidth = Math.min(18, Math.max(8, ...table.rows.map((r) => r.id.length + 1)));
+  const name = shortNameLookup(report.candidates);
+  const nameWidth = Math.min(25, Math.max(8, ...table.rows.map((r) => name(r.id).length + 1)));
   const cell = 7;
   const lines: Line[] = [[seg('Learning curves', 'heading'), seg(' (mean Dice on val at each rung, mean over seeds; slope per doubling of steps)', 'muted')]];
   lines.push([seg(fit('steps', nameWidth), 'muted'), ...table.steps.map((s) => seg(fitRight(String(s), cell), 'muted')), seg(fitRight('rare', cell), 'muted'), seg(fitRight('slope', 10), 'muted')]);
   for (const row of table.rows) {
-    const line: Line = [seg(fit(row.id, nameWidth), 'title'), ...row.values.map((v) => seg(fitRight(v === null ? '-' : v.toFixed(3), cell)))];
+    const line: Line = [seg(fit(name(row.id), nameWidth), 'title'), ...row.values.map((v) => seg(fitRight(v === null ? '-' : v.toFixed(3), cell)))];
     line.push(seg(fitRight(row.rarestClassDice === null ? '-' : row.rarestClassDice.toFixed(3), cell)), seg(fitRight(formatSlope(row.slope), 10), 'accent'));
     if (row.note) line.push(seg(`  ${truncate(row.note, Math.max(4, width - nameWidth - cell * (table.steps.length + 1) - 12))}`, 'warn'));
     lines.push(line);
@@ -233,9 +236,23 @@ export function curveLines(report: VerificationReport, width: number): Line[] {
   return lines;
 }
 
-/** The whole finished report: header, candidate rows, metrics table, verdict. */
+/** The verdict at a glance: its headline, first in every finished view. */
+export function headlineLines(report: VerificationReport, width: number): Line[] {
+  const outcome = report.verdict.outcome;
+  const role: Role = outcome === 'confirmed' || outcome === 'equivalent' ? 'good' : outcome === 'beaten' ? 'bad' : 'warn';
+  return wrapText(headlineOf(report), width - 9, '         ').map((text, i) => (i === 0 ? [seg('Verdict: ', 'heading'), seg(text, role)] : [seg(text, role)]));
+}
+
+/** Each short name with its full label, once (the tables and rows use the short names). */
+export function keyLines(report: VerificationReport, width: number): Line[] {
+  const key = candidateKey(report.candidates);
+  const nameWidth = Math.max(...key.map((k) => k.name.length)) + 2;
+  return key.flatMap((k) => wrapText(k.label, Math.max(10, width - nameWidth - 2), '').map((text, i) => [seg(fit(i === 0 ? k.name : '', nameWidth), 'title'), seg(text, 'muted')]));
+}
+
+/** The whole finished report: headline, header, candidate rows, metrics table, verdict, key. */
 export function verificationLines(report: VerificationReport, width: number): Line[] {
   const rows = rowsFromReport(report).flatMap((row) => candidateRowLines(row, width));
   const curves = curveLines(report, width);
-  return [...settingsLines(report, width), BLANK, ...rows, BLANK, ...metricsTableLines(report, width), BLANK, ...(curves.length ? [...curves, BLANK] : []), ...verdictLines(report, width)];
+  return [...headlineLines(report, width), BLANK, ...settingsLines(report, width), BLANK, ...rows, BLANK, ...metricsTableLines(report, width), BLANK, ...(curves.length ? [...curves, BLANK] : []), ...verdictLines(report, width), BLANK, ...keyLines(report, width)];
 }
