@@ -10,7 +10,7 @@ or {"id": n, "error": {"kind": "oom"|"input"|"internal", "message", "trace"}}:
                                                           -> {"ok", "losses", "aborted", "cpuSeconds"[, "phaseSeconds"]}
                                                              one reply per round: the losses stay on the device
                                                              until its end (step.py)
-  predict_val {run, out}                                  -> labels (uint8) of every val image written to `out`
+  predict_val {run, out, indices?}                        -> labels (uint8) of every val image (or of `indices`, verify --folds) written to `out`
   forward     {run, input, output, n, height, width}      -> logits NHWC float32 (tests)
   cut         {crops, size, out}                          -> the batch's images (float32 NHWC) then labels (int64) (tests)
   dispose_run {run}
@@ -172,7 +172,13 @@ class Runner:
         run.model.eval()
         multiple = int(getattr(run.model, "size_multiple", 1))
         sizes, predictions = [], []
-        for index in range(len(self.cache.val)):
+        # verify --folds: a run is scored on its fold's images only (indices into the cache's val).
+        indices = message.get("indices")
+        if indices is None:
+            indices = range(len(self.cache.val))
+        elif not isinstance(indices, list) or not all(isinstance(i, int) and 0 <= i < len(self.cache.val) for i in indices):
+            raise ValueError("predict_val: indices must be a list of val image indices")
+        for index in indices:
             image, _ = self.cache.val[index]
             h, w = image.shape[:2]
             padded = self.padded_val(index, multiple)

@@ -82,6 +82,12 @@ export interface RunSpec {
   /** The loss the recipe trains, extras folded in (src/losses/recipe-extras). */
   loss: LossSpec;
   lossContext: LossContext;
+  /**
+   * The validation images this run is scored on, as indices into TrainingData.val (absent: all).
+   * Cross-validation folds (verify --folds) share one engine whose val holds every image; each
+   * fold's runs predict only their fold's images.
+   */
+  validation?: readonly number[];
 }
 
 export interface EngineRun {
@@ -92,7 +98,7 @@ export interface EngineRun {
    * `signal` aborts, the steps not yet started are skipped: the losses of those done come back.
    */
   train(steps: readonly StepPlan[], signal?: AbortSignal): Promise<number[]>;
-  /** The argmax label map of every validation image, full size, in TrainingData.val order. */
+  /** The argmax label map of every validation image of the run (RunSpec.validation, default all), full size, in that order. */
   predictValidation(): Promise<Uint8Array[]>;
   /** Frees the run's weights and optimiser state. */
   dispose(): Promise<void>;

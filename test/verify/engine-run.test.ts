@@ -41,6 +41,7 @@ const settings: RunSettings = {
   candidates: ['recommended', 'ce', 'dice'],
   steps: 30,
   seeds: 1, // keeps the test short; lockstep still interleaves the three candidates' runs on one engine
+  folds: 1, // one split, as above (the CLI test trains folds on the real engine)
   seed: 3,
   cropSize: 32,
   batchSize: 4,

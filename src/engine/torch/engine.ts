@@ -207,6 +207,8 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
         });
       runsOn.set(runner, (runsOn.get(runner) ?? 0) + 1);
       const guard = runGuard(spec.id, alive);
+      // verify --folds: this run's fold of the validation images (indices into data.val; absent = all).
+      const valImages = spec.validation ? spec.validation.map((i) => data.val[i]) : data.val;
       return {
         id: spec.id,
         async train(steps: readonly StepPlan[], signal?: AbortSignal) {
@@ -234,12 +236,12 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           guard.check();
           const out = join(folder, `pred-${index}.u8`);
           try {
-            const reply = await runner.request('predict_val', { run: runKey, out });
+            const reply = await runner.request('predict_val', { run: runKey, out, ...(spec.validation ? { indices: [...spec.validation] } : {}) });
             recoveries.push(...recoveriesIn(reply));
             const sizes = reply.sizes;
-            const expected = data.val.map((image) => [image.width, image.height]);
+            const expected = valImages.map((image) => [image.width, image.height]);
             if (!Array.isArray(sizes) || JSON.stringify(sizes) !== JSON.stringify(expected)) {
-              throw new RunnerError(`the runner's predictions are not sized as the ${data.val.length} validation images: ${JSON.stringify(sizes)?.slice(0, 200)}`, 'internal', '');
+              throw new RunnerError(`the runner's predictions are not sized as the ${valImages.length} validation images: ${JSON.stringify(sizes)?.slice(0, 200)}`, 'internal', '');
             }
             const bytes = await readFile(out);
             const total = expected.reduce((sum, [w, h]) => sum + w * h, 0);
