@@ -9,7 +9,7 @@ import { outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCreatedFo
 import type { TrainingEvent } from '../contracts/events.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority, type Recommendation } from '../contracts/recommendation.js';
 import type { DatasetProfile } from '../contracts/profile.js';
-import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
+import { BACKEND_ORDER, TORCH_PRECISIONS, type BackendName, type TorchPrecision, type VerificationReport } from '../contracts/verification.js';
 import { writeCommandOut } from '../report/write-out.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
@@ -59,6 +59,9 @@ export function registerVerifyCommand(program: Command): void {
     .option('--devices <list>', `torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device; at most ${MAX_DEVICE_ENTRIES} entries, of them at most 2 x cores cpu)`)
     .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
     .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
+    .addOption(new Option('--precision <p>', 'torch backend: the forward pass in fp32 (reproduces), bf16 or fp16 autocast (fp16 needs a GPU; the loss stays fp32)').choices(TORCH_PRECISIONS).default('fp32'))
+    .option('--deterministic', 'torch backend on a GPU: cuDNN\'s deterministic kernels, no autotuner (default)', true)
+    .option('--no-deterministic', 'torch backend on a GPU: let cuDNN pick kernels by timing (faster, not reproducible)')
     .option('--cluster <address>', 'torch backend on a Dask cluster: one runner per worker of the scheduler at ADDRESS (tcp://HOST:PORT); a worker started with --resources GPU=1 trains on its GPU; the protocol and verdict are unchanged')
     .option('--cache-dir <dir>', 'torch backend: write the decoded data cache into DIR (default: the temp folder); with --cluster, a folder every worker reads at the same path, so the data is not sent to each worker')
     .option('--folds <k>', withRange(`cross-validation folds: every image (or --group group) validated in exactly one fold, candidates paired by fold; 1 = one split by --val-fraction (default: ${DEFAULT_FOLDS} folds on up to ${MAX_UNITS_FOR_FOLDS} images or groups, fewer on fewer than ${2 * DEFAULT_FOLDS}, 1 on under 3 or beyond)`, 'folds'), limited('folds'))
@@ -84,8 +87,8 @@ export function registerVerifyCommand(program: Command): void {
     const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
     checkCropAndMemory(opts);
     const torch = torchSettingsFrom(opts);
-    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.cluster || opts.cacheDir)) {
-      throw new UserError(`--python, --device, --devices, --model, --model-weights, --cluster and --cache-dir apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.cluster || opts.cacheDir || opts.precision !== 'fp32' || opts.deterministic === false)) {
+      throw new UserError(`--python, --device, --devices, --model, --model-weights, --cluster, --cache-dir, --precision and --no-deterministic apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
     }
     if (opts.cluster && (opts.devices || opts.device !== 'auto')) {
       throw new UserError('--cluster places one runner on each Dask worker, so --device and --devices do not apply', { fix: 'drop --device/--devices; start GPU workers with `dask worker ADDRESS --resources GPU=1`' });
@@ -171,6 +174,8 @@ function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
     ...(opts.devices ? { devices: parseDeviceList(String(opts.devices)) } : {}),
     model: String(opts.model ?? 'unet'),
     ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
+    precision: opts.precision as TorchPrecision,
+    deterministic: opts.deterministic !== false,
     ...(opts.cluster ? { cluster: checkClusterAddress(String(opts.cluster)) } : {}),
     ...(opts.cacheDir ? { cacheDir: resolve(String(opts.cacheDir)) } : {}),
   };

@@ -222,6 +222,19 @@ export interface Verdict {
   eliminations?: VerdictElimination[];
 }
 
+/** --precision: the forward pass's arithmetic on the torch backend (fp32 reproduces; bf16/fp16 autocast, the loss in fp32). */
+export type TorchPrecision = 'fp32' | 'bf16' | 'fp16';
+export const TORCH_PRECISIONS: TorchPrecision[] = ['fp32', 'bf16', 'fp16'];
+
+/** How the torch backend trained (absent on the tfjs backends and in reports written before these were recorded). */
+export interface TorchRunSettings {
+  precision: TorchPrecision;
+  /** --deterministic (default true): cuDNN's deterministic kernels and no autotuner; false lets cuDNN pick kernels by timing. */
+  deterministic: boolean;
+  /** Whether the training images were uploaded to the device once (a GPU they fit on) or cut on the host. */
+  dataOnDevice: boolean;
+}
+
 export interface VerificationReport {
   schemaVersion: typeof VERIFICATION_SCHEMA_VERSION;
   kind: 'VerificationReport';
@@ -234,6 +247,8 @@ export interface VerificationReport {
     skipped: Array<{ name: BackendName; why: string }>;
     /** verify --cluster: the Dask scheduler, each worker's device and threads, the runner code uploaded. */
     cluster?: { scheduler: string; workers: Array<{ address: string; device: string; threads: number; torch: string | null }>; code: string | null; cacheDir: string | null; recoveries: Array<{ from: string; to: string; why: string }> };
+    /** The torch backend: --precision, --deterministic and where the training images lived. */
+    torch?: TorchRunSettings;
   };
   settings: {
     steps: number | null;

@@ -10,7 +10,7 @@
 import type { ClusterRecord } from './torch/cluster.js';
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
-import type { BackendName } from '../contracts/verification.js';
+import type { BackendName, TorchRunSettings } from '../contracts/verification.js';
 import type { TorchSettings } from './torch/engine.js';
 
 /** A decoded image with its label map, as verify holds it in memory. */
@@ -109,6 +109,8 @@ export interface BackendInfo {
   detail: string;
   threads: number;
   skipped: Array<{ name: BackendName; why: string }>;
+  /** The torch backend's precision and determinism (recorded in verification.json). */
+  torch?: TorchRunSettings;
   /** The Dask cluster the torch runners ran on (verify --cluster). */
   cluster?: ClusterRecord;
 }
