@@ -3,12 +3,16 @@
  * Adam, CE) at 64x64 and 128x128 on each available backend: the median of 9 timed steps
  * (--steps N), after warm-up steps.
  *   npm run bench:train [-- --json] [-- --steps N] [-- --backend torch [--python PATH]]
- * `--backend torch` adds PyTorch rows through the torch engine (the same U-Net, batch, loss and
- * optimiser; crops cut by the runner from its data cache, as verify trains): one process with
- * torch threads = cores, with and without channels-last, and one single-thread process per core
- * training two runs at once (images/s of both together). Those rows time whole train() calls
- * (the runner's step, the pipe and the crop cutting), not a bare training step.
- * `--json` prints only a JSON array of {backend, size, batch, imagesPerSecond} rows. Progress,
+ * `--backend torch` adds PyTorch rows (bench/torch-rows.ts): a plain PyTorch loop of the same
+ * U-Net, batch, loss and optimiser, and the torch engine's runner processes (crops cut by the
+ * runner from its data cache, as verify trains; whole train requests timed from here): one process
+ * with torch threads = cores (with and without channels-last, and with the old
+ * OMP_WAIT_POLICY=PASSIVE), and one single-thread process per core training two runs at once
+ * (images/s of both together); interleaved over --rounds N rounds (default 5), each row with its
+ * ratio to the plain loop in the same round and its measured overhead share (the runner's time
+ * outside forward, backward and the optimiser).
+ * `--json` prints only a JSON array of {backend, size, batch, imagesPerSecond[, vsPlainLoop,
+ * overheadShare]} rows. Progress,
  * images per CPU-second and the load average go to stderr: on a busy machine wall-clock speed
  * falls with the load, CPU time much less.
  */
@@ -17,18 +21,11 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createTrainingEngine, selectBackend } from '../src/engine/index.js';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { buildUNet } from '../src/engine/unet.js';
-import { createCacheFolder, removeCacheFolder, writeDataCache } from '../src/engine/torch/cache.js';
 import { findTorchPython } from '../src/engine/torch/python.js';
-import { stepMessage } from '../src/engine/torch/engine.js';
-import { startRunner, type RunnerProcess } from '../src/engine/torch/runner-process.js';
-import { exportSnippet } from '../src/report/export/index.js';
-import type { Recipe } from '../src/contracts/recommendation.js';
-import type { EngineImage, StepPlan, TrainingData } from '../src/engine/types.js';
+import { measureTorchRows } from './torch-rows.js';
 import { defaultLossModuleUrl } from '../src/engine/replica.js';
 import { createRng } from '../src/verify/random.js';
+import { median } from '../src/verify/divergence.js';
 import type { BackendName } from '../src/contracts/verification.js';
 
 const json = process.argv.includes('--json');
@@ -38,7 +35,7 @@ const batchSize = 8;
 const numClasses = 6;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-interface Row { backend: string; size: number; batch: number; imagesPerSecond: number }
+interface Row { backend: string; size: number; batch: number; imagesPerSecond: number; vsPlainLoop?: number; overheadShare?: number | null }
 
 function lossModule(): string {
   const real = defaultLossModuleUrl();
@@ -122,79 +119,6 @@ function argValue(name: string): string | undefined {
   return at > 0 ? process.argv[at + 1] : undefined;
 }
 
-/** Synthetic data for the torch rows: 8 RGB 256x256 images, 6 classes, and random crop plans. */
-function torchData(): TrainingData {
-  const rng = createRng(3);
-  const image = (k: number): EngineImage => ({
-    id: `b${k}`,
-    width: 256,
-    height: 256,
-    channels: 3,
-    pixels: Uint8Array.from({ length: 256 * 256 * 3 }, () => rng.int(256)),
-    labels: Uint8Array.from({ length: 256 * 256 }, () => rng.int(numClasses)),
-  });
-  return { train: Array.from({ length: 8 }, (_, k) => image(k)), val: [image(8)], normalisation: { mean: [127, 127, 127], std: [74, 74, 74] }, numClasses, ignoreIndex: null };
-}
-
-function torchSteps(size: number, count: number, seed: number): StepPlan[] {
-  const rng = createRng(seed);
-  return Array.from({ length: count }, () => ({
-    batch: { size, crops: Array.from({ length: batchSize }, () => ({ image: rng.int(8), x0: rng.int(256 - size + 1), y0: rng.int(256 - size + 1), flipX: rng.next() < 0.5, flipY: rng.next() < 0.5 })) },
-    learningRate: 1e-3,
-    progress: 0,
-  }));
-}
-
-/**
- * The torch engine's runner processes on the CPU (`processes` of `threads` threads), each training
- * its own run, all at once, through the runner's protocol as the engine drives it: images/s of all
- * together, and images per CPU-second of the runners (their own CPU clocks).
- */
-async function measureTorch(processes: number, threads: number, channelsLast: boolean, size: number, steps: number): Promise<Measurement> {
-  const found = await findTorchPython({ python: argValue('--python') });
-  const unet = buildUNet({ numClasses, inputChannels: 3, depth: 3, baseWidth: 16, seed: 1 });
-  const folder = createCacheFolder();
-  const runners: RunnerProcess[] = [];
-  try {
-    await writeDataCache(folder, torchData());
-    const weights = unet.initialWeights();
-    await writeFile(join(folder, 'w.f32'), new Uint8Array(weights.buffer));
-    const source = { recipe: benchRecipe, provenance: 'bench', numClasses, classNames: null, ignoreIndex: null, notes: [] };
-    await writeFile(join(folder, 'loss.py'), exportSnippet(source, 'pytorch'));
-    const layout = unet.parameters.map(({ name, shape, offset, size: n }) => ({ name, shape, offset, size: n }));
-    const model = { name: 'unet', numClasses, inputChannels: 3, depth: 3, baseWidth: 16 };
-    for (let k = 0; k < processes; k++) {
-      const runner = await startRunner({ python: found.command, label: `bench ${k}` });
-      runners.push(runner);
-      await runner.request('init', { cache: folder, device: 'cpu', threads, channelsLast });
-      await runner.request('create_run', { run: 'r', model, weightsFile: join(folder, 'w.f32'), layout, seed: 1, lossFile: join(folder, 'loss.py'), clipNorm: null });
-    }
-    const train = (runner: RunnerProcess, seed: number, count: number) => runner.request('train', { run: 'r', steps: torchSteps(size, count, seed).map(stepMessage) });
-    await Promise.all(runners.map((r, k) => train(r, 100 + k, 2)));
-    const start = performance.now();
-    const replies = await Promise.all(runners.map((r, k) => train(r, 200 + k, steps)));
-    const wall = (performance.now() - start) / 1000;
-    const cpu = replies.reduce((sum, reply) => sum + Number(reply.cpuSeconds), 0);
-    const images = processes * steps * batchSize;
-    return { imagesPerSecond: images / wall, imagesPerCpuSecond: images / cpu };
-  } finally {
-    await Promise.all(runners.map((r) => r.close()));
-    removeCacheFolder(folder);
-  }
-}
-
-const benchRecipe: Recipe = {
-  id: 'bench', title: 'CE', loss: { name: 'ce', params: {} }, classWeights: null, scaleAware: null,
-  optimizer: { name: 'adam', lr: 1e-3, weightDecay: 0, momentum: null, nesterov: false },
-  schedule: { name: 'constant', warmupFraction: 0, power: null, minLrFactor: 1 },
-  gradientClipNorm: null, rareClassOversampling: 0, derivedFrom: [],
-};
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 async function main(): Promise<void> {
   const cores = availableParallelism();
@@ -221,27 +145,29 @@ async function main(): Promise<void> {
     if (cores > 1) await run(`wasm x${cores} workers`, 'wasm', cores, size, measuredSteps, 2);
   }
   if (argValue('--backend') === 'torch') {
-    for (const size of [64, 128]) {
-      const variants: Array<[string, number, number, boolean]> = [
-        [`torch threads=${cores}`, 1, cores, false],
-        [`torch threads=${cores} channels-last`, 1, cores, true],
-        ...(cores > 1 ? ([[`torch ${cores} procs x1 thread`, cores, 1, false], [`torch ${cores} procs x1 channels-last`, cores, 1, true]] as Array<[string, number, number, boolean]>) : []),
-      ];
-      for (const [label, processes, threads, channelsLast] of variants) {
-        const { imagesPerSecond, imagesPerCpuSecond } = await measureTorch(processes, threads, channelsLast, size, measuredSteps);
-        rows.push({ backend: label, size, batch: batchSize, imagesPerSecond: Math.round(imagesPerSecond * 10) / 10 });
-        log(
-          `${label.padEnd(34)} ${String(size).padStart(3)}x${size}  batch ${batchSize}  ${imagesPerSecond.toFixed(1)} images/s` +
-            `  (${imagesPerCpuSecond.toFixed(1)} per CPU-second; load average ${loadavg()[0].toFixed(1)} on ${cores} cores)`,
-        );
-      }
+    const found = await findTorchPython({ python: argValue('--python') });
+    const rounds = Number(argValue('--rounds') ?? 5);
+    log(`torch rows: ${rounds} interleaved rounds of ${measuredSteps} steps per row (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cores} cores)`);
+    const torchRows = await measureTorchRows({ found, cores, sizes: [64, 128], batch: batchSize, steps: measuredSteps, rounds, log });
+    for (const r of torchRows) {
+      rows.push({ backend: r.label, size: r.size, batch: batchSize, imagesPerSecond: Math.round(r.imagesPerSecond * 10) / 10, vsPlainLoop: Math.round(r.vsPlainLoop * 100) / 100, overheadShare: r.overheadShare === null ? null : Math.round(r.overheadShare * 1000) / 1000 });
+      log(
+        `${r.label.padEnd(40)} ${String(r.size).padStart(3)}x${r.size}  batch ${batchSize}  ${r.imagesPerSecond.toFixed(1)} images/s  ${r.vsPlainLoop.toFixed(2)}x the plain loop` +
+          `${r.overheadShare === null ? '' : `  overhead ${(100 * r.overheadShare).toFixed(1)}%`}`,
+      );
     }
+    log(`torch rows done (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   }
   if (process.argv.includes('--cpu')) await run('cpu', 'cpu', 1, 64, 1, 1);
   else log('cpu                    skipped: the pure-JS backend takes minutes per step (add --cpu to time one step at 64x64)');
   logProbe('after', await probeThreads(cores));
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else for (const r of rows) process.stdout.write(`${r.backend}\t${r.size}x${r.size}\tbatch ${r.batch}\t${r.imagesPerSecond} images/s\n`);
+  else {
+    for (const r of rows) {
+      const extra = `${r.vsPlainLoop !== undefined ? `\t${r.vsPlainLoop}x plain loop` : ''}${r.overheadShare != null ? `\toverhead ${(100 * r.overheadShare).toFixed(1)}%` : ''}`;
+      process.stdout.write(`${r.backend}\t${r.size}x${r.size}\tbatch ${r.batch}\t${r.imagesPerSecond} images/s${extra}\n`);
+    }
+  }
 }
 
 main().then(

@@ -11,12 +11,17 @@
  *      or equivalence), how many of those were flagged "order still moving", decisiveness (share
  *      of the long run's significant differences the quick run called the same way) and the
  *      Spearman correlation of the two rankings by mean Dice.
+ *  (c) positive controls (`--parts positive`, issue 22): planted bad recipes (bench/planted-recipes.ts:
+ *      foreground weighted down 100x, a loss blind to the rarest class, a stalled learning rate)
+ *      entered as the recommended recipe against the usual baselines at the quick budget; the share
+ *      called "beaten" (power) is printed beside the A/A share (false positives).
  * It prints one table (and, with --json, the rows as JSON). It takes long: hours at the defaults
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
  *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
  *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
  *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
- *     [-- --budget-multipliers 1,4] [-- --parts aa,truth] [-- --json]
+ *     [-- --budget-multipliers 1,4] [-- --parts aa,truth,positive] [-- --plants foreground-down,blind-rarest,stalled-lr]
+ *     [-- --positive-runs 1] [-- --folds K] [-- --seeds S] [-- --json]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +30,7 @@ import type { Recommendation } from '../src/contracts/recommendation.js';
 import type { VerificationReport } from '../src/contracts/verification.js';
 import { createEngine } from '../src/engine/index.js';
 import { prepareSample, type Kind } from './sample-data.js';
+import { isPlantedKind, PLANTED_KINDS, plantedRecipe, rarestForeground } from './planted-recipes.js';
 import { parseBudget } from '../src/verify/budget.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../src/verify/run.js';
 
@@ -47,14 +53,19 @@ const config = {
   crop: Number(value('crop', smoke ? '32' : String(DEFAULT_RUN_SETTINGS.cropSize))),
   batch: Number(value('batch', smoke ? '4' : String(DEFAULT_RUN_SETTINGS.batchSize))),
   candidates: value('candidates', smoke ? 'recommended,plain,focal' : DEFAULT_RUN_SETTINGS.candidates.join(',')).split(','),
-  seeds: Number(value('seeds', '3')),
+  /** Seeds per fold and folds; empty = verify's default design (design.ts). */
+  seeds: value('seeds', '') ? Number(value('seeds', '')) : null,
+  folds: value('folds', '') ? Number(value('folds', '')) : null,
+  plants: value('plants', PLANTED_KINDS.join(',')).split(',').filter(isPlantedKind),
+  /** Positive-control runs per dataset and plant (each on other seeds). */
+  positiveRuns: Number(value('positive-runs', '1')),
   aaRuns: Number(value('aa-runs', smoke ? '1' : '7')),
   /** Copies of the recommended recipe in each A/A run (1: the issue's two candidates; more also exercises racing's and the verdict's multiplicity). */
   aaCopies: Number(value('aa-copies', '1')),
   aaBudgetSeconds: parseBudget(value('aa-budget', smoke ? '45s' : '2m')),
   longMultiplier: Number(value('long-multiplier', smoke ? '2' : '10')),
   longSeeds: Number(value('long-seeds', smoke ? '3' : '5')),
-  /** Which parts to run: `aa` (the A/A runs), `truth` (quick verdict vs long runs); both by default. */
+  /** Which parts to run: `aa` (the A/A runs), `truth` (quick verdict vs long runs), `positive` (planted bad recipes); aa and truth by default. */
   parts: new Set(value('parts', 'aa,truth').split(',')),
   /** Keep every quick and long run's verification.json here (for offline analysis of the seed tables); none by default. */
   keep: value('keep', ''),
@@ -77,9 +88,12 @@ interface Row {
   spearman: number | null;
   aaDirectional: number;
   aaRuns: number;
+  /** Positive controls: planted bad recipes called "beaten", of runs. */
+  positiveBeaten: number;
+  positiveRuns: number;
 }
 
-const settings = (over: Partial<RunSettings>): RunSettings => ({ ...DEFAULT_RUN_SETTINGS, candidates: config.candidates, seeds: config.seeds, cropSize: config.crop, batchSize: config.batch, ...over });
+const settings = (over: Partial<RunSettings>): RunSettings => ({ ...DEFAULT_RUN_SETTINGS, candidates: config.candidates, seeds: config.seeds, folds: config.folds, cropSize: config.crop, batchSize: config.batch, ...over });
 const quiet = { createEngine, onEvent: () => {} };
 
 /** Candidate vs recommended: 'better' | 'worse' from a comparison or a racing elimination; null when not called. */
@@ -138,13 +152,14 @@ async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row[
 
   const truth = config.parts.has('truth') ? await truthPart(data, recommendation) : [EMPTY_TRUTH];
   const aa = config.parts.has('aa') ? await aaPart(data, recommendation) : { directional: 0, runs: 0 };
-  // The A/A count goes on the dataset's first row only (the totals add rows up).
-  return truth.map((t, i) => ({ dataset: name, ...t, aaDirectional: i === 0 ? aa.directional : 0, aaRuns: i === 0 ? aa.runs : 0 }));
+  const positive = config.parts.has('positive') ? await positivePart(data, recommendation) : { beaten: 0, runs: 0 };
+  // The A/A and positive counts go on the dataset's first row only (the totals add rows up).
+  return truth.map((t, i) => ({ dataset: name, ...t, aaDirectional: i === 0 ? aa.directional : 0, aaRuns: i === 0 ? aa.runs : 0, positiveBeaten: i === 0 ? positive.beaten : 0, positiveRuns: i === 0 ? positive.runs : 0 }));
 }
 
 const EMPTY_TRUTH: TruthRow = { budget: '-', quickOutcome: '-', quickSteps: null, orderStillMoving: false, directionalCalls: 0, wrongCalls: 0, wrongFlagged: 0, longSignificant: 0, calledOfLongSignificant: 0, spearman: null };
 
-type TruthRow = Omit<Row, 'dataset' | 'aaDirectional' | 'aaRuns'>;
+type TruthRow = Omit<Row, 'dataset' | 'aaDirectional' | 'aaRuns' | 'positiveBeaten' | 'positiveRuns'>;
 
 /**
  * (b): the quick verdict at the configured budget (and at each --budget-multipliers multiple of it)
@@ -155,7 +170,7 @@ async function truthPart(data: VerifyData, recommendation: Recommendation): Prom
   const quicks: Array<{ multiplier: number; report: VerificationReport }> = [];
   for (const multiplier of config.budgetMultipliers) {
     const budgetSeconds = config.budgetSeconds * multiplier;
-    log(`quick: --budget ${budgetSeconds}s, ${config.seeds} seeds, ${config.candidates.join(',')}`);
+    log(`quick: --budget ${budgetSeconds}s, ${config.folds ?? 'default'} folds x ${config.seeds ?? 'default'} seeds, ${config.candidates.join(',')}`);
     const report = await runOnData(data, recommendation, settings({ budgetSeconds }), quiet);
     await keep(report, `quick-${multiplier}x`);
     log(`  ${report.verdict.outcome} at ${report.settings.steps} steps: ${report.verdict.sentence}`);
@@ -163,8 +178,9 @@ async function truthPart(data: VerifyData, recommendation: Recommendation): Prom
     quicks.push({ multiplier, report });
   }
   const longSteps = Math.max(1, (quicks[0].report.settings.steps ?? 1) * config.longMultiplier);
-  log(`long: --steps ${longSteps}, ${config.longSeeds} seeds, no racing`);
-  const long = await runOnData(data, recommendation, settings({ steps: longSteps, seeds: config.longSeeds, racing: false }), quiet);
+  // The truth keeps its design (one split, --long-seeds seeds): it is the direction of each difference, whatever design the quick run used.
+  log(`long: --steps ${longSteps}, one split, ${config.longSeeds} seeds, no racing`);
+  const long = await runOnData(data, recommendation, settings({ steps: longSteps, folds: 1, seeds: config.longSeeds, racing: false }), quiet);
   await keep(long, 'long');
   log(`  ${long.verdict.outcome}: ${long.verdict.sentence}`);
   for (const c of long.verdict.comparisons ?? []) {
@@ -238,14 +254,43 @@ async function aaPart(data: VerifyData, recommendation: Recommendation): Promise
   return { directional, runs: config.aaRuns };
 }
 
+/**
+ * (c): each planted bad recipe (bench/planted-recipes.ts) as the recommended one, the baselines built
+ * from the true recommendation, at the quick budget; run r of a plant uses seeds 1000(r+1)...
+ * "Beaten" (by the verdict or by racing stopping the planted recipe) is the call it should get.
+ */
+async function positivePart(data: VerifyData, recommendation: Recommendation): Promise<{ beaten: number; runs: number }> {
+  const totals = new Array<number>(data.numClasses).fill(0);
+  for (const image of data.images) for (const v of image.labels) if (v < data.numClasses) totals[v]++;
+  const rarest = rarestForeground(totals);
+  let beaten = 0;
+  let runs = 0;
+  for (const kind of config.plants) {
+    for (let r = 0; r < config.positiveRuns; r++) {
+      const report = await runOnData(data, recommendation, settings({ budgetSeconds: config.budgetSeconds, seed: 1000 * (r + 1) }), {
+        ...quiet,
+        adjustCandidates: (plans) => plans.map((p) => (p.isRecommended ? { ...p, recipe: plantedRecipe(kind, p.recipe, data.numClasses, rarest), label: `planted ${kind}` } : p)),
+      });
+      await keep(report, `positive-${kind}-${r}`);
+      runs++;
+      if (report.verdict.outcome === 'beaten') beaten++;
+      const folds = report.settings.folds;
+      const design = folds && folds.count > 1 ? `${folds.count} folds x ${folds.seedsPerFold}` : `${report.settings.seeds.length} seeds`;
+      log(`  positive ${kind} ${r + 1}/${config.positiveRuns}: ${report.verdict.outcome} at ${report.settings.steps} steps (${design}): ${report.verdict.sentence}`);
+    }
+  }
+  return { beaten, runs };
+}
+
 function table(rows: Row[]): string {
-  const header = ['dataset', 'budget', 'quick verdict', 'steps', 'moving', 'calls', 'wrong (flagged)', 'decisive', 'Spearman', 'A/A beaten|confirmed'];
+  const header = ['dataset', 'budget', 'quick verdict', 'steps', 'moving', 'calls', 'wrong (flagged)', 'decisive', 'Spearman', 'A/A beaten|confirmed', 'planted beaten'];
   const body = rows.map((r) => [
     r.dataset, r.budget, r.quickOutcome, String(r.quickSteps ?? '-'), r.orderStillMoving ? 'yes' : 'no', String(r.directionalCalls), `${r.wrongCalls} (${r.wrongFlagged})`,
     r.longSignificant ? `${r.calledOfLongSignificant}/${r.longSignificant}` : '-', r.spearman === null ? '-' : r.spearman.toFixed(2), r.aaRuns ? `${r.aaDirectional}/${r.aaRuns}` : '-',
+    r.positiveRuns ? `${r.positiveBeaten}/${r.positiveRuns}` : '-',
   ]);
   const total = (pick: (r: Row) => number) => rows.reduce((s, r) => s + pick(r), 0);
-  body.push(['all', '', '', '', '', String(total((r) => r.directionalCalls)), `${total((r) => r.wrongCalls)} (${total((r) => r.wrongFlagged)})`, `${total((r) => r.calledOfLongSignificant)}/${total((r) => r.longSignificant)}`, '', `${total((r) => r.aaDirectional)}/${total((r) => r.aaRuns)}`]);
+  body.push(['all', '', '', '', '', String(total((r) => r.directionalCalls)), `${total((r) => r.wrongCalls)} (${total((r) => r.wrongFlagged)})`, `${total((r) => r.calledOfLongSignificant)}/${total((r) => r.longSignificant)}`, '', `${total((r) => r.aaDirectional)}/${total((r) => r.aaRuns)}`, `${total((r) => r.positiveBeaten)}/${total((r) => r.positiveRuns)}`]);
   const widths = header.map((_, i) => Math.max(header[i].length, ...body.map((b) => b[i].length)));
   return [header, ...body].map((line) => line.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
 }
@@ -257,7 +302,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const kind of config.kinds) for (const seed of config.sampleSeeds) rows.push(...(await benchDataset(kind, seed, dir)));
     process.stdout.write(`${config.json ? JSON.stringify(rows, null, 2) : table(rows)}\n`);
-    log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.seeds} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s, ${config.aaCopies + 1} equal candidates.`);
+    log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.folds ?? 'default'} folds x ${config.seeds ?? 'default'} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s, ${config.aaCopies + 1} equal candidates.`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

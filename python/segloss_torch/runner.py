@@ -3,11 +3,14 @@
 
 Commands (each {"id": n, "cmd": ...}); every command gets one final reply {"id": n, "ok": true, ...}
 or {"id": n, "error": {"kind": "oom"|"input"|"internal", "message", "trace"}}:
-  init        {cache, device, threads, channelsLast}     -> {device, torch, threads}
+  init        {cache, device, threads, channelsLast, precision, deterministic}
+                                                          -> {device, torch, threads, precision, deterministic, dataOnDevice}
   create_run  {run, model, weightsFile, layout, seed, lossFile, clipNorm}  -> {parameters}
-  train       {run, steps: [{crops, size, lr, progress}]} -> per step {"id", "step", "loss", "seconds"}
-                                                             then {"ok", "losses", "aborted", "cpuSeconds"}
-  predict_val {run, out}                                  -> labels (uint8) of every val image written to `out`
+  train       {run, steps: [{crops, size, lr, progress}], timing?}
+                                                          -> {"ok", "losses", "aborted", "cpuSeconds"[, "phaseSeconds"]}
+                                                             one reply per round: the losses stay on the device
+                                                             until its end (step.py)
+  predict_val {run, out, indices?}                        -> labels (uint8) of every val image (or of `indices`, verify --folds) written to `out`
   forward     {run, input, output, n, height, width}      -> logits NHWC float32 (tests)
   cut         {crops, size, out}                          -> the batch's images (float32 NHWC) then labels (int64) (tests)
   dispose_run {run}
@@ -31,21 +34,25 @@ import traceback
 import numpy as np
 import torch
 
+from .crops import CropCutter
 from .data import DataCache
 from .models import build_model
 from .orphans import remove_if_orphaned
+from .step import DeviceGuard, check_precision, autocast_for, train_round
 
 MAX_TILE = 256  # src/engine/predict.ts
 
 
 class Run:
-    def __init__(self, model, optimizer, loss, takes_progress, clip_norm):
+    def __init__(self, model, optimizer, loss, takes_progress, clip_norm, scaler=None):
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
         self.takes_progress = takes_progress
         self.clip_norm = clip_norm
         self.parameters = [p for p in model.parameters() if p.requires_grad]
+        self.scaler = scaler
+        self.guard = DeviceGuard(optimizer, self.parameters)
 
 
 def load_loss_module(path, name):
@@ -57,6 +64,14 @@ def load_loss_module(path, name):
         if not callable(getattr(module, required, None)):
             raise ValueError("%s defines no %s()" % (path, required))
     return module
+
+
+def move_constants(module, device):
+    """The loss module's fixed tensors (CLASS_WEIGHTS, ...) on the device once, so the snippet's
+    per-call `.to(logits.device, ...)` is a no-op instead of a host-to-device copy every step."""
+    for name, value in list(vars(module).items()):
+        if torch.is_tensor(value) and value.device != device:
+            setattr(module, name, value.to(device))
 
 
 def takes_progress(function):
@@ -74,6 +89,9 @@ class Runner:
         self.cache_folder = None
         self.device = torch.device("cpu")
         self.channels_last = False
+        self.cutter = None
+        self.precision = "fp32"
+        self.guard = "host"
         self.runs = {}
         self.aborted = set()
         self.closed = False  # stdin ended: segloss is gone or closing, so training stops at the next step
@@ -93,11 +111,22 @@ class Runner:
         if threads:
             torch.set_num_threads(int(threads))
         self.channels_last = bool(message.get("channelsLast")) and self.device.type != "mps"
+        self.precision = message.get("precision") or "fp32"
+        check_precision(self.device, self.precision)
+        deterministic = message.get("deterministic", True) is not False
         if self.device.type == "cuda":
-            # Same seed, same numbers where cuDNN allows it (its autotuner would pick kernels by timing).
-            torch.backends.cudnn.benchmark = False
-            torch.backends.cudnn.deterministic = True
-        reply = {"device": str(self.device), "torch": torch.__version__, "threads": torch.get_num_threads()}
+            # Deterministic: same seed, same numbers where cuDNN allows it. Otherwise cuDNN's
+            # autotuner picks the fastest kernels by timing them (faster, not reproducible).
+            torch.backends.cudnn.benchmark = not deterministic
+            torch.backends.cudnn.deterministic = deterministic
+        # The CPU reads a loss for free; an accelerator keeps them until the round ends (step.py).
+        # "guard" is a test hook that runs the device guard on the CPU.
+        self.guard = message.get("guard") or ("host" if self.device.type == "cpu" else "device")
+        self.cutter = CropCutter(self.cache, self.device)
+        reply = {
+            "device": str(self.device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "precision": self.precision, "deterministic": deterministic, "dataOnDevice": self.cutter.on_device,
+        }
         spec = message.get("model")
         if spec and spec.get("name", "unet") != "unet":
             # Built once here so a bad smp name or weights file fails at start, and to count its parameters.
@@ -114,47 +143,23 @@ class Runner:
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         module = load_loss_module(message["lossFile"], "segloss_loss_%d" % len(self.runs))
+        move_constants(module, self.device)
         optimizer = module.make_optimizer(model)
-        run = Run(model, optimizer, module.compute_loss, takes_progress(module.compute_loss), message.get("clipNorm"))
+        scaler = torch.cuda.amp.GradScaler() if self.precision == "fp16" and self.device.type == "cuda" else None
+        run = Run(model, optimizer, module.compute_loss, takes_progress(module.compute_loss), message.get("clipNorm"), scaler)
         self.runs[run_id] = run
         return {"parameters": sum(p.numel() for p in run.parameters)}
 
     def train(self, message):
         run = self.get_run(message["run"])
         run.model.train()
-        losses = []
-        aborted = False
         cpu_start = time.process_time()
-        for index, step in enumerate(message["steps"]):
-            if self.is_aborted(message["id"]):
-                aborted = True
-                break
-            start = time.perf_counter()
-            loss = self.train_step(run, step)
-            losses.append(finite_or_none(loss))
-            self.reply({"id": message["id"], "step": index, "loss": finite_or_none(loss), "seconds": time.perf_counter() - start})
-        return {"losses": losses, "aborted": aborted, "cpuSeconds": time.process_time() - cpu_start}
-
-    def train_step(self, run, step):
-        images, labels = self.cache.batch(step["crops"], int(step["size"]))
-        x = self.to_input(images)
-        y = torch.from_numpy(labels).to(self.device, non_blocking=True)
-        for group in run.optimizer.param_groups:
-            group["lr"] = float(step["lr"])
-        run.optimizer.zero_grad(set_to_none=True)
-        logits = run.model(x)
-        loss = run.loss(logits, y, float(step["progress"])) if run.takes_progress else run.loss(logits, y)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            return value  # the weights stay as they were; segloss decides about divergence
-        loss.backward()
-        # As the snippet's train_step (clip_grad_norm_ when the recipe clips); the norm is checked
-        # either way, as the TypeScript engine does, so a non-finite gradient never reaches the weights.
-        norm = torch.nn.utils.clip_grad_norm_(run.parameters, max_norm=run.clip_norm if run.clip_norm is not None else float("inf"))
-        if not math.isfinite(float(norm)):
-            return float("nan")
-        run.optimizer.step()
-        return value
+        options = {"device": self.device, "guard": self.guard, "precision": self.precision, "channels_last": self.channels_last}
+        losses, aborted, phases = train_round(run, message["steps"], self.cutter, options, lambda: self.is_aborted(message["id"]), timing=bool(message.get("timing")))
+        reply = {"losses": [finite_or_none(v) for v in losses], "aborted": aborted, "cpuSeconds": time.process_time() - cpu_start}
+        if message.get("timing"):
+            reply["phaseSeconds"] = phases
+        return reply
 
     def to_input(self, nhwc):
         x = torch.from_numpy(nhwc).to(self.device, non_blocking=True).permute(0, 3, 1, 2)
@@ -162,30 +167,51 @@ class Runner:
 
     @torch.no_grad()
     def predict_val(self, message):
+        """Every val image's labels, kept on the device and read back once (not once per tile)."""
         run = self.get_run(message["run"])
         run.model.eval()
         multiple = int(getattr(run.model, "size_multiple", 1))
-        sizes = []
+        sizes, predictions = [], []
+        # verify --folds: a run is scored on its fold's images only (indices into the cache's val).
+        indices = message.get("indices")
+        if indices is None:
+            indices = range(len(self.cache.val))
+        elif not isinstance(indices, list) or not all(isinstance(i, int) and 0 <= i < len(self.cache.val) for i in indices):
+            raise ValueError("predict_val: indices must be a list of val image indices")
+        for index in indices:
+            image, _ = self.cache.val[index]
+            h, w = image.shape[:2]
+            padded = self.padded_val(index, multiple)
+            predictions.append(self.predict_padded(run.model, padded)[:h, :w].reshape(-1))
+            sizes.append([w, h])
+        labels = torch.cat(predictions).cpu().numpy() if predictions else np.zeros(0, np.uint8)
         with open(message["out"], "wb") as handle:
-            for index in range(len(self.cache.val)):
-                image, _ = self.cache.val[index]
-                h, w = image.shape[:2]
-                padded = self.cache.padded_val(index, multiple)
-                labels = self.predict_padded(run.model, padded)
-                handle.write(np.ascontiguousarray(labels[:h, :w]).astype(np.uint8).tobytes())
-                sizes.append([w, h])
+            handle.write(labels.tobytes())
         return {"sizes": sizes}
 
+    def padded_val(self, index, multiple):
+        """Val image `index` normalised on the device, NCHW (1, C, H', W'), zero-padded (the channel mean) to a multiple of `multiple`."""
+        image, _ = self.cache.val[index]
+        h, w = image.shape[:2]
+        pad_h, pad_w = -(-h // multiple) * multiple, -(-w // multiple) * multiple
+        pixels = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)[None]
+        out = torch.zeros((1, self.cache.channels, pad_h, pad_w), dtype=torch.float32, device=self.device)
+        out[:, :, :h, :w] = self.cutter.normalise(pixels)
+        return out
+
     def predict_padded(self, model, padded):
-        """Whole image up to MAX_TILE a side, else a grid of MAX_TILE tiles (src/engine/predict.ts)."""
-        pad_h, pad_w = padded.shape[:2]
+        """Whole image up to MAX_TILE a side, else a grid of MAX_TILE tiles (src/engine/predict.ts); uint8 labels on the device."""
+        pad_h, pad_w = padded.shape[-2:]
         tile_h, tile_w = min(pad_h, MAX_TILE), min(pad_w, MAX_TILE)
-        out = np.zeros((pad_h, pad_w), dtype=np.int64)
+        out = torch.zeros((pad_h, pad_w), dtype=torch.uint8, device=self.device)
         for y0 in tile_starts(pad_h, tile_h):
             for x0 in tile_starts(pad_w, tile_w):
-                tile = np.ascontiguousarray(padded[y0: y0 + tile_h, x0: x0 + tile_w])[None]
-                logits = model(self.to_input(tile))
-                out[y0: y0 + tile_h, x0: x0 + tile_w] = logits.argmax(dim=1)[0].cpu().numpy()
+                tile = padded[:, :, y0: y0 + tile_h, x0: x0 + tile_w].contiguous()
+                if self.channels_last:
+                    tile = tile.contiguous(memory_format=torch.channels_last)
+                with autocast_for(self.device, self.precision):
+                    logits = model(tile)
+                out[y0: y0 + tile_h, x0: x0 + tile_w] = logits.float().argmax(dim=1)[0].to(torch.uint8)
         return out
 
     @torch.no_grad()
@@ -199,10 +225,13 @@ class Runner:
         return {}
 
     def cut(self, message):
-        images, labels = self.cache.batch(message["crops"], int(message["size"]))
+        """The batch the train command would cut (CropCutter), written back as NHWC float32 then int64 labels."""
+        if self.cutter is None:
+            raise ValueError("the runner was not initialised")
+        x, y = self.cutter.batch(message["crops"], int(message["size"]))
         with open(message["out"], "wb") as handle:
-            handle.write(images.tobytes())
-            handle.write(labels.tobytes())
+            handle.write(x.permute(0, 2, 3, 1).contiguous().cpu().numpy().tobytes())
+            handle.write(y.cpu().numpy().astype(np.int64).tobytes())
         return {}
 
     def dispose_run(self, message):

@@ -25,6 +25,8 @@ export const LIMITS = {
   seed: { min: 0, max: 0xffffffff, integer: true },
   /** Each seed repeats every candidate; 50 seeds of five candidates is already hours. */
   seeds: { min: 1, max: 50, integer: true },
+  /** Cross-validation folds: each repeats every candidate; 20 is leave-one-out on 20 groups. */
+  folds: { min: 1, max: 20, integer: true },
   threads: { min: 1, max: MAX_THREADS, integer: true },
   workers: { min: 0, max: MAX_THREADS, integer: true },
   /** Crops per step; the memory check (training-memory.ts) bounds batch x crop x width further. */

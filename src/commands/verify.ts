@@ -9,16 +9,19 @@ import { outputOptionsFrom, prepareOutputFolder, printJson, removeEmptyCreatedFo
 import type { TrainingEvent } from '../contracts/events.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority, type Recommendation } from '../contracts/recommendation.js';
 import type { DatasetProfile } from '../contracts/profile.js';
-import { BACKEND_ORDER, type BackendName, type VerificationReport } from '../contracts/verification.js';
+import { BACKEND_ORDER, TORCH_PRECISIONS, type BackendName, type TorchPrecision, type VerificationReport } from '../contracts/verification.js';
 import { writeCommandOut } from '../report/write-out.js';
 import { startVerifyDashboard } from '../ui/render.js';
 import {
   BUDGET_GRACE,
   CANDIDATE_NAMES,
+  DEFAULT_FOLDS,
   DEFAULT_MAX_IMAGES,
   DEFAULT_RUN_SETTINGS,
   MIN_BUDGET_STEPS,
+  MAX_UNITS_FOR_FOLDS,
   MIN_GRACE_SECONDS,
+  MIN_REPLICATES,
   MIN_SEEDS_FOR_CLAIM,
   parseBudget,
   parseCandidateNames,
@@ -56,16 +59,20 @@ export function registerVerifyCommand(program: Command): void {
     .option('--devices <list>', `torch backend: one runner per device, candidate x seed runs side by side, e.g. cuda:0,cuda:1 (overrides --device; at most ${MAX_DEVICE_ENTRIES} entries, of them at most 2 x cores cpu)`)
     .option('--model <name>', 'torch backend: unet (the built-in U-Net, as on every backend) or smp:<Architecture>:<encoder>, e.g. smp:Unet:resnet34 (needs segmentation_models_pytorch)', 'unet')
     .option('--model-weights <file>', 'torch backend with an smp model: encoder weights from this local file (nothing is downloaded; default: random init)')
+    .addOption(new Option('--precision <p>', 'torch backend: the forward pass in fp32 (reproduces), bf16 or fp16 autocast (fp16 needs a GPU; the loss stays fp32)').choices(TORCH_PRECISIONS).default('fp32'))
+    .option('--deterministic', 'torch backend on a GPU: cuDNN\'s deterministic kernels, no autotuner (default)', true)
+    .option('--no-deterministic', 'torch backend on a GPU: let cuDNN pick kernels by timing (faster, not reproducible)')
     .option('--cluster <address>', 'torch backend on a Dask cluster: one runner per worker of the scheduler at ADDRESS (tcp://HOST:PORT); a worker started with --resources GPU=1 trains on its GPU; the protocol and verdict are unchanged')
     .option('--cache-dir <dir>', 'torch backend: write the decoded data cache into DIR (default: the temp folder); with --cluster, a folder every worker reads at the same path, so the data is not sent to each worker')
-    .option('--seeds <k>', withRange(`training seeds per candidate, paired across candidates (same initial weights and crops); CIs come from the seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} no candidate is "beaten" or "confirmed" (default ${DEFAULT_RUN_SETTINGS.seeds})`, 'seeds'), limited('seeds'), DEFAULT_RUN_SETTINGS.seeds)
+    .option('--folds <k>', withRange(`cross-validation folds: every image (or --group group) validated in exactly one fold, candidates paired by fold; 1 = one split by --val-fraction (default: ${DEFAULT_FOLDS} folds on up to ${MAX_UNITS_FOR_FOLDS} images or groups, fewer on fewer than ${2 * DEFAULT_FOLDS}, 1 on under 3 or beyond)`, 'folds'), limited('folds'))
+    .option('--seeds <k>', withRange(`training seeds per fold (per candidate with --folds 1), paired across candidates (same initial weights and crops); CIs come from the fold- or seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} replicates no candidate is "beaten" or "confirmed" (default: 1 with ${DEFAULT_FOLDS} folds, enough for ${MIN_REPLICATES} replicates otherwise)`, 'seeds'), limited('seeds'))
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', withRange('base seed of split, crops, weights and bootstrap', 'seed'), limited('seed'), 0)
     .option('--crop <px>', withRange('training crop size in pixels (a multiple of 2^model-depth); batch x crop² x width is checked against memory first', 'crop'), limited('crop'), DEFAULT_RUN_SETTINGS.cropSize)
     .option('--batch <n>', withRange('crops per training step', 'batch'), limited('batch'), DEFAULT_RUN_SETTINGS.batchSize)
     .option('--model-depth <n>', withRange('U-Net levels (each halves the resolution)', 'model-depth'), limited('model-depth'), DEFAULT_RUN_SETTINGS.model.depth)
     .option('--model-width <n>', withRange('U-Net channels at the first level (doubling per level)', 'model-width'), limited('model-width'), DEFAULT_RUN_SETTINGS.model.baseWidth)
-    .option('--val-fraction <f>', withRange('share of images held out for validation', 'val-fraction'), limited('val-fraction'), DEFAULT_RUN_SETTINGS.valFraction)
+    .option('--val-fraction <f>', withRange('share of images (or groups) held out for validation with --folds 1', 'val-fraction'), limited('val-fraction'), DEFAULT_RUN_SETTINGS.valFraction)
     .option('--max-images <n>', withRange('load at most N images (a seeded subset beyond it)', 'max-images'), limited('max-images'), DEFAULT_MAX_IMAGES)
     .option('--json', 'print only the VerificationReport JSON on stdout')
     .option('--out <dir>', 'write verification.json (and the profile.json and recommendation.json verify made), report.md and report.html, val prediction overlays (overlays/<candidate>/<image>.png) and pictures (pictures/: learning curves, metrics chart, loss panels, contact sheet) into DIR')
@@ -80,8 +87,8 @@ export function registerVerifyCommand(program: Command): void {
     const budgetSeconds = opts.budget !== undefined ? checkBudgetSeconds(parseBudget(String(opts.budget)), String(opts.budget)) : undefined;
     checkCropAndMemory(opts);
     const torch = torchSettingsFrom(opts);
-    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.cluster || opts.cacheDir)) {
-      throw new UserError(`--python, --device, --devices, --model, --model-weights, --cluster and --cache-dir apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
+    if (opts.backend !== 'torch' && opts.backend !== 'auto' && (opts.python || opts.devices || opts.device !== 'auto' || opts.model !== 'unet' || opts.modelWeights || opts.cluster || opts.cacheDir || opts.precision !== 'fp32' || opts.deterministic === false)) {
+      throw new UserError(`--python, --device, --devices, --model, --model-weights, --cluster, --cache-dir, --precision and --no-deterministic apply to the torch backend, not --backend ${String(opts.backend)}`, { fix: 'use --backend torch (or auto), or drop those options' });
     }
     if (opts.cluster && (opts.devices || opts.device !== 'auto')) {
       throw new UserError('--cluster places one runner on each Dask worker, so --device and --devices do not apply', { fix: 'drop --device/--devices; start GPU workers with `dask worker ADDRESS --resources GPU=1`' });
@@ -124,7 +131,8 @@ export function registerVerifyCommand(program: Command): void {
           backend: opts.cluster ? 'torch' : (opts.backend as 'auto' | BackendName),
           threads: opts.threads as number | undefined,
           torch,
-          seeds: opts.seeds as number,
+          seeds: (opts.seeds as number | undefined) ?? null,
+          folds: (opts.folds as number | undefined) ?? null,
           tieMargin: opts.tieMargin as number,
           racing: opts.racing !== false,
           seed: opts.seed as number,
@@ -166,6 +174,8 @@ function torchSettingsFrom(opts: Record<string, unknown>): TorchSettings {
     ...(opts.devices ? { devices: parseDeviceList(String(opts.devices)) } : {}),
     model: String(opts.model ?? 'unet'),
     ...(opts.modelWeights ? { modelWeights: String(opts.modelWeights) } : {}),
+    precision: opts.precision as TorchPrecision,
+    deterministic: opts.deterministic !== false,
     ...(opts.cluster ? { cluster: checkClusterAddress(String(opts.cluster)) } : {}),
     ...(opts.cacheDir ? { cacheDir: resolve(String(opts.cacheDir)) } : {}),
   };

@@ -19,6 +19,20 @@ export function workerScript(callerUrl: string, baseName: string): { filename: s
 }
 
 /**
+ * A piscina pool's filename and workerData for a sibling worker module. Compiled code runs the
+ * `.js` file itself; from source, piscina runs tsx-worker-entry.mjs, which registers tsx and then
+ * imports the `.ts` module named in `workerData.seglossWorkerEntry` (extra to the caller's data).
+ */
+export function piscinaWorker<T extends object>(callerUrl: string, baseName: string, workerData: T): { filename: string; workerData: T & { seglossWorkerEntry?: string } } {
+  const { filename, execArgv } = workerScript(callerUrl, baseName);
+  if (execArgv.length === 0) return { filename, workerData };
+  return {
+    filename: fileURLToPath(new URL('./tsx-worker-entry.mjs', import.meta.url)),
+    workerData: { ...workerData, seglossWorkerEntry: pathToFileURL(filename).href },
+  };
+}
+
+/**
  * Starts a plain worker_threads Worker on a sibling module (for pools other than piscina). From
  * source the worker registers tsx itself before importing the module: under Node 20 a
  * `--import tsx` in a raw Worker's execArgv does not make a .ts entry file loadable (piscina's

@@ -121,6 +121,28 @@ export interface CandidateResult {
   curve?: CurvePointResult[];
   /** Slope of its mean-Dice curve per doubling of the steps over the last rungs (null with fewer than 2 rungs). */
   slopePerDoubling?: number | null;
+  /** Cross-validation (settings.folds.count > 1): mean Dice on each fold's validation images (mean over the fold's seeds), in fold order. */
+  perFold?: number[];
+}
+
+/** One cross-validation fold: its seeds, its training size and the images it validates. */
+export interface FoldRecord {
+  fold: number;
+  seeds: number[];
+  trainImages: number;
+  valImageIds: string[];
+}
+
+/** How verify assigned images to training and validation (src/verify/split.ts, design.ts). */
+export interface FoldsSettings {
+  /** 1: one split by valFraction; K > 1: K folds, every image validated in exactly one. */
+  count: number;
+  seedsPerFold: number;
+  /** The design in words: what was chosen and why (the default rule or the flags). */
+  design: string;
+  /** The unit kept on one side of every split: each image on its own, or the images' groups (--group REGEX or a reader's cases). */
+  grouping: { rule: 'image' | 'group'; groups: number; pattern?: string };
+  assignment: FoldRecord[];
 }
 
 /**
@@ -142,6 +164,15 @@ export interface VerdictComparison {
   minimumDetectableDifference: number;
   /** better / worse: the CI excludes 0 (after the multiplicity correction where it applies); equivalent: CI inside +-tieMargin. */
   relation: 'better' | 'worse' | 'equivalent' | 'undecided';
+  /**
+   * Present when `ci` is Holm-adjusted (at the level the step-down tested it at, `confidence`) over
+   * this many comparisons: the interval the decision used (src/verify/verdict.ts shownInterval).
+   * Absent: `ci` is at the verdict's confidence, which is what worse/equivalent decisions use.
+   */
+  adjustedFor?: number;
+  /** 'fold': a fold-paired comparison (cross-validation); `seeds` then counts folds, and perFold holds the difference on each fold (mean over its seeds). */
+  unit?: 'fold';
+  perFold?: number[];
 }
 
 /** A candidate the racing stopped at a rung, with its evidence (src/verify/racing.ts). */
@@ -191,6 +222,19 @@ export interface Verdict {
   eliminations?: VerdictElimination[];
 }
 
+/** --precision: the forward pass's arithmetic on the torch backend (fp32 reproduces; bf16/fp16 autocast, the loss in fp32). */
+export type TorchPrecision = 'fp32' | 'bf16' | 'fp16';
+export const TORCH_PRECISIONS: TorchPrecision[] = ['fp32', 'bf16', 'fp16'];
+
+/** How the torch backend trained (absent on the tfjs backends and in reports written before these were recorded). */
+export interface TorchRunSettings {
+  precision: TorchPrecision;
+  /** --deterministic (default true): cuDNN's deterministic kernels and no autotuner; false lets cuDNN pick kernels by timing. */
+  deterministic: boolean;
+  /** Whether the training images were uploaded to the device once (a GPU they fit on) or cut on the host. */
+  dataOnDevice: boolean;
+}
+
 export interface VerificationReport {
   schemaVersion: typeof VERIFICATION_SCHEMA_VERSION;
   kind: 'VerificationReport';
@@ -203,12 +247,15 @@ export interface VerificationReport {
     skipped: Array<{ name: BackendName; why: string }>;
     /** verify --cluster: the Dask scheduler, each worker's device and threads, the runner code uploaded. */
     cluster?: { scheduler: string; workers: Array<{ address: string; device: string; threads: number; torch: string | null }>; code: string | null; cacheDir: string | null; recoveries: Array<{ from: string; to: string; why: string }> };
+    /** The torch backend: --precision, --deterministic and where the training images lived. */
+    torch?: TorchRunSettings;
   };
   settings: {
     steps: number | null;
     budgetSeconds: number | null;
     /** --budget runs: the hard stop, in seconds from the start of training (budget x grace); absent with --steps. */
     timeLimitSeconds?: number;
+    /** The training seed of every replicate (fold-major with folds: settings.folds.assignment says which fold). */
     seeds: number[];
     cropSize: number;
     batchSize: number;
@@ -222,8 +269,10 @@ export interface VerificationReport {
     /** Mean Dice on val of predicting the background class everywhere (without one, the most frequent training class): what "learned nothing" scores. */
     allBackgroundMeanDice?: number;
     /** Schema 2, to reproduce the comparison outside segloss: */
-    /** Ids of the validation images, in the order they were scored. */
+    /** Ids of the validation images, in the order they were scored (with folds: every image, fold by fold). */
     valImageIds?: string[];
+    /** Folds and grouping (schema 2 files written before issue 22 lack it: one split by image, settings.seeds seeds). */
+    folds?: FoldsSettings;
     valFraction?: number;
     /** Label value excluded from training and scoring (null: none). */
     ignoreIndex?: number | null;

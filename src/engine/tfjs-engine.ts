@@ -87,6 +87,7 @@ export async function createTfjsEngine(setup: EngineSetup & { loaders?: BackendL
         clipNorm: spec.recipe.gradientClipNorm,
       };
       const guard = runGuard(spec.id, alive);
+      const valImages = spec.validation ? spec.validation.map((i) => data.val[i]) : data.val;
       return {
         id: spec.id,
         train: (steps, signal) =>
@@ -110,7 +111,7 @@ export async function createTfjsEngine(setup: EngineSetup & { loaders?: BackendL
             guard.check();
             const predict = (images: Float32Array, n: number, height: number, width: number) => source.predict(state.weights, { images, n, height, width });
             const out: Uint8Array[] = [];
-            for (const image of data.val) out.push(await predictImage(predict, image, data.normalisation, model.depth));
+            for (const image of valImages) out.push(await predictImage(predict, image, data.normalisation, model.depth));
             return out;
           }),
         async dispose() {

@@ -10,7 +10,7 @@
 import type { ClusterRecord } from './torch/cluster.js';
 import type { LossContext, LossSpec } from '../contracts/losses.js';
 import type { Recipe } from '../contracts/recommendation.js';
-import type { BackendName } from '../contracts/verification.js';
+import type { BackendName, TorchRunSettings } from '../contracts/verification.js';
 import type { TorchSettings } from './torch/engine.js';
 
 /** A decoded image with its label map, as verify holds it in memory. */
@@ -82,6 +82,12 @@ export interface RunSpec {
   /** The loss the recipe trains, extras folded in (src/losses/recipe-extras). */
   loss: LossSpec;
   lossContext: LossContext;
+  /**
+   * The validation images this run is scored on, as indices into TrainingData.val (absent: all).
+   * Cross-validation folds (verify --folds) share one engine whose val holds every image; each
+   * fold's runs predict only their fold's images.
+   */
+  validation?: readonly number[];
 }
 
 export interface EngineRun {
@@ -92,7 +98,7 @@ export interface EngineRun {
    * `signal` aborts, the steps not yet started are skipped: the losses of those done come back.
    */
   train(steps: readonly StepPlan[], signal?: AbortSignal): Promise<number[]>;
-  /** The argmax label map of every validation image, full size, in TrainingData.val order. */
+  /** The argmax label map of every validation image of the run (RunSpec.validation, default all), full size, in that order. */
   predictValidation(): Promise<Uint8Array[]>;
   /** Frees the run's weights and optimiser state. */
   dispose(): Promise<void>;
@@ -103,6 +109,8 @@ export interface BackendInfo {
   detail: string;
   threads: number;
   skipped: Array<{ name: BackendName; why: string }>;
+  /** The torch backend's precision and determinism (recorded in verification.json). */
+  torch?: TorchRunSettings;
   /** The Dask cluster the torch runners ran on (verify --cluster). */
   cluster?: ClusterRecord;
 }

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import { indexDataset, noneReadable, strictError, type DatasetIndex, type DatasetOptions, type DatasetPair } from '../dataset/index.js';
 import { UserError } from '../common/errors.js';
 import { backgroundOf } from '../dataset/index.js';
-import { workerScript } from '../common/workers.js';
+import { piscinaWorker } from '../common/workers.js';
 import type { DatasetProfile, SkippedItem } from '../contracts/profile.js';
 import type { ProfileProgress } from '../contracts/events.js';
 import { ProfileAccumulator, type ProfileContext } from './aggregate.js';
@@ -206,8 +206,8 @@ function choosePairs(index: DatasetIndex, options: ProfileOptions): { pairs: Dat
  * results are consumed in pair order, so a profile does not depend on thread timing.
  */
 async function runInWorkers(pairs: DatasetPair[], setup: ProfileWorkerSetup, workers: number, consume: (r: PairResult) => void): Promise<void> {
-  const { filename, execArgv } = workerScript(import.meta.url, './worker');
-  const pool = new Piscina({ filename, execArgv, workerData: setup, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  const { filename, workerData } = piscinaWorker(import.meta.url, './worker', setup);
+  const pool = new Piscina({ filename, workerData, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
   const maxPending = 2 * workers;
   const finished = new Map<number, PairResult>();
   let next = 0; // next pair to launch

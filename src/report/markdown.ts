@@ -20,7 +20,7 @@ import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { recipeRows } from './recipe-summary.js';
 import { candidateKey, shortNameLookup, withShortNames } from './short-names.js';
 import { stabilityWord } from './verification-text.js';
-import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
+import { comparisonCiHeader, comparisonRows, comparisonTitle, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 import { volumeReportBlocks } from './volume-text.js';
 
 /** A prediction overlay image to link, with its path relative to report.md. */
@@ -226,7 +226,7 @@ function verificationSection(report: VerificationReport): Block[] {
   if (scope.length) blocks.push({ kind: 'quote', lines: scope });
   const comparisons = comparisonRows(report);
   if (comparisons.length) {
-    blocks.push(p('Seed-paired comparisons (CIs over seeds and validation images):'));
+    blocks.push(p(`${comparisonTitle(report)}:`));
     blocks.push(table(['candidate', 'vs', 'metric', 'difference', comparisonCiHeader(report), 'result', 'detectable', 'seeds'], comparisons.map((c) => [name(c.id), name(c.againstId), c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])));
   }
   const eliminated = eliminationLines(report, name);

@@ -18,7 +18,9 @@ export function lockstepSentence(report: VerificationReport): string | null {
   const runs = report.candidates.length * s.seeds.length;
   const rungs = s.rungs.map((r) => r.steps).join(', ');
   const steps = s.steps !== null ? `every surviving run trained exactly ${s.steps} steps` : 'no rung was reached';
-  return `${runs} runs (${report.candidates.length} candidates x ${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'}) trained in lockstep, rounds of ${s.roundSteps ?? '?'} steps: ${steps}; scored on validation at rungs of ${rungs || 'no'} steps.`;
+  // (folds, issue 22) with cross-validation a run is a candidate x fold x seed.
+  const replicates = s.folds && s.folds.count > 1 ? `${s.folds.count} folds x ${s.folds.seedsPerFold} seed${s.folds.seedsPerFold === 1 ? '' : 's'}` : `${s.seeds.length} seed${s.seeds.length === 1 ? '' : 's'}`;
+  return `${runs} runs (${report.candidates.length} candidates x ${replicates}) trained in lockstep, rounds of ${s.roundSteps ?? '?'} steps: ${steps}; scored on validation at rungs of ${rungs || 'no'} steps.`;
 }
 
 /** What the verdict answers and what it could see, as sentences (those its sentence and details do not already say). */
@@ -27,8 +29,16 @@ export function verdictScopeLines(report: VerificationReport): string[] {
   const out: string[] = [];
   const said = (pattern: RegExp) => pattern.test(v.sentence) || v.details.some((d) => pattern.test(d));
   const steps = v.steps ?? report.settings.steps;
+  const folds = report.settings.folds;
   if (steps !== null && steps !== undefined && report.settings.rungs) {
-    out.push(`This ranks the candidates at THIS budget: ${steps} steps per run, ${v.seeds ?? report.settings.seeds.length} seed${(v.seeds ?? report.settings.seeds.length) === 1 ? '' : 's'}. Longer training can change the order (learning curves cross).`);
+    // (folds, issue 22) with cross-validation the replicates are folds x seeds per fold.
+    const replicates = folds && folds.count > 1 ? `${folds.count} folds x ${folds.seedsPerFold} seed${folds.seedsPerFold === 1 ? '' : 's'}` : `${v.seeds ?? report.settings.seeds.length} seed${(v.seeds ?? report.settings.seeds.length) === 1 ? '' : 's'}`;
+    out.push(`This ranks the candidates at THIS budget: ${steps} steps per run, ${replicates}. Longer training can change the order (learning curves cross).`);
+  }
+  if (folds && folds.count > 1) {
+    out.push(`Cross-validation: ${folds.design}; grouping by ${folds.grouping.rule === 'group' ? `group (${folds.grouping.groups} groups${folds.grouping.pattern ? `, --group ${folds.grouping.pattern}` : ''})` : 'image'}.`);
+    const perFold = report.candidates.filter((c) => c.perFold?.length);
+    if (perFold.length) out.push(`Mean Dice per fold: ${perFold.map((c) => `${c.label} ${c.perFold!.map((x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a')).join(' / ')}`).join('; ')}.`);
   }
   if (v.orderStillMoving && !said(/^Order still moving/)) out.push('Order still moving: a trailing candidate is gaining fast enough to close its gap within about twice the steps.');
   if (v.minimumDetectableDifference !== undefined && v.minimumDetectableDifference !== null && Number.isFinite(v.minimumDetectableDifference) && !said(/difference this run could detect/)) {
@@ -116,16 +126,27 @@ export function comparisonRows(report: VerificationReport): ComparisonRow[] {
     against: labelOf(c.againstId),
     metric: c.metric,
     difference: signed(c.difference),
-    ci: `${signed(c.ci[0])} to ${signed(c.ci[1])}`,
+    // (folds, issue 22) a Holm-adjusted CI says its own level: the one its decision used.
+    ci: `${signed(c.ci[0])} to ${signed(c.ci[1])}${c.adjustedFor ? ` (${formatLevel(c.confidence)}, Holm over ${c.adjustedFor})` : ''}`,
     relation: c.relation,
     detectable: Number.isFinite(c.minimumDetectableDifference) ? c.minimumDetectableDifference.toFixed(3) : 'n/a',
-    seeds: `${c.seeds}${c.seedVariance ? '' : ' (images only)'}`,
+    seeds: c.unit === 'fold' ? `${c.seeds} folds` : `${c.seeds}${c.seedVariance ? '' : ' (images only)'}`,
   }));
 }
 
 /** The comparison table's CI column header: the verdict's level (below 100% - 5% when racing shared the error budget). */
 export function comparisonCiHeader(report: VerificationReport): string {
-  return `${formatLevel(report.verdict.comparisons?.[0]?.confidence ?? 0.95)} CI`;
+  // (folds, issue 22) rows whose CI is Holm-adjusted carry their own level; the header is the unadjusted one.
+  const plain = (report.verdict.comparisons ?? []).filter((c) => !c.adjustedFor);
+  const level = plain[0]?.confidence ?? report.settings.errorBudget?.verdictConfidence ?? report.verdict.comparisons?.[0]?.confidence ?? 0.95;
+  return `${formatLevel(level)} CI`;
+}
+
+/** The comparison table's title: fold- or seed-paired (folds, issue 22). */
+export function comparisonTitle(report: VerificationReport): string {
+  return report.verdict.comparisons?.some((c) => c.unit === 'fold')
+    ? 'Fold-paired comparisons (CIs over cross-validation folds: seeds and validation images both in the fold-to-fold spread)'
+    : 'Seed-paired comparisons (CIs over seeds and validation images)';
 }
 
 /** One line per elimination: rung, steps, difference and CI, and the evidence sentence (candidates named by `labelOf`, e.g. short names). */

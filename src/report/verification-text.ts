@@ -5,7 +5,7 @@
  * per-class scores and how the run was set up.
  */
 import type { CandidateResult, MetricWithCI, VerificationReport } from '../contracts/verification.js';
-import { comparisonCiHeader, comparisonRows, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
+import { comparisonCiHeader, comparisonRows, comparisonTitle, curveTable, eliminationLines, formatSlope, lockstepSentence, verdictScopeLines } from './verification-sections.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';
 import { headlineOf, sentenceLines } from './headline.js';
 import { candidateKey, shortNameLookup, withShortNames } from './short-names.js';
@@ -83,7 +83,7 @@ export function formatVerificationText(report: VerificationReport, options: { co
 
   const comparisons = comparisonRows(report);
   if (comparisons.length > 0) {
-    lines.push(paint('bold', 'Seed-paired comparisons (CIs over seeds and validation images)'));
+    lines.push(paint('bold', comparisonTitle(report)));
     const table = [['candidate', 'vs', 'metric', 'difference', comparisonCiHeader(report), 'result', 'detectable', 'seeds'], ...comparisons.map((c) => [name(c.id), name(c.againstId), c.metric, c.difference, c.ci, c.relation, c.detectable, c.seeds])];
     lines.push(...alignColumns(table).map((row) => `  ${row}`));
     lines.push('');

@@ -182,16 +182,16 @@ export function stepsThatFit(seconds: number, runs: number, c: Calibration): Ste
  * The planned steps per run for a budget; a UserError before any training when the budget cannot
  * pay for MIN_BUDGET_STEPS steps and their scorings, saying what it can cover and what would do.
  */
-export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number; runs: number; candidates: number; seeds: number; calibration: Calibration }): StepPlanFit {
+export function planBudgetSteps(p: { budgetSeconds: number; spentSeconds: number; runs: number; candidates: number; seeds: number; folds?: number; calibration: Calibration }): StepPlanFit {
   const { calibration: c, runs } = p;
   const plan = stepsThatFit(p.budgetSeconds - p.spentSeconds, runs, c);
   if (plan.steps >= MIN_BUDGET_STEPS) return plan;
   const needed = p.spentSeconds + planSeconds(MIN_BUDGET_STEPS, runs, c, 1);
   const scoring = runs * c.evalSeconds;
   throw new UserError(
-    `a budget of ${formatDuration(p.budgetSeconds)} cannot cover ${MIN_BUDGET_STEPS} training steps for ${p.candidates} candidates x ${p.seeds} seed${p.seeds === 1 ? '' : 's'} (${runs} runs): ` +
+    `a budget of ${formatDuration(p.budgetSeconds)} cannot cover ${MIN_BUDGET_STEPS} training steps for ${p.candidates} candidates x ${(p.folds ?? 1) > 1 ? `${p.folds} folds x ` : ''}${p.seeds} seed${p.seeds === 1 ? '' : 's'} (${runs} runs): ` +
       `one step takes ${c.secondsPerStep.toFixed(2)}s a run here, scoring the validation set ${c.evalSeconds.toFixed(1)}s a run (${formatDuration(scoring)} for every rung), and timing took ${formatDuration(p.spentSeconds)}`,
-    { fix: `give at least --budget ${formatDuration(Math.ceil(needed * 1.1))}, or fewer --candidates or --seeds, fewer validation images (--max-images, --val-fraction), or --steps N` },
+    { fix: `give at least --budget ${formatDuration(Math.ceil(needed * 1.1))}, or fewer --candidates, --folds or --seeds, fewer validation images (--max-images, --val-fraction), or --steps N` },
   );
 }
 

@@ -95,7 +95,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     }
     totalPixels += result.width * result.height;
     if (!fileByChannels.has(result.image.channels)) fileByChannels.set(result.image.channels, pair.imagePath ?? pair.maskPath);
-    decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels });
+    decoded.push({ id: result.id, width: result.width, height: result.height, channels: result.image.channels, pixels: result.image.data, labels: result.labels, ...groupOf(result.group ?? pair.group) });
   }
   // As profile does: the pairs' own problems first, then the unpaired files found while indexing.
   if (decoded.length === 0 && pairs.length > 0) throw noneReadable(pairs.length, index.masksDir, [...pairProblems, ...index.skipped]);
@@ -109,6 +109,7 @@ export async function loadVerifyData(dataset: DatasetOptions, recommendation: Re
     background: backgroundOf(index.labels) ?? -1,
     bands: index.bands ?? null,
     notes,
+    ...(dataset.groupPattern ? { groupPattern: dataset.groupPattern } : {}),
   };
 }
 
@@ -174,4 +175,9 @@ function sameChannelCount(images: VerifyImage[], fileByChannels: ReadonlyMap<num
     for (let i = 0; i < im.pixels.length; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = im.pixels[i];
     return { ...im, channels: 3, pixels: rgb };
   });
+}
+
+/** The group field of a VerifyImage (absent when the pair has none: the split then uses its id). */
+function groupOf(group: string | undefined): { group?: string } {
+  return group !== undefined ? { group } : {};
 }

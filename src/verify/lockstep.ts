@@ -53,7 +53,7 @@ export const MAX_ROUND_SHARE = 0.04;
 
 export type CandidateState = 'racing' | 'eliminated' | 'diverged' | 'failed' | 'interrupted' | 'ok';
 
-/** One candidate and its runs (one per seed, in seed order). */
+/** One candidate and its runs (one per fold x seed, fold-major, in seed order within a fold). */
 export interface RacingCandidate {
   plan: CandidatePlan;
   runs: SeedRun[];
@@ -78,8 +78,8 @@ export interface LockstepInput {
   maxRungs?: number;
   /** Budget mode: the calibration (wall seconds per run-step and per run scoring with the engine's runs side by side), when the budget ends and the hard stop (clock seconds); null with --steps. */
   budget: { calibration: Calibration; endsAt: number; hardStopAt: number } | null;
-  /** Predicts and scores one run on validation. */
-  score: (run: EngineRun) => Promise<{ scores: ImageScore[]; predictions: Uint8Array[] }>;
+  /** Predicts and scores one run on validation (its fold's images with --folds). */
+  score: (run: EngineRun, fold: number) => Promise<{ scores: ImageScore[]; predictions: Uint8Array[] }>;
   stats: StatsContext;
   tieMargin: number;
   /** The racing share of the run's error budget (error-budget.ts): each rung spends what the spending function allows. */
@@ -313,7 +313,7 @@ export async function trainInLockstep(input: LockstepInput): Promise<LockstepRes
     const results: Array<Awaited<ReturnType<LockstepInput['score']>>> = [];
     const t0 = clock();
     await inGroups(jobs, input.engine.concurrency, async (run, i) => {
-      results[i] = await input.score(run.run);
+      results[i] = await input.score(run.run, run.fold);
     });
     scoringSeconds += clock() - t0;
     scorings += jobs.length;

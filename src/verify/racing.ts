@@ -137,7 +137,7 @@ export function raceRung(input: RaceInput): RaceResult {
     const isRecommended = id === input.recommendedId;
     const levelUsed = isRecommended ? Math.max(1 - stepAlpha, RECOMMENDED_CONFIDENCE) : 1 - stepAlpha;
     const ci = intervalAt(d, levelUsed);
-    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${formatLevel(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over all pairs, within this rung's share of the error budget, p = ${formatP(d.pValue)}, ${d.seeds} seeds paired)`;
+    const evidence = `${METRIC_LABELS[metric]} ${d.mean.toFixed(3)} below ${label(leader)} at rung ${input.rung} (${input.steps} steps; ${formatLevel(levelUsed)} CI ${ci[0].toFixed(3)} to ${ci[1].toFixed(3)}, Holm-adjusted over all pairs, within this rung's share of the error budget, p = ${formatP(d.pValue)}, ${d.seeds} ${d.unit === 'fold' ? 'folds' : 'seeds'} paired)`;
     if (isRecommended && !(ci[0] > input.tieMargin)) {
       kept.push({ id, reason: `the recommended recipe is kept: ${evidence}, but the CI does not clear the tie margin ${input.tieMargin} at ${formatLevel(levelUsed)}` });
       continue;

@@ -1,7 +1,11 @@
 /**
- * The verification run on data already in memory: split, candidates, one engine with a run per
- * candidate x seed, lockstep training with rungs and racing (lockstep.ts), the verdict from the
- * seed-paired table (verdict.ts), and the report. `runVerification` (index.ts) loads the data and
+ * The verification run on data already in memory: the design (design.ts: folds and seeds per fold),
+ * the split or cross-validation folds by group (split.ts), candidates, one engine with a run per
+ * candidate x fold x seed, lockstep training with rungs and racing (lockstep.ts), the verdict from
+ * the seed- or fold-paired table (verdict.ts), and the report. With folds the engine holds every
+ * image as both its training and its validation data; a fold's runs cut crops from the fold's
+ * training part only (their crop plan indexes those images) and predict the fold's validation part
+ * only (RunSpec.validation). `runVerification` (index.ts) loads the data and
  * the recommendation and calls this. The engine is whatever the EngineFactory gives (tfjs or
  * PyTorch): this module only speaks the Engine contract (src/engine/types.ts).
  *
@@ -15,7 +19,7 @@ import { TOOL_INFO } from '../common/version.js';
 import { UserError } from '../common/errors.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { Recommendation } from '../contracts/recommendation.js';
-import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type VerificationReport } from '../contracts/verification.js';
+import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, type FoldRecord, type FoldsSettings, type VerificationReport } from '../contracts/verification.js';
 import type { Engine, EngineFactory, EngineRun } from '../engine/types.js';
 import { UNET_DEFAULTS } from '../engine/unet.js';
 import type { TorchSettings } from '../engine/torch/engine.js';
@@ -23,12 +27,13 @@ import { calibrate, formatDuration, planBudgetSteps, rungStepsFor, systemClock, 
 import { planErrorBudget, type ErrorBudget } from './error-budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { recentSlope } from './curves.js';
-import { channelStatistics, classPixelCounts, classPriorsOf, createCropPlanner, rareClassesOf, type VerifyImage } from './data.js';
+import { channelStatistics, classPixelCounts, classPriorsOf, createCropPlanner, rareClassesOf, type CropPlanner, type VerifyImage } from './data.js';
 import { trainInLockstep, type RacingCandidate } from './lockstep.js';
 import { deriveSeed } from './random.js';
 import { candidateMetrics, headline, HEADLINE_METRICS, poolSeeds, scoreImage, type HeadlineMetric, type ImageScore } from './scores.js';
 import { seedMean, tableComparator, type StatsContext } from './seed-stats.js';
-import { splitByImage } from './split.js';
+import { chooseDesign } from './design.js';
+import { foldsByGroup, splitByGroup, unitsOf } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { createSeedRun, type SeedRun } from './train-candidate.js';
 import { lossContextFor, trainableLoss } from './trainer.js';
@@ -47,6 +52,8 @@ export interface VerifyData {
   bands?: number[] | null;
   /** Notes from loading (subset taken, pairs skipped), passed on as messages. */
   notes: string[];
+  /** --group REGEX the images' groups came from (recorded in the report's grouping rule). */
+  groupPattern?: string;
 }
 
 /** Settings of a run; every field has a documented default in DEFAULT_RUN_SETTINGS. */
@@ -60,8 +67,13 @@ export interface RunSettings {
   threads?: number;
   /** The torch backend's settings (--python, --device, --devices, --model): passed to createEngine as EngineSetup.torch. */
   torch?: TorchSettings;
-  /** Number of seeds K; seeds are seed, seed+1, ..., seed+K-1. The seed is the unit of replication. */
-  seeds: number;
+  /**
+   * Seeds per fold S (null: chosen by design.ts). Replicate r (fold-major: fold f's seeds are
+   * r = f x S ... f x S + S - 1) trains with seed `seed + r`, so every fold has its own seeds.
+   */
+  seeds: number | null;
+  /** Cross-validation folds K (1: one split by valFraction; null: chosen by design.ts from the data size). */
+  folds: number | null;
   seed: number;
   cropSize: number;
   batchSize: number;
@@ -81,9 +93,10 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   budgetSeconds: 300,
   candidates: ['recommended', 'plain', 'ce', 'focal', 'dice', 'combo'],
   backend: 'auto',
-  // Three seeds: with fewer the seed-to-seed variance (+/-0.05-0.19 mean Dice measured, DESIGN.md)
-  // cannot be estimated, and the verdict may describe but not call a winner (verdict.ts).
-  seeds: 3,
+  // Chosen from the data (design.ts): at least 5 replicates (5 folds x 1 seed on up to a few
+  // hundred images or groups), because 3 seeds on one split could not decide a 0.59 gap (issue 22).
+  seeds: null,
+  folds: null,
   seed: 0,
   cropSize: 64,
   batchSize: 8,
@@ -122,26 +135,41 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
 
   const counts = data.images.map((im) => classPixelCounts(im.labels, numClasses));
   const splitSeed = deriveSeed(settings.seed, 'split');
-  const split = splitByImage(counts, { valFraction: settings.valFraction, seed: splitSeed });
-  if (split.val.length === 0) {
+  const groups = data.images.map((im) => im.group ?? im.id);
+  const grouped = data.images.some((im) => im.group !== undefined);
+  const design = chooseDesign({ units: unitsOf(groups).keys.length, folds: settings.folds, seeds: settings.seeds, grouped });
+  const splits = design.folds > 1 ? foldsByGroup(counts, groups, { folds: design.folds, seed: splitSeed }) : [splitByGroup(counts, groups, { valFraction: settings.valFraction, seed: splitSeed })];
+  if (splits[0].val.length === 0) {
     const n = data.images.length;
     throw new UserError(
       `verify has ${n} usable image/mask pair${n === 1 ? '' : 's'} and no image can be held out for validation` +
-        (n > 1 ? ' without leaving a class that only it contains out of training' : ''),
+        (n > 1 ? ` without leaving a class that only it${grouped ? ' (or its group)' : ''} contains out of training` : ''),
       { fix: `give verify more images (at least 25 for a verdict)${data.notes.some((n) => n.startsWith('skipped ')) ? ', or fix the skipped pairs listed above' : ''}` },
     );
   }
-  const train = split.train.map((i) => data.images[i]);
-  const val = split.val.map((i) => data.images[i]);
-  const trainTotals = sumCounts(split.train.map((i) => counts[i]), numClasses);
-  const valTotals = sumCounts(split.val.map((i) => counts[i]), numClasses);
+  const folds = splits.length;
+  const seedsPerFold = design.seedsPerFold;
+  const allImages = data.images;
+  const foldVal = splits.map((s) => s.val.map((i) => allImages[i]));
+  const validated = splits.flatMap((s) => s.val);
+  const valImages = validated.map((i) => allImages[i]);
+  // The rarest class: with one split, as before (present in train and val); with folds every image
+  // is validated, so the rarest foreground class of the whole data.
+  const totalsOf = (ids: readonly number[]) => sumCounts(ids.map((i) => counts[i]), numClasses);
   const background = data.background ?? 0;
-  const rarestClassId = rarestClass(trainTotals, valTotals, background);
+  const rarestClassId = folds > 1 ? rarestClass(totalsOf(validated), totalsOf(validated), background) : rarestClass(totalsOf(splits[0].train), totalsOf(splits[0].val), background);
   // "Learned nothing": the background everywhere; with no background class, the most frequent training class.
-  const nothingLearnedClass = background >= 0 ? background : trainTotals.reduce((best, n, c) => (n > trainTotals[best] ? c : best), 0);
-  const cropSize = effectiveCropSize(settings.cropSize, train, settings.model.depth);
+  const trainedOn = totalsOf(folds > 1 ? validated : splits[0].train);
+  const nothingLearnedClass = background >= 0 ? background : trainedOn.reduce((best, n, c) => (n > trainedOn[best] ? c : best), 0);
+  const trainImages = (f: number) => splits[f].train.map((i) => allImages[i]);
+  const cropSize = effectiveCropSize(settings.cropSize, folds > 1 ? allImages : trainImages(0), settings.model.depth);
   if (cropSize !== settings.cropSize) message(`crop size lowered from ${settings.cropSize} to ${cropSize} px to fit the smallest training image`);
-  const normalisation = channelStatistics(train);
+  // With one split the normalisation and the head's class priors come from its training part, as
+  // before. With folds, from all images, as nnU-Net's fingerprint does before its 5-fold CV: the
+  // same for every candidate (so the pairing is untouched), and no more than the profile behind the
+  // recommendation (class shares of the whole dataset) already used.
+  const statsImages = folds > 1 ? allImages : trainImages(0);
+  const normalisation = channelStatistics(statsImages);
   const built = buildCandidates(recommendation, settings.candidates);
   built.notes.forEach(message);
   const plans = hooks.adjustCandidates ? hooks.adjustCandidates(built.plans) : built.plans;
@@ -149,20 +177,46 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     const { unsupported } = trainableLoss(plan.recipe);
     if (unsupported.length) message(`${plan.id}: the loss library cannot train ${unsupported.join(' or ')}; this candidate trains without it`);
   }
-  const seeds = Array.from({ length: settings.seeds }, (_, k) => settings.seed + k);
+  // Replicate r = fold x seedsPerFold + k trains with seed settings.seed + r (each fold its own seeds).
+  const replicates: Replicate[] = Array.from({ length: folds * seedsPerFold }, (_, r) => ({ fold: Math.floor(r / seedsPerFold), seed: settings.seed + r }));
+  const seeds = replicates.map((r) => r.seed);
   const cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
-  message(`${train.length} training and ${val.length} validation images; rarest class ${data.classNames[rarestClassId] ?? rarestClassId}; ${plans.length} candidates x ${seeds.length} seed${seeds.length > 1 ? 's' : ''} in lockstep`);
-  if (seeds.length < MIN_SEEDS_FOR_CLAIM) {
-    message(`${seeds.length} seed${seeds.length === 1 ? '' : 's'}: verify can say what it saw but not "beaten" or "confirmed" (the seed-to-seed spread is not known well enough)${seeds.length < 2 ? ', and racing stops no one' : ''}; use --seeds ${MIN_SEEDS_FOR_CLAIM}`);
+  const units = folds > 1 ? folds : seedsPerFold;
+  const groupText = grouped ? `, grouped (${unitsOf(groups).keys.length} groups, none on both sides)` : '';
+  message(
+    folds > 1
+      ? `${folds}-fold cross-validation: every one of the ${allImages.length} images validated once (${splits.map((s) => s.val.length).join('/')} per fold)${groupText}; rarest class ${data.classNames[rarestClassId] ?? rarestClassId}; ${plans.length} candidates x ${folds} folds x ${seedsPerFold} seed${seedsPerFold > 1 ? 's' : ''} in lockstep (${design.why})`
+      : `${splits[0].train.length} training and ${splits[0].val.length} validation images${groupText}; rarest class ${data.classNames[rarestClassId] ?? rarestClassId}; ${plans.length} candidates x ${seedsPerFold} seed${seedsPerFold > 1 ? 's' : ''} in lockstep (${design.why})`,
+  );
+  if (units < MIN_SEEDS_FOR_CLAIM) {
+    message(
+      folds > 1
+        ? `${folds} folds: verify can say what it saw but not "beaten" or "confirmed" (the fold-to-fold spread is not known well enough); use --folds ${MIN_SEEDS_FOR_CLAIM} or more, or --folds 1 --seeds ${MIN_SEEDS_FOR_CLAIM}`
+        : `${units} seed${units === 1 ? '' : 's'}: verify can say what it saw but not "beaten" or "confirmed" (the seed-to-seed spread is not known well enough)${units < 2 ? ', and racing stops no one' : ''}; use --seeds ${MIN_SEEDS_FOR_CLAIM}`,
+    );
   }
 
   const clock = hooks.clock ?? systemClock;
-  const engine = await startEngine(hooks.createEngine, settings, { train, val, normalisation, numClasses, ignoreIndex, classPriors: classPriorsOf(trainTotals) });
-  const stats: StatsContext = { numClasses, rarestClassId, seed: deriveSeed(settings.seed, 'bootstrap') };
-  const samplerBase = { cropSize, batchSize: settings.batchSize, rareClasses: rareClassesOf(trainTotals, background), numClasses, flips: settings.flips };
-  const score = async (run: Pick<EngineRun, 'predictValidation'>) => {
+  // The engine's data: with one split its train and val parts, as before; with folds every image as
+  // both, each fold's runs using their own parts (crop indices mapped, RunSpec.validation).
+  const engineTrain = folds > 1 ? allImages : trainImages(0);
+  const engineVal = folds > 1 ? allImages : foldVal[0];
+  const foldRuns: FoldRun[] = splits.map((split, f) => {
+    const images = trainImages(f);
+    return {
+      trainImages: images,
+      valImages: foldVal[f],
+      rareClasses: rareClassesOf(totalsOf(split.train), background),
+      toEngineIndex: folds > 1 ? split.train : null,
+      validation: folds > 1 ? split.val : undefined,
+    };
+  });
+  const engine = await startEngine(hooks.createEngine, settings, { train: engineTrain, val: engineVal, normalisation, numClasses, ignoreIndex, classPriors: classPriorsOf(totalsOf(folds > 1 ? validated : splits[0].train)) });
+  const stats: StatsContext = { numClasses, rarestClassId, seed: deriveSeed(settings.seed, 'bootstrap'), folds };
+  const samplerBase = { cropSize, batchSize: settings.batchSize, numClasses, flips: settings.flips };
+  const score = async (run: Pick<EngineRun, 'predictValidation'>, fold = 0) => {
     const predictions = await run.predictValidation();
-    return { predictions, scores: val.map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex, background)) };
+    return { predictions, scores: foldVal[fold].map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex, background)) };
   };
   let racingCandidates: RacingCandidate[] = [];
   let calibration: Calibration | null = null;
@@ -175,12 +229,12 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       // The clock starts after the engine is up (its start-up, seconds on a GPU, is not what the
       // budget shares out); the timing counts against the budget.
       const startedAt = clock();
-      const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null } };
-      const timed = await calibrate(engine, spec, createCropPlanner(train, { ...samplerBase, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), score, clock, settings.budgetSeconds);
+      const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null }, ...(foldRuns[0].validation ? { validation: foldRuns[0].validation } : {}) };
+      const timed = await calibrate(engine, spec, foldPlanner(foldRuns[0], { ...samplerBase, rareClasses: foldRuns[0].rareClasses, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), (run) => score(run, 0), clock, settings.budgetSeconds);
       // The engine trains and scores `concurrency` runs side by side: what a run-step costs in wall time.
       calibration = { secondsPerStep: timed.secondsPerStep / engine.concurrency, evalSeconds: timed.evalSeconds / engine.concurrency };
       const runs = plans.length * seeds.length;
-      ({ steps: totalSteps, maxRungs } = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seeds.length, calibration }));
+      ({ steps: totalSteps, maxRungs } = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seedsPerFold, folds, calibration }));
       budget = { calibration, endsAt: startedAt + settings.budgetSeconds, hardStopAt: startedAt + timeLimit! };
       message(
         `budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per run planned for ${runs} runs in lockstep (${timed.secondsPerStep.toFixed(3)}s a step, ${timed.evalSeconds.toFixed(1)}s to score a run on validation${engine.concurrency > 1 ? `, ${engine.concurrency} runs side by side` : ''}, at each of up to ${maxRungs} rung${maxRungs === 1 ? '' : 's'}); ` +
@@ -189,17 +243,55 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     }
     // One error budget for racing and the verdict, fixed before training (error-budget.ts).
     const errorBudget = planErrorBudget({ racing: settings.racing, plannedRungs: rungStepsFor(totalSteps, maxRungs).length, candidates: plans.length });
-    racingCandidates = await createRuns(engine, plans, seeds, cropSeeds, totalSteps, { train, samplerBase, numClasses, ignoreIndex, onEvent: hooks.onEvent, budgetSeconds: settings.steps === null ? settings.budgetSeconds : null });
+    racingCandidates = await createRuns(engine, plans, replicates, cropSeeds, totalSteps, { foldRuns, samplerBase, numClasses, ignoreIndex, onEvent: hooks.onEvent, budgetSeconds: settings.steps === null ? settings.budgetSeconds : null });
     const lockstep = await trainInLockstep({
       engine, candidates: racingCandidates, totalSteps, maxRungs, budget, score, stats, tieMargin: settings.tieMargin, errorBudget,
       recommendedId: plans.find((p) => p.isRecommended)?.id ?? null, racing: settings.racing, onEvent: hooks.onEvent, signal: hooks.signal, clock,
     });
     runNotes.push(...lockstep.notes);
-    return await buildReport({ data, settings, engine, plans, seeds, cropSeeds, splitSeed, train, val, rarestClassId, nothingLearnedClass, cropSize, errorBudget, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions });
+    const foldRecords = splits.map((split, f) => ({
+      fold: f, seeds: replicates.filter((r) => r.fold === f).map((r) => r.seed), trainImages: split.train.length, valImageIds: split.val.map((i) => allImages[i].id),
+    }));
+    const grouping = { rule: grouped ? ('group' as const) : ('image' as const), groups: unitsOf(groups).keys.length, ...(data.groupPattern ? { pattern: data.groupPattern } : {}) };
+    return await buildReport({
+      data, settings, engine, plans, seeds, cropSeeds, splitSeed, trainCount: folds > 1 ? Math.round(mean(splits.map((s) => s.train.length))) : splits[0].train.length, val: valImages, firstFoldVal: foldVal[0],
+      design: { folds, seedsPerFold, why: design.why, records: foldRecords, grouping }, rarestClassId, nothingLearnedClass, cropSize, errorBudget, stats, timeLimit, calibration, lockstep, racingCandidates, message, runNotes, onPredictions: hooks.onPredictions,
+    });
   } finally {
     for (const c of racingCandidates) for (const r of c.runs) await r.run.dispose().catch(() => undefined);
     await engine.dispose();
   }
+}
+
+/** One fold's data as its runs use it. */
+interface FoldRun {
+  trainImages: VerifyImage[];
+  valImages: VerifyImage[];
+  /** Rare classes of the fold's training part (the crop sampler centres crops on them). */
+  rareClasses: number[];
+  /** Fold training image -> the engine's train index (null: the same, one split). */
+  toEngineIndex: readonly number[] | null;
+  /** The fold's validation images as indices into the engine's val (absent: all, one split). */
+  validation?: readonly number[];
+}
+
+/** One fold x seed of every candidate. */
+interface Replicate {
+  fold: number;
+  seed: number;
+}
+
+/** A crop planner over a fold's training part whose crops index the engine's train images. */
+function foldPlanner(fold: FoldRun, options: Parameters<typeof createCropPlanner>[1]): CropPlanner {
+  const inner = createCropPlanner(fold.trainImages, options);
+  const map = fold.toEngineIndex;
+  if (!map) return inner;
+  return {
+    nextBatchPlan() {
+      const plan = inner.nextBatchPlan();
+      return { ...plan, crops: plan.crops.map((crop) => ({ ...crop, image: map[crop.image] })) };
+    },
+  };
 }
 
 async function startEngine(
@@ -226,26 +318,30 @@ async function startEngine(
   }
 }
 
-/** A run per candidate x seed; a candidate whose loss the engine rejects fails alone. */
+/** A run per candidate x fold x seed; a candidate whose loss the engine rejects fails alone. */
 async function createRuns(
   engine: Engine,
   plans: CandidatePlan[],
-  seeds: number[],
+  replicates: readonly Replicate[],
   cropSeeds: number[],
   totalSteps: number,
-  c: { train: VerifyImage[]; samplerBase: Omit<Parameters<typeof createCropPlanner>[1], 'rareClassOversampling' | 'seed'>; numClasses: number; ignoreIndex: number | null; onEvent: (e: TrainingEvent) => void; budgetSeconds: number | null },
+  c: { foldRuns: FoldRun[]; samplerBase: Omit<Parameters<typeof createCropPlanner>[1], 'rareClassOversampling' | 'seed' | 'rareClasses'>; numClasses: number; ignoreIndex: number | null; onEvent: (e: TrainingEvent) => void; budgetSeconds: number | null },
 ): Promise<RacingCandidate[]> {
   const out: RacingCandidate[] = [];
   for (const plan of plans) {
-    c.onEvent({ kind: 'candidate-start', candidateId: plan.id, label: plan.label, shortName: shortNames(plans).get(plan.id), totalSteps, budgetSeconds: c.budgetSeconds, seeds });
+    c.onEvent({ kind: 'candidate-start', candidateId: plan.id, label: plan.label, shortName: shortNames(plans).get(plan.id), totalSteps, budgetSeconds: c.budgetSeconds, seeds: replicates.map((r) => r.seed) });
     const candidate: RacingCandidate = { plan, runs: [], state: 'racing', detail: null, scored: null, curve: [] };
     out.push(candidate);
     try {
-      for (const [k, paired] of seeds.entries()) {
-        const seed = paired + (plan.seedOffset ?? 0);
-        const run = await engine.createRun({ id: `${plan.id}#${seed}`, seed, recipe: plan.recipe, loss: trainableLoss(plan.recipe).loss, lossContext: lossContextFor(plan.recipe, c.numClasses, c.ignoreIndex) });
-        const planner = createCropPlanner(c.train, { ...c.samplerBase, rareClassOversampling: plan.recipe.rareClassOversampling, seed: plan.seedOffset ? deriveSeed(seed, 'crops') : cropSeeds[k] });
-        candidate.runs.push(createSeedRun({ id: run.id, plan, seed, run, planner, totalSteps }));
+      for (const [k, replicate] of replicates.entries()) {
+        const seed = replicate.seed + (plan.seedOffset ?? 0);
+        const fold = c.foldRuns[replicate.fold];
+        const run = await engine.createRun({
+          id: `${plan.id}#${seed}`, seed, recipe: plan.recipe, loss: trainableLoss(plan.recipe).loss, lossContext: lossContextFor(plan.recipe, c.numClasses, c.ignoreIndex),
+          ...(fold.validation ? { validation: fold.validation } : {}),
+        });
+        const planner = foldPlanner(fold, { ...c.samplerBase, rareClasses: fold.rareClasses, rareClassOversampling: plan.recipe.rareClassOversampling, seed: plan.seedOffset ? deriveSeed(seed, 'crops') : cropSeeds[k] });
+        candidate.runs.push(createSeedRun({ id: run.id, plan, seed, fold: replicate.fold, run, planner, totalSteps }));
       }
     } catch (error) {
       candidate.state = 'failed';
@@ -266,8 +362,13 @@ interface ReportInput {
   seeds: number[];
   cropSeeds: number[];
   splitSeed: number;
-  train: VerifyImage[];
+  /** Training images (one split), or the mean over folds. */
+  trainCount: number;
+  /** Every validated image, fold by fold (one split: its val part). */
   val: VerifyImage[];
+  /** The first fold's validation images (what the first run's predictions, the overlays, show). */
+  firstFoldVal: VerifyImage[];
+  design: { folds: number; seedsPerFold: number; why: string; records: FoldRecord[]; grouping: FoldsSettings['grouping'] };
   rarestClassId: number;
   /** The class a model that learned nothing predicts everywhere (the background, else the most frequent). */
   nothingLearnedClass: number;
@@ -291,7 +392,7 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
     if (!c.scored || !r.onPredictions) continue;
     // Overlays are a picture of the results: failing to write one must not lose the results.
     try {
-      overlays.set(c.plan.id, await r.onPredictions(c.plan, val, c.scored.firstSeedPredictions));
+      overlays.set(c.plan.id, await r.onPredictions(c.plan, r.firstFoldVal, c.scored.firstSeedPredictions));
     } catch (error) {
       r.message(`${c.plan.id}: overlays not written: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -313,7 +414,8 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
     candidates: verdictCandidates,
     compare: tableComparator(finalTable, { ...stats, confidence: r.errorBudget.verdictConfidence }),
     valImages: val.length,
-    seeds: seeds.length,
+    seeds: r.design.folds > 1 ? r.design.folds : seeds.length,
+    design: { folds: r.design.folds, seedsPerFold: r.design.seedsPerFold },
     steps: finalSteps,
     tieMargin: settings.tieMargin,
     confidence: r.errorBudget.verdictConfidence,
@@ -343,13 +445,14 @@ async function buildReport(r: ReportInput): Promise<VerificationReport> {
       cropSize: r.cropSize,
       batchSize: settings.batchSize,
       model: { ...settings.model, parameters: r.engine.parameterCount },
-      trainImages: r.train.length,
+      trainImages: r.trainCount,
       valImages: val.length,
       rarestClassId,
       primaryMetric: 'meanDice',
       classNames: data.classNames,
       ...(Number.isFinite(allBackgroundMeanDice) ? { allBackgroundMeanDice } : {}),
       valImageIds: val.map((im) => im.id),
+      folds: { count: r.design.folds, seedsPerFold: r.design.seedsPerFold, design: r.design.why, grouping: r.design.grouping, assignment: r.design.records },
       valFraction: settings.valFraction,
       ignoreIndex: data.ignoreIndex,
       inputChannels: data.images[0]?.channels ?? 1,
@@ -386,8 +489,9 @@ function candidateResult(c: RacingCandidate, r: ReportInput, overlays: string[])
     lossCurve: first ? downsample(first.losses) : [],
     // All seeds' predictions pooled (confusion counts summed), CIs over validation images; the
     // seed-paired comparisons are in verdict.comparisons, the seed spread in seedSpread.
-    metrics: c.scored ? candidateMetrics(poolSeeds(c.scored.scores), { numClasses: stats.numClasses, classNames: r.data.classNames, rarestClassId: stats.rarestClassId, seed: stats.seed, stability: first ? lossStability(first.losses) : null }) : null,
+    metrics: c.scored ? candidateMetrics(poolReplicates(c.scored.scores, r.design.folds), { numClasses: stats.numClasses, classNames: r.data.classNames, rarestClassId: stats.rarestClassId, seed: stats.seed, stability: first ? lossStability(first.losses) : null }) : null,
     seedSpread: c.scored && c.scored.scores.length > 1 ? seedSpread(c.scored.scores, c.runs, stats) : null,
+    ...(c.scored && r.design.folds > 1 ? { perFold: perFoldScores(c.scored.scores, r.design.folds, stats) } : {}),
     overlays,
     derivation: c.plan.derivation,
     curve: c.curve,
@@ -430,4 +534,19 @@ function seedSpread(perSeed: ImageScore[][], runs: SeedRun[], stats: StatsContex
   const stabilities = runs.map((r) => lossStability(r.losses)).filter((v): v is number => v !== null);
   if (stabilities.length) out.stability = { mean: mean(stabilities), std: std(stabilities) };
   return out;
+}
+
+/**
+ * Every replicate's per-image scores pooled into one row per validated image: seeds summed per
+ * image (poolSeeds) within each fold, then the folds' images one after another (each image once).
+ */
+export function poolReplicates(runs: ReadonlyArray<readonly ImageScore[]>, folds: number): ImageScore[] {
+  const perFold = runs.length / folds;
+  return Array.from({ length: folds }, (_, f) => poolSeeds(runs.slice(f * perFold, (f + 1) * perFold))).flat();
+}
+
+/** Mean Dice per fold (mean over the fold's seeds), in fold order: the report's per-fold scores. */
+function perFoldScores(runs: ReadonlyArray<readonly ImageScore[]>, folds: number, stats: StatsContext): number[] {
+  const perFold = runs.length / folds;
+  return Array.from({ length: folds }, (_, f) => seedMean(runs.slice(f * perFold, (f + 1) * perFold), 'meanDice', stats));
 }

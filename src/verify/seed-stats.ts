@@ -60,6 +60,7 @@ import { compileHeadline, type HeadlineMetric, type HeadlineOf, type ImageScore 
 import { createRng } from './random.js';
 import { BOOTSTRAP_RESAMPLES, mean as average, MIN_IMAGES_FOR_CI, std } from './stats.js';
 import { tQuantile } from './t-distribution.js';
+import { foldPairedDifference } from './fold-stats.js';
 
 /** Candidate id -> per seed (same seeds, same order for every candidate) -> per val image scores. */
 export type ScoreTable = ReadonlyMap<string, ReadonlyArray<readonly ImageScore[]>>;
@@ -73,6 +74,12 @@ export interface StatsContext {
   resamples?: number;
   /** Two-sided confidence of `ci` (default 0.95). */
   confidence?: number;
+  /**
+   * Cross-validation folds (default 1: one split). With K >= 2 a score table's runs are fold-major
+   * (fold 0's seeds, then fold 1's, ...; each fold scores its own validation images) and the
+   * comparator is the fold-paired one (fold-stats.ts).
+   */
+  folds?: number;
 }
 
 export const DEFAULT_CONFIDENCE = 0.95;
@@ -106,6 +113,16 @@ export interface PairedDifference {
   /** Two-sided p-value of "no difference". */
   pValue: number;
   images: number;
+  /**
+   * The replicate the interval is over: 'seed' (one split, seed-paired, this module) or 'fold'
+   * (cross-validation, fold-paired: fold-stats.ts). Absent = 'seed'. With 'fold', `seeds`,
+   * `perSeed` and `seedSd` are over folds (the fold means), and `imageSe` is 0: the folds'
+   * disjoint validation sets put the image sampling into the fold-to-fold spread.
+   */
+  unit?: 'seed' | 'fold';
+  /** 'fold': seeds per fold, and the within-fold seed-to-seed variance of the difference (null with one seed per fold). */
+  seedsPerFold?: number;
+  withinFoldSeedVariance?: number | null;
 }
 
 /**
@@ -205,7 +222,7 @@ export function intervalAt(d: Pick<PairedDifference, 'mean' | 'parts'>, confiden
  * just touches 0 (bisection on log alpha; the half-width falls as alpha grows). 1 for a zero
  * difference, 0 for a nonzero one with no variance.
  */
-function pValueOf(mean: number, parts: VarianceParts): number {
+export function pValueOf(mean: number, parts: VarianceParts): number {
   if (mean === 0) return 1;
   if (!parts.some((p) => p.variance > 0)) return 0;
   const target = Math.abs(mean);
@@ -234,7 +251,7 @@ export function minimumDetectableDifference(d: Pick<PairedDifference, 'parts'>, 
 }
 
 export interface SeedsNeeded {
-  /** Seeds (for the same steps) that would resolve the comparison; null when more seeds cannot (see valImagesMultiplier) or the seed variance is unknown. */
+  /** Seeds (per fold, with folds; for the same steps) that would resolve the comparison; null when more seeds cannot (see valImagesMultiplier) or the seed variance is unknown. */
   seeds: number | null;
   /** seeds / seeds this run had: the training budget multiplier for these two candidates. */
   budgetMultiplier: number | null;
@@ -247,12 +264,21 @@ export interface SeedsNeeded {
 }
 
 /**
- * Roughly how many seeds would resolve a comparison, projecting its variance components: seed part
- * s_d^2 / S' with S' - 1 df, image part unchanged. If |mean| >= tieMargin the goal is the direction (the
- * minimum detectable difference falls to |mean|: if the observed difference is real, S' seeds
- * detect it with `power`); otherwise equivalence (the CI, with the same power allowance, fits inside
- * +-tieMargin). A rough guide, not a promise: the seed variance itself is estimated from S seeds,
- * and more steps may move the difference (learning curves cross, DESIGN.md).
+ * Roughly how many seeds would resolve a comparison, projecting its variance components; always
+ * MORE than the run had (the design the run already had did not decide, so it is never the advice).
+ * `confidence` must be the level the decision needs (the verdict passes its multiplicity-adjusted
+ * one: advice at the unadjusted level asked a 3-seed run for "about 3 seeds", issue 22).
+ * Seed design: seed part s_d^2 / S' with S' - 1 df, image part unchanged. Fold design (d.unit
+ * 'fold', K folds of S seeds): the fold-mean variance splits into a within-fold seed part
+ * sigma_w^2 / S (estimated when S >= 2; with S = 1 all of it is taken as seed noise, an optimistic
+ * guess the text says) and a between-fold part sigma_b^2 that seeds do not shrink (which images
+ * each fold validates: every image is already validated once); S' seeds per fold give
+ * (sigma_b^2 + sigma_w^2 / S') / K on K - 1 df.
+ * If |mean| >= tieMargin the goal is the direction (the minimum detectable difference falls to
+ * |mean|: if the observed difference is real, S' seeds detect it with `power`); otherwise
+ * equivalence (the CI, with the same power allowance, fits inside +-tieMargin). A rough guide, not
+ * a promise: the variances are estimated from few replicates, and more steps may move the
+ * difference (learning curves cross, DESIGN.md).
  */
 export function seedsNeeded(d: PairedDifference, options: { tieMargin: number; confidence?: number; power?: number; maxSeeds?: number }): SeedsNeeded {
   const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
@@ -263,14 +289,26 @@ export function seedsNeeded(d: PairedDifference, options: { tieMargin: number; c
   const target = direction ? Math.abs(d.mean) : options.tieMargin - Math.abs(d.mean);
   const none = { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, goal, target } as const;
   if (!d.seedVariance || !(target > 0)) return none;
+  const mdd = (parts: VarianceParts) => minimumDetectableDifference({ parts }, { confidence, power });
+  const q = (df: number) => tQuantile(1 - (1 - confidence) / 2, df) + tQuantile(power, df);
+  if (d.unit === 'fold') {
+    const k = d.seeds;
+    const s = d.seedsPerFold ?? 1;
+    const foldVar = d.seedSd ** 2;
+    const within = d.withinFoldSeedVariance ?? foldVar * s;
+    const between = Math.max(0, foldVar - within / s);
+    const at = (seeds: number) => [{ variance: (between + within / seeds) / k, df: k - 1 }];
+    for (let m = s + 1; m <= maxSeeds; m++) if (mdd(at(m)) <= target) return { seeds: m, budgetMultiplier: m / s, valImagesMultiplier: null, goal, target };
+    // Seeds alone do not get there: the between-fold part (which images each fold validates) is the limit.
+    const room = (target / q(k - 1)) ** 2 * k - within / maxSeeds;
+    return { ...none, valImagesMultiplier: between > 0 && room > 0 ? Math.max(1, between / room) : null };
+  }
   const seedVar = d.seedSd ** 2;
   const imageVar = d.imageSe ** 2;
-  const mdd = (parts: VarianceParts) => minimumDetectableDifference({ parts }, { confidence, power });
-  for (let s = Math.max(2, d.seeds); s <= maxSeeds; s++) {
+  for (let s = Math.max(2, d.seeds + 1); s <= maxSeeds; s++) {
     if (mdd([{ variance: seedVar / s, df: s - 1 }, { variance: imageVar, df: d.images - 1 }]) <= target) return { seeds: s, budgetMultiplier: s / d.seeds, valImagesMultiplier: null, goal, target };
   }
   // Seeds alone do not get there: the image term (which more seeds do not shrink) may be the limit.
-  const q = (df: number) => tQuantile(1 - (1 - confidence) / 2, df) + tQuantile(power, df);
   const roomForImages = (target ** 2 - q(maxSeeds - 1) ** 2 * (seedVar / maxSeeds)) / q(Math.max(1, d.images - 1)) ** 2;
   const valImagesMultiplier = imageVar > 0 && roomForImages > 0 ? Math.max(1, imageVar / roomForImages) : null;
   return { ...none, valImagesMultiplier };
@@ -295,7 +333,9 @@ export function tableComparator(table: ScoreTable, ctx: StatsContext): Comparato
     if (!cache.has(key)) {
       const a = table.get(aId);
       const b = table.get(bId);
-      cache.set(key, a && b && a.length > 0 ? seedPairedDifference(a, b, metric, { ...ctx, seed: pairSeed(ctx.seed, aId, bId, metric) }) : null);
+      const pairCtx = { ...ctx, seed: pairSeed(ctx.seed, aId, bId, metric) };
+      const paired = (ctx.folds ?? 1) > 1 ? foldPairedDifference : seedPairedDifference;
+      cache.set(key, a && b && a.length > 0 ? paired(a, b, metric, pairCtx) : null);
     }
     return cache.get(key)!;
   };

@@ -21,6 +21,8 @@ export interface SeedRun {
   id: string;
   plan: CandidatePlan;
   seed: number;
+  /** Cross-validation fold (0 with one split): the run trains on its fold's training part and is scored on its validation part. */
+  fold: number;
   run: EngineRun;
   planner: CropPlanner;
   divergence: DivergenceCheck;
@@ -33,9 +35,9 @@ export interface SeedRun {
   trainSeconds: number;
 }
 
-export function createSeedRun(p: { id: string; plan: CandidatePlan; seed: number; run: EngineRun; planner: CropPlanner; totalSteps: number }): SeedRun {
+export function createSeedRun(p: { id: string; plan: CandidatePlan; seed: number; fold?: number; run: EngineRun; planner: CropPlanner; totalSteps: number }): SeedRun {
   const divergence = createDivergenceCheck({ warmupSteps: warmupSteps(p.plan.recipe.schedule, p.totalSteps), totalSteps: p.totalSteps });
-  return { id: p.id, plan: p.plan, seed: p.seed, run: p.run, planner: p.planner, divergence, losses: [], stepsDone: 0, status: 'training', detail: null, trainSeconds: 0 };
+  return { id: p.id, plan: p.plan, seed: p.seed, fold: p.fold ?? 0, run: p.run, planner: p.planner, divergence, losses: [], stepsDone: 0, status: 'training', detail: null, trainSeconds: 0 };
 }
 
 /** The step plans of a run's next `count` steps under a planned total of `totalSteps`. */

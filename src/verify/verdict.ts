@@ -3,7 +3,8 @@
  * recipe better than the alternatives, equivalent to them, beaten, or can the run not tell?
  *
  * Every comparison is seed-paired (src/verify/seed-stats.ts: the CI holds seed-to-seed and
- * validation-image variance) on mean Dice, candidate minus recommended, at `confidence` (95%):
+ * validation-image variance) or, with cross-validation folds, fold-paired (fold-stats.ts) on mean
+ * Dice, candidate minus recommended, at `confidence` (95%):
  *  - better: the CI excludes 0 upwards AND survives Holm's correction over the k-1 alternatives
  *    ("some alternative is better" is a union of k-1 claims, so it pays for multiplicity);
  *  - worse: the CI excludes 0 downwards (confirming "better than ALL" is an intersection-union test,
@@ -12,6 +13,10 @@
  *    one-sided test at 2.5%: conservative); checked first, so a significant but negligible
  *    difference is "equivalent";
  *  - undecided: none of these.
+ * The CI shown beside each decision (verdict.comparisons, the sentence) is the one the decision used:
+ * Holm-adjusted for "better" and for an "undecided" that leans better, unadjusted otherwise
+ * (shownInterval); the smallest detectable difference and the advice are at Holm's first-step level,
+ * and the advice always asks for more than the run had (issue 22).
  * Outcome: beaten if any alternative is better; confirmed if all are worse; equivalent if all are
  * worse or equivalent; tied otherwise (no difference shown, none ruled out: the data could not
  * separate them, and the verdict says how small a difference it could have seen and roughly how
@@ -38,7 +43,7 @@ import type { CandidateStatus, Verdict, VerdictComparison, VerdictElimination } 
 import { describeMovingPair, orderStillMoving, type LearningCurve, type MovingPair } from './curves.js';
 import type { Elimination } from './racing.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
-import { DEFAULT_CONFIDENCE, minimumDetectableDifference, seedsNeeded, withinMargin, type Comparator, type PairedDifference } from './seed-stats.js';
+import { DEFAULT_CONFIDENCE, intervalAt, minimumDetectableDifference, seedsNeeded, withinMargin, type Comparator, type PairedDifference } from './seed-stats.js';
 import { holmStepDown, MIN_IMAGES_FOR_CI } from './stats.js';
 
 export { METRIC_LABELS, type HeadlineMetric } from './scores.js';
@@ -65,8 +70,10 @@ export interface VerdictInput {
   /** Seed-paired difference (a - b) at the final steps (seed-stats.ts tableComparator). */
   compare: Comparator;
   valImages: number;
-  /** Seeds every compared candidate trained. */
+  /** Replicates behind each comparison: seeds (one split) or folds (cross-validation). */
   seeds: number;
+  /** The replicate design (absent: one split, `seeds` seeds): with folds > 1 `seeds` counts folds. */
+  design?: { folds: number; seedsPerFold: number };
   /** Steps every compared candidate trained (the budget the verdict ranks at); null if unknown. */
   steps: number | null;
   tieMargin?: number;
@@ -100,7 +107,12 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const base = { steps: input.steps, seeds: input.seeds, tieMargin, eliminations: eliminations.map(toContractElimination) };
   const verdict = (outcome: Verdict['outcome'], winnerId: string | null, sentence: string, extra: Partial<Verdict> = {}): Verdict => ({ outcome, winnerId, sentence, details, ...base, ...extra });
   const at = input.steps !== null ? `at ${input.steps} steps` : 'at this budget';
-  const seedsText = `${input.seeds} seed${input.seeds === 1 ? '' : 's'}`;
+  const folds = input.design?.folds ?? 1;
+  const seedsPerFold = input.design?.seedsPerFold ?? input.seeds;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const seedsText = folds > 1 ? `${plural(folds, 'fold')} x ${plural(seedsPerFold, 'seed')}` : plural(input.seeds, 'seed');
+  const replicatesWord = folds > 1 ? 'folds' : 'seeds';
+  const moreReplicates = folds > 1 ? `--folds ${MIN_SEEDS_FOR_CLAIM} or more (or --folds 1 --seeds ${MIN_SEEDS_FOR_CLAIM})` : `--seeds ${MIN_SEEDS_FOR_CLAIM}`;
 
   const scored = candidates.filter((c) => c.scores !== null && !eliminated.has(c.id));
   const best = scored.length ? scored.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a)) : null;
@@ -127,7 +139,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (recElimination) {
     const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
     if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
-      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} seeds are too few to call it beaten; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
+      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} ${replicatesWord} are too few to call it beaten; run verify with ${moreReplicates}.`);
     }
     return verdict('beaten', recElimination.by, `At ${recElimination.steps} steps ${labelOf(recElimination.by)} was ahead of the recommended ${rec.label} by ${evidence}, so racing stopped it; for training this long, switch to ${labelOf(recElimination.by)} (a ranking at this budget: longer training can change it).`);
   }
@@ -151,7 +163,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     if (eliminations.length > 0) {
       const moving = closingOn(rec.id);
       if (eliminations.some((e) => e.seeds < MIN_SEEDS_FOR_CLAIM)) {
-        return verdict('inconclusive', rec.id, `Inconclusive with ${seedsText}: racing stopped every alternative that trained as worse than the leader${racedText.replace('; racing had stopped', ':')}, but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM}.`);
+        return verdict('inconclusive', rec.id, `Inconclusive with ${seedsText}: racing stopped every alternative that trained as worse than the leader${racedText.replace('; racing had stopped', ':')}, but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} ${replicatesWord}; run verify with ${moreReplicates}.`);
       }
       return verdict(
         'confirmed',
@@ -166,42 +178,54 @@ export function decideVerdict(input: VerdictInput): Verdict {
   // The comparisons, candidate minus recommended.
   const diffs = new Map(others.map((o) => [o.id, input.compare(o.id, rec.id, PRIMARY)] as const));
   const seedsBehind = Math.min(input.seeds, ...[...diffs.values()].filter((d): d is PairedDifference => d !== null).map((d) => d.seeds));
-  const holmBetter = holmRejected(others.map((o) => ({ id: o.id, d: diffs.get(o.id) ?? null })), 1 - confidence);
+  const holm = holmLevels(others.map((o) => ({ id: o.id, d: diffs.get(o.id) ?? null })), 1 - confidence);
   const relationOf = (o: VerdictCandidate): VerdictComparison['relation'] => {
     const d = diffs.get(o.id);
     if (!d) return 'undecided';
     if (withinMargin(d.ci, tieMargin)) return 'equivalent';
     if (d.ci[1] < 0) return 'worse';
-    if (d.ci[0] > 0 && holmBetter.has(o.id)) return 'better';
+    if (d.ci[0] > 0 && holm.rejected.has(o.id)) return 'better';
     return 'undecided';
   };
-  const comparisons: VerdictComparison[] = others.flatMap((o) => {
+  // The interval shown beside each decision is the one the decision used (shownInterval).
+  const shown = new Map(others.map((o) => {
     const d = diffs.get(o.id);
-    return d ? [toComparison(o.id, rec.id, d, relationOf(o), confidence)] : [];
+    return [o.id, d ? shownInterval(d, relationOf(o), holm.rejected.get(o.id) ?? holm.stopLevel) : null] as const;
+  }));
+  // The level that makes a "better" call in the worst case (Holm's first step, Bonferroni's level):
+  // what the smallest detectable difference and the advice are computed at.
+  const claimConfidence = 1 - (1 - confidence) / Math.max(1, holm.tests);
+  const comparisons: VerdictComparison[] = others.flatMap((o) => {
+    const d = shown.get(o.id);
+    return d ? [toComparison(o.id, rec.id, d, relationOf(o), claimConfidence, d.confidence > confidence + 1e-12 ? holm.tests : null)] : [];
   });
   const mdd = comparisons.length ? Math.max(...comparisons.map((c) => c.minimumDetectableDifference)) : null;
   const extra: Partial<Verdict> = { comparisons, minimumDetectableDifference: mdd, orderStillMoving: aroundRec.length > 0 };
+  const replicateText = folds > 1 ? `${seedsText} x ${valImages} validation images, each validated once` : `${seedsText} x ${valImages} validation images`;
   if (mdd !== null && Number.isFinite(mdd) && seedsBehind >= 2) {
-    details.push(`Smallest mean-Dice difference this run could detect (${pct} confidence, 80% power): ${fmt(mdd)} (${seedsText} x ${valImages} validation images; the least sensitive comparison).`);
+    details.push(`Smallest mean-Dice difference this run could detect (${formatLevel(claimConfidence)} confidence${holm.tests > 1 ? `, Holm's first step over ${holm.tests} comparisons` : ''}, 80% power): ${fmt(mdd)} (${replicateText}; the least sensitive comparison).`);
+  }
+  if (comparisons.some((c) => c.adjustedFor && c.adjustedFor > 1)) {
+    details.push(`Intervals: beside "better" and "undecided" (when it leans that way) each CI is at the level Holm's step-down over ${holm.tests} comparisons tested it at, so it excludes 0 exactly when the difference is significant after the correction; beside "worse" and "equivalent" at ${pct} (no correction needed for those claims: intersection-union and TOST).`);
   }
   details.push(...secondaryDifferences(rec, others, input.compare, seedsBehind >= MIN_SEEDS_FOR_CLAIM));
   const closest = others.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
   if (input.objectMetrics) details.push(...input.objectMetrics(closest.id, rec.id));
-  const ciText = (d: PairedDifference | null | undefined) => (d ? `${pct} CI ${fmtSigned(d.ci[0])} to ${fmtSigned(d.ci[1])}` : 'no CI');
+  const ciText = (d: PairedDifference | null | undefined) => (d ? `${formatLevel(d.confidence)} CI ${fmtSigned(d.ci[0])} to ${fmtSigned(d.ci[1])}${d.confidence > confidence + 1e-12 ? ', Holm-adjusted' : ''}` : 'no CI');
   const mddText = mdd !== null && Number.isFinite(mdd) ? `; the smallest difference this run could detect was about ${fmt(mdd)} mean Dice` : '';
-  const evidenceText = `${seedsText} x ${valImages} validation images, seed-paired`;
+  const evidenceText = folds > 1 ? `${replicateText}, fold-paired` : `${replicateText}, seed-paired`;
 
   if (seedsBehind < MIN_SEEDS_FOR_CLAIM) {
     const top = best!;
-    const d = top === rec ? diffs.get(closest.id) : diffs.get(top.id);
+    const d = top === rec ? shown.get(closest.id) : shown.get(top.id);
     const vs = top === rec ? `${closest.label} (${fmt(closest.scores!.meanDice)})` : `the recommended ${rec.label} (${fmt(rec.scores.meanDice)})`;
     const diffText = d ? `difference ${fmtSigned(top === rec ? -d.mean : d.mean)}, ${ciText(top === rec ? flip(d) : d)}${d.seedVariance ? '' : ', validation images only: seed-to-seed variance unmeasured'}` : 'no CI';
     const need = MIN_SEEDS_FOR_CLAIM / Math.max(1, input.seeds);
     return verdict(
       'inconclusive',
       top.id,
-      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} seeds; run verify with --seeds ${MIN_SEEDS_FOR_CLAIM} (about ${need.toFixed(1)}x this run's training)${movingText(aroundRec)}.`,
-      { ...extra, toResolve: { seeds: MIN_SEEDS_FOR_CLAIM, budgetMultiplier: need, valImagesMultiplier: null, text: `--seeds ${MIN_SEEDS_FOR_CLAIM}` } },
+      `Inconclusive with ${seedsText}: ${at} ${top.label} had the highest mean Dice (${fmt(top.scores!.meanDice)} vs ${vs}; ${diffText}), but a winner needs at least ${MIN_SEEDS_FOR_CLAIM} ${replicatesWord}; run verify with ${moreReplicates} (about ${need.toFixed(1)}x this run's training)${movingText(aroundRec)}.`,
+      { ...extra, toResolve: { seeds: MIN_SEEDS_FOR_CLAIM, budgetMultiplier: need, valImagesMultiplier: null, text: moreReplicates } },
     );
   }
 
@@ -209,7 +233,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const better = others.filter((o) => relations.get(o.id) === 'better');
   if (better.length > 0) {
     const winner = better.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
-    const d = diffs.get(winner.id)!;
+    const d = shown.get(winner.id)!;
     const lead = `${at}, ${winner.label} beat the recommended ${rec.label} on mean Dice by ${fmtSigned(d.mean)} (${ciText(d)}; ${evidenceText})`;
     const moving = closingOn(winner.id);
     const sentence = moving.length
@@ -222,18 +246,18 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const undecided = others.filter((o) => relations.get(o.id) === 'undecided');
   const runnerUp = closest;
   if (worse.length === others.length) {
-    const d = diffs.get(runnerUp.id)!;
+    const d = shown.get(runnerUp.id)!;
     return verdict('confirmed', rec.id, `Keep the recommended ${rec.label}: ${at} it beat every alternative on mean Dice (${fmt(rec.scores.meanDice)}; closest ${runnerUp.label} ${fmtSigned(d.mean)}, ${ciText(d)}; ${evidenceText})${racedText}${movingText(closingOn(rec.id))}; a ranking at this budget only.`, extra);
   }
   if (undecided.length === 0) {
-    const eq = listAnd(equivalent.map((o) => `${o.label} (${fmtSigned(diffs.get(o.id)!.mean)}, ${ciText(diffs.get(o.id))})`));
+    const eq = listAnd(equivalent.map((o) => `${o.label} (${fmtSigned(shown.get(o.id)!.mean)}, ${ciText(shown.get(o.id))})`));
     const behind = worse.length ? `; significantly behind: ${listAnd(worse.map((o) => o.label))}` : '';
     return verdict('equivalent', rec.id, `Keep the recommended ${rec.label}: ${at} no alternative differs from it by more than the tie margin of ${tieMargin} mean Dice (equivalent: ${eq}${behind}; ${evidenceText})${racedText}${movingText(aroundRec)}.`, extra);
   }
   // Tied for lack of data: say what this run could see and what would decide.
   const focus = undecided.reduce((a, b) => (b.scores!.meanDice > a.scores!.meanDice ? b : a));
-  const d = diffs.get(focus.id) ?? null;
-  const toResolve = d ? resolveText(d, tieMargin, confidence, input.seeds) : null;
+  const d = shown.get(focus.id) ?? null;
+  const toResolve = d ? resolveText(d, tieMargin, claimConfidence, seedsText) : null;
   const lead = best === rec ? `the best mean Dice (${fmt(rec.scores.meanDice)})` : `mean Dice ${fmt(rec.scores.meanDice)} vs ${fmt(best!.scores!.meanDice)} for ${best!.label}`;
   const ahead = worse.length ? `, significantly ahead of ${listAnd(worse.map((o) => o.label))}` : '';
   const eqText = equivalent.length ? `, equivalent to ${listAnd(equivalent.map((o) => o.label))}` : '';
@@ -271,19 +295,57 @@ function unscoredRecommended(rec: VerdictCandidate, best: VerdictCandidate, inpu
 
 /** Ids whose comparison is rejected by Holm's step-down procedure at family-wise `alpha` (two-sided p-values). */
 export function holmRejected(tests: ReadonlyArray<{ id: string; d: PairedDifference | null }>, alpha: number): Set<string> {
-  return new Set(holmStepDown(tests.flatMap((t) => (t.d ? [{ id: t.id, p: t.d.pValue }] : [])), alpha).keys());
+  return new Set(holmLevels(tests, alpha).rejected.keys());
 }
 
-function resolveText(d: PairedDifference, tieMargin: number, confidence: number, seeds: number): NonNullable<Verdict['toResolve']> {
+/**
+ * Holm's step-down with its levels: each rejected test with the level it was rejected at, the level
+ * of the step where it stopped (alpha / (m - j) for j rejections; a test not rejected has p above
+ * it, see shownInterval), and m.
+ */
+export function holmLevels(tests: ReadonlyArray<{ id: string; d: PairedDifference | null }>, alpha: number): { rejected: Map<string, number>; stopLevel: number; tests: number } {
+  const family = tests.flatMap((t) => (t.d ? [{ id: t.id, p: t.d.pValue }] : []));
+  const rejected = holmStepDown(family, alpha);
+  const m = family.length;
+  return { rejected, stopLevel: rejected.size < m ? alpha / (m - rejected.size) : alpha, tests: m };
+}
+
+/**
+ * The interval shown beside a decision: the one the decision used (issue 22: a table printed a CI
+ * excluding 0 beside "undecided", because the decision was Holm-corrected and the CI was not).
+ * - better: the CI at the level Holm's step-down rejected it at (it excludes 0);
+ * - undecided while the unadjusted CI excludes 0 upwards: the CI at the level of the step where
+ *   Holm's step-down stopped; the test's p is above that level (it was tested there and failed, or
+ *   comes after a test that did, with a larger p), so this CI includes 0;
+ * - worse, equivalent, other undecided: the CI at the verdict's confidence, which is the level those
+ *   decisions use (intersection-union and TOST need no correction).
+ * Why not one simultaneous interval set: Holm's step-down has no simultaneous intervals that match
+ * its decisions and stay informative (Strassburger & Bretz 2008: the compatible ones collapse to a
+ * bound at 0 for the rejected hypotheses); Bonferroni intervals at alpha / m are simultaneous but
+ * would show a CI including 0 beside some Holm rejections. Each interval shown here agrees with its
+ * decision; the family-wise guarantee is Holm's, on the decisions.
+ */
+export function shownInterval(d: PairedDifference, relation: VerdictComparison['relation'], holmLevel: number): PairedDifference {
+  const adjusted = relation === 'better' || (relation === 'undecided' && d.ci[0] > 0);
+  if (!adjusted) return d;
+  const level = Math.max(d.confidence, 1 - holmLevel);
+  return { ...d, ci: intervalAt(d, level), confidence: level };
+}
+
+function resolveText(d: PairedDifference, tieMargin: number, confidence: number, design: string): NonNullable<Verdict['toResolve']> {
   const need = seedsNeeded(d, { tieMargin, confidence });
   const aim = need.goal === 'direction' ? `tell the sign of a ${fmt(need.target)} difference` : `show equivalence within ${tieMargin}`;
+  const byFold = d.unit === 'fold';
   if (need.seeds !== null) {
-    return { seeds: need.seeds, budgetMultiplier: need.budgetMultiplier, valImagesMultiplier: null, text: `about ${need.seeds} seeds (${need.budgetMultiplier!.toFixed(1)}x this run's training, same steps) would ${aim}` };
+    const what = byFold ? `about ${need.seeds} seeds per fold (--seeds ${need.seeds})` : `about ${need.seeds} seeds`;
+    const caveat = byFold && (d.seedsPerFold ?? 1) < 2 ? ', if the fold-to-fold spread is training noise (with one seed per fold it cannot be told from which images each fold validates, which seeds do not change)' : '';
+    return { seeds: need.seeds, budgetMultiplier: need.budgetMultiplier, valImagesMultiplier: null, text: `${what} (${need.budgetMultiplier!.toFixed(1)}x this run's training, same steps) would ${aim}${caveat}` };
   }
   if (need.valImagesMultiplier !== null) {
-    return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (about ${need.valImagesMultiplier.toFixed(1)}x more validation images)` };
+    const images = byFold ? 'every image is validated once already: about ' : 'about ';
+    return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (${images}${need.valImagesMultiplier.toFixed(1)}x more ${byFold ? 'labelled' : 'validation'} images)` };
   }
-  return { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, text: `more than 64 seeds would be needed to ${aim} at this budget (${seeds} now); a longer training may separate them` };
+  return { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, text: `more than 64 seeds${d.unit === 'fold' ? ' per fold' : ''} would be needed to ${aim} at this budget (${design} now); a longer training may separate them` };
 }
 
 /** Curve lines: every moving pair that involves the recommended recipe, or a note when there is no curve. */
@@ -313,7 +375,7 @@ function secondaryDifferences(rec: VerdictCandidate, others: readonly VerdictCan
   return out;
 }
 
-function toComparison(candidateId: string, againstId: string, d: PairedDifference, relation: VerdictComparison['relation'], confidence: number): VerdictComparison {
+function toComparison(candidateId: string, againstId: string, d: PairedDifference, relation: VerdictComparison['relation'], confidence: number, adjustedFor: number | null): VerdictComparison {
   return {
     candidateId,
     againstId,
@@ -325,6 +387,8 @@ function toComparison(candidateId: string, againstId: string, d: PairedDifferenc
     seedVariance: d.seedVariance,
     minimumDetectableDifference: minimumDetectableDifference(d, { confidence }),
     relation,
+    ...(adjustedFor !== null ? { adjustedFor } : {}),
+    ...(d.unit === 'fold' ? { unit: 'fold' as const, perFold: d.perSeed } : {}),
   };
 }
 

@@ -80,6 +80,7 @@ describe('item 7: every numeric flag is bounded, and the bound is in --help', ()
   // dataset they then failed on the dataset instead of the flag.
   it.each([
     [['verify', 'no-such-dir', '--seeds', '1000000000'], /--seeds <k>.*1000000000.*1\.\.50/],
+    [['verify', 'no-such-dir', '--folds', '1000'], /--folds <k>.*1000.*1\.\.20/],
     [['verify', 'no-such-dir', '--threads', '1000'], /--threads <n>.*1000.*1\.\.\d+/],
     [['verify', 'no-such-dir', '--batch', '100000'], /--batch <n>.*100000.*1\.\.1024/],
     [['verify', 'no-such-dir', '--steps', '926000000'], /--steps <n>.*1\.\.1_000_000/],

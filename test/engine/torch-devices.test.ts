@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { parseDeviceList, resolveDevices } from '../../src/engine/torch/devices.js';
-import { cpuLayout } from '../../src/engine/torch/engine.js';
+import { cpuLayout, createTorchEngine } from '../../src/engine/torch/engine.js';
 import { torchAtLeast, unusableBecause, type TorchProbe } from '../../src/engine/torch/python.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -17,6 +17,14 @@ const probe = (over: Partial<TorchProbe> = {}): TorchProbe => ({
 const gpus = probe({ cuda: true, cudaDevices: [{ name: 'A', memoryBytes: 1 }, { name: 'B', memoryBytes: 1 }] });
 
 describe('torch devices', () => {
+  it('--precision fp16 without a GPU is refused before any runner starts, naming the fix', async () => {
+    const found = { command: '/no/python', origin: 'test', probe: probe(), skipped: [] };
+    const data = { train: [], val: [], normalisation: { mean: [0], std: [1] }, numClasses: 2, ignoreIndex: null };
+    const error = await createTorchEngine({ backend: 'torch', model: { numClasses: 2, inputChannels: 1, depth: 1, baseWidth: 4 }, data, torch: { found, precision: 'fp16' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/--precision fp16 needs a GPU/);
+  });
+
   it('parses --devices and refuses what is not a device', () => {
     expect(parseDeviceList('cuda:0, cuda:1')).toEqual(['cuda:0', 'cuda:1']);
     expect(() => parseDeviceList('cuda:0,gpu1')).toThrow(/"gpu1" is not a device/);
@@ -62,5 +70,11 @@ describe('verify flags for the torch backend', () => {
     const wrongBackend = await run(['verify', '/nonexistent', '--backend', 'wasm', '--device', 'cuda']);
     expect(wrongBackend.code).toBe(2);
     expect(wrongBackend.stderr).toMatch(/apply to the torch backend, not --backend wasm/);
+    const precisionOnWasm = await run(['verify', '/nonexistent', '--backend', 'wasm', '--precision', 'bf16']);
+    expect(precisionOnWasm.code).toBe(2);
+    expect(precisionOnWasm.stderr).toMatch(/--precision and --no-deterministic apply to the torch backend/);
+    const badPrecision = await run(['verify', '/nonexistent', '--backend', 'torch', '--precision', 'fp8']);
+    expect(badPrecision.code).toBe(2);
+    expect(badPrecision.stderr).toMatch(/fp32, bf16, fp16/);
   });
 });

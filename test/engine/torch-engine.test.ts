@@ -118,6 +118,11 @@ withTorch('torch engine (real PyTorch runner)', () => {
       if (label === truth[i]) right++;
     });
     expect(right / scored).toBeGreaterThan(0.85);
+    // verify --folds: a run scored on its fold predicts those images only (RunSpec.validation).
+    const fold = await engine.createRun({ ...spec('ce#1-fold', 1, { name: 'ce', params: {} }), validation: [1] });
+    await fold.train(steps);
+    expect(await fold.predictValidation()).toEqual([pa[1]]);
+    await fold.dispose();
     const c = await engine.createRun(spec('ce#3', 3, { name: 'ce', params: {} }));
     expect(await c.train(steps.slice(0, 2))).not.toEqual(lossesA.slice(0, 2));
     await Promise.all([a, b, c, other].map((r) => r.dispose()));

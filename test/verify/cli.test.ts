@@ -82,9 +82,13 @@ describe('segloss verify', () => {
     expect(written.candidates.map((c) => c.metrics)).toEqual(report.candidates.map((c) => c.metrics));
     expect(r.stderr).toMatch(/training ce \(Cross-entropy \(baseline\)\): 12 steps/);
     expect(report.notes).toContain('using a seeded subset of 11 of 12 images (--max-images)');
-    expect(report.settings.trainImages + report.settings.valImages).toBe(11);
+    for (const fold of report.settings.folds!.assignment) expect(fold.trainImages + fold.valImageIds.length).toBe(11);
+    expect(report.settings.folds!.assignment.flatMap((f) => f.valImageIds).sort()).toEqual([...report.settings.valImageIds!].sort());
     // Object metrics for every trained candidate (pooled over its seeds: one prediction per val image and seed), and the pictures beside verification.json.
-    for (const c of report.candidates) expect(c.metrics!.objects!.counts.images).toBe(report.settings.valImages * report.settings.seeds.length);
+    // With folds (the default: 11 images -> 5 folds x 1 seed) every image is validated once per seed of its fold.
+    expect(report.settings.folds!.count).toBe(5);
+    expect(report.settings.valImages).toBe(11);
+    for (const c of report.candidates) expect(c.metrics!.objects!.counts.images).toBe(report.settings.valImages * report.settings.folds!.seedsPerFold);
     expect(report.contactSheet).toBe(join(out, 'pictures', 'contact-sheet.png'));
     for (const name of ['contact-sheet.png', 'loss-curves.png', 'loss-curves.svg', 'metrics.png', 'metrics.svg']) expect((await stat(join(out, 'pictures', name))).size).toBeGreaterThan(0);
     // The verdict at a glance (issue 21): a headline in the contract, first in report.md, which verify --out writes with report.html.
@@ -240,7 +244,7 @@ describe('segloss verify', () => {
 
   it('fits a tiny --budget on the real engine', async () => {
     const started = performance.now();
-    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '12s', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--seeds', '2', '--threads', '1', '--json']);
+    const r = await run(['verify', join(dir, 'data'), '--recommendation', recFile, '--budget', '12s', '--crop', '32', '--batch', '2', '--candidates', 'recommended,ce', '--folds', '1', '--seeds', '2', '--threads', '1', '--json']);
     const wall = (performance.now() - started) / 1000;
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as VerificationReport;

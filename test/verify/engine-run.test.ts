@@ -41,6 +41,7 @@ const settings: RunSettings = {
   candidates: ['recommended', 'ce', 'dice'],
   steps: 30,
   seeds: 1, // keeps the test short; lockstep still interleaves the three candidates' runs on one engine
+  folds: 1, // one split, as above (the CLI test trains folds on the real engine)
   seed: 3,
   cropSize: 32,
   batchSize: 4,
@@ -82,6 +83,8 @@ describe.skipIf(!torchFound)('verification on the torch engine (runs side by sid
     const first = await run();
     const second = await run();
     expect(first.backend.name).toBe('torch');
+    // verification.json names how the torch backend trained (--precision, --deterministic).
+    expect(first.backend.torch).toEqual({ precision: 'fp32', deterministic: true, dataOnDevice: true });
     for (const c of first.candidates) expect(c.status === 'eliminated' || c.stepsDone === 30).toBe(true);
     expect(second.candidates.map((c) => c.metrics?.meanDice)).toEqual(first.candidates.map((c) => c.metrics?.meanDice));
     expect(second.candidates.map((c) => c.curve)).toEqual(first.candidates.map((c) => c.curve));

@@ -145,3 +145,26 @@ describe('readRecommendationFile', () => {
     }
   });
 });
+
+describe('fold-paired comparisons in the text report', () => {
+  it('says fold-paired, shows per-fold scores, and prints a Holm-adjusted CI with its own level under the unadjusted header', async () => {
+    const { comparisonCiHeader, comparisonRows, comparisonTitle } = await import('../../src/report/verification-sections.js');
+    const report = await runOnData(tinyData(), recommendationFor(satelliteRecipe(), 3), { ...DEFAULT_RUN_SETTINGS, steps: 8, cropSize: 8, batchSize: 2, candidates: ['recommended', 'ce', 'focal'] }, { createEngine: scriptedEngine(newScriptLog()), onEvent: () => {} });
+    expect(report.settings.folds).toMatchObject({ count: 5, seedsPerFold: 1 });
+    const text = formatVerificationText(report, { color: false });
+    expect(text).toMatch(/Fold-paired comparisons/);
+    expect(text).toMatch(/Mean Dice per fold: /);
+    expect(text).toMatch(/5 folds x 1 seed/);
+    const adjusted = structuredClone(report);
+    adjusted.verdict.comparisons = [
+      { ...report.verdict.comparisons![0], ci: [0.01, 0.2], confidence: 0.990625, adjustedFor: 2, relation: 'better' },
+      { ...report.verdict.comparisons![1], ci: [-0.3, -0.1], confidence: 0.9625, relation: 'worse' },
+    ];
+    expect(comparisonTitle(adjusted)).toMatch(/^Fold-paired/);
+    expect(comparisonCiHeader(adjusted)).toBe('96.25% CI');
+    const rows = comparisonRows(adjusted);
+    expect(rows[0].ci).toBe('+0.010 to +0.200 (99.062%, Holm over 2)');
+    expect(rows[1].ci).toBe('-0.300 to -0.100');
+    expect(rows[0].seeds).toBe('5 folds');
+  });
+});

@@ -35,7 +35,8 @@ function syntheticData(): VerifyData {
   return { images, numClasses: 3, classNames: ['background', 'block', 'speck'], ignoreIndex: 255, notes: [] };
 }
 
-const base: RunSettings = { ...DEFAULT_RUN_SETTINGS, candidates: ['recommended', 'ce', 'focal', 'dice'], cropSize: 16, batchSize: 2, valFraction: 0.3 };
+// One split (--folds 1): these tests are about the seed design and lockstep; the folds have their own tests below.
+const base: RunSettings = { ...DEFAULT_RUN_SETTINGS, folds: 1, candidates: ['recommended', 'ce', 'focal', 'dice'], cropSize: 16, batchSize: 2, valFraction: 0.3 };
 const recommendation = () => recommendationFor(satelliteRecipe({ schedule: { name: 'cosine', warmupFraction: 0.1, power: null, minLrFactor: 0 } }), 3);
 const crops = (plans: { batch: unknown }[]) => plans.map((p) => JSON.stringify(p.batch));
 
@@ -337,5 +338,62 @@ describe('time budget in lockstep (fake clock: no real waiting)', () => {
     const report = await budgetRun({ time }, { steps: 12 });
     expect(report.candidates.every((c) => c.stepsDone === 12)).toBe(true);
     expect(report.settings.budgetSeconds).toBeNull();
+  });
+});
+
+describe('cross-validation folds with a scripted engine', () => {
+  /** The synthetic data with scenes: images 3j, 3j+1, 3j+2 are one group (10 groups). */
+  const grouped = (): VerifyData => {
+    const data = syntheticData();
+    return { ...data, images: data.images.map((im, k) => ({ ...im, group: `scene${Math.floor(k / 3)}` })), groupPattern: '^(scene\\d+)' };
+  };
+
+  it('the default design on 10 groups: 5 folds x 1 seed, every image validated once, a fold\'s crops from its training part only, candidates paired by fold', async () => {
+    const log = newScriptLog();
+    const data = grouped();
+    const report = await runOnData(data, recommendation(), { ...base, folds: null, seeds: null, steps: 16, seed: 2, candidates: ['recommended', 'ce'] }, { createEngine: scriptedEngine(log), onEvent: () => {} });
+    const folds = report.settings.folds!;
+    expect(folds).toMatchObject({ count: 5, seedsPerFold: 1, grouping: { rule: 'group', groups: 10, pattern: '^(scene\\d+)' } });
+    expect(folds.design).toMatch(/5 folds, every one of the 10 groups validated once; 1 seed per fold, 5 replicates/);
+    // One engine holding every image; each run predicts its fold's images only.
+    expect(log.setups).toHaveLength(1);
+    expect(log.setups[0].data.val).toHaveLength(30);
+    const runSpecs = log.specs.filter((s) => s.id !== 'calibration');
+    expect(runSpecs.map((s) => s.id)).toEqual(['recommended#2', 'recommended#3', 'recommended#4', 'recommended#5', 'recommended#6', 'ce#2', 'ce#3', 'ce#4', 'ce#5', 'ce#6']);
+    const validated = folds.assignment.flatMap((f) => f.valImageIds).sort();
+    expect(validated).toEqual(data.images.map((im) => im.id).sort());
+    expect(report.settings.valImages).toBe(30);
+    for (const [f, fold] of folds.assignment.entries()) {
+      const spec = runSpecs.find((s) => s.seed === fold.seeds[0] && s.id.startsWith('ce#'))!;
+      expect(spec.validation!.map((i) => data.images[i].id)).toEqual(fold.valImageIds);
+      // No group on both sides; the fold's crops never touch its validation images.
+      const valGroups = new Set(fold.valImageIds.map((id) => data.images.find((im) => im.id === id)!.group));
+      const cropImages = new Set(log.steps.get(`ce#${fold.seeds[0]}`)!.flatMap((s) => s.batch.crops.map((c) => c.image)));
+      for (const i of cropImages) {
+        expect(valGroups.has(data.images[i].group)).toBe(false);
+        expect(fold.valImageIds).not.toContain(data.images[i].id);
+      }
+      // Paired by fold: same seed, same crops for every candidate.
+      expect(crops(log.steps.get(`recommended#${fold.seeds[0]}`)!)).toEqual(crops(log.steps.get(`ce#${fold.seeds[0]}`)!));
+      expect(fold.trainImages + fold.valImageIds.length).toBe(30);
+      expect(f).toBe(fold.fold);
+    }
+    // Per-fold scores and a fold-paired comparison behind the verdict.
+    for (const c of report.candidates) expect(c.perFold).toHaveLength(5);
+    expect(report.verdict.comparisons![0]).toMatchObject({ unit: 'fold', seeds: 5 });
+    expect(report.verdict.comparisons![0].perFold).toHaveLength(5);
+    // Pooled metrics count every validated image once (one seed per fold).
+    expect(report.candidates[0].metrics!.objects!.counts.images).toBe(30);
+    expect(report.notes!.some((n) => /5-fold cross-validation: every one of the 30 images validated once \(6\/6\/6\/6\/6 per fold\), grouped \(10 groups/.test(n))).toBe(true);
+  });
+
+  it('--folds 3 --seeds 2: fold-major runs with their own seeds, and the verdict counts folds as the replicates', async () => {
+    const log = newScriptLog();
+    const report = await runOnData(syntheticData(), recommendation(), { ...base, folds: 3, seeds: 2, steps: 8, seed: 0, candidates: ['recommended', 'ce'], racing: false }, { createEngine: scriptedEngine(log), onEvent: () => {} });
+    expect(report.settings.seeds).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(report.settings.folds!.assignment.map((f) => f.seeds)).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(report.verdict.seeds).toBe(3);
+    expect(report.verdict.comparisons![0]).toMatchObject({ unit: 'fold', seeds: 3 });
+    expect(report.candidates[0].metrics!.objects!.counts.images).toBe(60); // 30 images x 2 seeds of their fold
   });
 });

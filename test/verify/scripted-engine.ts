@@ -68,7 +68,8 @@ export function scriptedEngine(log: ScriptLog, script: Script = {}) {
             log.predictions++;
             if (script.time) script.time.now += script.time.predictSeconds ?? 0.001;
             const miss = script.miss?.[spec.loss.name] ?? 0;
-            return setup.data.val.map((image, k) => {
+            const images = spec.validation ? spec.validation.map((i) => setup.data.val[i]) : setup.data.val;
+            return images.map((image, k) => {
               const rng = createRng(spec.seed * 1000 + k + 1);
               const out = new Uint8Array(image.labels.length);
               for (let i = 0; i < out.length; i++) {

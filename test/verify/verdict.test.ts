@@ -58,7 +58,7 @@ describe('verdict on seed-paired score tables', () => {
     // a small difference under a large seed spread: no seed count within reach is promised
     const small = decideVerdict(inputFor({ images: 20, seeds: 3, effects: { rec: 0, focal: 0 }, seedEffects: { focal: [0.16, -0.14, 0.06], rec: [0, 0, 0] }, noise: 0.02 }));
     expect(small.outcome).toBe('tied');
-    expect(small.sentence).toMatch(/more than 64 seeds would be needed to tell the sign of a 0\.0\d\d difference at this budget \(3 now\); a longer training may separate them/);
+    expect(small.sentence).toMatch(/more than 64 seeds would be needed to tell the sign of a 0\.0\d\d difference at this budget \(3 seeds now\); a longer training may separate them/);
   });
 
   it('confirmed when the recommended recipe is significantly ahead of all', () => {

@@ -7,13 +7,14 @@
  * writes for its recipe, imported by the runner as is: what verify trains is what export gives.
  * The temp folder goes at dispose, and on exit if dispose never came.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { exportSnippet } from '../../report/export/index.js';
 import type { Engine, EngineRun, EngineSetup, RunSpec, StepPlan } from '../types.js';
+import type { TorchPrecision } from '../../contracts/verification.js';
 import { buildUNet } from '../unet.js';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from './cache.js';
 import { isGpu, resolveDevices } from './devices.js';
@@ -34,8 +35,12 @@ export interface TorchSettings {
   model?: string;
   /** --model-weights: local encoder weights for an smp model (nothing downloads). */
   modelWeights?: string;
-  /** Channels-last memory format (default: on for CPU, measured faster there; see bench/train.ts). */
+  /** Channels-last memory format (default off: measured slower for this U-Net on torch 1.13 CPU; see bench/train.ts). */
   channelsLast?: boolean;
+  /** --precision fp32|bf16|fp16 (default fp32, which reproduces; fp16 needs a GPU). */
+  precision?: TorchPrecision;
+  /** --deterministic (default true): cuDNN deterministic, no autotuner. */
+  deterministic?: boolean;
   /** Environment for finding and running Python (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** The Python found already (skips the search). */
@@ -70,6 +75,11 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     : cpuLayout(resolveDevices(settings, found.probe), settings.devices !== undefined, setup.threads);
   // NCHW: channels-last was measured slower for this U-Net on torch 1.13 CPU (bench/train.ts).
   const channelsLast = settings.channelsLast ?? false;
+  const precision = settings.precision ?? 'fp32';
+  const deterministic = settings.deterministic ?? true;
+  if (precision === 'fp16' && !devices.some(isGpu)) {
+    throw new UserError('--precision fp16 needs a GPU (PyTorch\'s CPU autocast runs bf16 only)', { fix: 'use --precision bf16 or fp32 on the CPU, or --device cuda' });
+  }
 
   const folder = createCacheFolder(settings.cacheDir); // a UserError naming the folder when it cannot be made
   const processes: RunnerProcess[] = [];
@@ -94,6 +104,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   };
   const layout = unet.parameters.map(({ name, shape, offset, size }) => ({ name, shape, offset, size }));
   let parameterCount = unet.size;
+  let dataOnDevice = false;
   const details: string[] = [];
   try {
     await writeDataCache(folder, data).catch((error: unknown) => {
@@ -108,12 +119,14 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           env: settings.env,
           module: worker ? 'segloss_torch.cluster' : settings.runnerModule,
           args: worker ? ['--scheduler', settings.cluster!, '--worker', worker.address, ...(settings.cacheDir ? ['--shared'] : [])] : undefined,
+          threads: threads ?? 1,
+          oversubscribed: oversubscribed(devices, threads ?? 1),
         }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner with ${found.command}`);
         });
         processes.push(runner);
         const runnerThreads = worker ? worker.nthreads : (threads ?? null);
-        const info = await runner.request('init', { cache: folder, device, threads: runnerThreads, channelsLast, model: modelSpec }).catch((error: unknown) => {
+        const info = await runner.request('init', { cache: folder, device, threads: runnerThreads, channelsLast, precision, deterministic, model: modelSpec }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner on ${device}`);
         });
         return { runner, info };
@@ -121,6 +134,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     );
     processes.splice(0, processes.length, ...started.map((s) => s.runner));
     for (const { info } of started) details.push(String(info.device));
+    dataOnDevice = started.every(({ info }) => info.dataOnDevice === true);
     if (modelName !== 'unet') parameterCount = Number(started[0].info.parameters);
   } catch (error) {
     await shutDown();
@@ -157,9 +171,10 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
   return {
     backend: {
       name: 'torch',
-      detail: `PyTorch ${found.probe.torch} (Python ${found.probe.python}, ${found.command}) on ${where}${deviceNote}${modelName !== 'unet' ? `, model ${modelName}` : ''}${channelsLast ? ', channels-last' : ''}`,
+      detail: `PyTorch ${found.probe.torch} (Python ${found.probe.python}, ${found.command}) on ${where}${deviceNote}${modelName !== 'unet' ? `, model ${modelName}` : ''}${channelsLast ? ', channels-last' : ''}${precision !== 'fp32' ? `, ${precision} autocast` : ''}${deterministic ? '' : ', non-deterministic cuDNN'}`,
       threads: threads ?? 1,
       skipped: [],
+      torch: { precision, deterministic, dataOnDevice },
       ...(cluster
         ? {
             cluster: {
@@ -192,6 +207,8 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
         });
       runsOn.set(runner, (runsOn.get(runner) ?? 0) + 1);
       const guard = runGuard(spec.id, alive);
+      // verify --folds: this run's fold of the validation images (indices into data.val; absent = all).
+      const valImages = spec.validation ? spec.validation.map((i) => data.val[i]) : data.val;
       return {
         id: spec.id,
         async train(steps: readonly StepPlan[], signal?: AbortSignal) {
@@ -219,12 +236,12 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           guard.check();
           const out = join(folder, `pred-${index}.u8`);
           try {
-            const reply = await runner.request('predict_val', { run: runKey, out });
+            const reply = await runner.request('predict_val', { run: runKey, out, ...(spec.validation ? { indices: [...spec.validation] } : {}) });
             recoveries.push(...recoveriesIn(reply));
             const sizes = reply.sizes;
-            const expected = data.val.map((image) => [image.width, image.height]);
+            const expected = valImages.map((image) => [image.width, image.height]);
             if (!Array.isArray(sizes) || JSON.stringify(sizes) !== JSON.stringify(expected)) {
-              throw new RunnerError(`the runner's predictions are not sized as the ${data.val.length} validation images: ${JSON.stringify(sizes)?.slice(0, 200)}`, 'internal', '');
+              throw new RunnerError(`the runner's predictions are not sized as the ${valImages.length} validation images: ${JSON.stringify(sizes)?.slice(0, 200)}`, 'internal', '');
             }
             const bytes = await readFile(out);
             const total = expected.reduce((sum, [w, h]) => sum + w * h, 0);
@@ -300,6 +317,21 @@ export function cpuLayout(devices: string[], explicit: boolean, requestedThreads
     return { devices: Array.from({ length: Math.max(1, Math.floor(cores / threads)) }, () => 'cpu'), threads };
   }
   return { devices, threads: requestedThreads ?? Math.max(1, Math.floor(cores / cpuEntries)) };
+}
+
+/**
+ * Whether the runners' threads, with the work already running (the 1-minute load average, whole
+ * jobs), ask for more than the cores: then OpenMP's waiting threads must sleep
+ * (OMP_WAIT_POLICY=PASSIVE), or their spinning starves the threads that have work. Measured on 2
+ * cores: 2 processes x 2 threads took 3-12 s a step instead of 0.14-0.35 s; one process of 2
+ * threads with ~20 other jobs running took 0.45 s a step with PASSIVE, 0.8-0.9 s with a short spin
+ * (GOMP_SPINCOUNT 1000-10000) and seconds with OpenMP's default. On idle cores one process of
+ * `cores` threads ran 1.7-2.3x faster without PASSIVE (bench/train.ts). GPU runners count as one
+ * thread each: they mostly wait for the device.
+ */
+export function oversubscribed(devices: string[], threads: number, cores = availableParallelism(), load = loadavg()[0]): boolean {
+  const cpu = devices.filter((d) => !isGpu(d)).length;
+  return cpu * threads + (devices.length - cpu) + Math.floor(load) > cores;
 }
 
 /** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */

@@ -63,18 +63,24 @@ export function runnerRoot(): string {
 
 /**
  * Environment for the runner and the probe: segloss_torch importable, no .pyc written into the
- * package, and OpenMP threads that sleep instead of spin while they wait (OMP_WAIT_POLICY
- * PASSIVE, unless the user set it): on shared cores torch's spinning threads burned 30x the CPU
- * time per image (bench/train.ts).
+ * package, and OpenMP's wait policy chosen by measurement (bench/train.ts), unless the user set
+ * OMP_WAIT_POLICY: PASSIVE (waiting threads sleep) where the runners' threads and the work already
+ * running ask for more than the cores (engine.ts `oversubscribed`: spinning threads then starve the
+ * ones with work, 2-25x slower), and where a runner has one thread (no OpenMP worker waits, so it
+ * changes nothing); OpenMP's default (spin briefly, then sleep) for runners that fit idle cores,
+ * which PASSIVE slowed 1.7-2.3x (forward and backward are many short parallel regions, and each
+ * wake-up costs).
  */
-export function runnerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function runnerEnv(env: NodeJS.ProcessEnv = process.env, threads: { perProcess: number; oversubscribed: boolean } = { perProcess: 1, oversubscribed: false }): NodeJS.ProcessEnv {
   const root = runnerRoot();
+  const passive = threads.perProcess <= 1 || threads.oversubscribed;
+  const { OMP_WAIT_POLICY: given, ...rest } = env;
   return {
-    ...env,
+    ...rest,
     PYTHONPATH: env.PYTHONPATH ? `${root}${delimiter}${env.PYTHONPATH}` : root,
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
-    OMP_WAIT_POLICY: env.OMP_WAIT_POLICY ?? 'PASSIVE',
+    ...(given !== undefined ? { OMP_WAIT_POLICY: given } : passive ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}),
   };
 }
 

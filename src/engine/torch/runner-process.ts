@@ -64,11 +64,14 @@ export interface StartOptions {
   args?: string[];
   /** Default READY_TIMEOUT_MS. */
   readyTimeoutMs?: number;
+  /** torch threads of this runner, and whether all runners together ask for more than the cores (picks OMP_WAIT_POLICY, python.ts runnerEnv). */
+  threads?: number;
+  oversubscribed?: boolean;
 }
 
 export async function startRunner(options: StartOptions): Promise<RunnerProcess> {
   const child: ChildProcessWithoutNullStreams = spawn(options.python, ['-u', '-m', options.module ?? 'segloss_torch', ...(options.args ?? [])], {
-    env: runnerEnv(options.env),
+    env: runnerEnv(options.env, { perProcess: options.threads ?? 1, oversubscribed: options.oversubscribed ?? false }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerScript } from '../../../src/common/workers.js';
+import { piscinaWorker } from '../../../src/common/workers.js';
 import type { DatasetProfile } from '../../../src/contracts/profile.js';
 import type { VerificationReport } from '../../../src/contracts/verification.js';
 import { readCocoDataset } from '../../../src/dataset/formats/readers/coco.js';
@@ -120,8 +120,8 @@ describe('profiler worker threads', () => {
     const context = { numClasses: 4, ignoreIndex: IGNORE, colormap: null, numClassesSource: null };
     const measure = { ignoreIndex: IGNORE, numClasses: 4, boundary: DEFAULT_BOUNDARY_OPTIONS };
     const inline = await Promise.all(located.pairs.map((pair) => measurePair(pair, context, measure)));
-    const { filename, execArgv } = workerScript(new URL('../../../src/profiler/index.ts', import.meta.url).href, './worker');
-    const pool = new Piscina({ filename, execArgv, workerData: { context, measure }, minThreads: 2, maxThreads: 2 });
+    const { filename, workerData } = piscinaWorker(new URL('../../../src/profiler/index.ts', import.meta.url).href, './worker', { context, measure });
+    const pool = new Piscina({ filename, workerData, minThreads: 2, maxThreads: 2 });
     try {
       const pooled = (await Promise.all(located.pairs.map((pair) => pool.run(pair)))) as PairResult[];
       expect(pooled.every((r) => r.ok)).toBe(true);
