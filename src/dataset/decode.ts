@@ -287,7 +287,7 @@ async function readStoredLabelsUnguarded(path: string, context: DecodeContext): 
 }
 
 /** Stored values -> class ids through the label convention; a value the label map rejects is the pair's problem. */
-function classIdsOf(path: string, stored: Uint8Array | Uint16Array, context: DecodeContext): Uint8Array | Uint16Array {
+export function classIdsOf(path: string, stored: Uint8Array | Uint16Array, context: DecodeContext): Uint8Array | Uint16Array {
   const convention = context.labels;
   if (!convention || mapsNothing(convention)) return stored;
   const { labels, rejected } = applyLabelConvention(stored, convention, context.ignoreIndex);

@@ -8,7 +8,7 @@
  * MR per case; a per-case percentile window does both jobs without a dataset-wide pass, and verify
  * then z-scores every channel over the training slices. Only one case is held at a time.
  */
-import { checkLabels, readBytes, type DecodeContext } from './decode.js';
+import { checkLabels, classIdsOf, readBytes, type DecodeContext } from './decode.js';
 import { DEFAULT_MAX_PIXELS } from './limits.js';
 import { decodeNifti, isNiftiPath, labelVolume, scaledIntensities, type VoxelArray } from './nifti.js';
 import { PairProblem, type DatasetPair } from './types.js';
@@ -116,7 +116,8 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
 export async function decodeVolumePair(pair: DatasetPair, context: DecodeContext): Promise<DecodedVolume> {
   const maxVoxels = context.maxPixels ?? DEFAULT_MAX_PIXELS;
   const labelFile = decodeNifti(pair.maskPath, await readBytes(pair.maskPath, 'mask', maxVoxels), maxVoxels);
-  const labels = labelVolume(pair.maskPath, labelFile);
+  // Stored ids through the label convention (--label-map, --reduce-zero-label, ...), as for masks.
+  const labels = classIdsOf(pair.maskPath, labelVolume(pair.maskPath, labelFile), context);
   const maxLabel = checkLabels(pair.maskPath, labels, context);
   const channelPaths = pair.imagePaths ?? (pair.imagePath ? [pair.imagePath] : []);
   let channels: Uint8Array[] | null = null;
