@@ -206,3 +206,12 @@ export interface DatasetProfile {
   /** Seconds spent, for the record. */
   elapsedSeconds: number;
 }
+
+/**
+ * The profile's background class id; -1 when it has none (profiles before the field: class 0).
+ * Here, beside the contract, so that the rules and the text views read it without loading the profiler.
+ */
+export function backgroundIdOf(profile: Pick<DatasetProfile, 'dataset'>): number {
+  const background = profile.dataset.background;
+  return background === undefined ? 0 : (background ?? -1);
+}

@@ -5,7 +5,7 @@
  * (also on a profile.json read back) say the same thing.
  */
 import { UserError } from '../common/errors.js';
-import type { DatasetProfile } from '../contracts/profile.js';
+import { backgroundIdOf, type DatasetProfile } from '../contracts/profile.js';
 
 /** Ids in use from which instance-like ids are worth a warning. */
 export const INSTANCE_LIKE_MIN_IDS = 32;
@@ -88,11 +88,7 @@ export function classIdWarnings(profile: DatasetProfile): string[] {
   return warnings;
 }
 
-/** The profile's background class id; -1 when it has none (profiles before the field: class 0). */
-export function backgroundIdOf(profile: DatasetProfile): number {
-  const background = profile.dataset.background;
-  return background === undefined ? 0 : (background ?? -1);
-}
+export { backgroundIdOf };
 
 /** How the masks' values were read (0/255 as binary, label maps, ...): notes for the headline. */
 export function labelNotes(profile: DatasetProfile): string[] {

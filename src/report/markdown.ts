@@ -13,7 +13,7 @@ import type { CandidateResult, MetricWithCI, VerificationReport } from '../contr
 import { formatDuration, formatMetric, formatNumber, formatShare } from '../ui/format.js';
 import { conditionText, traceByStep } from '../ui/views/reasoning-lines.js';
 import { objectComparisonSentences } from '../metrics/object-comparison.js';
-import { backgroundIdOf } from '../profiler/profile-checks.js';
+import { backgroundIdOf } from '../contracts/profile.js';
 import { bold, code, link, toMarkdown, type Block, type Inline, type Rich } from './document.js';
 import { headlineOf, sentenceLines } from './headline.js';
 import { objectMetricRows, OBJECT_ROWS_KEY } from './object-rows.js';

@@ -29,7 +29,7 @@ import {
   type RecipeDraft,
 } from './recipe-draft.js';
 import type { AlternativeSpec, ConditionNode, ConditionTree, LeafCondition, RuleEffect, RuleSpec } from './rule-types.js';
-import { backgroundIdOf } from '../profiler/profile-checks.js';
+import { backgroundIdOf } from '../contracts/profile.js';
 import { leafConditions } from './validate.js';
 
 export interface RecommendOptions {

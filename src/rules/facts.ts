@@ -5,7 +5,7 @@
 import type { DatasetProfile, Interval, ProfileAggregates } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
 import { LOSS_NAMES } from '../contracts/losses.js';
-import { backgroundIdOf } from '../profiler/profile-checks.js';
+import { backgroundIdOf } from '../contracts/profile.js';
 
 export type FactValue = number | string | boolean | null;
 export type FactType = 'number' | 'string' | 'boolean';
