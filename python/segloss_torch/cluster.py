@@ -407,30 +407,9 @@ class Bridge:
             pass
 
 
-def read_commands(stream, commands, bridge):
-    try:
-        for line in stream:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                message = json.loads(line)
-            except ValueError:
-                sys.stderr.write("segloss cluster: ignoring a line that is not JSON: %r\n" % line[:200])
-                continue
-            if not isinstance(message, dict):
-                continue
-            if message.get("cmd") == "abort":
-                bridge.abort(message.get("target"))
-                continue
-            commands.put(message)
-    except Exception as error:
-        sys.stderr.write("segloss cluster: stopped reading commands: %s: %s\n" % (type(error).__name__, error))
-    finally:
-        commands.put(None)
-
-
 def serve(address, worker, shared):
+    from .runner import read_commands  # the runner's reader thread (imports torch: not needed by --probe)
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
     sys.stdout = sys.stderr
@@ -439,7 +418,7 @@ def serve(address, worker, shared):
     try:
         bridge.start_actor()
         commands = queue.Queue()
-        threading.Thread(target=read_commands, args=(sys.stdin, commands, bridge), daemon=True).start()
+        threading.Thread(target=read_commands, args=(sys.stdin, commands, bridge.abort, lambda: None, "cluster"), daemon=True).start()
         import torch  # the bridge reports the worker's torch below; importing it here keeps versions honest
 
         bridge.reply({"ready": True, "torch": torch.__version__, "pid": os.getpid(), "worker": worker})

@@ -316,11 +316,11 @@ def error_kind(error):
     return "internal"
 
 
-def read_commands(stream, commands, runner):
-    """Reader thread: queues commands; `abort` takes effect at once (the main thread may be training).
-
-    Whatever a line holds, the thread goes on, and when the stream ends or cannot be read it tells
-    the main thread (a None command), which would otherwise wait for a command forever.
+def read_commands(stream, commands, on_abort, on_end, who="runner"):
+    """Reader thread: queues commands; `abort` is handed to `on_abort` at once (the main thread may
+    be training). Whatever a line holds, the thread goes on, and when the stream ends or cannot be
+    read it calls `on_end` and tells the main thread (a None command), which would otherwise wait
+    for a command forever. Shared by the runner and the Dask bridge (cluster.py).
     """
     try:
         for line in stream:
@@ -330,22 +330,34 @@ def read_commands(stream, commands, runner):
             try:
                 message = json.loads(line)
             except ValueError:
-                sys.stderr.write("segloss runner: ignoring a line that is not JSON: %r\n" % line[:200])
+                sys.stderr.write("segloss %s: ignoring a line that is not JSON: %r\n" % (who, line[:200]))
                 continue
             if not isinstance(message, dict):
-                sys.stderr.write("segloss runner: ignoring a JSON line that is not an object: %r\n" % line[:200])
+                sys.stderr.write("segloss %s: ignoring a JSON line that is not an object: %r\n" % (who, line[:200]))
                 continue
             if message.get("cmd") == "abort":
-                with runner.lock:
-                    runner.aborted.add(message.get("target"))
+                on_abort(message.get("target"))
                 continue
             commands.put(message)
     except Exception as error:  # an unreadable stream (bad UTF-8, a closed pipe): end like EOF
-        sys.stderr.write("segloss runner: stopped reading commands: %s: %s\n" % (type(error).__name__, error))
+        sys.stderr.write("segloss %s: stopped reading commands: %s: %s\n" % (who, type(error).__name__, error))
     finally:
+        on_end()
+        commands.put(None)
+
+
+def reader_callbacks(runner):
+    """The runner's abort (a target to stop before its next step) and end of input (stop training)."""
+
+    def on_abort(target):
+        with runner.lock:
+            runner.aborted.add(target)
+
+    def on_end():
         with runner.lock:
             runner.closed = True
-        commands.put(None)
+
+    return on_abort, on_end
 
 
 def main():
@@ -354,7 +366,7 @@ def main():
     sys.stdout = sys.stderr  # a stray print (a snippet, a library) must not corrupt the protocol
     runner = Runner(protocol)
     commands = queue.Queue()
-    threading.Thread(target=read_commands, args=(sys.stdin, commands, runner), daemon=True).start()
+    threading.Thread(target=read_commands, args=(sys.stdin, commands, *reader_callbacks(runner)), daemon=True).start()
     try:
         serve(runner, commands, protocol)
     finally:
