@@ -2,9 +2,9 @@
  * Loads the built-in rule files (top-level rules/) and the user's --rules files, validates each,
  * and merges them: a rule in a later file replaces an earlier rule of the same name.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFolder } from '../common/package-folder.js';
 import { UserError } from '../common/errors.js';
 import { readBoundedTextFile } from '../common/input-file.js';
 import { RULE_FILE_LIMITS, type RuleSpec } from './rule-types.js';
@@ -30,14 +30,7 @@ export interface RuleSet {
 
 /** The packaged rules/ folder: two levels up from src/rules, three from dist/src/rules. */
 export function builtInRulesDir(): string {
-  for (const relativePath of ['../../rules', '../../../rules']) {
-    const dir = fileURLToPath(new URL(relativePath, import.meta.url));
-    if (existsSync(join(dir, 'flowchart.json'))) return dir;
-  }
-  throw new UserError('the built-in rules/ folder is missing from this installation', {
-    fix: 'reinstall segloss (the package ships rules/*.json)',
-    exitCode: 1,
-  });
+  return packageFolder(import.meta.url, 2, 'rules', 'flowchart.json');
 }
 
 /** A short name for a file: relative to the package for built-ins, as given for user files. */

@@ -3,9 +3,9 @@
  * files, each validated, merged by name (a later file replaces an earlier format of the same
  * name), as rule files are.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFolder } from '../../common/package-folder.js';
 import { UserError } from '../../common/errors.js';
 import { readBoundedTextFile } from '../../common/input-file.js';
 import { FORMAT_FILE_LIMITS, type FormatSpec } from './schema.js';
@@ -27,11 +27,7 @@ export interface FormatCatalogue {
 
 /** The packaged formats/ folder: three levels up from src/dataset/formats, four from dist/src/dataset/formats. */
 export function builtInFormatsDir(): string {
-  for (const relativePath of ['../../../formats', '../../../../formats']) {
-    const dir = fileURLToPath(new URL(relativePath, import.meta.url));
-    if (existsSync(join(dir, 'segloss.json'))) return dir;
-  }
-  throw new UserError('the built-in formats/ folder is missing from this installation', { fix: 'reinstall segloss (the package ships formats/*.json)', exitCode: 1 });
+  return packageFolder(import.meta.url, 3, 'formats', 'segloss.json');
 }
 
 async function readFormatFile(path: string, shown: string): Promise<FormatSpec> {
