@@ -276,6 +276,7 @@ class Bridge:
         self.shared = shared
         self.out = out
         self.actor = None
+        self.folder = None
         self.dead = set()
         self.init_message = None
         self.init_files = {}
@@ -292,6 +293,8 @@ class Bridge:
     def start_actor(self):
         future = self.client.submit(RunnerActor, workers=[self.worker], allow_other_workers=False, actor=True, pure=False)
         self.actor = future.result()
+        # The actor's private folder, asked once: commands without files then cost one call, not two.
+        self.folder = self.call("put_files", {})
 
     def call(self, method, *args):
         try:
@@ -323,7 +326,7 @@ class Bridge:
             if record["state"] is not None:
                 self.call("restore", run_id, record["state"])
             for train in record["since"]:
-                result, _ = self.run_on_actor(train, {})
+                result = self.run_on_actor(train, {})
                 if not result["reply"].get("ok"):
                     raise RuntimeError("replaying run %s on %s failed: %s" % (run_id, self.worker, result["reply"].get("error")))
 
@@ -346,8 +349,10 @@ class Bridge:
         return files
 
     def run_on_actor(self, message, files):
-        """Sends the files, rewrites local paths to the worker's, runs the command; returns the result and the worker folder."""
-        folder = self.call("put_files", files) if files or not self.shared else None
+        """Sends the files (if any), rewrites local paths to the worker's folder, runs the command."""
+        if files:
+            self.call("put_files", files)
+        folder = self.folder
         remote = dict(message)
         if not self.shared:
             if message.get("cmd") == "init":
@@ -358,13 +363,13 @@ class Bridge:
             for key in PATH_OUTPUTS:
                 if message.get(key):
                     remote[key] = os.path.join(folder, "out/" + key)
-        return self.call("handle", remote), folder
+        return self.call("handle", remote)
 
     def execute(self, message):
         files = self.local_files(message)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                result, _ = self.run_on_actor(message, files)
+                result = self.run_on_actor(message, files)
                 reply = result["reply"]
                 if reply.get("ok"):
                     self.after(message, files, reply)
