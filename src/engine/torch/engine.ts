@@ -7,7 +7,8 @@
  * writes for its recipe, imported by the runner as is: what verify trains is what export gives.
  * The temp folder goes at dispose, and on exit if dispose never came.
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { measureBusyCores } from './busy-cores.js';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,6 +111,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
     await writeDataCache(folder, data).catch((error: unknown) => {
       throw cacheWriteError(folder, error);
     });
+    const crowded = cluster ? false : await oversubscribedNow(devices, threads ?? 1);
     const started = await Promise.all(
       devices.map(async (device, index) => {
         const worker = cluster?.workers[index];
@@ -120,7 +122,7 @@ export async function createTorchEngine(setup: EngineSetup): Promise<Engine> {
           module: worker ? 'segloss_torch.cluster' : settings.runnerModule,
           args: worker ? ['--scheduler', settings.cluster!, '--worker', worker.address, ...(settings.cacheDir ? ['--shared'] : [])] : undefined,
           threads: threads ?? 1,
-          oversubscribed: oversubscribed(devices, threads ?? 1),
+          oversubscribed: crowded,
         }).catch((error: unknown) => {
           throw explainRunnerError(error, `starting the PyTorch runner with ${found.command}`);
         });
@@ -320,18 +322,27 @@ export function cpuLayout(devices: string[], explicit: boolean, requestedThreads
 }
 
 /**
- * Whether the runners' threads, with the work already running (the 1-minute load average, whole
- * jobs), ask for more than the cores: then OpenMP's waiting threads must sleep
- * (OMP_WAIT_POLICY=PASSIVE), or their spinning starves the threads that have work. Measured on 2
- * cores: 2 processes x 2 threads took 3-12 s a step instead of 0.14-0.35 s; one process of 2
- * threads with ~20 other jobs running took 0.45 s a step with PASSIVE, 0.8-0.9 s with a short spin
- * (GOMP_SPINCOUNT 1000-10000) and seconds with OpenMP's default. On idle cores one process of
- * `cores` threads ran 1.7-2.3x faster without PASSIVE (bench/train.ts). GPU runners count as one
- * thread each: they mostly wait for the device.
+ * Whether the runners' threads, with the work already running (`busy`: cores busy now, measured by
+ * busy-cores.ts just before the runners start), ask for more than the cores: then OpenMP's waiting
+ * threads must sleep (OMP_WAIT_POLICY=PASSIVE), or their spinning starves the threads that have
+ * work. Measured on 2 cores: 2 processes x 2 threads took 3-12 s a step instead of 0.14-0.35 s; one
+ * process of 2 threads with ~20 other jobs running took 0.45 s a step with PASSIVE, 0.8-0.9 s with
+ * a short spin (GOMP_SPINCOUNT 1000-10000) and seconds with OpenMP's default. On idle cores one
+ * process of `cores` threads ran 1.5-2.3x faster without PASSIVE (bench/train.ts). A core counts as
+ * busy from half its time on (a rounding of the measured fraction). GPU runners count as one thread
+ * each: they mostly wait for the device.
  */
-export function oversubscribed(devices: string[], threads: number, cores = availableParallelism(), load = loadavg()[0]): boolean {
+export function oversubscribed(devices: string[], threads: number, cores = availableParallelism(), busy = 0): boolean {
   const cpu = devices.filter((d) => !isGpu(d)).length;
-  return cpu * threads + (devices.length - cpu) + Math.floor(load) > cores;
+  return cpu * threads + (devices.length - cpu) + Math.round(busy) > cores;
+}
+
+/** `oversubscribed` with the busy cores measured now; no measurement when the answer cannot depend on it. */
+export async function oversubscribedNow(devices: string[], threads: number, cores = availableParallelism()): Promise<boolean> {
+  if (oversubscribed(devices, threads, cores, 0)) return true;
+  const cpu = devices.filter((d) => !isGpu(d)).length;
+  if (cpu === 0 || threads <= 1) return false; // single-thread runners wait passively anyway (python.ts runnerEnv)
+  return oversubscribed(devices, threads, cores, await measureBusyCores());
 }
 
 /** A step as the runner reads it: crops as [image, x0, y0, flipX, flipY]. */
