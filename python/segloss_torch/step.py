@@ -127,6 +127,18 @@ class DeviceGuard:
         self.host_before = []
 
 
+def gradient_norm(run, max_norm):
+    """The gradients' 2-norm, clipping them to `max_norm` when the recipe clips (the snippet's
+    clip_grad_norm_, exactly); without clipping only the norm is needed (for the finiteness check),
+    and one fused _foreach_norm costs a third of clip_grad_norm_'s per-parameter loop."""
+    if max_norm != float("inf") or not hasattr(torch, "_foreach_norm"):
+        return torch.nn.utils.clip_grad_norm_(run.parameters, max_norm=max_norm)
+    grads = [p.grad for p in run.parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros((), device=run.parameters[0].device if run.parameters else None)
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
 def train_round(run, steps, cutter, options, is_aborted, timing=False):
     """Trains `steps` ([{crops, size, lr, progress}]); returns (losses as floats or NaN, aborted, phase seconds)."""
     device = options["device"]
@@ -172,7 +184,7 @@ def _step(run, step, cutter, options, timer):
         timer.add("backward", forward_end, backward_end)
         # As the snippet's train_step (clip_grad_norm_ when the recipe clips); the norm is checked
         # either way, as the TypeScript engine does, so a non-finite gradient never reaches the weights.
-        norm = torch.nn.utils.clip_grad_norm_(run.parameters, max_norm=max_norm)
+        norm = gradient_norm(run, max_norm)
         if not math.isfinite(float(norm)):
             return float("nan")
         optimizer_start = timer.mark()
@@ -185,7 +197,7 @@ def _step(run, step, cutter, options, timer):
     timer.add("backward", forward_end, backward_end)
     if scaler is not None:
         scaler.unscale_(run.optimizer)
-    norm = torch.nn.utils.clip_grad_norm_(run.parameters, max_norm=max_norm)
+    norm = gradient_norm(run, max_norm)
     ok = torch.isfinite(loss.detach())
     if scaler is None:
         ok = ok & torch.isfinite(norm)  # with a scaler, an overflowing step is the scaler's to skip
