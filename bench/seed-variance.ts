@@ -8,7 +8,11 @@
  *  - p of "all pair differences have the same variance" (sphericity), from the max/min ratio of the
  *    pair variances against a parametric bootstrap of equal-variance tables;
  *  - simulated A/A with those sds and 3 seeds: how often the pooled and the seed-paired t intervals
- *    at 97.5% call a candidate different from the recommended (nominal 2.5%).
+ *    at 97.5% call a candidate different from the recommended (nominal 2.5%);
+ *  - the same at --replicates R (5: verify's default design, issue 22) for the paired t and for a
+ *    moderated t (partial pooling, Smyth 2004's limma form: each comparison's paired variance shrunk
+ *    towards the mean of all comparisons' with d0 prior degrees of freedom, df = d0 + R - 1), at
+ *    d0 = R - 1 and d0 = 4(R - 1); and the critical t each needs (what a smaller one would buy).
  *   npm run bench:seed-variance [-- --kind rare] [-- --sample-seed 2] [-- --images 160] [-- --seeds 10]
  *     [-- --steps 1280] [-- --keep FILE (the run's verification.json)] | [-- --from FILE (analyse a kept run)]
  * Takes ~25 min at the defaults on two cores (torch); --from is instant. The run behind the numbers
@@ -40,6 +44,8 @@ const config = {
   size: Number(value('size', '256')),
   seeds: Number(value('seeds', '10')),
   steps: Number(value('steps', '1280')),
+  /** Replicates of the moderated-t columns (verify's default design: 5 folds x 1 seed). */
+  replicates: Number(value('replicates', '5')),
 };
 const VERDICT_CONFIDENCE = 0.975;
 const AA_SEEDS = 3;
@@ -117,6 +123,35 @@ function simulateAA(sds: number[], trials = 20000): { pooled: number[]; paired: 
   return { pooled: pooled.map((n) => n / trials), paired: paired.map((n) => n / trials) };
 }
 
+/**
+ * A/A at `replicates` replicates with per-candidate sds (first = recommended): the share of
+ * comparisons with the recommended that the paired t and the moderated t (prior df d0 for each of
+ * `priorDfs`) call different at 97.5%, per candidate (nominal 2.5%).
+ */
+export function simulateModerated(sds: number[], replicates: number, priorDfs: number[], trials = 20000): { paired: number[]; moderated: number[][] } {
+  const k = sds.length;
+  const d = replicates - 1;
+  const tPaired = tQuantile(1 - (1 - VERDICT_CONFIDENCE) / 2, d);
+  const tModerated = priorDfs.map((d0) => tQuantile(1 - (1 - VERDICT_CONFIDENCE) / 2, d0 + d));
+  const paired = new Array<number>(k).fill(0);
+  const moderated = priorDfs.map(() => new Array<number>(k).fill(0));
+  for (let t = 0; t < trials; t++) {
+    const y = sds.map((sd) => Array.from({ length: replicates }, () => sd * normal()));
+    const diffs = y.slice(1).map((row) => row.map((v, s) => v - y[0][s]));
+    const variances = diffs.map(variance);
+    const prior = mean(variances);
+    diffs.forEach((diff, i) => {
+      const m = Math.abs(mean(diff));
+      if (m > tPaired * Math.sqrt(variances[i] / replicates)) paired[i + 1]++;
+      priorDfs.forEach((d0, j) => {
+        const shrunk = (d0 * prior + d * variances[i]) / (d0 + d);
+        if (m > tModerated[j] * Math.sqrt(shrunk / replicates)) moderated[j][i + 1]++;
+      });
+    });
+  }
+  return { paired: paired.map((n) => n / trials), moderated: moderated.map((row) => row.map((n) => n / trials)) };
+}
+
 async function main(): Promise<void> {
   const report = await loadOrRun();
   const candidates = report.candidates.filter((c) => c.curve?.length && c.curve.every((p) => p.perSeedMeanDice?.length));
@@ -137,6 +172,16 @@ async function main(): Promise<void> {
       const pairSd = i === 0 ? '-' : Math.sqrt(variance(y[i].map((v, s) => v - y[0][s]))).toFixed(4);
       lines.push([c.id.padEnd(20), mean(y[i]).toFixed(3).padEnd(9), sds[i].toFixed(4).padEnd(7), pairSd.padEnd(16), (i === 0 ? '-' : pct(aa.pooled[i])).padEnd(10), i === 0 ? '-' : pct(aa.paired[i])].join('  '));
     });
+    const R = config.replicates;
+    const priorDfs = [R - 1, 4 * (R - 1)];
+    const mod = simulateModerated(sds, R, priorDfs);
+    const critical = (df: number) => tQuantile(1 - (1 - VERDICT_CONFIDENCE) / 2, df).toFixed(2);
+    lines.push(`  at ${R} replicates: A/A paired t (critical t ${critical(R - 1)}) | moderated t d0=${priorDfs[0]} (${critical(priorDfs[0] + R - 1)}) | d0=${priorDfs[1]} (${critical(priorDfs[1] + R - 1)})`);
+    ordered.forEach((c, i) => {
+      if (i > 0) lines.push(`  ${c.id.padEnd(20)}  ${pct(mod.paired[i]).padEnd(6)} | ${pct(mod.moderated[0][i]).padEnd(6)} | ${pct(mod.moderated[1][i])}`);
+    });
+    const worst = (row: number[]) => pct(Math.max(...row.slice(1)));
+    lines.push(`  worst comparison: paired ${worst(mod.paired)}, moderated d0=${priorDfs[0]} ${worst(mod.moderated[0])}, d0=${priorDfs[1]} ${worst(mod.moderated[1])} (nominal 2.5%)`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

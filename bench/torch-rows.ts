@@ -174,29 +174,34 @@ export async function measureTorchRows(options: { found: FoundPython; cores: num
   const specs = torchRowSpecs(cores, cuda);
   const folder = createCacheFolder();
   const rows: RunnerRow[] = [];
-  const plains: Array<{ device: string; loop: Awaited<ReturnType<typeof startPlainLoop>> }> = [];
+  // 'cpu-procs': `cores` plain loops of one thread each, timed together: the ceiling of the engine's
+  // CPU default (one single-thread runner per core), so its ratio says what "2 procs" can reach here.
+  const plains: Array<{ device: string; loops: Array<Awaited<ReturnType<typeof startPlainLoop>>> }> = [];
   const results: TorchRowResult[] = [];
   try {
     await writeDataCache(folder, torchData());
     const weights = buildUNet({ numClasses, inputChannels: 3, depth: 3, baseWidth: 16, seed: 1 }).initialWeights();
     await writeFile(join(folder, 'w.f32'), new Uint8Array(weights.buffer));
     await writeFile(join(folder, 'loss.py'), exportSnippet({ recipe: benchRecipe, provenance: 'bench', numClasses, classNames: null, ignoreIndex: null, notes: [] }, 'pytorch'));
-    plains.push({ device: 'cpu', loop: await startPlainLoop(found.command, cores, 'cpu', false) });
-    plains.push({ device: 'cpu-passive', loop: await startPlainLoop(found.command, cores, 'cpu', true) });
-    if (cuda) plains.push({ device: 'cuda', loop: await startPlainLoop(found.command, 1, 'cuda', false) });
+    plains.push({ device: 'cpu', loops: [await startPlainLoop(found.command, cores, 'cpu', false)] });
+    plains.push({ device: 'cpu-passive', loops: [await startPlainLoop(found.command, cores, 'cpu', true)] });
+    if (cores > 1) plains.push({ device: 'cpu-procs', loops: await Promise.all(Array.from({ length: cores }, () => startPlainLoop(found.command, 1, 'cpu', true))) });
+    if (cuda) plains.push({ device: 'cuda', loops: [await startPlainLoop(found.command, 1, 'cuda', false)] });
     for (const spec of specs) rows.push(await startRunnerRow(spec, found, folder, cores, log));
     for (const size of options.sizes) {
-      const plainLabel = (device: string) => (device === 'cuda' ? `${PLAIN} cuda` : `${PLAIN} threads=${cores}${device === 'cpu-passive' ? ' OMP_WAIT_POLICY=PASSIVE' : ''}`);
+      const plainLabel = (device: string) =>
+        device === 'cuda' ? `${PLAIN} cuda` : device === 'cpu-procs' ? `${PLAIN} ${cores} procs x1 thread` : `${PLAIN} threads=${cores}${device === 'cpu-passive' ? ' OMP_WAIT_POLICY=PASSIVE' : ''}`;
       const samples = new Map<string, { ips: number[]; ratio: number[]; share: number[] }>();
       const sample = (label: string) => samples.get(label) ?? samples.set(label, { ips: [], ratio: [], share: [] }).get(label)!;
       // Warm-up: every process runs two steps at this size (allocator, first-call costs).
-      for (const p of plains) await p.loop.run(size, batch, 2);
+      for (const p of plains) await Promise.all(p.loops.map((loop) => loop.run(size, batch, 2)));
       for (const row of rows) await timeRunnerRow(row, size, batch, 2, 1);
       for (let round = 0; round < rounds; round++) {
         const plainNow = new Map<string, number>();
         const timePlain = async (device: string) => {
-          const loop = plains.find((p) => p.device === device)!.loop;
-          const ips = (steps * batch) / (await loop.run(size, batch, steps));
+          const { loops } = plains.find((p) => p.device === device)!;
+          // Several loops run at once; their images over the slowest one's own loop time.
+          const ips = (loops.length * steps * batch) / Math.max(...(await Promise.all(loops.map((loop) => loop.run(size, batch, steps)))));
           plainNow.set(device, ips);
           sample(plainLabel(device)).ips.push(ips);
         };
@@ -226,7 +231,7 @@ export async function measureTorchRows(options: { found: FoundPython; cores: num
       }
     }
   } finally {
-    for (const p of plains) p.loop.close();
+    for (const p of plains) for (const loop of p.loops) loop.close();
     await Promise.all(rows.flatMap((row) => row.runners.map((r) => r.close())));
     removeCacheFolder(folder);
   }

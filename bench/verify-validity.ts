@@ -15,13 +15,15 @@
  *      foreground weighted down 100x, a loss blind to the rarest class, a stalled learning rate)
  *      entered as the recommended recipe against the usual baselines at the quick budget; the share
  *      called "beaten" (power) is printed beside the A/A share (false positives).
+ *  (d) `--parts mdd`: the smallest detectable difference of K folds x 1 seed against one split x K
+ *      seeds at equal steps (--mdd-steps) and equal runs (K = --folds, 5 by default).
  * It prints one table (and, with --json, the rows as JSON). It takes long: hours at the defaults
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
  *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
  *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
  *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth,positive] [-- --plants foreground-down,blind-rarest,stalled-lr]
- *     [-- --positive-runs 1] [-- --folds K] [-- --seeds S] [-- --json]
+ *     [-- --positive-runs 1] [-- --folds K] [-- --seeds S] [-- --mdd-steps 150] [-- --json]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,7 +67,9 @@ const config = {
   aaBudgetSeconds: parseBudget(value('aa-budget', smoke ? '45s' : '2m')),
   longMultiplier: Number(value('long-multiplier', smoke ? '2' : '10')),
   longSeeds: Number(value('long-seeds', smoke ? '3' : '5')),
-  /** Which parts to run: `aa` (the A/A runs), `truth` (quick verdict vs long runs), `positive` (planted bad recipes); aa and truth by default. */
+  /** Steps of each run in the `mdd` part (folds and one split at equal steps and equal runs). */
+  mddSteps: Number(value('mdd-steps', smoke ? '20' : '150')),
+  /** Which parts to run: `aa` (the A/A runs), `truth` (quick verdict vs long runs), `positive` (planted bad recipes), `mdd` (smallest detectable difference: folds vs one split); aa and truth by default. */
   parts: new Set(value('parts', 'aa,truth').split(',')),
   /** Keep every quick and long run's verification.json here (for offline analysis of the seed tables); none by default. */
   keep: value('keep', ''),
@@ -153,6 +157,7 @@ async function benchDataset(kind: Kind, seed: number, dir: string): Promise<Row[
   const truth = config.parts.has('truth') ? await truthPart(data, recommendation) : [EMPTY_TRUTH];
   const aa = config.parts.has('aa') ? await aaPart(data, recommendation) : { directional: 0, runs: 0 };
   const positive = config.parts.has('positive') ? await positivePart(data, recommendation) : { beaten: 0, runs: 0 };
+  if (config.parts.has('mdd')) mddRows.push({ dataset: name, ...(await mddPart(data, recommendation)) });
   // The A/A and positive counts go on the dataset's first row only (the totals add rows up).
   return truth.map((t, i) => ({ dataset: name, ...t, aaDirectional: i === 0 ? aa.directional : 0, aaRuns: i === 0 ? aa.runs : 0, positiveBeaten: i === 0 ? positive.beaten : 0, positiveRuns: i === 0 ? positive.runs : 0 }));
 }
@@ -282,6 +287,35 @@ async function positivePart(data: VerifyData, recommendation: Recommendation): P
   return { beaten, runs };
 }
 
+interface MddRow { dataset: string; steps: number; foldsMdd: number | null; splitMdd: number | null; splitValImages: number; splitSaid: string }
+const mddRows: MddRow[] = [];
+
+/**
+ * (d) issue 22: the smallest detectable difference of K folds x 1 seed against one split x K seeds,
+ * at equal steps (--mdd-steps) and equal runs (K replicates each, the same candidates): what folds
+ * buy on a dataset whose single split validates few images ("the validation set is the limit").
+ */
+async function mddPart(data: VerifyData, recommendation: Recommendation): Promise<Omit<MddRow, 'dataset'>> {
+  const k = config.folds && config.folds > 1 ? config.folds : 5;
+  const steps = config.mddSteps;
+  const folds = await runOnData(data, recommendation, settings({ steps, folds: k, seeds: 1, racing: false }), quiet);
+  await keep(folds, `mdd-folds${k}`);
+  const split = await runOnData(data, recommendation, settings({ steps, folds: 1, seeds: k, racing: false }), quiet);
+  await keep(split, `mdd-split${k}`);
+  const limit = [split.verdict.sentence, ...(split.verdict.details ?? [])].find((line) => /validation set is the limit/.test(line)) ?? '';
+  const row = { steps, foldsMdd: folds.verdict.minimumDetectableDifference ?? null, splitMdd: split.verdict.minimumDetectableDifference ?? null, splitValImages: split.settings.valImages ?? 0, splitSaid: limit ? 'validation set is the limit' : '-' };
+  log(`  mdd at ${steps} steps: ${k} folds x 1 seed ${row.foldsMdd?.toFixed(3) ?? '-'}, one split x ${k} seeds ${row.splitMdd?.toFixed(3) ?? '-'} (${row.splitValImages} validation images${limit ? '; it says the validation set is the limit' : ''})`);
+  return row;
+}
+
+function mddTable(rows: MddRow[]): string {
+  const lines = rows.map((r) => {
+    const lower = r.foldsMdd !== null && r.splitMdd !== null && r.splitMdd > 0 ? `${((1 - r.foldsMdd / r.splitMdd) * 100).toFixed(0)}%` : '-';
+    return `${r.dataset}  ${r.steps} steps  folds ${r.foldsMdd?.toFixed(3) ?? '-'}  one split ${r.splitMdd?.toFixed(3) ?? '-'} (${r.splitValImages} val images; ${r.splitSaid})  folds lower by ${lower}`;
+  });
+  return ['smallest detectable mean-Dice difference, equal steps and runs:', ...lines].join('\n');
+}
+
 function table(rows: Row[]): string {
   const header = ['dataset', 'budget', 'quick verdict', 'steps', 'moving', 'calls', 'wrong (flagged)', 'decisive', 'Spearman', 'A/A beaten|confirmed', 'planted beaten'];
   const body = rows.map((r) => [
@@ -301,7 +335,7 @@ async function main(): Promise<void> {
   try {
     const rows: Row[] = [];
     for (const kind of config.kinds) for (const seed of config.sampleSeeds) rows.push(...(await benchDataset(kind, seed, dir)));
-    process.stdout.write(`${config.json ? JSON.stringify(rows, null, 2) : table(rows)}\n`);
+    process.stdout.write(`${config.json ? JSON.stringify(mddRows.length ? { rows, mdd: mddRows } : rows, null, 2) : `${table(rows)}${mddRows.length ? `\n\n${mddTable(mddRows)}` : ''}`}\n`);
     log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.folds ?? 'default'} folds x ${config.seeds ?? 'default'} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s, ${config.aaCopies + 1} equal candidates.`);
   } finally {
     await rm(dir, { recursive: true, force: true });
