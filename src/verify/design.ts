@@ -16,6 +16,8 @@
  * measurement (3 -> 5 seeds at the same budget: 303 -> 173 steps, a decision where there was none)
  * is why replicates win at verify's budgets.
  */
+import { MIN_BUDGET_STEPS } from './budget.js';
+
 export const DEFAULT_FOLDS = 5;
 export const MIN_REPLICATES = 5;
 export const MAX_UNITS_FOR_FOLDS = 500;
@@ -54,4 +56,28 @@ export function chooseDesign(p: { units: number; folds: number | null; seeds: nu
   const replicates = folds * seedsPerFold;
   if (p.seeds === null) why += `; ${seedsPerFold} seed${seedsPerFold === 1 ? '' : 's'}${folds > 1 ? ' per fold' : ''}, ${replicates} replicates (at least ${MIN_REPLICATES} by default, for power at the budget)`;
   return { folds, seedsPerFold, why };
+}
+
+/**
+ * Smaller designs to fall back on, best first, when the budget cannot pay for MIN_BUDGET_STEPS
+ * steps a run at the default design (issue 22: "at least 5 replicates whenever the budget allows
+ * the minimum steps"): fewer seeds per fold first, then fewer folds, never fewer than
+ * `minReplicates` replicates (a verdict needs them), and never from folds to one split or back
+ * (the engine's data and the rarest class are the same for every design on the same side).
+ */
+export function fallbackDesigns(design: Design, minReplicates: number): Design[] {
+  const out: Design[] = [];
+  const add = (folds: number, seedsPerFold: number) => {
+    const replicates = folds * seedsPerFold;
+    const shape = folds > 1 ? `${folds} folds x ${seedsPerFold} seed${seedsPerFold === 1 ? '' : 's'}` : `${seedsPerFold} seeds`;
+    const was = design.folds > 1 ? `${design.folds} folds x ${design.seedsPerFold} seed${design.seedsPerFold === 1 ? '' : 's'}` : `${design.seedsPerFold} seeds`;
+    out.push({ folds, seedsPerFold, why: `${shape}, ${replicates} replicates: the budget cannot pay for ${was} at ${MIN_BUDGET_STEPS} steps a run (fewer replicates, less power; a longer --budget gives the full design)` });
+  };
+  if (design.folds > 1) {
+    for (let s = design.seedsPerFold - 1; s >= 1; s--) if (design.folds * s >= minReplicates) add(design.folds, s);
+    for (let k = design.folds - 1; k >= Math.max(2, minReplicates); k--) add(k, 1);
+  } else {
+    for (let s = design.seedsPerFold - 1; s >= minReplicates; s--) add(1, s);
+  }
+  return out;
 }

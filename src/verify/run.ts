@@ -23,7 +23,7 @@ import { VERIFICATION_SCHEMA_VERSION, type BackendName, type CandidateResult, ty
 import type { Engine, EngineFactory, EngineRun } from '../engine/types.js';
 import { UNET_DEFAULTS } from '../engine/unet.js';
 import type { TorchSettings } from '../engine/torch/engine.js';
-import { calibrate, formatDuration, planBudgetSteps, rungStepsFor, systemClock, timeLimitFor, type Calibration, type Clock } from './budget.js';
+import { calibrate, formatDuration, MIN_BUDGET_STEPS, planBudgetSteps, rungStepsFor, stepsThatFit, systemClock, timeLimitFor, type Calibration, type Clock, type StepPlanFit } from './budget.js';
 import { planErrorBudget, type ErrorBudget } from './error-budget.js';
 import { buildCandidates, type CandidatePlan } from './candidates.js';
 import { recentSlope } from './curves.js';
@@ -32,7 +32,7 @@ import { trainInLockstep, type RacingCandidate } from './lockstep.js';
 import { deriveSeed } from './random.js';
 import { candidateMetrics, headline, HEADLINE_METRICS, poolSeeds, scoreImage, type HeadlineMetric, type ImageScore } from './scores.js';
 import { seedMean, tableComparator, type StatsContext } from './seed-stats.js';
-import { chooseDesign } from './design.js';
+import { chooseDesign, fallbackDesigns, type Design } from './design.js';
 import { foldsByGroup, splitByGroup, unitsOf } from './split.js';
 import { downsample, lossStability, mean, std } from './stats.js';
 import { createSeedRun, type SeedRun } from './train-candidate.js';
@@ -137,8 +137,9 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const splitSeed = deriveSeed(settings.seed, 'split');
   const groups = data.images.map((im) => im.group ?? im.id);
   const grouped = data.images.some((im) => im.group !== undefined);
-  const design = chooseDesign({ units: unitsOf(groups).keys.length, folds: settings.folds, seeds: settings.seeds, grouped });
-  const splits = design.folds > 1 ? foldsByGroup(counts, groups, { folds: design.folds, seed: splitSeed }) : [splitByGroup(counts, groups, { valFraction: settings.valFraction, seed: splitSeed })];
+  let design = chooseDesign({ units: unitsOf(groups).keys.length, folds: settings.folds, seeds: settings.seeds, grouped });
+  const splitsFor = (d: Design) => (d.folds > 1 ? foldsByGroup(counts, groups, { folds: d.folds, seed: splitSeed }) : [splitByGroup(counts, groups, { valFraction: settings.valFraction, seed: splitSeed })]);
+  let splits = splitsFor(design);
   if (splits[0].val.length === 0) {
     const n = data.images.length;
     throw new UserError(
@@ -147,12 +148,14 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       { fix: `give verify more images (at least 25 for a verdict)${data.notes.some((n) => n.startsWith('skipped ')) ? ', or fix the skipped pairs listed above' : ''}` },
     );
   }
-  const folds = splits.length;
-  const seedsPerFold = design.seedsPerFold;
+  // The design's parts (let: a budget too small for the default design falls back to a smaller one
+  // before training, applyDesign below; the engine's data and the rarest class stay the same).
+  let folds = splits.length;
+  let seedsPerFold = design.seedsPerFold;
   const allImages = data.images;
-  const foldVal = splits.map((s) => s.val.map((i) => allImages[i]));
-  const validated = splits.flatMap((s) => s.val);
-  const valImages = validated.map((i) => allImages[i]);
+  let foldVal = splits.map((s) => s.val.map((i) => allImages[i]));
+  let validated = splits.flatMap((s) => s.val);
+  let valImages = validated.map((i) => allImages[i]);
   // The rarest class: with one split, as before (present in train and val); with folds every image
   // is validated, so the rarest foreground class of the whole data.
   const totalsOf = (ids: readonly number[]) => sumCounts(ids.map((i) => counts[i]), numClasses);
@@ -178,9 +181,10 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     if (unsupported.length) message(`${plan.id}: the loss library cannot train ${unsupported.join(' or ')}; this candidate trains without it`);
   }
   // Replicate r = fold x seedsPerFold + k trains with seed settings.seed + r (each fold its own seeds).
-  const replicates: Replicate[] = Array.from({ length: folds * seedsPerFold }, (_, r) => ({ fold: Math.floor(r / seedsPerFold), seed: settings.seed + r }));
-  const seeds = replicates.map((r) => r.seed);
-  const cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
+  const replicatesFor = (k: number, perFold: number): Replicate[] => Array.from({ length: k * perFold }, (_, r) => ({ fold: Math.floor(r / perFold), seed: settings.seed + r }));
+  let replicates = replicatesFor(folds, seedsPerFold);
+  let seeds = replicates.map((r) => r.seed);
+  let cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
   const units = folds > 1 ? folds : seedsPerFold;
   const groupText = grouped ? `, grouped (${unitsOf(groups).keys.length} groups, none on both sides)` : '';
   message(
@@ -201,16 +205,29 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   // both, each fold's runs using their own parts (crop indices mapped, RunSpec.validation).
   const engineTrain = folds > 1 ? allImages : trainImages(0);
   const engineVal = folds > 1 ? allImages : foldVal[0];
-  const foldRuns: FoldRun[] = splits.map((split, f) => {
-    const images = trainImages(f);
-    return {
-      trainImages: images,
-      valImages: foldVal[f],
-      rareClasses: rareClassesOf(totalsOf(split.train), background),
-      toEngineIndex: folds > 1 ? split.train : null,
-      validation: folds > 1 ? split.val : undefined,
-    };
-  });
+  const foldRunsFor = (): FoldRun[] => splits.map((split, f) => ({
+    trainImages: trainImages(f),
+    valImages: foldVal[f],
+    rareClasses: rareClassesOf(totalsOf(split.train), background),
+    toEngineIndex: folds > 1 ? split.train : null,
+    validation: folds > 1 ? split.val : undefined,
+  }));
+  let foldRuns = foldRunsFor();
+  /** Makes `d` the run's design (a fallback found before training; `d` keeps folds > 1 or one split as before). */
+  const applyDesign = (d: Design, dSplits: typeof splits) => {
+    design = d;
+    splits = dSplits;
+    folds = splits.length;
+    seedsPerFold = d.seedsPerFold;
+    foldVal = splits.map((s) => s.val.map((i) => allImages[i]));
+    validated = splits.flatMap((s) => s.val);
+    valImages = validated.map((i) => allImages[i]);
+    replicates = replicatesFor(folds, seedsPerFold);
+    seeds = replicates.map((r) => r.seed);
+    cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
+    foldRuns = foldRunsFor();
+    stats.folds = folds;
+  };
   const engine = await startEngine(hooks.createEngine, settings, { train: engineTrain, val: engineVal, normalisation, numClasses, ignoreIndex, classPriors: classPriorsOf(totalsOf(folds > 1 ? validated : splits[0].train)) });
   const stats: StatsContext = { numClasses, rarestClassId, seed: deriveSeed(settings.seed, 'bootstrap'), folds };
   const samplerBase = { cropSize, batchSize: settings.batchSize, numClasses, flips: settings.flips };
@@ -218,6 +235,19 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     const predictions = await run.predictValidation();
     return { predictions, scores: foldVal[fold].map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex, background)) };
   };
+  /** The first fallback design (design.ts) whose runs fit MIN_BUDGET_STEPS steps: scoring a run costs in proportion to its validation images. */
+  const smallerDesignThatFits = (current: Design, c: Calibration) => {
+    for (const candidate of fallbackDesigns(current, MIN_SEEDS_FOR_CLAIM)) {
+      const candidateSplits = splitsFor(candidate);
+      if (candidateSplits[0].val.length === 0 || (candidate.folds > 1) !== (folds > 1)) continue;
+      const scaled: Calibration = { ...c, evalSeconds: (c.evalSeconds * candidateSplits[0].val.length) / Math.max(1, foldVal[0].length) };
+      const runs = plans.length * candidateSplits.length * candidate.seedsPerFold;
+      const plan = stepsThatFit(settings.budgetSeconds - (clock() - budgetStartedAt), runs, scaled);
+      if (plan.steps >= MIN_BUDGET_STEPS) return { design: candidate, splits: candidateSplits, calibration: scaled, plan };
+    }
+    return null;
+  };
+  let budgetStartedAt = 0;
   let racingCandidates: RacingCandidate[] = [];
   let calibration: Calibration | null = null;
   const timeLimit = settings.steps === null ? timeLimitFor(settings.budgetSeconds) : null;
@@ -229,12 +259,27 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       // The clock starts after the engine is up (its start-up, seconds on a GPU, is not what the
       // budget shares out); the timing counts against the budget.
       const startedAt = clock();
+      budgetStartedAt = startedAt;
       const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null }, ...(foldRuns[0].validation ? { validation: foldRuns[0].validation } : {}) };
       const timed = await calibrate(engine, spec, foldPlanner(foldRuns[0], { ...samplerBase, rareClasses: foldRuns[0].rareClasses, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), (run) => score(run, 0), clock, settings.budgetSeconds);
       // The engine trains and scores `concurrency` runs side by side: what a run-step costs in wall time.
       calibration = { secondsPerStep: timed.secondsPerStep / engine.concurrency, evalSeconds: timed.evalSeconds / engine.concurrency };
-      const runs = plans.length * seeds.length;
-      ({ steps: totalSteps, maxRungs } = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds: clock() - startedAt, runs, candidates: plans.length, seeds: seedsPerFold, folds, calibration }));
+      let runs = plans.length * seeds.length;
+      const spentSeconds = clock() - startedAt;
+      let plan: StepPlanFit;
+      try {
+        plan = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds, runs, candidates: plans.length, seeds: seedsPerFold, folds, calibration });
+      } catch (error) {
+        // The default design does not fit: the largest smaller one that does (issue 22), said in the plan.
+        const chosen = settings.folds === null && settings.seeds === null ? smallerDesignThatFits(design, calibration) : null;
+        if (!chosen) throw error;
+        applyDesign(chosen.design, chosen.splits);
+        calibration = chosen.calibration;
+        runs = plans.length * seeds.length;
+        plan = chosen.plan;
+        message(`budget ${formatDuration(settings.budgetSeconds)}: ${design.why}`);
+      }
+      ({ steps: totalSteps, maxRungs } = plan);
       budget = { calibration, endsAt: startedAt + settings.budgetSeconds, hardStopAt: startedAt + timeLimit! };
       message(
         `budget ${formatDuration(settings.budgetSeconds)}: ${totalSteps} steps per run planned for ${runs} runs in lockstep (${timed.secondsPerStep.toFixed(3)}s a step, ${timed.evalSeconds.toFixed(1)}s to score a run on validation${engine.concurrency > 1 ? `, ${engine.concurrency} runs side by side` : ''}, at each of up to ${maxRungs} rung${maxRungs === 1 ? '' : 's'}); ` +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDesign, DEFAULT_FOLDS, MIN_REPLICATES } from '../../src/verify/design.js';
+import { chooseDesign, DEFAULT_FOLDS, fallbackDesigns, MIN_REPLICATES } from '../../src/verify/design.js';
 import { foldsByGroup, splitByGroup, splitByImage, unitsOf } from '../../src/verify/split.js';
 import { createRng } from '../../src/verify/random.js';
 
@@ -119,5 +119,16 @@ describe('the default design (design.ts)', () => {
     const capped = chooseDesign({ units: 3, folds: 5, seeds: 2, grouped: true });
     expect(capped).toMatchObject({ folds: 3, seedsPerFold: 2 });
     expect(capped.why).toMatch(/--folds 5 lowered to 3: there are only 3 groups/);
+  });
+});
+
+describe('fallback designs when the budget cannot pay for the default one', () => {
+  const shapes = (d: ReturnType<typeof chooseDesign>) => fallbackDesigns(d, 3).map((f) => [f.folds, f.seedsPerFold]);
+  it('fewer seeds per fold first, then fewer folds, never under 3 replicates, never across folds and one split', () => {
+    expect(shapes(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false }))).toEqual([[4, 1], [3, 1]]);
+    expect(shapes(chooseDesign({ units: 8, folds: null, seeds: null, grouped: false }))).toEqual([[4, 1], [3, 1]]);
+    expect(shapes(chooseDesign({ units: 6, folds: null, seeds: null, grouped: false }))).toEqual([[3, 1]]);
+    expect(shapes(chooseDesign({ units: 2000, folds: null, seeds: null, grouped: false }))).toEqual([[1, 4], [1, 3]]);
+    expect(fallbackDesigns(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false }), 3)[0].why).toMatch(/^4 folds x 1 seed, 4 replicates: the budget cannot pay for 5 folds x 1 seed at 10 steps a run/);
   });
 });
