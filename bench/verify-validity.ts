@@ -24,8 +24,9 @@
  *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth,positive] [-- --plants foreground-down,blind-rarest,stalled-lr]
  *     [-- --positive-runs 1] [-- --folds K] [-- --seeds S] [-- --mdd-steps 150] [-- --json]
+ *     [-- --from DIR (tally the runs kept in DIR, no training)]
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recommendation } from '../src/contracts/recommendation.js';
@@ -73,6 +74,8 @@ const config = {
   parts: new Set(value('parts', 'aa,truth').split(',')),
   /** Keep every quick and long run's verification.json here (for offline analysis of the seed tables); none by default. */
   keep: value('keep', ''),
+  /** Tally the runs kept in this folder (--keep) instead of training. */
+  from: value('from', ''),
   json: flag('json'),
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -251,12 +254,39 @@ async function aaPart(data: VerifyData, recommendation: Recommendation): Promise
         ...Array.from({ length: config.aaCopies }, (_, i) => ({ ...plans[0], id: `recommended-copy${i ? i + 1 : ''}`, label: `${plans[0].label} (A/A copy${config.aaCopies > 1 ? ` ${i + 1}` : ''})`, isRecommended: false, seedOffset: 1_000_000 * (i + 1) })),
       ],
     });
-    // A racing elimination is a directional call between equal recipes too ("stopped: worse than the leader").
-    if (aa.verdict.outcome === 'beaten' || aa.verdict.outcome === 'confirmed' || (aa.verdict.eliminations?.length ?? 0) > 0) directional++;
+    await keep(aa, `aa-${config.aaBudgetSeconds}s-${config.aaCopies}copies-${r}`);
+    if (aaDirectional(aa)) directional++;
     const racing = aa.verdict.eliminations?.length ? ` (racing: ${aa.verdict.eliminations.map((e) => `${e.id} at rung ${e.rung}`).join(', ')})` : '';
     log(`  A/A ${r + 1}/${config.aaRuns}: ${aa.verdict.outcome} at ${aa.settings.steps} steps${racing}`);
   }
   return { directional, runs: config.aaRuns };
+}
+
+/** A directional A/A outcome: "beaten", "confirmed", or a racing elimination (a directional call between equal recipes too). */
+function aaDirectional(report: VerificationReport): boolean {
+  return report.verdict.outcome === 'beaten' || report.verdict.outcome === 'confirmed' || (report.verdict.eliminations?.length ?? 0) > 0;
+}
+
+/**
+ * --from DIR: the positive-control and A/A tallies of every run kept there (--keep DIR, possibly over
+ * several sessions: the acceptance needs 20+ positive and 60+ A/A runs), without training.
+ */
+async function fromKept(dir: string): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const details: PositiveDetail[] = [];
+  let aaRuns = 0;
+  let aaCalls = 0;
+  for (const file of files) {
+    const report = JSON.parse(await readFile(join(dir, file), 'utf8')) as VerificationReport;
+    const positive = /^(.*)-positive-(.+)-(\d+)\.json$/.exec(file);
+    if (positive) details.push({ dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(report) });
+    if (/-aa-/.test(file)) {
+      aaRuns++;
+      if (aaDirectional(report)) aaCalls++;
+    }
+  }
+  const beaten = details.filter((d) => d.outcome === 'beaten').length;
+  process.stdout.write(`${positiveTable(details)}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aaRuns} (${files.length} kept runs in ${dir})\n`);
 }
 
 /**
@@ -282,9 +312,34 @@ async function positivePart(data: VerifyData, recommendation: Recommendation): P
       const folds = report.settings.folds;
       const design = folds && folds.count > 1 ? `${folds.count} folds x ${folds.seedsPerFold}` : `${report.settings.seeds.length} seeds`;
       log(`  positive ${kind} ${r + 1}/${config.positiveRuns}: ${report.verdict.outcome} at ${report.settings.steps} steps (${design}): ${report.verdict.sentence}`);
+      positiveDetails.push({ dataset: datasetName, plant: kind, run: r + 1, ...plantEffect(report) });
     }
   }
   return { beaten, runs };
+}
+
+interface PositiveDetail { dataset: string; plant: string; run: number; outcome: string; steps: number | null; gap: number | null; best: string; plantedRarest: number | null; bestRarest: number | null }
+const positiveDetails: PositiveDetail[] = [];
+
+/**
+ * How bad the planted recipe was at this budget: the best alternative's mean Dice minus the
+ * planted one's (at the final steps; a candidate racing stopped is left out) and both rarest-class
+ * Dice values. A plant that is not worse at the budget (nothing learned the rarest class yet)
+ * cannot be "beaten" by any honest test; the detail table shows which runs that was.
+ */
+function plantEffect(report: VerificationReport): Omit<PositiveDetail, 'dataset' | 'plant' | 'run'> {
+  const planted = report.candidates.find((c) => c.isRecommended);
+  const others = report.candidates.filter((c) => !c.isRecommended && c.status === 'ok' && c.metrics);
+  const best = others.reduce<(typeof others)[number] | null>((a, b) => (a === null || b.metrics!.meanDice.value > a.metrics!.meanDice.value ? b : a), null);
+  const dice = (c: typeof planted) => c?.metrics?.meanDice.value ?? null;
+  const rarest = (c: typeof planted) => c?.metrics?.rarestClassDice?.value ?? null;
+  const gap = best && dice(planted) !== null ? dice(best)! - dice(planted)! : null;
+  return { outcome: report.verdict.outcome, steps: report.settings.steps, gap, best: best?.id ?? '-', plantedRarest: rarest(planted), bestRarest: rarest(best ?? undefined) };
+}
+
+function positiveTable(rows: PositiveDetail[]): string {
+  const f = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+  return ['positive controls: dataset, plant, run, verdict, steps, best alternative, its mean-Dice lead, rarest-class Dice planted / best:', ...rows.map((r) => `${r.dataset}  ${r.plant}  ${r.run}  ${r.outcome}  ${r.steps ?? '-'}  ${r.best}  ${f(r.gap)}  ${f(r.plantedRarest)} / ${f(r.bestRarest)}`)].join('\n');
 }
 
 interface MddRow { dataset: string; steps: number; foldsMdd: number | null; splitMdd: number | null; splitValImages: number; splitSaid: string }
@@ -330,12 +385,13 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
+  if (config.from) return fromKept(config.from);
   const dir = await mkdtemp(join(tmpdir(), 'segloss-validity-'));
   const started = performance.now();
   try {
     const rows: Row[] = [];
     for (const kind of config.kinds) for (const seed of config.sampleSeeds) rows.push(...(await benchDataset(kind, seed, dir)));
-    process.stdout.write(`${config.json ? JSON.stringify(mddRows.length ? { rows, mdd: mddRows } : rows, null, 2) : `${table(rows)}${mddRows.length ? `\n\n${mddTable(mddRows)}` : ''}`}\n`);
+    process.stdout.write(`${config.json ? JSON.stringify(mddRows.length || positiveDetails.length ? { rows, mdd: mddRows, positive: positiveDetails } : rows, null, 2) : `${table(rows)}${positiveDetails.length ? `\n\n${positiveTable(positiveDetails)}` : ''}${mddRows.length ? `\n\n${mddTable(mddRows)}` : ''}`}\n`);
     log(`\n${smoke ? 'SMOKE run (tiny budgets: the numbers say nothing about validity). ' : ''}${((performance.now() - started) / 60000).toFixed(1)} min; quick budget ${config.budgetSeconds}s, ${config.folds ?? 'default'} folds x ${config.seeds ?? 'default'} seeds; long runs ${config.longMultiplier}x the steps, ${config.longSeeds} seeds; A/A ${config.aaRuns} per dataset at ${config.aaBudgetSeconds}s, ${config.aaCopies + 1} equal candidates.`);
   } finally {
     await rm(dir, { recursive: true, force: true });
