@@ -12,6 +12,7 @@
  * size is checked against the pixel limit (limits.ts) from its header before anything is decoded;
  * an allocation that still fails is that pair's problem, never the end of the run.
  */
+import { isLossyTiff } from './tiff-compression.js';
 import sharp from 'sharp';
 import { formatBytes, readRegularFile, RegularFileError } from '../common/regular-file.js';
 import { formatColor, packRgb } from './class-files.js';
@@ -271,18 +272,19 @@ async function readStoredLabelsUnguarded(path: string, context: DecodeContext): 
   // compression blends neighbours (0|5 becomes 0,1,3,5). Refuse it rather than count invented
   // classes, unless --binarize thresholds it (Kvasir-SEG's 0/255 JPEG masks: the noise stays far
   // from the threshold). Colour masks with a colormap are checked colour by colour below.
-  if (raw.format === 'jpeg' && !context.colormap && !binarize) {
+  const lossyTiff = raw.format === 'tiff' && isLossyTiff(bytes);
+  if ((raw.format === 'jpeg' || lossyTiff) && !context.colormap && !binarize) {
     throw new PairProblem(
       path,
-      'the mask is a JPEG: lossy compression changes class ids along every object edge',
-      `if it is a black-and-white mask (0 = background, 255 = object, as Kvasir-SEG's), pass --binarize (threshold ${DEFAULT_BINARIZE_THRESHOLD}) to read it as background/foreground; otherwise ${LOSSLESS_MASKS}`,
+      `the mask is ${lossyTiff ? 'a TIFF with JPEG compression' : 'a JPEG'}: lossy compression changes class ids along every object edge`,
+      `if it is a black-and-white mask (0 = background, 255 = object, as Kvasir-SEG's), pass --binarize (threshold ${DEFAULT_BINARIZE_THRESHOLD}) to read it as background/foreground; otherwise ${lossyTiff ? 'save masks losslessly (PNG, or TIFF with LZW or Deflate compression)' : LOSSLESS_MASKS}`,
     );
   }
   let labels: Uint8Array | Uint16Array;
   if (raw.channels === 1) labels = raw.data;
   else if (raw.channels === 2) labels = takeChannel(raw.data, 2, raw.width * raw.height); // grey + alpha: the grey channel
   else if (binarize && !context.colormap) labels = lumaOf(raw); // a black-and-white mask saved in colour: threshold its brightness
-  else labels = labelsFromColors(path, raw, context.colormap ?? null, raw.format === 'jpeg' || raw.format === 'webp');
+  else labels = labelsFromColors(path, raw, context.colormap ?? null, raw.format === 'jpeg' || raw.format === 'webp' || lossyTiff);
   return { width: raw.width, height: raw.height, labels };
 }
 

@@ -109,4 +109,25 @@ describe('JPEG masks (Kvasir-SEG)', () => {
     expect(binarized.aggregates.numClasses).toBe(2);
     expect(formatProfileText(binarized, { color: false })).not.toMatch(/compression noise/);
   });
+
+  it('a TIFF with JPEG compression is named as lossy too (not as unknown class ids), and LZW TIFFs are not', async () => {
+    for (let k = 0; k < 6; k++) {
+      rmSync(join(root, 'masks', `cju${k}.jpg`));
+      const grey = sharp(polypRgb(k), { raw: { width: W, height: H, channels: 3 } }).greyscale();
+      writeFileSync(join(root, 'masks', `cju${k}.tif`), await grey.clone().tiff({ compression: k < 3 ? 'jpeg' : 'lzw' }).toBuffer());
+    }
+    const { tiffCompression } = await import('../../src/dataset/tiff-compression.js');
+    const { readFileSync } = await import('node:fs');
+    expect(tiffCompression(readFileSync(join(root, 'masks', 'cju0.tif')))).toBe(7);
+    expect(tiffCompression(readFileSync(join(root, 'masks', 'cju3.tif')))).toBe(5);
+    const result = await runCli(['profile', root, '--no-color', '--json']);
+    expect(result.code).toBe(0); // the LZW half profiles
+    const profile = JSON.parse(result.stdout);
+    expect(profile.dataset.pairsProfiled).toBe(3);
+    const skipped = JSON.stringify(profile.dataset.skipped ?? profile.dataset);
+    expect(skipped).toMatch(/cju0\.tif/);
+    expect(skipped).toMatch(/a TIFF with JPEG compression: lossy compression changes class ids/);
+    expect(skipped).toMatch(/--binarize/);
+    expect(skipped).toMatch(/TIFF with LZW or Deflate compression/);
+  });
 });
