@@ -46,7 +46,7 @@ export async function runVerification(options: VerifyOptions, onEvent: (e: Train
   const recommendation = options.recommendation ?? (await recommendFor(options, onEvent));
   const data = await loadVerifyData(options.dataset, recommendation, { maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES, seed: settings.seed, minSize: 2 ** settings.model.depth });
   const outDir = options.outDir ?? null;
-  const pictures = outDir ? createPredictionPictures(outDir, { numClasses: data.numClasses, classNames: data.classNames, count: settings.overlayImages }) : null;
+  const pictures = outDir ? createPredictionPictures(outDir, { numClasses: data.numClasses, classNames: data.classNames, count: settings.overlayImages, background: data.background ?? 0 }) : null;
   const report = await runOnData(data, recommendation, settings, {
     createEngine: options.createEngine ?? createEngine,
     onEvent,

@@ -57,7 +57,7 @@ export function overlayFileNames(ids: readonly string[]): string[] {
  * Writes DIR/overlays/<candidate>/<image>.png for the first `count` images and, once per image,
  * DIR/overlays/truth/<image>.png. Returns the candidate's paths.
  */
-export async function writeOverlays(dir: string, candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[], numClasses: number, count: number): Promise<string[]> {
+export async function writeOverlays(dir: string, candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[], numClasses: number, count: number, background = 0): Promise<string[]> {
   const candidateDir = join(dir, 'overlays', candidateFolderName(candidateId));
   const truthDir = join(dir, 'overlays', 'truth');
   await prepareOutputFolder(candidateDir);
@@ -68,8 +68,8 @@ export async function writeOverlays(dir: string, candidateId: string, images: re
   for (let i = 0; i < shown.length; i++) {
     const image = shown[i];
     const path = join(candidateDir, names[i]);
-    await writePng(path, image, blendOverlay(image, predictions[i], numClasses));
-    await writePng(join(truthDir, names[i]), image, blendOverlay(image, image.labels, numClasses));
+    await writePng(path, image, blendOverlay(image, predictions[i], numClasses, background));
+    await writePng(join(truthDir, names[i]), image, blendOverlay(image, image.labels, numClasses, background));
     paths.push(path);
   }
   return paths;
@@ -102,12 +102,12 @@ export async function clearOverlays(dir: string): Promise<void> {
  * (lazily, so a run that stops before any candidate finished leaves the earlier results whole),
  * then every call writes one candidate's overlays.
  */
-export function createOverlayWriter(dir: string, numClasses: number, count: number): (candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[]) => Promise<string[]> {
+export function createOverlayWriter(dir: string, numClasses: number, count: number, background = 0): (candidateId: string, images: readonly VerifyImage[], predictions: readonly Uint8Array[]) => Promise<string[]> {
   let cleared: Promise<void> | null = null;
   return async (candidateId, images, predictions) => {
     cleared ??= clearOverlays(dir);
     await cleared;
-    return writeOverlays(dir, candidateId, images, predictions, numClasses, count);
+    return writeOverlays(dir, candidateId, images, predictions, numClasses, count, background);
   };
 }
 
@@ -122,9 +122,9 @@ export interface PredictionPictures {
 }
 
 /** Overlays as each candidate's predictions arrive (its latest call wins), and one contact sheet at the end. */
-export function createPredictionPictures(dir: string, options: { numClasses: number; classNames: readonly string[]; count: number }): PredictionPictures {
+export function createPredictionPictures(dir: string, options: { numClasses: number; classNames: readonly string[]; count: number; background?: number }): PredictionPictures {
   const kept = new Map<string, { id: string; label: string; isRecommended: boolean; recipe?: NamedCandidate['recipe']; images: VerifyImage[]; predictions: Uint8Array[] }>();
-  const writeCandidateOverlays = createOverlayWriter(dir, options.numClasses, options.count);
+  const writeCandidateOverlays = createOverlayWriter(dir, options.numClasses, options.count, options.background ?? 0);
   return {
     async onPredictions(plan, images, predictions) {
       kept.set(plan.id, { id: plan.id, label: plan.label, isRecommended: plan.isRecommended ?? false, recipe: plan.recipe, images: images.slice(0, options.count), predictions: predictions.slice(0, options.count) });
@@ -141,6 +141,7 @@ export function createPredictionPictures(dir: string, options: { numClasses: num
         candidates: ids.map((id, _, all) => ({ ...kept.get(id)!, label: shortNames(all.map((x) => kept.get(x)!)).get(id)! })),
         classNames: options.classNames,
         numClasses: options.numClasses,
+        background: options.background ?? 0,
       });
       const path = join(dir, CONTACT_SHEET_PATH);
       await prepareOutputFolder(join(dir, 'pictures'));

@@ -122,6 +122,36 @@ describe('contact sheet', () => {
     expect(found).toBeGreaterThan(100);
   });
 
+  it('paints class 0 when the background is another id (or none), leaves the background unpainted, colours distinct', () => {
+    const grey = { width: 1, height: 1, channels: 3, pixels: Uint8Array.of(100, 100, 100) };
+    const paint = (c: number, numClasses: number, background?: number) => Array.from(blendOverlay(grey, [c], numClasses, background));
+    // default: class 0 is the background
+    expect(paint(0, 4)).toEqual([100, 100, 100]);
+    expect(paint(1, 4)).not.toEqual([100, 100, 100]);
+    // --background 2: class 0 painted, class 2 not, and 0, 1, 3 in three different colours
+    expect(paint(2, 4, 2)).toEqual([100, 100, 100]);
+    const painted = [0, 1, 3].map((c) => paint(c, 4, 2).join());
+    expect(painted).not.toContain([100, 100, 100].join());
+    expect(new Set(painted).size).toBe(3);
+    // --background none (Cityscapes trainIds): every class painted, each its own colour
+    const all = [0, 1, 2, 3].map((c) => paint(c, 4, -1).join());
+    expect(all).not.toContain([100, 100, 100].join());
+    expect(new Set(all).size).toBe(4);
+    // the default's colours are unchanged (class c in palette entry c - 1)
+    expect(classColour(1)).toEqual(classColour(1, 0));
+    expect(classColour(0, -1)).toEqual(classColour(1, 0));
+  });
+
+  it('names the unpainted class in the legend and paints class 0 in the sheet when the background is another id', async () => {
+    const images = [image('a')];
+    const png = await contactSheetPng({ images, candidates: [{ label: 'truth again', predictions: images.map((im) => im.labels) }], classNames: ['road', 'car', 'void'], numClasses: 3, background: 2 });
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const colour = classColour(0, 2).join();
+    let found = 0;
+    for (let i = 0; i < info.width * info.height; i++) if (Array.from(data.subarray(i * info.channels, i * info.channels + 3)).join() === colour) found++;
+    expect(found).toBeGreaterThan(100); // class 0's legend swatch (16x16) at least
+  });
+
   it('is written once every candidate predicted, columns in the report\'s order', async () => {
     const dir = await tempDir();
     const pictures = createPredictionPictures(dir, { numClasses: 3, classNames: ['bg', 'road', 'car'], count: 1 });

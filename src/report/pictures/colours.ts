@@ -1,6 +1,9 @@
 /**
  * The class colours of every picture of predictions (overlays, contact sheets, their legends):
- * each foreground class blended in its colour over the image, background (class 0) unpainted.
+ * each class blended in its colour over the image, the background class unpainted: class 0 by
+ * default, the dataset's own background id (--background ID, e.g. 255) or none (--background none,
+ * Cityscapes' 19 trainIds: every class painted). The palette follows the painted classes in order,
+ * so no two of the first 12 share a colour whichever id is the background.
  */
 
 /** Distinct colours for classes 1.. (class 0, background, is left unpainted); they repeat after 12. */
@@ -19,9 +22,10 @@ export interface PaintableImage {
   channels: number;
 }
 
-/** The colour a class is painted in (class 0, background, is not painted). */
-export function classColour(classId: number): [number, number, number] {
-  return OVERLAY_PALETTE[(classId - 1) % OVERLAY_PALETTE.length];
+/** The colour a class is painted in; `background` (default 0; -1: none) is not painted. */
+export function classColour(classId: number, background = 0): [number, number, number] {
+  const rank = background >= 0 && classId > background ? classId - 1 : classId - (background === 0 ? 1 : 0);
+  return OVERLAY_PALETTE[((rank % OVERLAY_PALETTE.length) + OVERLAY_PALETTE.length) % OVERLAY_PALETTE.length];
 }
 
 /**
@@ -29,13 +33,15 @@ export function classColour(classId: number): [number, number, number] {
  * through its first three channels as red, green and blue (bands 1-3, or the first three chosen
  * with --bands, e.g. 4,3,2 for NIR false colour); one or two channels as grey (the first).
  */
-export function blendOverlay(image: PaintableImage, classes: ArrayLike<number>, numClasses: number): Uint8Array {
+export function blendOverlay(image: PaintableImage, classes: ArrayLike<number>, numClasses: number, background = 0): Uint8Array {
   const out = new Uint8Array(image.width * image.height * 3);
+  const colours = Array.from({ length: numClasses }, (_, c) => classColour(c, background));
   for (let i = 0; i < image.width * image.height; i++) {
     const c = classes[i];
+    const painted = c >= 0 && c < numClasses && c !== background;
     for (let k = 0; k < 3; k++) {
       const base = image.pixels[i * image.channels + (image.channels >= 3 ? k : 0)];
-      out[i * 3 + k] = c > 0 && c < numClasses ? Math.round((1 - ALPHA) * base + ALPHA * classColour(c)[k]) : base;
+      out[i * 3 + k] = painted ? Math.round((1 - ALPHA) * base + ALPHA * colours[c][k]) : base;
     }
   }
   return out;

@@ -17,6 +17,8 @@ export interface ContactSheetInput {
   candidates: ReadonlyArray<{ label: string; predictions: ReadonlyArray<ArrayLike<number>>; isRecommended?: boolean }>;
   classNames: readonly string[];
   numClasses: number;
+  /** The class left unpainted (default 0; -1: none, every class painted). */
+  background?: number;
   /** Longest side of a tile in pixels (default 200). */
   tileSize?: number;
 }
@@ -53,8 +55,9 @@ function headerLines(text: string, width: number): string[] {
   return kept.map((line) => fitText(line, width, FONT_SIZE));
 }
 
-async function tile(image: PaintableImage, classes: ArrayLike<number> | null, numClasses: number, width: number, height: number): Promise<Buffer> {
-  const rgb = classes ? blendOverlay(image, classes, numClasses) : blendOverlay(image, new Uint8Array(image.width * image.height), numClasses);
+async function tile(image: PaintableImage, classes: ArrayLike<number> | null, numClasses: number, background: number, width: number, height: number): Promise<Buffer> {
+  // No classes (the image column): nothing painted.
+  const rgb = classes ? blendOverlay(image, classes, numClasses, background) : blendOverlay(image, new Uint8Array(image.width * image.height), 0, background);
   const enlarging = width >= image.width && height >= image.height;
   return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize(width, height, { fit: 'contain', background: { r: 255, g: 255, b: 255 }, kernel: enlarging ? 'nearest' : 'lanczos3' })
@@ -82,7 +85,8 @@ export async function contactSheetPng(input: ContactSheetInput): Promise<Buffer>
   const headerHeight = Math.max(...headers.map((h) => h.length)) * LINE + 10;
 
   // Legend: every foreground class with its colour, wrapped to the sheet's width.
-  const legendItems = Array.from({ length: Math.max(0, numClasses - 1) }, (_, k) => k + 1).map((id) => ({
+  const background = input.background ?? 0;
+  const legendItems = Array.from({ length: numClasses }, (_, id) => id).filter((id) => id !== background).map((id) => ({
     id,
     text: fitText(`${id} ${input.classNames[id] ?? ''}`.trim(), 220, FONT_SIZE),
   }));
@@ -115,17 +119,18 @@ export async function contactSheetPng(input: ContactSheetInput): Promise<Buffer>
     const y = rowsTop + row * rowHeight;
     const maps: Array<ArrayLike<number> | null> = [null, image.labels, ...candidates.map((c) => c.predictions[row])];
     for (const [col, classes] of maps.entries()) {
-      const raw = await tile(image, classes, numClasses, tileW, tileH);
+      const raw = await tile(image, classes, numClasses, background, tileW, tileH);
       composites.push({ input: raw, raw: { width: tileW, height: tileH, channels: 3 }, left: MARGIN + col * (tileW + GAP), top: y });
     }
     text.push(`<text x="${MARGIN}" y="${y + tileH + 15}" fill="#555">${svgText(fitText(image.id, tileW, FONT_SIZE))}</text>`);
   }
-  text.push(`<text x="${MARGIN}" y="${legendTop + 15}" font-weight="bold">Class colours (background unpainted):</text>`);
+  const unpainted = background >= 0 ? `${input.classNames[background] ?? `class ${background}`} unpainted` : 'every class painted';
+  text.push(`<text x="${MARGIN}" y="${legendTop + 15}" font-weight="bold">Class colours (${svgText(unpainted)}):</text>`);
   legendRows.forEach((items, r) => {
     let x = MARGIN;
     const y = legendTop + (r + 1) * LEGEND_ROW;
     for (const item of items) {
-      text.push(`<rect x="${x}" y="${y + 3}" width="16" height="16" fill="${hex(classColour(item.id))}" stroke="#333" stroke-width="1"/>`);
+      text.push(`<rect x="${x}" y="${y + 3}" width="16" height="16" fill="${hex(classColour(item.id, background))}" stroke="#333" stroke-width="1"/>`);
       text.push(`<text x="${x + 22}" y="${y + 16}">${svgText(item.text)}</text>`);
       x += itemWidth(item.text);
     }
