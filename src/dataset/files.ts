@@ -16,12 +16,25 @@ export const MASK_SUFFIXES = ['_mask', '-mask', '_label', '-label', '_labels', '
 
 export const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' }).compare;
 
+/**
+ * NIfTI volumes, read in any images/ + masks/ layout too (MONAI and Medical Segmentation Decathlon
+ * users keep them so, not only in nnU-Net's imagesTr/ + labelsTr/): a pair whose mask is a volume
+ * is profiled in 3D and verified on its slices (volume.ts), each volume its own group.
+ */
+export const VOLUME_EXTENSIONS = ['.nii.gz', '.nii'] as const;
+
+/** The extension of a file name, '.nii.gz' counted as one (lower case, with the dot). */
+export function fileExtension(name: string): string {
+  return name.toLowerCase().endsWith('.nii.gz') ? '.nii.gz' : extname(name).toLowerCase();
+}
+
 export function hasImageExtension(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
+  const ext = fileExtension(name);
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(ext) || (VOLUME_EXTENSIONS as readonly string[]).includes(ext);
 }
 
 export function baseName(name: string): string {
-  return name.slice(0, name.length - extname(name).length);
+  return name.slice(0, name.length - fileExtension(name).length);
 }
 
 /** Image-extension entries of a folder (hidden files skipped), naturally sorted. */
