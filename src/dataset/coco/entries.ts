@@ -126,7 +126,7 @@ function readCrowd(entry: Record<string, unknown>, path: string): boolean {
 
 function readPolygons(list: unknown[], path: string): number[][] {
   if (list.length === 0) throw new CocoFieldError(path, 'an empty list of polygons: the object has no outline (a box-only annotation?)');
-  return list.map((polygon, p) => {
+  const polygons = list.map((polygon, p) => {
     const at = `${path}[${p}]`;
     if (!Array.isArray(polygon)) throw new CocoFieldError(at, `expected a polygon [x0, y0, x1, y1, ...], found ${shown(polygon)}`);
     if (polygon.length % 2 !== 0) throw new CocoFieldError(at, `a polygon has an even count of numbers (x, y pairs), this one has ${polygon.length}`);
@@ -135,6 +135,14 @@ function readPolygons(list: unknown[], path: string): number[][] {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new CocoFieldError(`${at}[${i}]`, `expected a coordinate in pixels, found ${shown(v)}`);
     }
     return polygon as number[];
+  });
+  // pycocotools' frPyObjects reads a list whose first entry has 4 numbers as boxes [x, y, w, h]
+  // (frBbox: each box becomes the polygon xs,ys, xs,ye, xe,ye, xe,ys); a loader built on it does so.
+  if (polygons[0].length !== 4) return polygons;
+  return polygons.map((box, p) => {
+    if (box.length !== 4) throw new CocoFieldError(`${path}[${p}]`, `the first outline has 4 numbers, which pycocotools reads as a box [x, y, width, height], so every outline must; this one has ${box.length}`);
+    const [x, y, w, h] = box;
+    return [x, y, x, y + h, x + w, y + h, x + w, y];
   });
 }
 

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { polygonToRle, polygonWalkLength } from '../../../src/dataset/coco/polygon.js';
+import { readAnnotation } from '../../../src/dataset/coco/entries.js';
 import { decodeCountsString, encodeCountsString, encodeMask, rleArea, RleError, rleFromCountsList, rleToRowMajor, unionRle } from '../../../src/dataset/coco/rle.js';
 import { createRng } from '../../../src/verify/random.js';
 
@@ -63,6 +64,17 @@ describe('polygonToRle (pycocotools rleFrPoly)', () => {
   it('clips to the image: outside columns are dropped, outside rows are clamped', () => {
     const rle = polygonToRle([-3, -2, 3, -2, 3, 10, -3, 10], 4, 5);
     expect(rows(rleToRowMajor(rle), 5)).toEqual(['11100', '11100', '11100', '11100']);
+  });
+
+  it('reads 4-number outlines as boxes [x, y, w, h], as pycocotools\' frPyObjects does (frBbox), not as 2-point lines', () => {
+    const annotation = readAnnotation({ image_id: 1, category_id: 1, segmentation: [[2, 1, 4, 3]] }, 0);
+    expect(annotation.segmentation).toEqual({ kind: 'polygons', polygons: [[2, 1, 2, 4, 6, 4, 6, 1]] });
+    const rle = polygonToRle((annotation.segmentation as { polygons: number[][] }).polygons[0], 6, 8);
+    expect(rows(rleToRowMajor(rle), 8)).toEqual(['00000000', '00111100', '00111100', '00111100', '00000000', '00000000']); // the square above
+    // every outline must then be a box, as pycocotools' n x 4 reshape requires
+    expect(() => readAnnotation({ image_id: 1, category_id: 1, segmentation: [[2, 1, 4, 3], [0, 0, 3, 0, 3, 3]] }, 7)).toThrow(/annotations\[7\]\.segmentation\[1\]: the first outline has 4 numbers, which pycocotools reads as a box/);
+    // a polygon first: 4-number entries after it stay (degenerate) polygons, as frPoly draws them
+    expect(readAnnotation({ image_id: 1, category_id: 1, segmentation: [[0, 0, 3, 0, 3, 3], [1, 1, 2, 2]] }, 0).segmentation).toEqual({ kind: 'polygons', polygons: [[0, 0, 3, 0, 3, 3], [1, 1, 2, 2]] });
   });
 
   it('gives an empty mask for fewer than 3 points, and for a repeated point', () => {
