@@ -26,6 +26,12 @@ export interface NiftiHeaderInfo {
   /** scl_slope / scl_inter (slope 0 = no scaling, as the standard says). */
   sclSlope: number;
   sclInter: number;
+  /**
+   * Voxel (i, j, k) to world (mm) as the 3 x 4 rows of the affine, from the sform or qform the
+   * standard says to prefer (nifti-reader-js's method); null when neither code is set (the file
+   * says nothing about where it lies, as some label writers leave it).
+   */
+  affine: number[][] | null;
 }
 
 export interface NiftiVolume extends NiftiHeaderInfo {
@@ -138,7 +144,9 @@ function headerInfo(path: string, header: NIFTI1 | NIFTI2): NiftiHeaderInfo {
   }) as [number, number, number];
   const slope = Number.isFinite(header.scl_slope) ? header.scl_slope : 0;
   const inter = Number.isFinite(header.scl_inter) ? header.scl_inter : 0;
-  return { dims, spacing, datatype: header.datatypeCode, datatypeName: type[0], sclSlope: slope, sclInter: slope === 0 ? 0 : inter };
+  const oriented = header.qform_code > 0 || header.sform_code > 0;
+  const affine = oriented && header.affine.slice(0, 3).every((row) => row.slice(0, 4).every(Number.isFinite)) ? header.affine.slice(0, 3).map((row) => row.slice(0, 4)) : null;
+  return { dims, spacing, datatype: header.datatypeCode, datatypeName: type[0], sclSlope: slope, sclInter: slope === 0 ? 0 : inter, affine };
 }
 
 /** Throws when a volume's voxel count is above the --max-pixels limit. */

@@ -108,6 +108,27 @@ function windowByHistogram(values: SmallIntegerArray, range: { min: number; size
   return out;
 }
 
+/**
+ * How two voxel-to-world affines differ, in words, or null when they agree: the origin within
+ * 1e-3 mm plus 1e-5 of its size, each direction x spacing entry within 1e-4 (float32 headers
+ * written by one tool agree exactly). Null too when either file has no orientation (neither qform
+ * nor sform set): nothing to compare. nnU-Net's integrity check compares origin, direction and
+ * spacing the same way (np.isclose) and refuses a case that differs.
+ */
+export function geometryDifference(a: number[][] | null, b: number[][] | null): string | null {
+  if (!a || !b) return null;
+  const close = (x: number, y: number, atol: number) => Math.abs(x - y) <= atol + 1e-5 * Math.max(Math.abs(x), Math.abs(y));
+  const origin = (m: number[][]) => m.map((row) => row[3]);
+  const fmt = (v: number[]) => `(${v.map((x) => Number(x.toFixed(3))).join(', ')})`;
+  if (!origin(a).every((x, i) => close(x, origin(b)[i], 1e-3))) return `origin ${fmt(origin(a))} mm vs ${fmt(origin(b))} mm`;
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) {
+      if (!close(a[r][c], b[r][c], 1e-4)) return `voxel axes ${fmt(a.map((row) => row[c]))} vs ${fmt(b.map((row) => row[c]))} for axis ${'ijk'[c]}`;
+    }
+  }
+  return null;
+}
+
 function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 }
@@ -131,6 +152,14 @@ export async function decodeVolumePair(pair: DatasetPair, context: DecodeContext
           pair.maskPath,
           `the label volume is ${labelFile.dims.join('x')} voxels but its image ${path} is ${image.dims.join('x')}`,
           'resample the label with nearest-neighbour onto the image grid (nnU-Net requires the same geometry), or fix the pairing',
+        );
+      }
+      const moved = geometryDifference(labelFile.affine, image.affine);
+      if (moved) {
+        throw new PairProblem(
+          pair.maskPath,
+          `the label volume lies elsewhere in space than its image ${path} (${moved}): the same voxel of the two is not the same place`,
+          'resample the label with nearest-neighbour onto the image grid (SimpleITK Resample with the image as reference; nnU-Net refuses cases whose geometry differs), or fix the pairing',
         );
       }
       channels.push(windowTo8Bit(scaledIntensities(image)));

@@ -153,6 +153,27 @@ describe('volumes: windowing, slicing, a case with channels', () => {
     await expect(decodeVolumePair(pair, context)).rejects.toThrow(/5x3x4 voxels but its image .*5x4x3/);
   });
 
+  it('refuses a label that lies elsewhere in space than its image (origin or axes), as nnU-Net does; no orientation is not compared', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const dims: [number, number, number] = [5, 4, 3];
+    const sform: [number[], number[], number[]] = [[1, 0, 0, -90], [0, 1, 0, -125], [0, 0, 2.5, -71]];
+    const label = (s?: [number[], number[], number[]]) => writeFileSync(join(dir, 'c.nii.gz'), niftiBytes(volumeOf(dims, (x) => (x > 2 ? 1 : 0)), { dims, spacing: [1, 1, 2.5], datatype: 'uint8', sform: s }));
+    writeFileSync(join(dir, 'c_0000.nii.gz'), niftiBytes(volumeOf(dims, (x) => x * 100), { dims, spacing: [1, 1, 2.5], sform }));
+    expect(decodeNifti('c_0000', readFileSync(join(dir, 'c_0000.nii.gz')), 1e6).affine).toEqual(sform);
+    const context = { numClasses: null, ignoreIndex: null, colormap: null, numClassesSource: null };
+    const pair = { id: 'c', maskPath: join(dir, 'c.nii.gz'), imagePath: join(dir, 'c_0000.nii.gz') };
+    label(sform);
+    expect((await decodeVolumePair(pair, context)).maxLabel).toBe(1); // the same geometry
+    label([[1, 0, 0, -90], [0, 1, 0, -120], [0, 0, 2.5, -71]]);
+    await expect(decodeVolumePair(pair, context)).rejects.toThrow(/lies elsewhere in space than its image .*origin \(-90, -120, -71\) mm vs \(-90, -125, -71\) mm/);
+    label([[-1, 0, 0, -90], [0, 1, 0, -125], [0, 0, 2.5, -71]]); // flipped i axis (LPS vs RAS written carelessly)
+    await expect(decodeVolumePair(pair, context)).rejects.toThrow(/voxel axes \(-1, 0, 0\) vs \(1, 0, 0\) for axis i/);
+    await expect(decodeVolumePair(pair, context)).rejects.toMatchObject({ fix: expect.stringMatching(/resample the label with nearest-neighbour onto the image grid/) });
+    label(undefined); // a label writer that left no orientation: nothing to compare
+    expect((await decodeVolumePair(pair, context)).maxLabel).toBe(1);
+  });
+
   const templates = '/usr/share/mricron/templates';
   it.skipIf(!existsSync(templates))('reads the real NIfTI templates of Debian mricron-data', () => {
     const file = readdirSync(templates).filter((f) => f.endsWith('.nii.gz')).sort()[0];

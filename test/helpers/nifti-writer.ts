@@ -25,6 +25,8 @@ export interface NiftiWriteOptions {
   sclInter?: number;
   gzip?: boolean;
   bigEndian?: boolean;
+  /** Voxel-to-world rows (srow_x, srow_y, srow_z) written with sform_code 1; none: no orientation. */
+  sform?: [number[], number[], number[]];
 }
 
 /** The bytes of a NIfTI-1 single file (.nii, or .nii.gz with gzip) holding `values` (i fastest). */
@@ -47,6 +49,10 @@ export function niftiBytes(values: ArrayLike<number>, options: NiftiWriteOptions
   view.setFloat32(112, options.sclSlope ?? 1, little);
   view.setFloat32(116, options.sclInter ?? 0, little);
   view.setInt8(123, 10 + 0); // xyzt_units: mm (2) | sec (8)
+  if (options.sform) {
+    view.setInt16(254, 1, little); // sform_code: scanner anatomical
+    options.sform.forEach((row, r) => row.forEach((v, c) => view.setFloat32(280 + 16 * r + 4 * c, v, little)));
+  }
   buffer.write('n+1\0', 344, 'latin1');
   for (let i = 0; i < voxels; i++) {
     const at = 352 + i * width;
