@@ -279,7 +279,7 @@ async function fromKept(dir: string): Promise<void> {
   for (const file of files) {
     const report = JSON.parse(await readFile(join(dir, file), 'utf8')) as VerificationReport;
     const positive = /^(.*)-positive-(.+)-(\d+)\.json$/.exec(file);
-    if (positive) details.push({ dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(report) });
+    if (positive) details.push({ dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(report, positive[2]) });
     if (/-aa-/.test(file)) {
       aaRuns++;
       if (aaDirectional(report)) aaCalls++;
@@ -312,13 +312,19 @@ async function positivePart(data: VerifyData, recommendation: Recommendation): P
       const folds = report.settings.folds;
       const design = folds && folds.count > 1 ? `${folds.count} folds x ${folds.seedsPerFold}` : `${report.settings.seeds.length} seeds`;
       log(`  positive ${kind} ${r + 1}/${config.positiveRuns}: ${report.verdict.outcome} at ${report.settings.steps} steps (${design}): ${report.verdict.sentence}`);
-      positiveDetails.push({ dataset: datasetName, plant: kind, run: r + 1, ...plantEffect(report) });
+      positiveDetails.push({ dataset: datasetName, plant: kind, run: r + 1, ...plantEffect(report, kind) });
     }
   }
   return { beaten, runs };
 }
 
-interface PositiveDetail { dataset: string; plant: string; run: number; outcome: string; steps: number | null; gap: number | null; best: string; plantedRarest: number | null; bestRarest: number | null }
+interface PositiveDetail { dataset: string; plant: string; run: number; outcome: string; steps: number | null; gap: number | null; best: string; plantedRarest: number | null; bestRarest: number | null; counterpartGap: number | null }
+
+/**
+ * The candidate each plant is a broken copy of: CE for the CE plants (the same loss, only the class
+ * weights planted), none in the run for stalled-lr (the recommended recipe itself was replaced).
+ */
+const COUNTERPART: Record<string, string | null> = { 'foreground-down': 'ce', 'blind-rarest': 'ce', 'stalled-lr': null };
 const positiveDetails: PositiveDetail[] = [];
 
 /**
@@ -327,19 +333,24 @@ const positiveDetails: PositiveDetail[] = [];
  * Dice values. A plant that is not worse at the budget (nothing learned the rarest class yet)
  * cannot be "beaten" by any honest test; the detail table shows which runs that was.
  */
-function plantEffect(report: VerificationReport): Omit<PositiveDetail, 'dataset' | 'plant' | 'run'> {
+function plantEffect(report: VerificationReport, plant: string): Omit<PositiveDetail, 'dataset' | 'plant' | 'run'> {
   const planted = report.candidates.find((c) => c.isRecommended);
   const others = report.candidates.filter((c) => !c.isRecommended && c.status === 'ok' && c.metrics);
   const best = others.reduce<(typeof others)[number] | null>((a, b) => (a === null || b.metrics!.meanDice.value > a.metrics!.meanDice.value ? b : a), null);
   const dice = (c: typeof planted) => c?.metrics?.meanDice.value ?? null;
   const rarest = (c: typeof planted) => c?.metrics?.rarestClassDice?.value ?? null;
   const gap = best && dice(planted) !== null ? dice(best)! - dice(planted)! : null;
-  return { outcome: report.verdict.outcome, steps: report.settings.steps, gap, best: best?.id ?? '-', plantedRarest: rarest(planted), bestRarest: rarest(best ?? undefined) };
+  const counterpart = COUNTERPART[plant] ? others.find((c) => c.id === COUNTERPART[plant]) : undefined;
+  const counterpartGap = counterpart && dice(planted) !== null ? dice(counterpart)! - dice(planted)! : null;
+  return { outcome: report.verdict.outcome, steps: report.settings.steps, gap, best: best?.id ?? '-', plantedRarest: rarest(planted), bestRarest: rarest(best ?? undefined), counterpartGap };
 }
 
 function positiveTable(rows: PositiveDetail[]): string {
   const f = (x: number | null) => (x === null ? '-' : x.toFixed(3));
-  return ['positive controls: dataset, plant, run, verdict, steps, best alternative, its mean-Dice lead, rarest-class Dice planted / best:', ...rows.map((r) => `${r.dataset}  ${r.plant}  ${r.run}  ${r.outcome}  ${r.steps ?? '-'}  ${r.best}  ${f(r.gap)}  ${f(r.plantedRarest)} / ${f(r.bestRarest)}`)].join('\n');
+  return [
+    'positive controls: dataset, plant, run, verdict, steps, best alternative, its mean-Dice lead, lead of the plant\'s own counterpart (CE for the CE plants), rarest-class Dice planted / best:',
+    ...rows.map((r) => `${r.dataset}  ${r.plant}  ${r.run}  ${r.outcome}  ${r.steps ?? '-'}  ${r.best}  ${f(r.gap)}  ${f(r.counterpartGap)}  ${f(r.plantedRarest)} / ${f(r.bestRarest)}`),
+  ].join('\n');
 }
 
 interface MddRow { dataset: string; steps: number; foldsMdd: number | null; splitMdd: number | null; splitValImages: number; splitSaid: string }
