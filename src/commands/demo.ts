@@ -23,10 +23,10 @@ import { verifyExitCode } from './verify.js';
 import { safeLine } from '../common/safe-text.js';
 
 /**
- * 40 tiles: verify's default design validates each once over 5 folds of 8 (issue 22). Three
+ * 40 tiles: verify's default design validates each once over 10 folds of 4 (issue 22). Three
  * candidates (the recommendation, its ablation without the additions, and Focal, the rival the
- * long runs found) x 5 folds = 15 runs share the two minutes (fewer steps each than the 9 runs of
- * the old 3-seed design, for 5 replicates instead of 3); verify's six candidates would need about
+ * long runs found) x 10 folds = 30 runs share the two minutes (fewer steps each than the 9 runs of
+ * the old 3-seed design, for 10 replicates instead of 3); verify's six candidates would need about
  * 5 minutes.
  */
 export const DEMO_DEFAULTS = { out: 'segloss-demo', budget: '2m', images: 40, seed: 7, candidates: ['recommended', 'plain', 'focal'] } as const;
@@ -53,8 +53,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--budget <time>', `training budget shared by all candidates, e.g. 90s, 5m (default ${DEMO_DEFAULTS.budget}; at most 24h)`)
     .option('--steps <n>', withRange('train every run (candidate x seed) for exactly N steps instead of a time budget', 'steps'), limited('steps'))
     .option('--candidates <list>', `comma-separated, from: ${CANDIDATE_NAMES.join(', ')} (default ${DEMO_DEFAULTS.candidates.join(',')})`)
-    .option('--folds <k>', withRange('cross-validation folds (default: 5 folds of 8 tiles, each validated once)', 'folds'), limited('folds'))
-    .option('--seeds <k>', withRange('training seeds per fold (default 1 with 5 folds)', 'seeds'), limited('seeds'))
+    .option('--folds <k>', withRange('cross-validation folds (default: 10 folds of 4 tiles, each validated once)', 'folds'), limited('folds'))
+    .option('--seeds <k>', withRange('training seeds per fold (default 1 with 10 folds)', 'seeds'), limited('seeds'))
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'))
     .option('--images <n>', withRange('number of sample image/mask pairs to generate', 'demo-images'), limited('demo-images'), DEMO_DEFAULTS.images)
     .option('--seed <n>', withRange('seed of the sample dataset', 'seed'), limited('seed'), DEMO_DEFAULTS.seed)

@@ -16,6 +16,7 @@ import {
   BUDGET_GRACE,
   CANDIDATE_NAMES,
   DEFAULT_FOLDS,
+  SMALL_DATA_FOLDS,
   DEFAULT_MAX_IMAGES,
   DEFAULT_RUN_SETTINGS,
   MIN_BUDGET_STEPS,
@@ -64,8 +65,8 @@ export function registerVerifyCommand(program: Command): void {
     .option('--no-deterministic', 'torch backend on a GPU: let cuDNN pick kernels by timing (faster, not reproducible)')
     .option('--cluster <address>', 'torch backend on a Dask cluster: one runner per worker of the scheduler at ADDRESS (tcp://HOST:PORT); a worker started with --resources GPU=1 trains on its GPU; the protocol and verdict are unchanged')
     .option('--cache-dir <dir>', 'torch backend: write the decoded data cache into DIR (default: the temp folder); with --cluster, a folder every worker reads at the same path, so the data is not sent to each worker')
-    .option('--folds <k>', withRange(`cross-validation folds: every image (or --group group) validated in exactly one fold, candidates paired by fold; 1 = one split by --val-fraction (default: ${DEFAULT_FOLDS} folds on up to ${MAX_UNITS_FOR_FOLDS} images or groups, fewer on fewer than ${2 * DEFAULT_FOLDS}, 1 on under 3 or beyond)`, 'folds'), limited('folds'))
-    .option('--seeds <k>', withRange(`training seeds per fold (per candidate with --folds 1), paired across candidates (same initial weights and crops); CIs come from the fold- or seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} replicates no candidate is "beaten" or "confirmed" (default: 1 with ${DEFAULT_FOLDS} folds, enough for ${MIN_REPLICATES} replicates otherwise)`, 'seeds'), limited('seeds'))
+    .option('--folds <k>', withRange(`cross-validation folds: every image (or --group group) validated in exactly one fold, candidates paired by fold; 1 = one split by --val-fraction (default: ${DEFAULT_FOLDS} folds on ${2 * DEFAULT_FOLDS} to ${MAX_UNITS_FOR_FOLDS} images or groups, ${SMALL_DATA_FOLDS} on ${2 * SMALL_DATA_FOLDS}-${2 * DEFAULT_FOLDS - 1}, fewer below, 1 on under 3 or beyond)`, 'folds'), limited('folds'))
+    .option('--seeds <k>', withRange(`training seeds per fold (per candidate with --folds 1), paired across candidates (same initial weights and crops); CIs come from the fold- or seed-paired differences; with fewer than ${MIN_SEEDS_FOR_CLAIM} replicates no candidate is "beaten" or "confirmed" (default: 1 with ${SMALL_DATA_FOLDS} or more folds, enough for ${MIN_REPLICATES} replicates otherwise)`, 'seeds'), limited('seeds'))
     .option('--tie-margin <d>', withRange(`mean-Dice difference that does not matter: candidates whose difference CI lies inside +-d are "equivalent" (default ${DEFAULT_RUN_SETTINGS.tieMargin})`, 'tie-margin'), limited('tie-margin'), DEFAULT_RUN_SETTINGS.tieMargin)
     .option('--seed <n>', withRange('base seed of split, crops, weights and bootstrap', 'seed'), limited('seed'), 0)
     .option('--crop <px>', withRange('training crop size in pixels (a multiple of 2^model-depth); batch x crop² x width is checked against memory first', 'crop'), limited('crop'), DEFAULT_RUN_SETTINGS.cropSize)

@@ -20,7 +20,7 @@ export { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } fr
 export { CANDIDATE_NAMES, DEFAULT_CANDIDATES, parseCandidateNames } from './candidates.js';
 export { parseBudget, formatDuration, timeLimitFor, BUDGET_GRACE, MIN_BUDGET_STEPS, MIN_GRACE_SECONDS } from './budget.js';
 export { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './verdict.js';
-export { DEFAULT_FOLDS, MAX_UNITS_FOR_FOLDS, MIN_REPLICATES } from './design.js';
+export { DEFAULT_FOLDS, MAX_UNITS_FOR_FOLDS, MIN_REPLICATES, SMALL_DATA_FOLDS } from './design.js';
 export { readRecommendationFile } from './recommendation-file.js';
 export { DEFAULT_MAX_IMAGES } from './load.js';
 

@@ -93,7 +93,7 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   budgetSeconds: 300,
   candidates: ['recommended', 'plain', 'ce', 'focal', 'dice', 'combo'],
   backend: 'auto',
-  // Chosen from the data (design.ts): at least 5 replicates (5 folds x 1 seed on up to a few
+  // Chosen from the data (design.ts): at least 5 replicates (10 folds x 1 seed on 20 to a few
   // hundred images or groups), because 3 seeds on one split could not decide a 0.59 gap (issue 22).
   seeds: null,
   folds: null,

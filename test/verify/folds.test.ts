@@ -98,8 +98,12 @@ describe('cross-validation folds by group (split.ts)', () => {
 });
 
 describe('the default design (design.ts)', () => {
-  it('at least MIN_REPLICATES replicates by default: 5 folds x 1 seed on 10-500 units, fewer folds x 2 seeds on 3-9, one split x 5 seeds otherwise', () => {
+  it('at least MIN_REPLICATES replicates by default: 10 folds x 1 seed on 20-500 units, 5 on 10-19, fewer folds x 2 seeds on 3-9, one split x 5 seeds otherwise', () => {
+    expect(DEFAULT_FOLDS).toBe(10);
     expect(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: DEFAULT_FOLDS, seedsPerFold: 1 });
+    expect(chooseDesign({ units: 20, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 10, seedsPerFold: 1 });
+    expect(chooseDesign({ units: 500, folds: null, seeds: null, grouped: true })).toMatchObject({ folds: 10, seedsPerFold: 1 });
+    expect(chooseDesign({ units: 19, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 5, seedsPerFold: 1 });
     expect(chooseDesign({ units: 10, folds: null, seeds: null, grouped: true })).toMatchObject({ folds: 5, seedsPerFold: 1 });
     expect(chooseDesign({ units: 8, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 4, seedsPerFold: 2 });
     expect(chooseDesign({ units: 6, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 3, seedsPerFold: 2 });
@@ -107,7 +111,7 @@ describe('the default design (design.ts)', () => {
     expect(chooseDesign({ units: 3, folds: null, seeds: null, grouped: true })).toMatchObject({ folds: 3, seedsPerFold: 2 });
     expect(chooseDesign({ units: 2, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 1, seedsPerFold: MIN_REPLICATES });
     expect(chooseDesign({ units: 2000, folds: null, seeds: null, grouped: false })).toMatchObject({ folds: 1, seedsPerFold: MIN_REPLICATES });
-    for (const units of [1, 2, 3, 4, 5, 6, 7, 9, 10, 50, 499, 501]) {
+    for (const units of [1, 2, 3, 4, 5, 6, 7, 9, 10, 19, 20, 50, 499, 501]) {
       const d = chooseDesign({ units, folds: null, seeds: null, grouped: false });
       expect(d.folds * d.seedsPerFold).toBeGreaterThanOrEqual(MIN_REPLICATES);
     }
@@ -125,10 +129,11 @@ describe('the default design (design.ts)', () => {
 describe('fallback designs when the budget cannot pay for the default one', () => {
   const shapes = (d: ReturnType<typeof chooseDesign>) => fallbackDesigns(d, 3).map((f) => [f.folds, f.seedsPerFold]);
   it('fewer seeds per fold first, then fewer folds, never under 3 replicates, never across folds and one split', () => {
-    expect(shapes(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false }))).toEqual([[4, 1], [3, 1]]);
+    expect(shapes(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false }))).toEqual([[9, 1], [8, 1], [7, 1], [6, 1], [5, 1], [4, 1], [3, 1]]);
+    expect(shapes(chooseDesign({ units: 12, folds: null, seeds: null, grouped: false }))).toEqual([[4, 1], [3, 1]]);
     expect(shapes(chooseDesign({ units: 8, folds: null, seeds: null, grouped: false }))).toEqual([[4, 1], [3, 1]]);
     expect(shapes(chooseDesign({ units: 6, folds: null, seeds: null, grouped: false }))).toEqual([[3, 1]]);
     expect(shapes(chooseDesign({ units: 2000, folds: null, seeds: null, grouped: false }))).toEqual([[1, 4], [1, 3]]);
-    expect(fallbackDesigns(chooseDesign({ units: 40, folds: null, seeds: null, grouped: false }), 3)[0].why).toMatch(/^4 folds x 1 seed, 4 replicates: the budget cannot pay for 5 folds x 1 seed at 10 steps a run/);
+    expect(fallbackDesigns(chooseDesign({ units: 12, folds: null, seeds: null, grouped: false }), 3)[0].why).toMatch(/^4 folds x 1 seed, 4 replicates: the budget cannot pay for 5 folds x 1 seed at 10 steps a run/);
   });
 });

@@ -334,12 +334,12 @@ describe('time budget in lockstep (fake clock: no real waiting)', () => {
   });
 
   it('falls back to fewer folds, saying so, when the default design cannot pay for the minimum steps (and refuses when the user chose it)', async () => {
-    // 30 images: 5 folds x 1 seed by default, 15 runs of 3 candidates; 0.05 s a step leaves fewer than 10 steps a run in 5.5 s, 3 folds fit.
+    // 30 images: 10 folds x 1 seed by default, 30 runs of 3 candidates; 0.05 s a step leaves fewer than 10 steps a run in 5.5 s, 3 folds fit.
     const time = { now: 0, stepSeconds: () => 0.05, predictSeconds: 0.01 };
     const report = await budgetRun({ time }, { budgetSeconds: 5.5, folds: null, seeds: null });
     expect(report.settings.folds).toMatchObject({ count: 3, seedsPerFold: 1 });
-    expect(report.settings.folds?.design).toMatch(/3 folds x 1 seed, 3 replicates: the budget cannot pay for 5 folds x 1 seed at 10 steps a run/);
-    expect(report.notes).toContainEqual(expect.stringMatching(/^budget 6s: 3 folds x 1 seed, 3 replicates: the budget cannot pay for 5 folds/));
+    expect(report.settings.folds?.design).toMatch(/3 folds x 1 seed, 3 replicates: the budget cannot pay for 10 folds x 1 seed at 10 steps a run/);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^budget 6s: 3 folds x 1 seed, 3 replicates: the budget cannot pay for 10 folds/));
     expect(report.settings.steps).toBeGreaterThanOrEqual(10);
     // every image validated once across the fallback's folds
     const ids = report.settings.folds!.assignment.flatMap((f) => f.valImageIds);
