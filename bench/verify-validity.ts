@@ -286,6 +286,10 @@ async function fromKept(dir: string): Promise<void> {
     }
   }
   const beaten = details.filter((d) => d.outcome === 'beaten').length;
+  if (config.json) {
+    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, aaDirectional: aaCalls, aaRuns }, null, 2)}\n`);
+    return;
+  }
   process.stdout.write(`${positiveTable(details)}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aaRuns} (${files.length} kept runs in ${dir})\n`);
 }
 
