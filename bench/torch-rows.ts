@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCacheFolder, removeCacheFolder, writeDataCache } from '../src/engine/torch/cache.js';
-import { oversubscribedNow, stepMessage } from '../src/engine/torch/engine.js';
+import { oversubscribed, stepMessage } from '../src/engine/torch/engine.js';
 import { measureBusyCores } from '../src/engine/torch/busy-cores.js';
 import { runnerRoot, type FoundPython } from '../src/engine/torch/python.js';
 import { startRunner, type RunnerProcess } from '../src/engine/torch/runner-process.js';
@@ -140,9 +140,11 @@ async function startRunnerRow(spec: RowSpec, found: FoundPython, folder: string,
   const model = { name: 'unet', numClasses, inputChannels: 3, depth: 3, baseWidth: 16 };
   const devices = Array.from({ length: spec.processes }, () => spec.device);
   const runners: RunnerProcess[] = [];
-  const busy = await oversubscribedNow(devices, spec.threads, cores);
+  // One measurement decides the policy, as the engine's oversubscribedNow does, and is logged.
+  const busyCores = await measureBusyCores();
+  const busy = oversubscribed(devices, spec.threads, cores, busyCores);
   const policy = spec.env?.OMP_WAIT_POLICY ?? process.env.OMP_WAIT_POLICY ?? (spec.threads <= 1 || busy ? 'PASSIVE' : "OpenMP's default");
-  log(`  ${spec.label}: OMP_WAIT_POLICY ${policy} (${(await measureBusyCores()).toFixed(2)} of ${cores} cores busy; load average ${loadavg()[0].toFixed(1)})`);
+  log(`  ${spec.label}: OMP_WAIT_POLICY ${policy} (${busyCores.toFixed(2)} of ${cores} cores busy; load average ${loadavg()[0].toFixed(1)})`);
   for (let k = 0; k < spec.processes; k++) {
     const runner = await startRunner({ python: found.command, label: `${spec.label} ${k}`, env: spec.env, threads: spec.threads, oversubscribed: busy });
     runners.push(runner);

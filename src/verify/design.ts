@@ -82,11 +82,10 @@ export function chooseDesign(p: { units: number; folds: number | null; seeds: nu
  */
 export function fallbackDesigns(design: Design, minReplicates: number): Design[] {
   const out: Design[] = [];
+  const shapeOf = (folds: number, seeds: number) => (folds > 1 ? `${folds} folds x ${seeds} seed${seeds === 1 ? '' : 's'}` : `${seeds} seeds`);
+  const was = shapeOf(design.folds, design.seedsPerFold);
   const add = (folds: number, seedsPerFold: number) => {
-    const replicates = folds * seedsPerFold;
-    const shape = folds > 1 ? `${folds} folds x ${seedsPerFold} seed${seedsPerFold === 1 ? '' : 's'}` : `${seedsPerFold} seeds`;
-    const was = design.folds > 1 ? `${design.folds} folds x ${design.seedsPerFold} seed${design.seedsPerFold === 1 ? '' : 's'}` : `${design.seedsPerFold} seeds`;
-    out.push({ folds, seedsPerFold, why: `${shape}, ${replicates} replicates: the budget cannot pay for ${was} at ${MIN_BUDGET_STEPS} steps a run (fewer replicates, less power; a longer --budget gives the full design)` });
+    out.push({ folds, seedsPerFold, why: `${shapeOf(folds, seedsPerFold)}, ${folds * seedsPerFold} replicates: the budget cannot pay for ${was} at ${MIN_BUDGET_STEPS} steps a run (fewer replicates, less power; a longer --budget gives the full design)` });
   };
   if (design.folds > 1) {
     for (let s = design.seedsPerFold - 1; s >= 1; s--) if (design.folds * s >= minReplicates) add(design.folds, s);

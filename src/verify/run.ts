@@ -148,14 +148,20 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       { fix: `give verify more images (at least 25 for a verdict)${data.notes.some((n) => n.startsWith('skipped ')) ? ', or fix the skipped pairs listed above' : ''}` },
     );
   }
+  const allImages = data.images;
+  // Replicate r = fold x seedsPerFold + k trains with seed settings.seed + r (each fold its own seeds).
+  const partsOf = (dSplits: typeof splits, perFold: number) => {
+    const validatedIds = dSplits.flatMap((s) => s.val);
+    const runs: Replicate[] = Array.from({ length: dSplits.length * perFold }, (_, r) => ({ fold: Math.floor(r / perFold), seed: settings.seed + r }));
+    const runSeeds = runs.map((r) => r.seed);
+    return {
+      folds: dSplits.length, seedsPerFold: perFold, foldVal: dSplits.map((s) => s.val.map((i) => allImages[i])), validated: validatedIds,
+      valImages: validatedIds.map((i) => allImages[i]), replicates: runs, seeds: runSeeds, cropSeeds: runSeeds.map((seed) => deriveSeed(seed, 'crops')),
+    };
+  };
   // The design's parts (let: a budget too small for the default design falls back to a smaller one
   // before training, applyDesign below; the engine's data and the rarest class stay the same).
-  let folds = splits.length;
-  let seedsPerFold = design.seedsPerFold;
-  const allImages = data.images;
-  let foldVal = splits.map((s) => s.val.map((i) => allImages[i]));
-  let validated = splits.flatMap((s) => s.val);
-  let valImages = validated.map((i) => allImages[i]);
+  let { folds, seedsPerFold, foldVal, validated, valImages, replicates, seeds, cropSeeds } = partsOf(splits, design.seedsPerFold);
   // The rarest class: with one split, as before (present in train and val); with folds every image
   // is validated, so the rarest foreground class of the whole data.
   const totalsOf = (ids: readonly number[]) => sumCounts(ids.map((i) => counts[i]), numClasses);
@@ -180,11 +186,6 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     const { unsupported } = trainableLoss(plan.recipe);
     if (unsupported.length) message(`${plan.id}: the loss library cannot train ${unsupported.join(' or ')}; this candidate trains without it`);
   }
-  // Replicate r = fold x seedsPerFold + k trains with seed settings.seed + r (each fold its own seeds).
-  const replicatesFor = (k: number, perFold: number): Replicate[] => Array.from({ length: k * perFold }, (_, r) => ({ fold: Math.floor(r / perFold), seed: settings.seed + r }));
-  let replicates = replicatesFor(folds, seedsPerFold);
-  let seeds = replicates.map((r) => r.seed);
-  let cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
   const units = folds > 1 ? folds : seedsPerFold;
   const groupText = grouped ? `, grouped (${unitsOf(groups).keys.length} groups, none on both sides)` : '';
   message(
@@ -217,14 +218,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
   const applyDesign = (d: Design, dSplits: typeof splits) => {
     design = d;
     splits = dSplits;
-    folds = splits.length;
-    seedsPerFold = d.seedsPerFold;
-    foldVal = splits.map((s) => s.val.map((i) => allImages[i]));
-    validated = splits.flatMap((s) => s.val);
-    valImages = validated.map((i) => allImages[i]);
-    replicates = replicatesFor(folds, seedsPerFold);
-    seeds = replicates.map((r) => r.seed);
-    cropSeeds = seeds.map((seed) => deriveSeed(seed, 'crops'));
+    ({ folds, seedsPerFold, foldVal, validated, valImages, replicates, seeds, cropSeeds } = partsOf(dSplits, d.seedsPerFold));
     foldRuns = foldRunsFor();
     stats.folds = folds;
   };
@@ -236,18 +230,17 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
     return { predictions, scores: foldVal[fold].map((image, i) => scoreImage(image.labels, predictions[i], image.width, image.height, numClasses, ignoreIndex, background)) };
   };
   /** The first fallback design (design.ts) whose runs fit MIN_BUDGET_STEPS steps: scoring a run costs in proportion to its validation images. */
-  const smallerDesignThatFits = (current: Design, c: Calibration) => {
+  const smallerDesignThatFits = (current: Design, c: Calibration, spentSeconds: number) => {
     for (const candidate of fallbackDesigns(current, MIN_SEEDS_FOR_CLAIM)) {
       const candidateSplits = splitsFor(candidate);
       if (candidateSplits[0].val.length === 0 || (candidate.folds > 1) !== (folds > 1)) continue;
       const scaled: Calibration = { ...c, evalSeconds: (c.evalSeconds * candidateSplits[0].val.length) / Math.max(1, foldVal[0].length) };
       const runs = plans.length * candidateSplits.length * candidate.seedsPerFold;
-      const plan = stepsThatFit(settings.budgetSeconds - (clock() - budgetStartedAt), runs, scaled);
+      const plan = stepsThatFit(settings.budgetSeconds - spentSeconds, runs, scaled);
       if (plan.steps >= MIN_BUDGET_STEPS) return { design: candidate, splits: candidateSplits, calibration: scaled, plan };
     }
     return null;
   };
-  let budgetStartedAt = 0;
   let racingCandidates: RacingCandidate[] = [];
   let calibration: Calibration | null = null;
   const timeLimit = settings.steps === null ? timeLimitFor(settings.budgetSeconds) : null;
@@ -259,7 +252,6 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
       // The clock starts after the engine is up (its start-up, seconds on a GPU, is not what the
       // budget shares out); the timing counts against the budget.
       const startedAt = clock();
-      budgetStartedAt = startedAt;
       const spec = { id: 'calibration', seed: seeds[0], recipe: plans[0].recipe, loss: { name: 'ce' as const, params: {} }, lossContext: { numClasses, ignoreIndex, classWeights: null, scaleAware: null }, ...(foldRuns[0].validation ? { validation: foldRuns[0].validation } : {}) };
       const timed = await calibrate(engine, spec, foldPlanner(foldRuns[0], { ...samplerBase, rareClasses: foldRuns[0].rareClasses, rareClassOversampling: 0, seed: deriveSeed(settings.seed, 'calibration') }), (run) => score(run, 0), clock, settings.budgetSeconds);
       // The engine trains and scores `concurrency` runs side by side: what a run-step costs in wall time.
@@ -271,7 +263,7 @@ export async function runOnData(data: VerifyData, recommendation: Recommendation
         plan = planBudgetSteps({ budgetSeconds: settings.budgetSeconds, spentSeconds, runs, candidates: plans.length, seeds: seedsPerFold, folds, calibration });
       } catch (error) {
         // The default design does not fit: the largest smaller one that does (issue 22), said in the plan.
-        const chosen = settings.folds === null && settings.seeds === null ? smallerDesignThatFits(design, calibration) : null;
+        const chosen = settings.folds === null && settings.seeds === null ? smallerDesignThatFits(design, calibration, spentSeconds) : null;
         if (!chosen) throw error;
         applyDesign(chosen.design, chosen.splits);
         calibration = chosen.calibration;

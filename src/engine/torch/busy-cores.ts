@@ -10,9 +10,9 @@ import { cpus } from 'node:os';
 
 /** Busy time over total time, summed over CPUs, between two readings of the counters. */
 export function busyCoresBetween(before: ReturnType<typeof cpus>, after: ReturnType<typeof cpus>): number {
+  const total = (t: (typeof before)[number]['times']) => t.user + t.nice + t.sys + t.idle + t.irq;
   let busy = 0;
   for (let i = 0; i < Math.min(before.length, after.length); i++) {
-    const total = (t: (typeof before)[number]['times']) => t.user + t.nice + t.sys + t.idle + t.irq;
     const elapsed = total(after[i].times) - total(before[i].times);
     if (elapsed <= 0) continue;
     busy += 1 - (after[i].times.idle - before[i].times.idle) / elapsed;

@@ -24,8 +24,9 @@ export interface PaintableImage {
 
 /** The colour a class is painted in; `background` (default 0; -1: none) is not painted. */
 export function classColour(classId: number, background = 0): [number, number, number] {
-  const rank = background >= 0 && classId > background ? classId - 1 : classId - (background === 0 ? 1 : 0);
-  return OVERLAY_PALETTE[((rank % OVERLAY_PALETTE.length) + OVERLAY_PALETTE.length) % OVERLAY_PALETTE.length];
+  // Painted classes in order: ids above the background move down one.
+  const rank = background >= 0 && classId > background ? classId - 1 : classId;
+  return OVERLAY_PALETTE[rank % OVERLAY_PALETTE.length];
 }
 
 /**
