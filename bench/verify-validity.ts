@@ -32,8 +32,9 @@ import { join } from 'node:path';
 import type { Recommendation } from '../src/contracts/recommendation.js';
 import type { VerificationReport } from '../src/contracts/verification.js';
 import { createEngine } from '../src/engine/index.js';
-import { prepareSample, type Kind } from './sample-data.js';
-import { isPlantedKind, PLANTED_KINDS, plantedRecipe, rarestForeground } from './planted-recipes.js';
+import { isKind, prepareSample, SAMPLE_KINDS, type Kind } from './sample-data.js';
+import { writeSampleDataset } from '../src/dataset/index.js';
+import { isPlantedKind, notPlantedBecause, PLANTED_KINDS, plantedRecipe, rarestForeground } from './planted-recipes.js';
 import { parseBudget } from '../src/verify/budget.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../src/verify/run.js';
 
@@ -276,10 +277,17 @@ async function fromKept(dir: string): Promise<void> {
   const details: PositiveDetail[] = [];
   let aaRuns = 0;
   let aaCalls = 0;
+  const excluded: Array<PositiveDetail & { because: string }> = [];
   for (const file of files) {
     const report = JSON.parse(await readFile(join(dir, file), 'utf8')) as VerificationReport;
     const positive = /^(.*)-positive-(.+)-(\d+)\.json$/.exec(file);
-    if (positive) details.push({ dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(report, positive[2]) });
+    if (positive) {
+      const detail = { dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(report, positive[2]) };
+      // Runs kept before the planting rule (planted-recipes.ts) are shown apart when the rule would not plant them now.
+      const because = isPlantedKind(detail.plant) ? notPlantedBecause(detail.plant, await samplePixelCounts(detail.dataset)) : null;
+      if (because) excluded.push({ ...detail, because });
+      else details.push(detail);
+    }
     if (/-aa-/.test(file)) {
       aaRuns++;
       if (aaDirectional(report)) aaCalls++;
@@ -287,10 +295,13 @@ async function fromKept(dir: string): Promise<void> {
   }
   const beaten = details.filter((d) => d.outcome === 'beaten').length;
   if (config.json) {
-    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, aaDirectional: aaCalls, aaRuns }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, notPlantedByTheRule: excluded, aaDirectional: aaCalls, aaRuns }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`${positiveTable(details)}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aaRuns} (${files.length} kept runs in ${dir})\n`);
+  const apart = excluded.length
+    ? `\n\nkept runs the planting rule would not plant now (not counted):\n${excluded.map((d) => `${d.dataset}  ${d.plant}  ${d.run}  ${d.outcome}: ${d.because}`).join('\n')}`
+    : '';
+  process.stdout.write(`${positiveTable(details)}${apart}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aaRuns} (${files.length} kept runs in ${dir})\n`);
 }
 
 /**
@@ -305,6 +316,11 @@ async function positivePart(data: VerifyData, recommendation: Recommendation): P
   let beaten = 0;
   let runs = 0;
   for (const kind of config.plants) {
+    const skip = notPlantedBecause(kind, totals);
+    if (skip) {
+      log(`  positive ${kind}: not planted on ${datasetName}: ${skip}`);
+      continue;
+    }
     for (let r = 0; r < config.positiveRuns; r++) {
       const report = await runOnData(data, recommendation, settings({ budgetSeconds: config.budgetSeconds, seed: 1000 * (r + 1) }), {
         ...quiet,
@@ -320,6 +336,23 @@ async function positivePart(data: VerifyData, recommendation: Recommendation): P
     }
   }
   return { beaten, runs };
+}
+
+const pixelCountsByDataset = new Map<string, number[]>();
+/** Class pixel counts of the bench dataset `<kind>-<seed>` (regenerated: `segloss sample` is deterministic; --images and --size as when it was kept). */
+async function samplePixelCounts(name: string): Promise<number[]> {
+  const cached = pixelCountsByDataset.get(name);
+  if (cached) return cached;
+  const match = /^(\w+)-(\d+)$/.exec(name);
+  if (!match || !isKind(match[1])) throw new Error(`kept run of an unknown bench dataset "${name}" (expected <kind>-<seed>)`);
+  const dir = await mkdtemp(join(tmpdir(), 'segloss-validity-from-'));
+  try {
+    const truth = await writeSampleDataset(dir, { seed: Number(match[2]), images: config.images, size: config.size, ...SAMPLE_KINDS[match[1]] });
+    pixelCountsByDataset.set(name, truth.pixelCounts);
+    return truth.pixelCounts;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 interface PositiveDetail { dataset: string; plant: string; run: number; outcome: string; steps: number | null; gap: number | null; best: string; plantedRarest: number | null; bestRarest: number | null; counterpartGap: number | null }

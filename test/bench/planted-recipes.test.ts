@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlantedKind, PLANTED_KINDS, plantedRecipe, rarestForeground } from '../../bench/planted-recipes.js';
+import { isPlantedKind, notPlantedBecause, PLANTED_KINDS, plantedRecipe, rarestForeground } from '../../bench/planted-recipes.js';
 import { lossContextFor, trainableLoss } from '../../src/verify/trainer.js';
 import { satelliteRecipe } from '../verify/fixtures.js';
 
@@ -20,6 +20,18 @@ describe('planted bad recipes for the positive controls (bench/planted-recipes.t
     expect(plantedRecipe('blind-rarest', recipe, 4, 2).classWeights!.values).toEqual([1, 1, 0, 1]);
     expect(rarestForeground([900, 50, 10, 0])).toBe(2);
     expect(rarestForeground([900, 50, 10, 3])).toBe(3);
+  });
+
+  it('blind-rarest is planted only where the rarest class holds at least 1% of the pixels; the other plants everywhere', () => {
+    // The rare sample's shares: solar panels 0.031% of the pixels, no candidate learns them in minutes.
+    const rare = [986_700, 6090, 3120, 2500, 1270, 310];
+    expect(notPlantedBecause('blind-rarest', rare)).toMatch(/rarest class \(5\) holds 0\.031% of the pixels \(< 1%\)/);
+    expect(notPlantedBecause('foreground-down', rare)).toBeNull();
+    expect(notPlantedBecause('stalled-lr', rare)).toBeNull();
+    // The balanced sample: the rarest class (solar panels) has 7.24%.
+    expect(notPlantedBecause('blind-rarest', [3705, 1915, 1342, 1343, 970, 724])).toBeNull();
+    expect(notPlantedBecause('blind-rarest', [99, 1])).toBeNull();
+    expect(notPlantedBecause('blind-rarest', [991, 9])).not.toBeNull();
   });
 
   it('stalled-lr: the recommended recipe with its learning rate x 1e-4, nothing else changed', () => {
