@@ -1,6 +1,6 @@
 /**
- * `npm run bench:startup`: how long `segloss --version` and `segloss rules` take from a cold
- * process, median of 5 runs each (after one warm-up run that fills the OS file cache), against the
+ * `npm run bench:startup`: how long `segloss --version`, `rules` and `--help` (the program's,
+ * verify's and profile's) take from a cold process, median of 5 runs each (after one warm-up run that fills the OS file cache), against the
  * issue-21 target of 0.3 s. Runs the built CLI (dist/src/cli.js: `npm run build` first) with plain
  * `node`, as an installed segloss runs. Also times `node -e 0`, the floor no CLI can go under;
  * this machine's speed swings, so compare within one run.
@@ -36,6 +36,8 @@ const cases: Array<{ name: string; args: string[]; target: number | null }> = [
   { name: 'segloss --version', args: [CLI, '--version'], target: TARGET_SECONDS },
   { name: 'segloss rules', args: [CLI, 'rules'], target: TARGET_SECONDS },
   { name: 'segloss --help', args: [CLI, '--help'], target: TARGET_SECONDS },
+  { name: 'segloss verify --help', args: [CLI, 'verify', '--help'], target: TARGET_SECONDS },
+  { name: 'segloss profile --help', args: [CLI, 'profile', '--help'], target: TARGET_SECONDS },
 ];
 let failed = false;
 let floor: number | null = null;

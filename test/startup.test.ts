@@ -1,7 +1,8 @@
 /**
- * Start-up (issue 21): `--version`, `--help`, `rules` and `export` import no training engine, no
- * tfjs, no sharp, no Ink/React, no Vega and no worker pool: each command is imported only when
- * it is run (src/cli.ts). Checked on the module graph (a resolve hook reports every import of a
+ * Start-up (issue 21): `--version`, `--help`, every command's `--help`, `rules` and `export`
+ * import no training engine, no tfjs, no sharp, no Ink/React, no Vega and no worker pool: each
+ * command is imported only when it is run (src/cli.ts), and a command's heavy stages only when its
+ * action runs. Checked on the module graph (a resolve hook reports every import of a
  * child process), not on time; the timing is `npm run bench:startup`.
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOOK = './test/helpers/log-imports.mjs';
 const HEAVY = ['@tensorflow/', 'sharp', 'ink', 'react', 'vega', 'piscina', 'opencv-wasm', 'json-rules-engine', '/src/engine/', '/src/verify/run', '/src/profiler/'];
+/** Engine modules that hold only constants and parsers for the help text (no tfjs, no runner). */
+const LIGHT_ENGINE_MODULES = ['/src/engine/unet-defaults.ts', '/src/engine/torch/devices.ts'];
 
 /** The module URLs a node process resolves running `args` (tsx compiles src/ on the fly). */
 function importsOf(args: string[]): Promise<{ code: number | null; imports: string[] }> {
@@ -23,7 +26,7 @@ function importsOf(args: string[]): Promise<{ code: number | null; imports: stri
 }
 
 function heavyIn(imports: string[]): string[] {
-  return imports.filter((url) => HEAVY.some((h) => (h.startsWith('/') ? url.includes(h) : url.includes(`/node_modules/${h}`))));
+  return imports.filter((url) => !LIGHT_ENGINE_MODULES.some((m) => url.endsWith(m)) && HEAVY.some((h) => (h.startsWith('/') ? url.includes(h) : url.includes(`/node_modules/${h}`))));
 }
 
 describe('start-up imports', () => {
@@ -40,6 +43,16 @@ describe('start-up imports', () => {
       expect(heavyIn(run.imports), run.args.join(' ')).toEqual([]);
     }
   }, 60_000);
+
+  it('every command\'s --help loads none of them: the options are defined apart from what the command runs', async () => {
+    const { COMMANDS } = await import('../src/cli.js');
+    const runs = await Promise.all(COMMANDS.map(async ({ name }) => ({ name, ...(await importsOf(['src/cli.ts', name, '--help'])) })));
+    for (const run of runs) {
+      expect(run.code, `${run.name} --help`).toBe(0);
+      expect(run.imports.some((u) => u.includes(`/src/commands/${run.name}.ts`)), `${run.name} --help imports its command`).toBe(true);
+      expect(heavyIn(run.imports), `${run.name} --help`).toEqual([]);
+    }
+  }, 90_000);
 
   it('export of a recommendation loads none of them either', async () => {
     const run = await importsOf(['src/cli.ts', 'export', 'test/fixtures/rules/recommendation-satellite.json', '--to', 'pytorch']);

@@ -10,16 +10,12 @@ import { interruptOnSigint } from '../common/interrupt.js';
 import { note, outputOptionsFrom, prepareOutputFolder, printJson } from '../common/output.js';
 import type { TrainingEvent } from '../contracts/events.js';
 import type { VerificationReport } from '../contracts/verification.js';
-import { DEFAULT_IGNORE_INDEX, writeSampleDataset } from '../dataset/index.js';
-import { profileDataset } from '../profiler/index.js';
-import { writeReport } from '../report/write-report.js';
-import { recommend } from '../rules/engine.js';
-import { loadRuleSet } from '../rules/load.js';
-import { renderProfile, renderRecommendation, startVerifyDashboard } from '../ui/render.js';
-import { CANDIDATE_NAMES, DEFAULT_RUN_SETTINGS, parseBudget, parseCandidateNames, runVerification } from '../verify/index.js';
+import { parseBudget } from '../verify/budget.js';
+import { CANDIDATE_NAMES, parseCandidateNames } from '../verify/candidates.js';
+import { DEFAULT_RUN_SETTINGS } from '../verify/settings.js';
+import { DEFAULT_IGNORE_INDEX } from '../dataset/options.js';
 import { progressPrinter } from './profile.js';
 import { checkBudgetSeconds, limited, withRange } from './option-parsers.js';
-import { verifyExitCode } from './verify.js';
 import { safeLine } from '../common/safe-text.js';
 
 /**
@@ -69,6 +65,17 @@ export function registerDemoCommand(program: Command): void {
       const candidates = opts.candidates !== undefined ? parseCandidateNames(opts.candidates) : [...DEMO_DEFAULTS.candidates];
       const output = outputOptionsFrom({ json: opts.json, out: opts.out, color: opts.color });
       const interactive = Boolean(process.stdout.isTTY) && !output.json;
+      // Every stage loads here, when the demo runs, not for --help.
+      const [{ writeSampleDataset }, { profileDataset }, { writeReport }, { recommend }, { loadRuleSet }, { renderProfile, renderRecommendation, startVerifyDashboard }, { runVerification }, { verifyExitCode }] = await Promise.all([
+        import('../dataset/index.js'),
+        import('../profiler/index.js'),
+        import('../report/write-report.js'),
+        import('../rules/engine.js'),
+        import('../rules/load.js'),
+        import('../ui/render.js'),
+        import('../verify/index.js'),
+        import('./verify-action.js'),
+      ]);
       const outDir = await prepareOutputFolder(opts.out);
       const datasetDir = join(outDir, 'dataset');
       // Ctrl-C before training stops at once (nothing is finished yet); during training it stops

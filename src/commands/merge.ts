@@ -1,10 +1,6 @@
 /** `segloss merge PART...`: the profile.json of a sharded profile (`profile --shard K/N`), as one machine would write it. */
 import { Command } from 'commander';
 import { note, outputOptionsFrom, prepareOutputFolder, printJson, writeOutputFile } from '../common/output.js';
-import { mergeProfileParts } from '../profiler/merge.js';
-import { readProfilePart } from '../profiler/part-file.js';
-import { validateProfile } from '../rules/profile-input.js';
-import { profileOutput } from '../ui/render.js';
 
 export function registerMergeCommand(program: Command): void {
   program
@@ -15,6 +11,13 @@ export function registerMergeCommand(program: Command): void {
     .option('--out <dir>', 'write profile.json into DIR')
     .option('--no-color', 'plain text without colour')
     .action(async (files: string[], opts: Record<string, unknown>) => {
+      // The merge and the Ink view load here, when merge runs, not for --help.
+      const [{ mergeProfileParts }, { readProfilePart }, { validateProfile }, { profileOutput }] = await Promise.all([
+        import('../profiler/merge.js'),
+        import('../profiler/part-file.js'),
+        import('../rules/profile-input.js'),
+        import('../ui/render.js'),
+      ]);
       const output = outputOptionsFrom(opts as { json?: boolean; out?: string; color?: boolean });
       if (output.out) await prepareOutputFolder(output.out);
       const parts = [];

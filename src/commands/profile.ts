@@ -1,12 +1,11 @@
 /** `segloss profile DIR`: measure a dataset and print (or write) its DatasetProfile. */
 import { Command } from 'commander';
-import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
+import { addDatasetOptions, datasetOptionsFrom } from '../dataset/options.js';
 import { interruptOnSigint } from '../common/interrupt.js';
 import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson, writeOutputFile } from '../common/output.js';
 import type { ProfileProgress } from '../contracts/events.js';
-import { parseShard, profileDataset, profileShard, type Shard } from '../profiler/index.js';
+import type { Shard } from '../profiler/index.js';
 import { UserError } from '../common/errors.js';
-import { profileOutput } from '../ui/render.js';
 import { limited, withRange } from './option-parsers.js';
 
 /** Progress on stderr: once runs last more than 2 s, at most once a second, then a final line. */
@@ -51,6 +50,8 @@ export function registerProfileCommand(program: Command): void {
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string, opts: Record<string, unknown>) => {
+    // The profiler and the Ink views load here, when profile runs, not for --help.
+    const [{ parseShard, profileDataset }, { profileOutput }] = await Promise.all([import('../profiler/index.js'), import('../ui/render.js')]);
     const output = outputOptionsFrom(opts as { json?: boolean; out?: string; color?: boolean });
     const shard = opts.shard === undefined ? null : parseShard(String(opts.shard));
     if (shard && !output.out) throw new UserError('--shard writes a profile part for `segloss merge`, so it needs --out DIR', { fix: `add --out DIR (each shard may use the same DIR: the file is profile-part-K-of-${shard.count}.json)` });
@@ -83,12 +84,13 @@ export function registerProfileCommand(program: Command): void {
 
 /** `--shard K/N`: profiles one shard and writes its part (nothing to render: merge makes the profile). */
 async function writeShard(
-  options: Parameters<typeof profileShard>[0],
+  options: Parameters<typeof import('../profiler/index.js').profileShard>[0],
   shard: Shard,
   output: ReturnType<typeof outputOptionsFrom>,
   progress: ReturnType<typeof progressPrinter>,
   stopListening: () => void,
 ): Promise<void> {
+  const { profileShard } = await import('../profiler/index.js');
   const part = await profileShard(options, shard, progress.onProgress).finally(stopListening);
   progress.finish();
   const name = `profile-part-${shard.index}-of-${shard.count}.json`;

@@ -8,13 +8,7 @@ import { interruptOnSigint } from '../common/interrupt.js';
 import { isInteractive, note, outputOptionsFrom, prepareOutputFolder, printJson } from '../common/output.js';
 import type { DatasetProfile } from '../contracts/profile.js';
 import { DOMAINS, PRIORITIES, type Domain, type Priority } from '../contracts/recommendation.js';
-import { addDatasetOptions, datasetOptionsFrom } from '../dataset/index.js';
-import { assertSomethingToRecommend, classIdWarnings, labelNotes, profileDataset } from '../profiler/index.js';
-import { formatRecommendationText } from '../report/recommendation-text.js';
-import { recommendationOutput } from '../ui/render.js';
-import { recommend } from '../rules/engine.js';
-import { loadRuleSet } from '../rules/load.js';
-import { readProfileFile } from '../rules/profile-input.js';
+import { addDatasetOptions, datasetOptionsFrom } from '../dataset/options.js';
 import { progressPrinter } from './profile.js';
 import { collect, limited, withRange } from './option-parsers.js';
 import { safeTerminalText } from '../common/safe-text.js';
@@ -47,6 +41,14 @@ export function registerRecommendCommand(program: Command): void {
     .option('--no-color', 'plain text without colour');
   addDatasetOptions(command);
   command.action(async (dir: string | undefined, opts: RecommendOpts) => {
+    // The profiler, the rule engine and the Ink views load here, when recommend runs, not for --help.
+    const [{ assertSomethingToRecommend, classIdWarnings, labelNotes, profileDataset }, { recommend }, { loadRuleSet }, { readProfileFile }, { formatRecommendationText }] = await Promise.all([
+      import('../profiler/index.js'),
+      import('../rules/engine.js'),
+      import('../rules/load.js'),
+      import('../rules/profile-input.js'),
+      import('../report/recommendation-text.js'),
+    ]);
     const output = outputOptionsFrom(opts);
     if (dir && opts.profile) {
       throw new UserError('give either a dataset DIR or --profile FILE, not both', { fix: 'segloss recommend DIR, or segloss recommend --profile profile.json' });
@@ -85,7 +87,7 @@ export function registerRecommendCommand(program: Command): void {
     if (output.out) await (await import('../report/write-out.js')).writeCommandOut(output.out, { profile, recommendation, verification: null }, { quiet: Boolean(output.json) });
     if (output.json) printJson(recommendation);
     // A person at a terminal gets the Ink reasoning view; pipes and files get plain text.
-    else if (isInteractive(output)) process.stdout.write(recommendationOutput(recommendation, { color: output.color, interactive: true }));
+    else if (isInteractive(output)) process.stdout.write((await import('../ui/render.js')).recommendationOutput(recommendation, { color: output.color, interactive: true }));
     else process.stdout.write(safeTerminalText(formatRecommendationText(recommendation, { color: false })));
   });
 }

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { note, outputOptionsFrom, prepareOutputFolder, printJson } from '../common/output.js';
 import type { SampleTruth } from '../contracts/sample.js';
-import { DEFAULT_SAMPLE_OPTIONS, resolveSampleOptions, writeSampleDataset } from '../dataset/index.js';
+import { DEFAULT_SAMPLE_OPTIONS, resolveSampleOptions } from '../dataset/sample/options.js';
 import { closedFraction, limited, withRange } from './option-parsers.js';
 import { safeTerminalText } from '../common/safe-text.js';
 
@@ -46,6 +46,8 @@ export function registerSampleCommand(program: Command): void {
         balanced: Boolean(opts.balanced),
       });
       const dir = await prepareOutputFolder(out, 'OUT');
+      // The generator (and sharp, to encode PNGs) loads here, when sample runs, not for --help.
+      const { writeSampleDataset } = await import('../dataset/sample/index.js');
       const started = Date.now();
       let lastNote = started;
       const truth = await writeSampleDataset(dir, options, (done, total) => {

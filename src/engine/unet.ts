@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../verify/random.js';
 import { normRelu } from './norm-relu.js';
+import { UNET_DEFAULTS } from './unet-defaults.js';
 
 export interface UNetOptions {
   numClasses: number;
@@ -56,7 +57,7 @@ export interface UNet {
   forward(weights: tf.Tensor[], images: tf.Tensor4D): tf.Tensor4D;
 }
 
-export const UNET_DEFAULTS = { depth: 3, baseWidth: 16 } as const;
+export { UNET_DEFAULTS };
 
 function validate(options: Required<UNetOptions>): void {
   const positiveInt = (name: string, value: number, min: number) => {

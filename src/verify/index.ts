@@ -12,17 +12,18 @@ import { recommend } from '../rules/engine.js';
 import { loadRuleSet } from '../rules/load.js';
 import { createEngine } from '../engine/index.js';
 import type { EngineFactory } from '../engine/types.js';
-import { DEFAULT_MAX_IMAGES, loadVerifyData, requireImages } from './load.js';
+import { loadVerifyData, requireImages } from './load.js';
+import { DEFAULT_MAX_IMAGES } from './settings.js';
 import { createPredictionPictures } from './overlays.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings } from './run.js';
 
 export { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from './run.js';
 export { CANDIDATE_NAMES, DEFAULT_CANDIDATES, parseCandidateNames } from './candidates.js';
 export { parseBudget, formatDuration, timeLimitFor, BUDGET_GRACE, MIN_BUDGET_STEPS, MIN_GRACE_SECONDS } from './budget.js';
-export { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './verdict.js';
+export { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './settings.js';
 export { DEFAULT_FOLDS, MAX_UNITS_FOR_FOLDS, MIN_REPLICATES, SMALL_DATA_FOLDS } from './design.js';
 export { readRecommendationFile } from './recommendation-file.js';
-export { DEFAULT_MAX_IMAGES } from './load.js';
+export { DEFAULT_MAX_IMAGES } from './settings.js';
 
 export interface VerifyOptions extends Partial<RunSettings> {
   /** The dataset to train on (dataset reader options). */

@@ -12,9 +12,8 @@ import { decodeVolumePair, isVolumePair } from '../dataset/volume.js';
 import { volumeSlices } from './volume-slices.js';
 import type { VerifyData } from './run.js';
 
-/** Verify keeps every image in memory: at most this many images ... */
-export const DEFAULT_MAX_IMAGES = 400;
-/** ... and at most this many pixels in total (about 4 bytes each in memory). */
+export { DEFAULT_MAX_IMAGES } from './settings.js';
+/** Verify keeps every image in memory (at most DEFAULT_MAX_IMAGES images, settings.ts) and at most this many pixels in total (about 4 bytes each in memory). */
 export const MAX_TOTAL_PIXELS = 64 * 1024 * 1024;
 
 export async function loadVerifyData(dataset: DatasetOptions, recommendation: Recommendation, options: { maxImages: number; seed: number; minSize?: number }): Promise<VerifyData> {

@@ -45,13 +45,11 @@ import type { Elimination } from './racing.js';
 import { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 import { DEFAULT_CONFIDENCE, intervalAt, minimumDetectableDifference, seedsNeeded, withinMargin, type Comparator, type PairedDifference } from './seed-stats.js';
 import { holmStepDown, MIN_IMAGES_FOR_CI } from './stats.js';
+import { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './settings.js';
 
 export { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 
-/** Default practical-equivalence margin on mean Dice (--tie-margin). */
-export const DEFAULT_TIE_MARGIN = 0.01;
-/** Fewer seeds than this and the verdict may describe, not call, a winner. */
-export const MIN_SEEDS_FOR_CLAIM = 3;
+export { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM };
 
 export interface VerdictCandidate {
   id: string;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/commands/option-parsers.js';
 import { BUDGET_GRACE, futureRungSteps, MIN_GRACE_SECONDS, planBudgetSteps, planSeconds, replanSteps, roundStepsFor, rungStepsFor, stepsThatFit, timeLimitFor } from '../../src/verify/budget.js';
-import { verifyExitCode } from '../../src/commands/verify.js';
+import { verifyExitCode } from '../../src/commands/verify-action.js';
 import type { CandidateResult } from '../../src/contracts/verification.js';
 
 describe('hard stop', () => {
