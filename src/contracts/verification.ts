@@ -216,8 +216,8 @@ export interface Verdict {
   orderStillMoving?: boolean;
   /** Smallest primary-metric difference this run could have called (the largest over the comparisons). */
   minimumDetectableDifference?: number | null;
-  /** When not decided: roughly what would decide it. */
-  toResolve?: { seeds: number | null; budgetMultiplier: number | null; valImagesMultiplier: number | null; text: string } | null;
+  /** When not decided: roughly what would decide it (`seeds` per fold when `perFold`, a cross-validation run; absent = false). */
+  toResolve?: { seeds: number | null; perFold?: boolean; budgetMultiplier: number | null; valImagesMultiplier: number | null; text: string } | null;
   comparisons?: VerdictComparison[];
   eliminations?: VerdictElimination[];
 }

@@ -43,9 +43,9 @@ function firstFitting(options: Array<string | null>): string {
   return shortest.length <= HEADLINE_MAX ? shortest : `${shortest.slice(0, HEADLINE_MAX - 1).trimEnd()}…`;
 }
 
-/** The verdict's own first clause ("Inconclusive: only 3 validation images; ..." -> "only 3 validation images"). */
+/** The verdict's own first clause ("Inconclusive: only 3 validation images; ..." or "Inconclusive with 2 folds x 1 seed: ..." -> what follows). */
 function firstClause(sentence: string): string {
-  const body = sentence.replace(/^[A-Z][a-z]+( with \d+ seeds?)?: /, '');
+  const body = sentence.replace(/^[A-Z][a-z]+( with \d+ (seeds?|folds? x \d+ seeds?))?: /, '');
   return body.split(/[;:]\s/)[0].replace(/\.$/, '');
 }
 
@@ -60,7 +60,7 @@ export function verdictHeadline(verdict: Verdict, candidates: readonly HeadlineC
   const at = verdict.steps !== null && verdict.steps !== undefined ? ` at ${verdict.steps} steps` : '';
   const moving = verdict.orderStillMoving ? ' (order still moving)' : '';
   const comparisons = primary(verdict);
-  const decide = verdict.toResolve?.seeds ? `about ${verdict.toResolve.seeds} seeds would decide` : verdict.toResolve?.valImagesMultiplier ? `more validation images would decide` : null;
+  const decide = verdict.toResolve?.seeds ? `about ${verdict.toResolve.seeds} seeds${verdict.toResolve.perFold ? ' per fold' : ''} would decide` : verdict.toResolve?.valImagesMultiplier ? `more validation images would decide` : null;
   const metricOf = (c: VerdictComparison) => METRIC_WORDS[c.metric] ?? c.metric;
 
   switch (verdict.outcome) {

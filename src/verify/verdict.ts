@@ -135,7 +135,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('inconclusive', best!.id, `${best!.label} had the best mean Dice (${fmt(best!.scores!.meanDice)}) ${at}; the recommended recipe was not among the candidates, so nothing was verified.`);
   }
   if (recElimination) {
-    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} seeds)`;
+    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} ${replicatesWord})`;
     if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
       return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} ${replicatesWord} are too few to call it beaten; run verify with ${moreReplicates}.`);
     }
@@ -337,7 +337,7 @@ function resolveText(d: PairedDifference, tieMargin: number, confidence: number,
   if (need.seeds !== null) {
     const what = byFold ? `about ${need.seeds} seeds per fold (--seeds ${need.seeds})` : `about ${need.seeds} seeds`;
     const caveat = byFold && (d.seedsPerFold ?? 1) < 2 ? ', if the fold-to-fold spread is training noise (with one seed per fold it cannot be told from which images each fold validates, which seeds do not change)' : '';
-    return { seeds: need.seeds, budgetMultiplier: need.budgetMultiplier, valImagesMultiplier: null, text: `${what} (${need.budgetMultiplier!.toFixed(1)}x this run's training, same steps) would ${aim}${caveat}` };
+    return { seeds: need.seeds, ...(byFold ? { perFold: true } : {}), budgetMultiplier: need.budgetMultiplier, valImagesMultiplier: null, text: `${what} (${need.budgetMultiplier!.toFixed(1)}x this run's training, same steps) would ${aim}${caveat}` };
   }
   if (need.valImagesMultiplier !== null) {
     const images = byFold ? 'every image is validated once already: about ' : 'about ';

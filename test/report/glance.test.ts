@@ -68,6 +68,10 @@ describe('verdict headline', () => {
   it('falls back to the verdict\'s own first clause and never exceeds the maximum', () => {
     const v = { outcome: 'inconclusive' as const, winnerId: null, sentence: `Inconclusive: only 3 validation images; give verify a dataset with at least 25 images ${'x'.repeat(300)}`, details: [] };
     expect(verdictHeadline(v, named)).toBe('inconclusive: only 3 validation images');
+    const twoFolds = { ...v, sentence: 'Inconclusive with 2 folds x 1 seed: at 40 steps Focal had the highest mean Dice (0.40 vs 0.30); run verify with --folds 3 or more.' };
+    expect(verdictHeadline(twoFolds, named)).toBe('inconclusive: at 40 steps Focal had the highest mean Dice (0.40 vs 0.30)');
+    const perFold = { outcome: 'tied' as const, winnerId: null, sentence: 'Keep it for now.', details: [], steps: 90, toResolve: { seeds: 4, perFold: true, budgetMultiplier: 4, valImagesMultiplier: null, text: 'about 4 seeds per fold (--seeds 4)' } };
+    expect(verdictHeadline(perFold, named)).toBe('tied at 90 steps: keep the recommended recipe for now (about 4 seeds per fold would decide)');
     const long = { ...v, sentence: `Inconclusive: ${'word '.repeat(80)}` };
     expect(verdictHeadline(long, named).length).toBeLessThanOrEqual(HEADLINE_MAX);
   });

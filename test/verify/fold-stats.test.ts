@@ -206,6 +206,7 @@ describe('a displayed CI never contradicts its decision', () => {
 
   it('the advice never asks for the design the run already had', () => {
     const rng = createRng(4);
+    const advised = new Set<number>();
     for (let trial = 0; trial < 60; trial++) {
       const noise = new Map<string, number>();
       const q = (id: string, f: number, s: number) => {
@@ -221,8 +222,12 @@ describe('a displayed CI never contradicts its decision', () => {
       if (v.toResolve?.seeds != null) {
         expect(v.toResolve.seeds).toBeGreaterThan(seedsPerFold);
         expect(v.toResolve.budgetMultiplier).toBeGreaterThan(1);
+        // Seeds per fold with folds (the headline says so), seeds otherwise.
+        expect(Boolean(v.toResolve.perFold)).toBe(folds > 1);
+        advised.add(folds);
       }
     }
+    expect([...advised].sort()).toEqual([1, 5]);
   });
 
   it('the MDD is computed at the level of Holm\'s first step over the comparisons', () => {

@@ -166,6 +166,10 @@ describe('verdict on seed-paired score tables', () => {
     const beaten = decideVerdict({ candidates: recOut, compare: tableComparator(ceTable, ctx), valImages: 12, seeds: 3, steps: 200, eliminations: [elim('rec', 'ce')] });
     expect(beaten.outcome).toBe('beaten');
     expect(beaten.sentence).toMatch(/^At 100 steps CE was ahead of the recommended REC by \+0\.080 mean Dice for CE \(97\.5% CI \+0\.030 to \+0\.130, 3 seeds\)/);
+    // With folds the evidence counts folds, not seeds.
+    const byFolds = decideVerdict({ candidates: recOut, compare: tableComparator(ceTable, ctx), valImages: 12, seeds: 10, steps: 200, eliminations: [elim('rec', 'ce', 10)], design: { folds: 10, seedsPerFold: 1 } });
+    expect(byFolds.outcome).toBe('beaten');
+    expect(byFolds.sentence).toMatch(/\(97\.5% CI \+0\.030 to \+0\.130, 10 folds\)/);
     const twoSeeds = decideVerdict({ candidates: recOut, compare: tableComparator(ceTable, ctx), valImages: 12, seeds: 2, steps: 200, eliminations: [elim('rec', 'ce', 2)] });
     expect(twoSeeds.outcome).toBe('inconclusive');
   });
