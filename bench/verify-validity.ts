@@ -24,7 +24,7 @@
  *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth,positive] [-- --plants foreground-down,blind-rarest,stalled-lr]
  *     [-- --positive-runs 1] [-- --folds K] [-- --seeds S] [-- --mdd-steps 150] [-- --json]
- *     [-- --from DIR (tally the runs kept in DIR, no training)]
+ *     [-- --from DIR[,DIR...] (tally the runs kept there: positive, A/A by budget and design, quick vs long; no training)]
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,7 +75,7 @@ const config = {
   parts: new Set(value('parts', 'aa,truth').split(',')),
   /** Keep every quick and long run's verification.json here (for offline analysis of the seed tables); none by default. */
   keep: value('keep', ''),
-  /** Tally the runs kept in this folder (--keep) instead of training. */
+  /** Tally the runs kept in these folders (--keep; comma-separated) instead of training. */
   from: value('from', ''),
   json: flag('json'),
 };
@@ -269,39 +269,70 @@ function aaDirectional(report: VerificationReport): boolean {
 }
 
 /**
- * --from DIR: the positive-control and A/A tallies of every run kept there (--keep DIR, possibly over
- * several sessions: the acceptance needs 20+ positive and 60+ A/A runs), without training.
+ * --from DIR[,DIR...]: the positive-control and A/A tallies of every run kept there (--keep DIR,
+ * possibly over several sessions: the acceptance needs 20+ positive and 60+ A/A runs), the A/A runs
+ * by budget and design, and each kept quick run scored against the long run beside it; no training.
  */
-async function fromKept(dir: string): Promise<void> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+async function fromKept(dirs: string): Promise<void> {
+  const files: Array<{ dir: string; file: string }> = [];
+  for (const dir of dirs.split(',')) for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) files.push({ dir, file });
+  const read = async (dir: string, file: string) => JSON.parse(await readFile(join(dir, file), 'utf8')) as VerificationReport;
   const details: PositiveDetail[] = [];
-  let aaRuns = 0;
-  let aaCalls = 0;
   const excluded: Array<PositiveDetail & { because: string }> = [];
-  for (const file of files) {
-    const report = JSON.parse(await readFile(join(dir, file), 'utf8')) as VerificationReport;
+  const aa: AaRun[] = [];
+  const truth: Row[] = [];
+  for (const { dir, file } of files) {
     const positive = /^(.*)-positive-(.+)-(\d+)\.json$/.exec(file);
     if (positive) {
-      const detail = { dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(report, positive[2]) };
+      const detail = { dataset: positive[1], plant: positive[2], run: Number(positive[3]) + 1, ...plantEffect(await read(dir, file), positive[2]) };
       // Runs kept before the planting rule (planted-recipes.ts) are shown apart when the rule would not plant them now.
       const because = isPlantedKind(detail.plant) ? notPlantedBecause(detail.plant, await samplePixelCounts(detail.dataset)) : null;
       if (because) excluded.push({ ...detail, because });
       else details.push(detail);
     }
-    if (/-aa-/.test(file)) {
-      aaRuns++;
-      if (aaDirectional(report)) aaCalls++;
-    }
+    if (/-aa-/.test(file)) aa.push(aaRun(await read(dir, file)));
+    // A quick run and the long run of the same dataset in the same folder: the truth part's score.
+    const quick = /^(.*)-quick-(\d+(?:\.\d+)?)x\.json$/.exec(file);
+    const long = quick && files.find((f) => f.dir === dir && f.file === `${quick[1]}-long.json`);
+    if (quick && long) truth.push({ dataset: quick[1], ...scoreAgainst(await read(dir, file), await read(dir, long.file), Number(quick[2])), ...NO_COUNTS });
   }
   const beaten = details.filter((d) => d.outcome === 'beaten').length;
+  const aaCalls = aa.filter((r) => r.directional).length;
   if (config.json) {
-    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, notPlantedByTheRule: excluded, aaDirectional: aaCalls, aaRuns }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, notPlantedByTheRule: excluded, aa, aaDirectional: aaCalls, aaRuns: aa.length, truth }, null, 2)}\n`);
     return;
   }
   const apart = excluded.length
     ? `\n\nkept runs the planting rule would not plant now (not counted):\n${excluded.map((d) => `${d.dataset}  ${d.plant}  ${d.run}  ${d.outcome}: ${d.because}`).join('\n')}`
     : '';
-  process.stdout.write(`${positiveTable(details)}${apart}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aaRuns} (${files.length} kept runs in ${dir})\n`);
+  const truthText = truth.length ? `\n\nquick verdicts against the long runs:\n${table(truth)}` : '';
+  process.stdout.write(`${positiveTable(details)}${apart}\n\n${aaSummary(aa)}${truthText}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aa.length} (${files.length} kept runs in ${dirs})\n`);
+}
+
+const NO_COUNTS = { aaDirectional: 0, aaRuns: 0, positiveBeaten: 0, positiveRuns: 0 };
+
+/** One kept A/A run: its design and steps (to show the tally is at verify's default design) and whether it made a directional call. */
+interface AaRun { budgetSeconds: number | null; design: string; steps: number | null; comparisons: number; directional: boolean }
+
+function aaRun(report: VerificationReport): AaRun {
+  const folds = report.settings.folds;
+  const design = folds && folds.count > 1 ? `${folds.count} folds x ${folds.seedsPerFold}` : `one split x ${report.settings.seeds.length}`;
+  const comparisons = (report.verdict.comparisons ?? []).filter((c) => c.metric === 'meanDice').length;
+  return { budgetSeconds: report.settings.budgetSeconds ?? null, design, steps: report.settings.steps, comparisons, directional: aaDirectional(report) };
+}
+
+/** A/A runs grouped by budget and design: runs, comparisons, steps range, directional calls. */
+function aaSummary(runs: AaRun[]): string {
+  const groups = new Map<string, AaRun[]>();
+  for (const r of runs) {
+    const key = `${r.budgetSeconds ?? '-'}s budget, ${r.design}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const lines = [...groups].map(([key, g]) => {
+    const steps = g.map((r) => r.steps ?? 0);
+    return `${key}: ${g.length} runs, ${g.reduce((s, r) => s + r.comparisons, 0)} comparisons, ${Math.min(...steps)}-${Math.max(...steps)} steps, ${g.filter((r) => r.directional).length} directional`;
+  });
+  return ['A/A runs:', ...lines].join('\n');
 }
 
 /**
