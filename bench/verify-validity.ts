@@ -421,7 +421,20 @@ function positiveTable(rows: PositiveDetail[]): string {
   ].join('\n');
 }
 
-interface MddRow { dataset: string; steps: number; foldsMdd: number | null; splitMdd: number | null; splitValImages: number; splitSaid: string }
+interface MddRow {
+  dataset: string;
+  steps: number;
+  foldsMdd: number | null;
+  splitMdd: number | null;
+  splitValImages: number;
+  splitSaid: string;
+  /**
+   * The one split's validation-image share of its variance (image SE^2 / (seed SE^2 + image SE^2)),
+   * over its mean-Dice comparisons: the most folds can take off at equal runs (they validate every
+   * image, so only that share shrinks; the seed share is the same).
+   */
+  splitImageShare: number | null;
+}
 const mddRows: MddRow[] = [];
 
 /**
@@ -437,7 +450,13 @@ async function mddPart(data: VerifyData, recommendation: Recommendation): Promis
   const split = await runOnData(data, recommendation, settings({ steps, folds: 1, seeds: k, racing: false }), quiet);
   await keep(split, `mdd-split${k}`);
   const limit = [split.verdict.sentence, ...(split.verdict.details ?? [])].find((line) => /validation set is the limit/.test(line)) ?? '';
-  const row = { steps, foldsMdd: folds.verdict.minimumDetectableDifference ?? null, splitMdd: split.verdict.minimumDetectableDifference ?? null, splitValImages: split.settings.valImages ?? 0, splitSaid: limit ? 'validation set is the limit' : '-' };
+  const shares = (split.verdict.comparisons ?? []).flatMap((c) => {
+    const se = c.metric === 'meanDice' ? c.standardError : undefined;
+    const total = se ? se.replicates ** 2 + se.images ** 2 : 0;
+    return se && total > 0 ? [se.images ** 2 / total] : [];
+  });
+  const splitImageShare = shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
+  const row = { steps, foldsMdd: folds.verdict.minimumDetectableDifference ?? null, splitMdd: split.verdict.minimumDetectableDifference ?? null, splitValImages: split.settings.valImages ?? 0, splitSaid: limit ? 'validation set is the limit' : '-', splitImageShare };
   log(`  mdd at ${steps} steps: ${k} folds x 1 seed ${row.foldsMdd?.toFixed(3) ?? '-'}, one split x ${k} seeds ${row.splitMdd?.toFixed(3) ?? '-'} (${row.splitValImages} validation images${limit ? '; it says the validation set is the limit' : ''})`);
   return row;
 }
@@ -445,7 +464,8 @@ async function mddPart(data: VerifyData, recommendation: Recommendation): Promis
 function mddTable(rows: MddRow[]): string {
   const lines = rows.map((r) => {
     const lower = r.foldsMdd !== null && r.splitMdd !== null && r.splitMdd > 0 ? `${((1 - r.foldsMdd / r.splitMdd) * 100).toFixed(0)}%` : '-';
-    return `${r.dataset}  ${r.steps} steps  folds ${r.foldsMdd?.toFixed(3) ?? '-'}  one split ${r.splitMdd?.toFixed(3) ?? '-'} (${r.splitValImages} val images; ${r.splitSaid})  folds lower by ${lower}`;
+    const share = r.splitImageShare === null ? '-' : `${(r.splitImageShare * 100).toFixed(0)}%`;
+    return `${r.dataset}  ${r.steps} steps  folds ${r.foldsMdd?.toFixed(3) ?? '-'}  one split ${r.splitMdd?.toFixed(3) ?? '-'} (${r.splitValImages} val images; ${r.splitSaid}; validation images' share of its variance ${share})  folds lower by ${lower}`;
   });
   return ['smallest detectable mean-Dice difference, equal steps and runs:', ...lines].join('\n');
 }

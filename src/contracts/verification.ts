@@ -173,6 +173,13 @@ export interface VerdictComparison {
   /** 'fold': a fold-paired comparison (cross-validation); `seeds` then counts folds, and perFold holds the difference on each fold (mean over its seeds). */
   unit?: 'fold';
   perFold?: number[];
+  /**
+   * The standard error of `difference`, split into its two parts: over replicates (seeds, or folds
+   * with `unit` 'fold') and over the validation images of one split (0 with folds: each fold's own
+   * images are in the fold-to-fold spread). What limits a comparison: more replicates shrink the
+   * first, only more validation images the second.
+   */
+  standardError?: { replicates: number; images: number };
 }
 
 /** A candidate the racing stopped at a rung, with its evidence (src/verify/racing.ts). */

@@ -387,6 +387,7 @@ function toComparison(candidateId: string, againstId: string, d: PairedDifferenc
     relation,
     ...(adjustedFor !== null ? { adjustedFor } : {}),
     ...(d.unit === 'fold' ? { unit: 'fold' as const, perFold: d.perSeed } : {}),
+    standardError: { replicates: d.seeds > 0 ? d.seedSd / Math.sqrt(d.seeds) : 0, images: d.imageSe },
   };
 }
 

@@ -238,5 +238,11 @@ describe('a displayed CI never contradicts its decision', () => {
     const d = tableComparator(table, c)('a', 'rec', 'meanDice')!;
     const atFirstStep = minimumDetectableDifference(d, { confidence: 1 - 0.05 / 2 });
     expect(v.comparisons!.find((x) => x.candidateId === 'a')!.minimumDetectableDifference).toBeCloseTo(atFirstStep, 12);
+    // The standard error's parts: all over folds (sd of the 5 fold differences / sqrt 5), none over one split's images.
+    const sdFolds = Math.sqrt(d.perSeed.reduce((s, v) => s + (v - d.mean) ** 2, 0) / 4);
+    expect(d.perSeed).toHaveLength(5);
+    expect(v.comparisons!.find((x) => x.candidateId === 'a')!.standardError!.replicates).toBeCloseTo(sdFolds / Math.sqrt(5), 12);
+    expect(d.se).toBeCloseTo(sdFolds / Math.sqrt(5), 12);
+    expect(v.comparisons!.find((x) => x.candidateId === 'a')!.standardError!.images).toBe(0);
   });
 });

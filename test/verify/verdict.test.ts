@@ -54,6 +54,11 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.outcome).toBe('tied');
     expect(v.sentence).toMatch(/no significant difference from FOCAL .* but none within the tie margin of 0\.01 either; the smallest difference this run could detect was about 0\.\d+ mean Dice; about \d+ seeds \(\d+\.\dx this run's training, same steps\) would/);
     expect(v.toResolve?.seeds).toBeGreaterThan(3);
+    // What limits it: the seed-to-seed spread (focal +0.2, -0.1, +0.2: sd 0.173, / sqrt 3 = 0.1), not the 20 images.
+    const se = v.comparisons!.find((x) => x.candidateId === 'focal' && x.metric === 'meanDice')!.standardError!;
+    expect(se.replicates).toBeGreaterThan(0.05);
+    expect(se.images).toBeGreaterThanOrEqual(0);
+    expect(se.images).toBeLessThan(se.replicates / 2);
     expect(v.details.some((d) => /^Smallest mean-Dice difference this run could detect \(95% confidence, 80% power\): 0\.\d{3} \(3 seeds x 20 validation images; the least sensitive comparison\)\.$/.test(d))).toBe(true);
     // a small difference under a large seed spread: no seed count within reach is promised
     const small = decideVerdict(inputFor({ images: 20, seeds: 3, effects: { rec: 0, focal: 0 }, seedEffects: { focal: [0.16, -0.14, 0.06], rec: [0, 0, 0] }, noise: 0.02 }));
