@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOOK = './test/helpers/log-imports.mjs';
-const HEAVY = ['@tensorflow/', 'sharp', 'ink', 'react', 'vega', 'piscina', 'opencv-wasm', 'json-rules-engine', '/src/engine/', '/src/verify/run', '/src/profiler/'];
+const HEAVY = ['@tensorflow/', 'sharp', 'geotiff', 'nifti-reader-js', 'ink', 'react', 'vega', 'piscina', 'opencv-wasm', 'json-rules-engine', '/src/engine/', '/src/verify/run', '/src/profiler/'];
 /** Engine modules that hold only constants and parsers for the help text (no tfjs, no runner). */
 const LIGHT_ENGINE_MODULES = ['/src/engine/unet-defaults.ts', '/src/engine/torch/devices.ts'];
 

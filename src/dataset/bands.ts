@@ -17,10 +17,10 @@
  * So a 4-band file from GDAL is RGB+NIR; a 4-band file from libvips, like any RGBA TIFF, is RGB.
  */
 import { fromArrayBuffer } from 'geotiff';
-import { InvalidArgumentError } from 'commander';
 import { stretchBands, type BandSamples } from './band-stretch.js';
 import { formatPixels } from './limits.js';
 import { PairProblem } from './types.js';
+import { MAX_BANDS, parseBands } from './band-option.js';
 
 /** An image as 8-bit samples, interleaved, any number of bands. */
 export interface BandImage {
@@ -44,8 +44,7 @@ export interface TiffBandLayout {
   bands: number[];
 }
 
-/** Bands a multi-band image may have: a pixel's samples in decoding must stay bounded. */
-export const MAX_BANDS = 64;
+export { MAX_BANDS, parseBands };
 
 const first = (value: unknown, fallback: number): number => {
   if (typeof value === 'number') return value;
@@ -120,18 +119,6 @@ export async function readTiffBands(path: string, bytes: Uint8Array, layout: Tif
   }
   const samples = raster as unknown as BandSamples;
   return { width, height, channels, data: stretchBands(samples, width * height, channels, layout.photometric === 2), rgb: layout.photometric === 2 };
-}
-
-/** --bands "4,3,2" -> [4, 3, 2]: 1-based band numbers, each at most once (commander parser, usage error). */
-export function parseBands(value: string): number[] {
-  const parts = value.split(',').map((part) => part.trim());
-  const bands = parts.map(Number);
-  if (parts.some((part) => !/^\d+$/.test(part)) || bands.some((b) => b < 1 || b > MAX_BANDS)) {
-    throw new InvalidArgumentError(`expected band numbers from 1 to ${MAX_BANDS} separated by commas (e.g. 4,3,2), got "${value}"`);
-  }
-  const repeated = bands.find((b, i) => bands.indexOf(b) !== i);
-  if (repeated !== undefined) throw new InvalidArgumentError(`band ${repeated} is listed twice in "${value}"`);
-  return bands;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The dataset flags shared by profile, recommend and verify. */
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../common/errors.js';
-import { parseBands } from './bands.js';
+import { parseBands } from './band-option.js';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING, parseMaxPixels } from './limits.js';
 import { DEFAULT_BINARIZE_THRESHOLD } from './labels.js';
 import type { DatasetOptions, LabelConvention } from './types.js';

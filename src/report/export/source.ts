@@ -7,7 +7,7 @@ import { UserError } from '../../common/errors.js';
 import { RECOMMENDATION_SCHEMA_VERSION, type Recommendation, type Recipe } from '../../contracts/recommendation.js';
 import { SUPPORTED_VERIFICATION_SCHEMAS, type VerificationReport } from '../../contracts/verification.js';
 import { isWholeNumber, recipeProblem } from '../../contracts/recipe-check.js';
-import { MAX_BANDS } from '../../dataset/bands.js';
+import { MAX_BANDS } from '../../dataset/band-option.js';
 
 export interface ExportSource {
   recipe: Recipe;
