@@ -36,6 +36,7 @@ import { isKind, prepareSample, SAMPLE_KINDS, type Kind } from './sample-data.js
 import { writeSampleDataset } from '../src/dataset/index.js';
 import { isPlantedKind, notPlantedBecause, PLANTED_KINDS, plantedRecipe, rarestForeground } from './planted-recipes.js';
 import { parseBudget } from '../src/verify/budget.js';
+import { classPixelCounts } from '../src/verify/data.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../src/verify/run.js';
 
 const args = process.argv.slice(2);
@@ -342,7 +343,7 @@ function aaSummary(runs: AaRun[]): string {
  */
 async function positivePart(data: VerifyData, recommendation: Recommendation): Promise<{ beaten: number; runs: number }> {
   const totals = new Array<number>(data.numClasses).fill(0);
-  for (const image of data.images) for (const v of image.labels) if (v < data.numClasses) totals[v]++;
+  for (const image of data.images) classPixelCounts(image.labels, data.numClasses).forEach((n, c) => (totals[c] += n));
   const rarest = rarestForeground(totals);
   let beaten = 0;
   let runs = 0;

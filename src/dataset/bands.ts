@@ -20,7 +20,7 @@ import { fromArrayBuffer } from 'geotiff';
 import { stretchBands, type BandSamples } from './band-stretch.js';
 import { formatPixels } from './limits.js';
 import { PairProblem } from './types.js';
-import { MAX_BANDS, parseBands } from './band-option.js';
+import { MAX_BANDS } from './band-option.js';
 
 /** An image as 8-bit samples, interleaved, any number of bands. */
 export interface BandImage {
@@ -44,7 +44,6 @@ export interface TiffBandLayout {
   bands: number[];
 }
 
-export { MAX_BANDS, parseBands };
 
 const first = (value: unknown, fallback: number): number => {
   if (typeof value === 'number') return value;

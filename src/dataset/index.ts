@@ -10,8 +10,10 @@ export { addDatasetOptions, datasetOptionsFrom, DEFAULT_IGNORE_INDEX } from './o
 export { readClassNames, readColormap } from './class-files.js';
 export { IMAGE_EXTENSIONS, MASK_SUFFIXES } from './files.js';
 export { DEFAULT_MAX_PIXELS, MAX_PIXELS_CEILING } from './limits.js';
-export { generateSample, writeSampleDataset, SampleGenerator, resolveSampleOptions, encodeSampleImage, encodeSampleMask, DEFAULT_SAMPLE_OPTIONS, SAMPLE_CLASS_NAMES, AMBIGUITY_RULE, type SampleOptions, type SampleItem, type GeneratedSample } from './sample/index.js';
+export { generateSample, writeSampleDataset, SampleGenerator, encodeSampleImage, encodeSampleMask, SAMPLE_CLASS_NAMES, AMBIGUITY_RULE, type SampleItem, type GeneratedSample } from './sample/index.js';
+export { resolveSampleOptions, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from './sample/options.js';
 export { applyLabelConvention, backgroundOf, mergeLabelConventions, DEFAULT_BINARIZE_THRESHOLD, DEFAULT_LABEL_CONVENTION } from './labels.js';
 export type { LabelConvention } from './types.js';
 export { ROBUST_LOW, ROBUST_HIGH, NEAR_TAIL, stretchBands } from './band-stretch.js';
-export { parseBands, selectBands, MAX_BANDS } from './bands.js';
+export { selectBands } from './bands.js';
+export { parseBands, MAX_BANDS } from './band-option.js';

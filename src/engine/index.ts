@@ -21,7 +21,8 @@ import { checkBatch } from './replica.js';
 import { buildUNet } from './unet.js';
 
 export { selectBackend, explainLoadFailure, type BackendLoaders, type SelectedBackend } from './backends.js';
-export { buildUNet, countParameters, UNET_DEFAULTS, type UNet, type UNetOptions } from './unet.js';
+export { buildUNet, countParameters, type UNet, type UNetOptions } from './unet.js';
+export { UNET_DEFAULTS } from './unet-defaults.js';
 export { createOptimizer, clipGlobalNorm, globalNorm, type Optimizer } from './optimizers.js';
 export { registerWasmConvGradientKernels } from './conv-gradient-kernels.js';
 export { materialiseBatch, normalisedImage } from './batch.js';

@@ -57,7 +57,6 @@ export interface UNet {
   forward(weights: tf.Tensor[], images: tf.Tensor4D): tf.Tensor4D;
 }
 
-export { UNET_DEFAULTS };
 
 function validate(options: Required<UNetOptions>): void {
   const positiveInt = (name: string, value: number, min: number) => {

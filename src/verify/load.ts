@@ -12,7 +12,6 @@ import { decodeVolumePair, isVolumePair } from '../dataset/volume.js';
 import { volumeSlices } from './volume-slices.js';
 import type { VerifyData } from './run.js';
 
-export { DEFAULT_MAX_IMAGES } from './settings.js';
 /** Verify keeps every image in memory (at most DEFAULT_MAX_IMAGES images, settings.ts) and at most this many pixels in total (about 4 bytes each in memory). */
 export const MAX_TOTAL_PIXELS = 64 * 1024 * 1024;
 

@@ -49,7 +49,6 @@ import { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './settings.js';
 
 export { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 
-export { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM };
 
 export interface VerdictCandidate {
   id: string;
@@ -387,7 +386,7 @@ function toComparison(candidateId: string, againstId: string, d: PairedDifferenc
     relation,
     ...(adjustedFor !== null ? { adjustedFor } : {}),
     ...(d.unit === 'fold' ? { unit: 'fold' as const, perFold: d.perSeed } : {}),
-    standardError: { replicates: d.seeds > 0 ? d.seedSd / Math.sqrt(d.seeds) : 0, images: d.imageSe },
+    standardError: { replicates: d.seedSd / Math.sqrt(d.seeds), images: d.imageSe },
   };
 }
 
