@@ -73,6 +73,15 @@ function plan(seed: number, count: number, training: TrainingData, size = 16): S
   return Array.from({ length: count }, (_, i) => ({ batch: planner.nextBatchPlan(), learningRate: 3e-3, progress: i / count }));
 }
 
+/** A torch data cache this test process made (its owner.json names our pid); false once it is gone. */
+function ownedByThisProcess(folder: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(folder, 'owner.json'), 'utf8')) as { pid?: unknown }).pid === process.pid;
+  } catch {
+    return false;
+  }
+}
+
 const fixtures = fileURLToPath(new URL('./fixtures/python', import.meta.url));
 
 withTorch('torch engine (real PyTorch runner)', () => {
@@ -273,7 +282,9 @@ describe('torch engine: clear errors', () => {
   });
 
   (found ? it : it.skip)('a runner crash shows its stderr tail and leaves no temp folder', async () => {
-    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('segloss-torch-'));
+    // Only this process's caches count: other test files (other processes) train torch at the same time.
+    const ours = () => readdirSync(tmpdir()).filter((f) => f.startsWith('segloss-torch-') && ownedByThisProcess(join(tmpdir(), f)));
+    const before = ours();
     const env = { ...process.env, PYTHONPATH: fixtures, FAKE_CRASH_ON: 'init' };
     const error = await createTorchEngine(setup({ found: found!, env, runnerModule: 'fake_runner_crash' })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -296,6 +307,6 @@ describe('torch engine: clear errors', () => {
     } finally {
       await oom.dispose();
     }
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('segloss-torch-') && !before.includes(f))).toEqual([]);
+    expect(ours().filter((f) => !before.includes(f))).toEqual([]);
   }, 60_000);
 });
