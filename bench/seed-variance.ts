@@ -61,7 +61,7 @@ async function loadOrRun(): Promise<VerificationReport> {
     return report as VerificationReport;
   }
   if (!(config.seeds >= 3)) throw new Error(`--seeds must be at least 3 (10 measures each candidate's seed variance well), not ${config.seeds}`);
-  if (!isKind(config.kind)) throw new Error(`--kind must be rare, balanced or blurred, not ${JSON.stringify(config.kind)}`);
+  if (!isKind(config.kind)) throw new Error(`--kind must be rare, balanced, blurred or mixed, not ${JSON.stringify(config.kind)}`);
   const dir = await mkdtemp(join(tmpdir(), 'segloss-seed-variance-'));
   try {
     const { data, recommendation } = await prepareSample(config.kind, config.sampleSeed, dir, config);

@@ -19,7 +19,7 @@
  *      seeds at equal steps (--mdd-steps) and equal runs (K = --folds, 5 by default).
  * It prints one table (and, with --json, the rows as JSON). It takes long: hours at the defaults
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
- *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred]
+ *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred,mixed]
  *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
  *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth,positive] [-- --plants foreground-down,blind-rarest,stalled-lr]
@@ -32,8 +32,7 @@ import { join } from 'node:path';
 import type { Recommendation } from '../src/contracts/recommendation.js';
 import type { VerificationReport } from '../src/contracts/verification.js';
 import { createEngine } from '../src/engine/index.js';
-import { isKind, prepareSample, SAMPLE_KINDS, type Kind } from './sample-data.js';
-import { writeSampleDataset } from '../src/dataset/index.js';
+import { isKind, prepareSample, writeBenchSample, type Kind } from './sample-data.js';
 import { isPlantedKind, notPlantedBecause, PLANTED_KINDS, plantedRecipe, rarestForeground } from './planted-recipes.js';
 import { parseBudget } from '../src/verify/budget.js';
 import { classPixelCounts } from '../src/verify/data.js';
@@ -272,7 +271,8 @@ function aaDirectional(report: VerificationReport): boolean {
 /**
  * --from DIR[,DIR...]: the positive-control and A/A tallies of every run kept there (--keep DIR,
  * possibly over several sessions: the acceptance needs 20+ positive and 60+ A/A runs), the A/A runs
- * by budget and design, and each kept quick run scored against the long run beside it; no training.
+ * by budget and design, each kept quick run scored against the long run beside it, and each kept
+ * pair of mdd runs (folds and one split) as a row of the mdd table; no training.
  */
 async function fromKept(dirs: string): Promise<void> {
   const files: Array<{ dir: string; file: string }> = [];
@@ -282,6 +282,7 @@ async function fromKept(dirs: string): Promise<void> {
   const excluded: Array<PositiveDetail & { because: string }> = [];
   const aa: AaRun[] = [];
   const truth: Row[] = [];
+  const mdd: MddRow[] = [];
   for (const { dir, file } of files) {
     const positive = /^(.*)-positive-(.+)-(\d+)\.json$/.exec(file);
     if (positive) {
@@ -296,18 +297,23 @@ async function fromKept(dirs: string): Promise<void> {
     const quick = /^(.*)-quick-(\d+(?:\.\d+)?)x\.json$/.exec(file);
     const long = quick && files.find((f) => f.dir === dir && f.file === `${quick[1]}-long.json`);
     if (quick && long) truth.push({ dataset: quick[1], ...scoreAgainst(await read(dir, file), await read(dir, long.file), Number(quick[2])), ...NO_COUNTS });
+    // A K-fold run and the one split of the same dataset and K in the same folder: the mdd part's row.
+    const foldsRun = /^(.*)-mdd-folds(\d+)\.json$/.exec(file);
+    const split = foldsRun && files.find((f) => f.dir === dir && f.file === `${foldsRun[1]}-mdd-split${foldsRun[2]}.json`);
+    if (foldsRun && split) mdd.push({ dataset: foldsRun[1], ...mddRow(await read(dir, file), await read(dir, split.file)) });
   }
   const beaten = details.filter((d) => d.outcome === 'beaten').length;
   const aaCalls = aa.filter((r) => r.directional).length;
   if (config.json) {
-    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, notPlantedByTheRule: excluded, aa, aaDirectional: aaCalls, aaRuns: aa.length, truth }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ positive: details, plantedBeaten: beaten, plantedRuns: details.length, notPlantedByTheRule: excluded, aa, aaDirectional: aaCalls, aaRuns: aa.length, truth, mdd }, null, 2)}\n`);
     return;
   }
   const apart = excluded.length
     ? `\n\nkept runs the planting rule would not plant now (not counted):\n${excluded.map((d) => `${d.dataset}  ${d.plant}  ${d.run}  ${d.outcome}: ${d.because}`).join('\n')}`
     : '';
   const truthText = truth.length ? `\n\nquick verdicts against the long runs:\n${table(truth)}` : '';
-  process.stdout.write(`${positiveTable(details)}${apart}\n\n${aaSummary(aa)}${truthText}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aa.length} (${files.length} kept runs in ${dirs})\n`);
+  const mddText = mdd.length ? `\n\n${mddTable(mdd)}` : '';
+  process.stdout.write(`${positiveTable(details)}${apart}\n\n${aaSummary(aa)}${truthText}${mddText}\n\nplanted beaten ${beaten}/${details.length}; A/A directional ${aaCalls}/${aa.length} (${files.length} kept runs in ${dirs})\n`);
 }
 
 const NO_COUNTS = { aaDirectional: 0, aaRuns: 0, positiveBeaten: 0, positiveRuns: 0 };
@@ -379,9 +385,9 @@ async function samplePixelCounts(name: string): Promise<number[]> {
   if (!match || !isKind(match[1])) throw new Error(`kept run of an unknown bench dataset "${name}" (expected <kind>-<seed>)`);
   const dir = await mkdtemp(join(tmpdir(), 'segloss-validity-from-'));
   try {
-    const truth = await writeSampleDataset(dir, { seed: Number(match[2]), images: config.images, size: config.size, ...SAMPLE_KINDS[match[1]] });
-    pixelCountsByDataset.set(name, truth.pixelCounts);
-    return truth.pixelCounts;
+    const counts = await writeBenchSample(match[1], Number(match[2]), dir, config);
+    pixelCountsByDataset.set(name, counts);
+    return counts;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -425,16 +431,20 @@ function positiveTable(rows: PositiveDetail[]): string {
 interface MddRow {
   dataset: string;
   steps: number;
+  /** Replicates of each design: K folds x 1 seed against one split x K seeds. */
+  replicates: number;
   foldsMdd: number | null;
   splitMdd: number | null;
   splitValImages: number;
   splitSaid: string;
   /**
-   * The one split's validation-image share of its variance (image SE^2 / (seed SE^2 + image SE^2)),
-   * over its mean-Dice comparisons: the most folds can take off at equal runs (they validate every
-   * image, so only that share shrinks; the seed share is the same).
+   * The one split's validation-image share of its variance (image SE^2 / (seed SE^2 + image SE^2))
+   * in its least sensitive mean-Dice comparison (the largest SE: the one that sets the smallest
+   * detectable difference), and the range over its comparisons. The most folds can take off at equal
+   * runs: they validate every image, so only that share shrinks; the seed share stays.
    */
   splitImageShare: number | null;
+  splitImageShareRange: [number, number] | null;
 }
 const mddRows: MddRow[] = [];
 
@@ -450,23 +460,39 @@ async function mddPart(data: VerifyData, recommendation: Recommendation): Promis
   await keep(folds, `mdd-folds${k}`);
   const split = await runOnData(data, recommendation, settings({ steps, folds: 1, seeds: k, racing: false }), quiet);
   await keep(split, `mdd-split${k}`);
-  const limit = [split.verdict.sentence, ...(split.verdict.details ?? [])].find((line) => /validation set is the limit/.test(line)) ?? '';
-  const shares = (split.verdict.comparisons ?? []).flatMap((c) => {
+  const row = mddRow(folds, split);
+  log(`  mdd at ${steps} steps: ${k} folds x 1 seed ${row.foldsMdd?.toFixed(3) ?? '-'}, one split x ${k} seeds ${row.splitMdd?.toFixed(3) ?? '-'} (${row.splitValImages} validation images${row.splitSaid === '-' ? '' : '; it says the validation set is the limit'})`);
+  return row;
+}
+
+/** The mdd row of a K-fold run and a one-split run of the same dataset, steps and replicates. */
+export function mddRow(folds: VerificationReport, split: VerificationReport): Omit<MddRow, 'dataset'> {
+  const limit = [split.verdict.sentence, ...(split.verdict.details ?? [])].some((line) => /validation set is the limit/.test(line));
+  const parts = (split.verdict.comparisons ?? []).flatMap((c) => {
     const se = c.metric === 'meanDice' ? c.standardError : undefined;
     const total = se ? se.replicates ** 2 + se.images ** 2 : 0;
-    return se && total > 0 ? [se.images ** 2 / total] : [];
+    return se && total > 0 ? [{ total, share: se.images ** 2 / total }] : [];
   });
-  const splitImageShare = shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
-  const row = { steps, foldsMdd: folds.verdict.minimumDetectableDifference ?? null, splitMdd: split.verdict.minimumDetectableDifference ?? null, splitValImages: split.settings.valImages ?? 0, splitSaid: limit ? 'validation set is the limit' : '-', splitImageShare };
-  log(`  mdd at ${steps} steps: ${k} folds x 1 seed ${row.foldsMdd?.toFixed(3) ?? '-'}, one split x ${k} seeds ${row.splitMdd?.toFixed(3) ?? '-'} (${row.splitValImages} validation images${limit ? '; it says the validation set is the limit' : ''})`);
-  return row;
+  const least = parts.reduce<(typeof parts)[number] | null>((worst, p) => (worst === null || p.total > worst.total ? p : worst), null);
+  const shares = parts.map((p) => p.share);
+  return {
+    steps: split.settings.steps ?? 0,
+    replicates: split.settings.seeds.length,
+    foldsMdd: folds.verdict.minimumDetectableDifference ?? null,
+    splitMdd: split.verdict.minimumDetectableDifference ?? null,
+    splitValImages: split.settings.valImages ?? 0,
+    splitSaid: limit ? 'validation set is the limit' : '-',
+    splitImageShare: least?.share ?? null,
+    splitImageShareRange: shares.length ? [Math.min(...shares), Math.max(...shares)] : null,
+  };
 }
 
 function mddTable(rows: MddRow[]): string {
   const lines = rows.map((r) => {
     const lower = r.foldsMdd !== null && r.splitMdd !== null && r.splitMdd > 0 ? `${((1 - r.foldsMdd / r.splitMdd) * 100).toFixed(0)}%` : '-';
-    const share = r.splitImageShare === null ? '-' : `${(r.splitImageShare * 100).toFixed(0)}%`;
-    return `${r.dataset}  ${r.steps} steps  folds ${r.foldsMdd?.toFixed(3) ?? '-'}  one split ${r.splitMdd?.toFixed(3) ?? '-'} (${r.splitValImages} val images; ${r.splitSaid}; validation images' share of its variance ${share})  folds lower by ${lower}`;
+    const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+    const share = r.splitImageShare === null ? '-' : `${pct(r.splitImageShare)}${r.splitImageShareRange ? ` (${pct(r.splitImageShareRange[0])}-${pct(r.splitImageShareRange[1])})` : ''}`;
+    return `${r.dataset}  ${r.steps} steps  ${r.replicates} folds x 1 seed ${r.foldsMdd?.toFixed(3) ?? '-'}  one split x ${r.replicates} seeds ${r.splitMdd?.toFixed(3) ?? '-'} (${r.splitValImages} val images; ${r.splitSaid}; validation images' share of its least sensitive comparison's variance ${share})  folds lower by ${lower}`;
   });
   return ['smallest detectable mean-Dice difference, equal steps and runs:', ...lines].join('\n');
 }
