@@ -339,8 +339,10 @@ function resolveText(d: PairedDifference, tieMargin: number, confidence: number,
     return { seeds: need.seeds, ...(byFold ? { perFold: true } : {}), budgetMultiplier: need.budgetMultiplier, valImagesMultiplier: null, text: `${what} (${need.budgetMultiplier!.toFixed(1)}x this run's training, same steps) would ${aim}${caveat}` };
   }
   if (need.valImagesMultiplier !== null) {
-    const images = byFold ? 'every image is validated once already: about ' : 'about ';
-    return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (${images}${need.valImagesMultiplier.toFixed(1)}x more ${byFold ? 'labelled' : 'validation'} images)` };
+    // The multiplier is at 64 seeds (seedsNeeded): say so, or "1.2x more images" reads as enough on its own.
+    const more = `about ${need.valImagesMultiplier.toFixed(1)}x more ${byFold ? 'labelled' : 'validation'} images, with up to 64 seeds${byFold ? ' per fold' : ''}`;
+    const where = byFold ? `every image is validated once already: ${more}` : `${more}; cross-validation (--folds) validates every labelled image once`;
+    return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (${where})` };
   }
   return { seeds: null, budgetMultiplier: null, valImagesMultiplier: null, text: `more than 64 seeds${d.unit === 'fold' ? ' per fold' : ''} would be needed to ${aim} at this budget (${design} now); a longer training may separate them` };
 }

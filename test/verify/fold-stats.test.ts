@@ -94,6 +94,10 @@ describe('fold-paired differences (fold-stats.ts) on constructed tables with kno
     const limit = seedsNeeded(e, { tieMargin: 0.01, confidence: 0.99 });
     expect(limit.seeds).toBeNull();
     expect(limit.valImagesMultiplier).toBeGreaterThan(1);
+    // and the verdict's advice says so, at how many seeds per fold
+    const c: StatsContext = { ...ctx, folds: 5 };
+    const v = decideVerdict({ candidates: candidatesOf(byImage, {}, c), compare: tableComparator(byImage, c), valImages: 30, seeds: 5, design: { folds: 5, seedsPerFold: 2 }, steps: 100 });
+    expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(every image is validated once already: about \d+\.\dx more labelled images, with up to 64 seeds per fold\)$/);
   });
 });
 

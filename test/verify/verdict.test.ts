@@ -66,6 +66,18 @@ describe('verdict on seed-paired score tables', () => {
     expect(small.sentence).toMatch(/more than 64 seeds would be needed to tell the sign of a 0\.0\d\d difference at this budget \(3 seeds now\); a longer training may separate them/);
   });
 
+  it('image-limited: the advice says the validation set is the limit, at how many seeds, and that folds validate every image', () => {
+    // DICE's gain differs by image (fixed across seeds) and the seeds agree: only more images would tell.
+    const perImage = [0.25, -0.2, 0.22, -0.25, 0.3, -0.18, 0.15, -0.17];
+    const v = decideVerdict(inputFor({ images: 8, seeds: 5, effects: { rec: 0, dice: 0.04 }, candidateImageEffects: { dice: perImage }, seedNoise: 0.002, noise: 0.001 }));
+    expect(v.outcome).toBe('tied');
+    expect(v.toResolve?.seeds).toBeNull();
+    expect(v.toResolve?.valImagesMultiplier).toBeGreaterThan(1);
+    expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(about \d+\.\dx more validation images, with up to 64 seeds; cross-validation \(--folds\) validates every labelled image once\)$/);
+    const se = v.comparisons!.find((x) => x.candidateId === 'dice' && x.metric === 'meanDice')!.standardError!;
+    expect(se.images).toBeGreaterThan(3 * se.replicates);
+  });
+
   it('confirmed when the recommended recipe is significantly ahead of all', () => {
     const v = decideVerdict(inputFor({ images: 12, seeds: 3, effects: { rec: 0.15, ce: 0, dice: 0.05 }, ...noisy }));
     expect(v.outcome).toBe('confirmed');
