@@ -200,7 +200,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const extra: Partial<Verdict> = { comparisons, minimumDetectableDifference: mdd, orderStillMoving: aroundRec.length > 0 };
   const replicateText = folds > 1 ? `${seedsText} x ${valImages} validation images, each validated once` : `${seedsText} x ${valImages} validation images`;
   if (mdd !== null && Number.isFinite(mdd) && seedsBehind >= 2) {
-    details.push(`Smallest mean-Dice difference this run could detect (${formatLevel(claimConfidence)} confidence${holm.tests > 1 ? `, Holm's first step over ${holm.tests} comparisons` : ''}, 80% power): ${fmt(mdd)} (${replicateText}; the least sensitive comparison).`);
+    details.push(`Smallest mean-Dice difference this run could detect (${formatLevel(claimConfidence)} confidence${holm.tests > 1 ? `, Holm's first step over ${holm.tests} comparisons` : ''}, 80% power): ${fmt(mdd)} (${replicateText}; the least sensitive comparison${folds > 1 ? '' : whatLimits(comparisons, mdd, others)}).`);
   }
   if (comparisons.some((c) => c.adjustedFor && c.adjustedFor > 1)) {
     details.push(`Intervals: beside "better" and "undecided" (when it leans that way) each CI is at the level Holm's step-down over ${holm.tests} comparisons tested it at, so it excludes 0 exactly when the difference is significant after the correction; beside "worse" and "equivalent" at ${pct} (no correction needed for those claims: intersection-union and TOST).`);
@@ -288,6 +288,24 @@ function unscoredRecommended(rec: VerdictCandidate, best: VerdictCandidate, inpu
     return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} was not trained before the time budget ran out (${rec.statusDetail ?? 'stopped'}); run verify again with a longer --budget, fewer --candidates or --steps N.`);
   }
   return verdict('inconclusive', best.id, `Inconclusive: the recommended ${rec.label} did not finish (${rec.status}); run verify again.`);
+}
+
+/**
+ * One split: which variance sets the least sensitive comparison (the one whose detectable difference
+ * is `mdd`), from its standard error's two parts. Issue 22: on image-limited data (building masks,
+ * 8 validation tiles) 70-75% of it was which images were validated, which seeds do not shrink and
+ * folds do; on the rare-class samples it was seed noise, which both shrink alike.
+ */
+function whatLimits(comparisons: readonly VerdictComparison[], mdd: number, others: readonly VerdictCandidate[]): string {
+  const least = comparisons.find((c) => c.metric === 'meanDice' && c.minimumDetectableDifference === mdd);
+  const se = least?.standardError;
+  const total = se ? se.replicates ** 2 + se.images ** 2 : 0;
+  if (!least || !se || !(total > 0)) return '';
+  const images = se.images ** 2 / total;
+  const label = others.find((o) => o.id === least.candidateId)?.label ?? least.candidateId;
+  return images >= 0.5
+    ? `, ${label}: ${Math.round(images * 100)}% of its variance is which images the split validates, which more seeds do not shrink; cross-validation (--folds) validates every image once`
+    : `, ${label}: ${Math.round((1 - images) * 100)}% of its variance is seed-to-seed, which more seeds or folds shrink alike`;
 }
 
 /** Ids whose comparison is rejected by Holm's step-down procedure at family-wise `alpha` (two-sided p-values). */

@@ -59,7 +59,7 @@ describe('verdict on seed-paired score tables', () => {
     expect(se.replicates).toBeGreaterThan(0.05);
     expect(se.images).toBeGreaterThanOrEqual(0);
     expect(se.images).toBeLessThan(se.replicates / 2);
-    expect(v.details.some((d) => /^Smallest mean-Dice difference this run could detect \(95% confidence, 80% power\): 0\.\d{3} \(3 seeds x 20 validation images; the least sensitive comparison\)\.$/.test(d))).toBe(true);
+    expect(v.details.some((d) => /^Smallest mean-Dice difference this run could detect \(95% confidence, 80% power\): 0\.\d{3} \(3 seeds x 20 validation images; the least sensitive comparison, FOCAL: \d+% of its variance is seed-to-seed, which more seeds or folds shrink alike\)\.$/.test(d))).toBe(true);
     // a small difference under a large seed spread: no seed count within reach is promised
     const small = decideVerdict(inputFor({ images: 20, seeds: 3, effects: { rec: 0, focal: 0 }, seedEffects: { focal: [0.16, -0.14, 0.06], rec: [0, 0, 0] }, noise: 0.02 }));
     expect(small.outcome).toBe('tied');
@@ -76,6 +76,8 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(about \d+\.\dx more validation images, with up to 64 seeds; cross-validation \(--folds\) validates every labelled image once\)$/);
     const se = v.comparisons!.find((x) => x.candidateId === 'dice' && x.metric === 'meanDice')!.standardError!;
     expect(se.images).toBeGreaterThan(3 * se.replicates);
+    // and the detectable-difference line names what limits it, and the lever that shrinks it
+    expect(v.details.some((d) => /^Smallest mean-Dice difference .*\(5 seeds x 8 validation images; the least sensitive comparison, DICE: (9\d|100)% of its variance is which images the split validates, which more seeds do not shrink; cross-validation \(--folds\) validates every image once\)\.$/.test(d))).toBe(true);
   });
 
   it('confirmed when the recommended recipe is significantly ahead of all', () => {
