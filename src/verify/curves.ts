@@ -123,5 +123,7 @@ export function orderStillMoving(curves: readonly LearningCurve[], options: { ho
 /** One line on a moving pair, with the numbers. */
 export function describeMovingPair(pair: MovingPair, label: (id: string) => string = (id) => id): string {
   const f = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  // A gap that rounds to 0.000 read "trails by 0.000 ... cross at about 151 steps (1.0x)" on a real run.
+  if (pair.gap < 0.0005) return `${label(pair.trailerId)} is level with ${label(pair.leaderId)} at ${pair.steps} steps (a gap under 0.0005) but gains ${f(pair.trailerSlope)} per doubling of the steps vs ${f(pair.leaderSlope)}: it would lead with more steps`;
   return `${label(pair.trailerId)} trails ${label(pair.leaderId)} by ${pair.gap.toFixed(3)} at ${pair.steps} steps but gains ${f(pair.trailerSlope)} per doubling of the steps vs ${f(pair.leaderSlope)}: the lines cross at about ${Math.round(pair.closesAtSteps)} steps (${pair.closesWithin.toFixed(1)}x)`;
 }

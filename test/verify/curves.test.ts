@@ -29,6 +29,8 @@ describe('learning curves', () => {
     expect(p.closesWithin).toBeCloseTo(2 ** (p.gap / 0.03), 12);
     expect(p.closesWithin).toBeLessThan(2);
     expect(describeMovingPair(p)).toMatch(/^combo trails focal by 0\.010 at 400 steps but gains \+0\.035 per doubling of the steps vs \+0\.005: the lines cross at about 504 steps \(1\.3x\)$/);
+    const level = { ...p, gap: 0.0002, closesAtSteps: 401, closesWithin: 1.004 };
+    expect(describeMovingPair(level)).toMatch(/^combo is level with focal at 400 steps \(a gap under 0\.0005\) but gains \+0\.035 per doubling of the steps vs \+0\.005: it would lead with more steps$/);
   });
 
   it('does not flag parallel curves, a trailer that closes too slowly, or curves at different steps', () => {
