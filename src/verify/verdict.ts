@@ -293,7 +293,7 @@ function unscoredRecommended(rec: VerdictCandidate, best: VerdictCandidate, inpu
 /**
  * One split: which variance sets the least sensitive comparison (the one whose detectable difference
  * is `mdd`), from its standard error's two parts. Issue 22: on image-limited data (building masks,
- * 8 validation tiles) 70-75% of it was which images were validated, which seeds do not shrink and
+ * 8 validation tiles) 70-84% of it was which images were validated, which seeds do not shrink and
  * folds do; on the rare-class samples it was seed noise, which both shrink alike.
  */
 function whatLimits(comparisons: readonly VerdictComparison[], mdd: number, others: readonly VerdictCandidate[]): string {
@@ -358,7 +358,7 @@ function resolveText(d: PairedDifference, tieMargin: number, confidence: number,
   }
   if (need.valImagesMultiplier !== null) {
     // The multiplier is at 64 seeds (seedsNeeded): say so, or "1.2x more images" reads as enough on its own.
-    const more = `about ${need.valImagesMultiplier.toFixed(1)}x more ${byFold ? 'labelled' : 'validation'} images, with up to 64 seeds${byFold ? ' per fold' : ''}`;
+    const more = `about ${need.valImagesMultiplier.toFixed(1)}x more ${byFold ? 'labelled' : 'validation'} images at 64 seeds${byFold ? ' per fold' : ''}`;
     const where = byFold ? `every image is validated once already: ${more}` : `${more}; cross-validation (--folds) validates every labelled image once`;
     return { seeds: null, budgetMultiplier: null, valImagesMultiplier: need.valImagesMultiplier, text: `more seeds alone would not ${aim}: the validation set is the limit (${where})` };
   }

@@ -97,7 +97,7 @@ describe('fold-paired differences (fold-stats.ts) on constructed tables with kno
     // and the verdict's advice says so, at how many seeds per fold
     const c: StatsContext = { ...ctx, folds: 5 };
     const v = decideVerdict({ candidates: candidatesOf(byImage, {}, c), compare: tableComparator(byImage, c), valImages: 30, seeds: 5, design: { folds: 5, seedsPerFold: 2 }, steps: 100 });
-    expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(every image is validated once already: about \d+\.\dx more labelled images, with up to 64 seeds per fold\)$/);
+    expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(every image is validated once already: about \d+\.\dx more labelled images at 64 seeds per fold\)$/);
   });
 });
 

@@ -73,7 +73,7 @@ describe('verdict on seed-paired score tables', () => {
     expect(v.outcome).toBe('tied');
     expect(v.toResolve?.seeds).toBeNull();
     expect(v.toResolve?.valImagesMultiplier).toBeGreaterThan(1);
-    expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(about \d+\.\dx more validation images, with up to 64 seeds; cross-validation \(--folds\) validates every labelled image once\)$/);
+    expect(v.toResolve?.text).toMatch(/^more seeds alone would not tell the sign of a 0\.\d{3} difference: the validation set is the limit \(about \d+\.\dx more validation images at 64 seeds; cross-validation \(--folds\) validates every labelled image once\)$/);
     const se = v.comparisons!.find((x) => x.candidateId === 'dice' && x.metric === 'meanDice')!.standardError!;
     expect(se.images).toBeGreaterThan(3 * se.replicates);
     // and the detectable-difference line names what limits it, and the lever that shrinks it
