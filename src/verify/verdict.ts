@@ -134,9 +134,9 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('inconclusive', best!.id, `${best!.label} had the best mean Dice (${fmt(best!.scores!.meanDice)}) ${at}; the recommended recipe was not among the candidates, so nothing was verified.`);
   }
   if (recElimination) {
-    const evidence = `${fmtSigned(recElimination.difference)} mean Dice for ${labelOf(recElimination.by)} (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} ${replicatesWord})`;
+    const evidence = `${fmtSigned(recElimination.difference)} mean Dice (${formatLevel(recElimination.confidence)} CI ${fmtSigned(recElimination.ci[0])} to ${fmtSigned(recElimination.ci[1])}, ${recElimination.seeds} ${replicatesWord})`;
     if (recElimination.seeds < MIN_SEEDS_FOR_CLAIM) {
-      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind by ${evidence}, but ${recElimination.seeds} ${replicatesWord} are too few to call it beaten; run verify with ${moreReplicates}.`);
+      return verdict('inconclusive', recElimination.by, `Inconclusive: racing stopped the recommended ${rec.label} at ${recElimination.steps} steps, behind ${labelOf(recElimination.by)} by ${evidence}, but ${recElimination.seeds} ${replicatesWord} are too few to call it beaten; run verify with ${moreReplicates}.`);
     }
     return verdict('beaten', recElimination.by, `At ${recElimination.steps} steps ${labelOf(recElimination.by)} was ahead of the recommended ${rec.label} by ${evidence}, so racing stopped it; for training this long, switch to ${labelOf(recElimination.by)} (a ranking at this budget: longer training can change it).`);
   }

@@ -184,13 +184,14 @@ describe('verdict on seed-paired score tables', () => {
     const recOut = [{ id: 'rec', label: 'REC', isRecommended: true, status: 'ok' as const, statusDetail: null, scores: null }, ...candidatesOf(ceTable, { ce: { isRecommended: false } })];
     const beaten = decideVerdict({ candidates: recOut, compare: tableComparator(ceTable, ctx), valImages: 12, seeds: 3, steps: 200, eliminations: [elim('rec', 'ce')] });
     expect(beaten.outcome).toBe('beaten');
-    expect(beaten.sentence).toMatch(/^At 100 steps CE was ahead of the recommended REC by \+0\.080 mean Dice for CE \(97\.5% CI \+0\.030 to \+0\.130, 3 seeds\)/);
+    expect(beaten.sentence).toMatch(/^At 100 steps CE was ahead of the recommended REC by \+0\.080 mean Dice \(97\.5% CI \+0\.030 to \+0\.130, 3 seeds\)/);
     // With folds the evidence counts folds, not seeds.
     const byFolds = decideVerdict({ candidates: recOut, compare: tableComparator(ceTable, ctx), valImages: 12, seeds: 10, steps: 200, eliminations: [elim('rec', 'ce', 10)], design: { folds: 10, seedsPerFold: 1 } });
     expect(byFolds.outcome).toBe('beaten');
     expect(byFolds.sentence).toMatch(/\(97\.5% CI \+0\.030 to \+0\.130, 10 folds\)/);
     const twoSeeds = decideVerdict({ candidates: recOut, compare: tableComparator(ceTable, ctx), valImages: 12, seeds: 2, steps: 200, eliminations: [elim('rec', 'ce', 2)] });
     expect(twoSeeds.outcome).toBe('inconclusive');
+    expect(twoSeeds.sentence).toMatch(/^Inconclusive: racing stopped the recommended REC at 100 steps, behind CE by \+0\.080 mean Dice \(97\.5% CI \+0\.030 to \+0\.130, 2 seeds\), but 2 seeds are too few/);
   });
 
   it('the object-metrics hook adds its lines to the details', () => {
