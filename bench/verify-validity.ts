@@ -19,7 +19,7 @@
  *      seeds at equal steps (--mdd-steps) and equal runs (K = --folds, 5 by default).
  * It prints one table (and, with --json, the rows as JSON). It takes long: hours at the defaults
  * on two cores. `--smoke` is a 1-2 minute check that it runs (one small dataset, tiny budgets).
- *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred,mixed]
+ *   npm run bench:verify-validity [-- --smoke] [-- --budget 5m] [-- --kinds rare,balanced,blurred,mixed,buildings]
  *     [-- --sample-seeds 1,2] [-- --aa-runs 7] [-- --aa-budget 2m] [-- --long-multiplier 10] [-- --long-seeds 5]
  *     [-- --keep DIR (every quick and long run's verification.json)] [-- --aa-copies 1]
  *     [-- --budget-multipliers 1,4] [-- --parts aa,truth,positive] [-- --plants foreground-down,blind-rarest,stalled-lr]
@@ -466,7 +466,7 @@ async function mddPart(data: VerifyData, recommendation: Recommendation): Promis
 }
 
 /** The mdd row of a K-fold run and a one-split run of the same dataset, steps and replicates. */
-export function mddRow(folds: VerificationReport, split: VerificationReport): Omit<MddRow, 'dataset'> {
+function mddRow(folds: VerificationReport, split: VerificationReport): Omit<MddRow, 'dataset'> {
   const limit = [split.verdict.sentence, ...(split.verdict.details ?? [])].some((line) => /validation set is the limit/.test(line));
   const parts = (split.verdict.comparisons ?? []).flatMap((c) => {
     const se = c.metric === 'meanDice' ? c.standardError : undefined;
