@@ -44,7 +44,6 @@ export interface TiffBandLayout {
   bands: number[];
 }
 
-
 const first = (value: unknown, fallback: number): number => {
   if (typeof value === 'number') return value;
   if (value && typeof value === 'object' && 0 in value) return Number((value as Record<number, number>)[0]);

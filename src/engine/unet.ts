@@ -57,7 +57,6 @@ export interface UNet {
   forward(weights: tf.Tensor[], images: tf.Tensor4D): tf.Tensor4D;
 }
 
-
 function validate(options: Required<UNetOptions>): void {
   const positiveInt = (name: string, value: number, min: number) => {
     if (!Number.isInteger(value) || value < min) throw new RangeError(`U-Net ${name} must be an integer >= ${min}, got ${value}`);

@@ -49,7 +49,6 @@ import { DEFAULT_TIE_MARGIN, MIN_SEEDS_FOR_CLAIM } from './settings.js';
 
 export { METRIC_LABELS, type HeadlineMetric } from './scores.js';
 
-
 export interface VerdictCandidate {
   id: string;
   label: string;

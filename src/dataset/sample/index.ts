@@ -15,7 +15,6 @@ import { AMBIGUITY_RULE, measureLayout } from './truth.js';
 
 export { SAMPLE_CLASS_NAMES, AMBIGUITY_RULE };
 
-
 export interface SampleItem {
   /** File basename, e.g. 'tile_0003'. */
   id: string;
