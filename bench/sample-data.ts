@@ -22,7 +22,8 @@ import { loadRuleSet } from '../src/rules/load.js';
 import { loadVerifyData } from '../src/verify/load.js';
 import type { VerifyData } from '../src/verify/run.js';
 
-export type Kind = 'rare' | 'balanced' | 'blurred' | 'mixed' | 'buildings';
+const KINDS = ['rare', 'balanced', 'blurred', 'mixed', 'buildings'] as const;
+export type Kind = (typeof KINDS)[number];
 type OneKind = Exclude<Kind, 'mixed' | 'buildings'>;
 const SAMPLE_KINDS: Record<OneKind, { balanced: boolean; blurredShare: number }> = {
   rare: { balanced: false, blurredShare: 0.3 },
@@ -36,7 +37,7 @@ const MIXED_DOMAINS: ReadonlyArray<{ kind: OneKind; prefix: string }> = [
 ];
 
 export function isKind(value: string): value is Kind {
-  return value === 'mixed' || value === 'buildings' || Object.hasOwn(SAMPLE_KINDS, value);
+  return (KINDS as readonly string[]).includes(value);
 }
 
 /** Writes the bench dataset `kind` (sample seed `seed`) under root; returns its class pixel counts. */

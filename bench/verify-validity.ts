@@ -35,6 +35,7 @@ import { createEngine } from '../src/engine/index.js';
 import { isKind, prepareSample, writeBenchSample, type Kind } from './sample-data.js';
 import { isPlantedKind, notPlantedBecause, PLANTED_KINDS, plantedRecipe, rarestForeground } from './planted-recipes.js';
 import { parseBudget } from '../src/verify/budget.js';
+import { imageShare, leastSensitive } from '../src/verify/verdict.js';
 import { classPixelCounts } from '../src/verify/data.js';
 import { DEFAULT_RUN_SETTINGS, runOnData, type RunSettings, type VerifyData } from '../src/verify/run.js';
 
@@ -439,9 +440,10 @@ interface MddRow {
   splitSaid: string;
   /**
    * The one split's validation-image share of its variance (image SE^2 / (seed SE^2 + image SE^2))
-   * in its least sensitive mean-Dice comparison (the largest SE: the one that sets the smallest
-   * detectable difference), and the range over its comparisons. The most folds can take off at equal
-   * runs: they validate every image, so only that share shrinks; the seed share stays.
+   * in its least sensitive mean-Dice comparison (the one that sets the smallest detectable
+   * difference: verdict.ts leastSensitive), and the range over its comparisons. The most folds can
+   * take off at equal runs: they validate every image, so only that share shrinks; the seed share
+   * stays.
    */
   splitImageShare: number | null;
   splitImageShareRange: [number, number] | null;
@@ -468,13 +470,12 @@ async function mddPart(data: VerifyData, recommendation: Recommendation): Promis
 /** The mdd row of a K-fold run and a one-split run of the same dataset, steps and replicates. */
 function mddRow(folds: VerificationReport, split: VerificationReport): Omit<MddRow, 'dataset'> {
   const limit = [split.verdict.sentence, ...(split.verdict.details ?? [])].some((line) => /validation set is the limit/.test(line));
-  const parts = (split.verdict.comparisons ?? []).flatMap((c) => {
-    const se = c.metric === 'meanDice' ? c.standardError : undefined;
-    const total = se ? se.replicates ** 2 + se.images ** 2 : 0;
-    return se && total > 0 ? [{ total, share: se.images ** 2 / total }] : [];
+  const comparisons = split.verdict.comparisons ?? [];
+  const least = leastSensitive(comparisons, split.verdict.minimumDetectableDifference);
+  const shares = comparisons.flatMap((c) => {
+    const share = c.metric === 'meanDice' ? imageShare(c) : null;
+    return share === null ? [] : [share];
   });
-  const least = parts.reduce<(typeof parts)[number] | null>((worst, p) => (worst === null || p.total > worst.total ? p : worst), null);
-  const shares = parts.map((p) => p.share);
   return {
     steps: split.settings.steps ?? 0,
     replicates: split.settings.seeds.length,
@@ -482,7 +483,7 @@ function mddRow(folds: VerificationReport, split: VerificationReport): Omit<MddR
     splitMdd: split.verdict.minimumDetectableDifference ?? null,
     splitValImages: split.settings.valImages ?? 0,
     splitSaid: limit ? 'validation set is the limit' : '-',
-    splitImageShare: least?.share ?? null,
+    splitImageShare: least ? imageShare(least) : null,
     splitImageShareRange: shares.length ? [Math.min(...shares), Math.max(...shares)] : null,
   };
 }

@@ -296,15 +296,25 @@ function unscoredRecommended(rec: VerdictCandidate, best: VerdictCandidate, inpu
  * folds do; on the rare-class samples it was seed noise, which both shrink alike.
  */
 function whatLimits(comparisons: readonly VerdictComparison[], mdd: number, others: readonly VerdictCandidate[]): string {
-  const least = comparisons.find((c) => c.metric === 'meanDice' && c.minimumDetectableDifference === mdd);
-  const se = least?.standardError;
-  const total = se ? se.replicates ** 2 + se.images ** 2 : 0;
-  if (!least || !se || !(total > 0)) return '';
-  const images = se.images ** 2 / total;
+  const least = leastSensitive(comparisons, mdd);
+  const images = least ? imageShare(least) : null;
+  if (!least || images === null) return '';
   const label = others.find((o) => o.id === least.candidateId)?.label ?? least.candidateId;
   return images >= 0.5
     ? `, ${label}: ${Math.round(images * 100)}% of its variance is which images the split validates, which more seeds do not shrink; cross-validation (--folds) validates every image once`
     : `, ${label}: ${Math.round((1 - images) * 100)}% of its variance is seed-to-seed, which more seeds or folds shrink alike`;
+}
+
+/** The mean-Dice comparison whose detectable difference is the run's (`mdd`, the largest). */
+export function leastSensitive(comparisons: readonly VerdictComparison[], mdd: number | null | undefined): VerdictComparison | undefined {
+  return comparisons.find((c) => c.metric === 'meanDice' && c.minimumDetectableDifference === mdd);
+}
+
+/** The validation images' share of a comparison's variance: image SE^2 / (replicate SE^2 + image SE^2); null without a standard error. */
+export function imageShare(comparison: VerdictComparison): number | null {
+  const se = comparison.standardError;
+  const total = se ? se.replicates ** 2 + se.images ** 2 : 0;
+  return se && total > 0 ? se.images ** 2 / total : null;
 }
 
 /** Ids whose comparison is rejected by Holm's step-down procedure at family-wise `alpha` (two-sided p-values). */
